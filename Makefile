@@ -1,0 +1,53 @@
+# Palisade: build, run and test. `make test` is what CI runs (through .ci/run).
+SWIFT ?= swift
+PYTHON := .venv/bin/python
+CONFORMANCE_DIR ?= ../conformance
+
+.PHONY: build release run test test-unit test-interop conformance clean
+
+# Debug build of every target.
+build:
+	$(SWIFT) build
+
+# Optimised build.
+release:
+	$(SWIFT) build -c release
+
+# Release server on 127.0.0.1:8080 with the repo's policies and plugins.
+run:
+	scripts/install-deps.sh
+	$(SWIFT) build -c release --product palisade
+	.build/release/palisade serve --host 127.0.0.1 --port 8080 --policies policies --plugins plugins --data-dir data
+
+# Everything: debug build with tests (and PalisadeTestServer), Swift tests, Python interop tests.
+# Runs both suites even if the first fails, then prints a summary; fails if either failed.
+test:
+	scripts/install-deps.sh --python
+	$(SWIFT) build --build-tests
+	@unit=passed; interop=passed; \
+	$(MAKE) --no-print-directory test-unit SWIFT_TEST_FLAGS=--skip-build || unit=FAILED; \
+	$(MAKE) --no-print-directory test-interop || interop=FAILED; \
+	echo "== make test: swift tests $$unit, interop tests $$interop"; \
+	[ $$unit = passed ] && [ $$interop = passed ]
+
+# Swift unit and integration tests only (XCTest and Swift Testing).
+test-unit:
+	$(SWIFT) test $(SWIFT_TEST_FLAGS)
+
+# Python interop tests only; they start .build/debug/PalisadeTestServer themselves.
+# pytest's exit code 5 (no tests collected) counts as a failure.
+test-interop:
+	scripts/install-deps.sh --python
+	@$(PYTHON) -m pytest -q Tests/interop; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no interop tests"; rc=1; fi; \
+	exit $$rc
+
+# Official Engine.IO/Socket.IO conformance suites (local only, not part of `test`); see scripts/conformance.sh.
+conformance:
+	scripts/install-deps.sh --conformance
+	$(SWIFT) build --product PalisadeTestServer
+	scripts/conformance.sh $(CONFORMANCE_DIR)
+
+# Remove build output and the Python virtualenv.
+clean:
+	rm -rf .build .venv .pytest_cache

@@ -1,0 +1,3 @@
+#include <openssl/ssl.h>
+#include <openssl/evp.h>
+#include <openssl/err.h>

@@ -1,0 +1,179 @@
+import Logging
+
+extension Setting {
+    /// Every setting, in the order they are resolved, validated and listed in `--help`.
+    static let all: [Setting] = [
+        // server
+        Setting("server.host", "address to listen on", default: { $0.host }) { value, configuration in
+            configuration.host = try value.word(expected: "a host name or IP address")
+        },
+        Setting("server.port", "TCP port (0 = any free port)", default: { "\($0.port)" }) { value, configuration in
+            configuration.port = try value.integer(in: 0...65535, expected: "a port number 0...65535")
+        },
+        Setting("server.threads", "event loop threads (0 = one per core)", default: { "\($0.eventLoopThreads)" }) {
+            value, configuration in
+            // More loops than this is a typo, not a machine: each loop is a thread with its own Lua states.
+            configuration.eventLoopThreads = try value.integer(in: 0...1024, expected: "a thread count 0...1024")
+        },
+        Setting("server.max_header_bytes", "largest request head, bytes", default: { "\($0.maxHeaderBytes)" }) {
+            value, configuration in
+            configuration.maxHeaderBytes = try value.byteCount()
+        },
+        Setting(
+            "server.request_timeout_s",
+            "seconds to wait for a complete request",
+            default: { seconds($0.requestTimeoutSeconds) }
+        ) { value, configuration in
+            configuration.requestTimeoutSeconds = try value.seconds()
+        },
+        Setting(
+            "server.drain_timeout_s",
+            "seconds to let sessions close on SIGTERM/SIGINT (0 = exit at once)",
+            default: { seconds($0.drainTimeoutSeconds) }
+        ) { value, configuration in
+            configuration.drainTimeoutSeconds = try value.seconds(allowZero: true)
+        },
+        Setting("server.policies", "folder of policy scripts", default: { $0.policiesDirectory }) {
+            value, configuration in
+            configuration.policiesDirectory = try value.nonEmpty(expected: "a directory path")
+        },
+        Setting("server.plugins", "folder of plugin scripts", default: { $0.pluginsDirectory }) {
+            value, configuration in
+            configuration.pluginsDirectory = try value.nonEmpty(expected: "a directory path")
+        },
+        Setting(
+            "server.data_dir",
+            environment: [.palisade("PALISADE_DATA_DIR")],
+            "folder for SQLite data",
+            default: { $0.dataDirectory }
+        ) { value, configuration in
+            configuration.dataDirectory = try value.nonEmpty(expected: "a directory path")
+        },
+
+        // socketio
+        Setting("socketio.path", "Engine.IO/Socket.IO path", default: { $0.path }) { value, configuration in
+            configuration.path = try value.urlPath()
+        },
+        Setting(
+            "socketio.ping_interval",
+            environment: [.palisade("PALISADE_PING_INTERVAL"), .openWebUI("WEBSOCKET_SERVER_PING_INTERVAL")],
+            "seconds between server pings",
+            default: { milliseconds($0.pingIntervalMs) }
+        ) { value, configuration in
+            configuration.pingIntervalMs = try value.milliseconds()
+        },
+        Setting(
+            "socketio.ping_timeout",
+            environment: [.palisade("PALISADE_PING_TIMEOUT"), .openWebUI("WEBSOCKET_SERVER_PING_TIMEOUT")],
+            "seconds to wait for a pong",
+            default: { milliseconds($0.pingTimeoutMs) }
+        ) { value, configuration in
+            configuration.pingTimeoutMs = try value.milliseconds()
+        },
+        Setting("socketio.max_payload", "largest message or polling body, bytes", default: { "\($0.maxPayloadBytes)" }) {
+            value, configuration in
+            configuration.maxPayloadBytes = try value.byteCount()
+        },
+        Setting(
+            "socketio.transports",
+            environment: [.openWebUI("ENABLE_WEBSOCKET_SUPPORT", conversion: .webSocketSupportFlag)],
+            "both|websocket|polling",
+            default: { $0.transports.rawValue }
+        ) { value, configuration in
+            configuration.transports = try value.transports()
+        },
+        Setting(
+            "socketio.cors_allowed_origins",
+            environment: [.palisade("PALISADE_CORS_ALLOWED_ORIGINS"), .openWebUI("CORS_ALLOW_ORIGIN")],
+            "browser origins allowed: comma list of scheme://host[:port], or * (unset = same origin only)",
+            default: { _ in nil }
+        ) { value, configuration in
+            configuration.allowedOrigins = try value.allowedOrigins()
+        },
+        Setting("socketio.namespaces", "comma list of namespaces besides /", default: { _ in nil }) {
+            value, configuration in
+            configuration.namespaces = try value.namespaces()
+        },
+        Setting(
+            "socketio.connect_timeout_s",
+            "seconds for a new connection to join a namespace",
+            default: { milliseconds($0.connectTimeoutMs) }
+        ) { value, configuration in
+            configuration.connectTimeoutMs = try value.milliseconds()
+        },
+        Setting(
+            "socketio.upgrade_timeout_s",
+            "seconds a polling-to-WebSocket upgrade may take",
+            default: { milliseconds($0.upgradeTimeoutMs) }
+        ) { value, configuration in
+            configuration.upgradeTimeoutMs = try value.milliseconds()
+        },
+        Setting(
+            "socketio.max_outbound_bytes",
+            "bytes queued for one slow client before it is closed",
+            default: { "\($0.maxOutboundBytes)" }
+        ) { value, configuration in
+            configuration.maxOutboundBytes = try value.byteCount()
+        },
+        Setting(
+            "socketio.ack_timeout_s",
+            "seconds to wait for a client's ack",
+            default: { milliseconds($0.ackTimeoutMs) }
+        ) { value, configuration in
+            configuration.ackTimeoutMs = try value.milliseconds()
+        },
+
+        // log
+        Setting("log.level", "trace|debug|info|notice|warning|error|critical", default: { $0.logLevel }) {
+            value, configuration in
+            configuration.logLevel = try value.choice(Logger.Level.allCases.map(\.rawValue))
+        },
+        Setting("log.format", "text|json (json: one object per line)", default: { $0.logFormat }) {
+            value, configuration in
+            configuration.logFormat = try value.choice(["text", "json"])
+        },
+
+        // jwt, redis, admin
+        Setting(
+            "jwt.secret",
+            environment: [.openWebUI("WEBUI_SECRET_KEY")],
+            secret: true,
+            "HS256 key for client tokens",
+            default: { _ in nil }
+        ) { value, configuration in
+            configuration.jwtSecret = try value.nonEmpty(expected: "a non-empty key")
+        },
+        Setting(
+            "redis.url",
+            environment: [.openWebUI("WEBSOCKET_REDIS_URL")],
+            secret: true,  // may carry a password
+            "Redis for the distributed mode (unset = embedded)",
+            default: { _ in nil }
+        ) { value, configuration in
+            configuration.redisURL = try value.word(expected: "a Redis URL such as redis://host:6379/0")
+        },
+        Setting(
+            "redis.prefix",
+            environment: [.openWebUI("REDIS_KEY_PREFIX")],
+            "prefix of Redis and store keys",
+            default: { $0.redisPrefix }
+        ) { value, configuration in
+            configuration.redisPrefix = try value.word(expected: "a key prefix without spaces")
+        },
+        Setting("admin.token", secret: true, "bearer token of the admin API (unset = admin API off)", default: { _ in nil }) {
+            value, configuration in
+            configuration.adminToken = try value.word(expected: "a token without spaces")
+        },
+    ]
+
+    static let byKey: [String: Setting] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
+
+    /// `25.0` → `25`, `0.5` → `0.5`: seconds as an operator writes them.
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : "\(value)"
+    }
+
+    private static func milliseconds(_ value: Int) -> String {
+        seconds(Double(value) / 1000)
+    }
+}

@@ -1,0 +1,423 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import PalisadeProtocol
+
+/// One Engine.IO v4 session: its transport (polling or WebSocket), the upgrade between
+/// them, the outbound queue, and the heartbeat. Lives on one event loop; every method
+/// runs there (`SessionHandle` hops to it).
+public final class EngineSession {
+    public let id: String
+    public let loop: any EventLoop
+    /// The request that opened the session.
+    public let request: HandshakeRequest
+
+    enum Transport {
+        case polling
+        case websocket(WebSocketTransport)
+    }
+
+    private enum State {
+        case open
+        /// Server-initiated close: queued packets (ending with `1`) still go out.
+        case closing
+        case closed
+    }
+
+    private let server: EngineServer
+    private var settings: EngineSettings { server.settings }
+    private var handler: (any EngineSessionHandler)?
+    private var state = State.open
+    private(set) var transport: Transport
+
+    // Polling
+    private var outbox = CircularBuffer<EngineFrame>()
+    private var outboxBytes = 0
+    private var pendingPoll: EventLoopPromise<PollingResponse>?
+    private var postInProgress = false
+    private var flushScheduled = false
+
+    // Upgrade
+    private var probe: WebSocketTransport?
+    /// `3probe` was sent: the polling side is being drained with noops until `5`.
+    private var probeAnswered = false
+    private var upgradeTimeout: Scheduled<Void>?
+
+    // Heartbeat
+    private var pingTask: Scheduled<Void>?
+    private var pongDeadline: Scheduled<Void>?
+    private var pingSentAt: NIODeadline?
+    private var closingDeadline: Scheduled<Void>?
+
+    /// How long a GET pending at `2probe` waits before it gets its noop (the reference checks every 100 ms).
+    static let probeDrainDelay = TimeAmount.milliseconds(100)
+
+    init(id: String, loop: any EventLoop, request: HandshakeRequest, server: EngineServer, transport: Transport) {
+        self.id = id
+        self.loop = loop
+        self.request = request
+        self.server = server
+        self.transport = transport
+    }
+
+    /// `polling` or `websocket`.
+    public var transportName: String {
+        if case .websocket = transport { return "websocket" }
+        return "polling"
+    }
+
+    public var isOpen: Bool { state == .open }
+
+    func start(handler: any EngineSessionHandler) {
+        self.handler = handler
+        schedulePing()
+    }
+
+    // MARK: Sending
+
+    /// Queues frames for the client; they are written in order, never split across transports.
+    public func send(_ frames: [EngineFrame]) {
+        guard state == .open else { return }
+        enqueue(frames)
+    }
+
+    public func send(_ frame: EngineFrame) { send([frame]) }
+
+    private func enqueue(_ frames: [EngineFrame]) {
+        if case .websocket(let socket) = transport {
+            socket.write(frames)
+            return
+        }
+        for frame in frames {
+            outbox.append(frame)
+            outboxBytes += frame.byteCount
+        }
+        if outboxBytes > settings.maxOutboundBytes {
+            server.logger.info("closing a session whose client does not poll", metadata: ["sid": "\(id)"])
+            close(reason: .slowConsumer)
+            return
+        }
+        scheduleFlush()
+    }
+
+    /// Defers answering a pending GET to the end of this loop tick, so packets sent
+    /// together leave in one response.
+    private func scheduleFlush() {
+        guard pendingPoll != nil, !flushScheduled, !probeAnswered else { return }
+        flushScheduled = true
+        loop.assumeIsolated().execute {
+            self.flushScheduled = false
+            self.flushPendingPoll()
+        }
+    }
+
+    private func flushPendingPoll() {
+        guard let promise = pendingPoll, !outbox.isEmpty else { return }
+        pendingPoll = nil
+        promise.succeed(.payload(drainOutbox()))
+    }
+
+    /// Takes up to 16 queued frames as one polling body.
+    private func drainOutbox() -> ByteBuffer {
+        let count = min(outbox.count, EngineSettings.maxPacketsPerPoll)
+        let frames = outbox.prefix(count)
+        outbox.removeFirst(count)
+        for frame in frames { outboxBytes -= frame.byteCount }
+        let body = EngineCodec.encodePayload(frames: frames)
+        if state == .closing, outbox.isEmpty { finish(reason: .forcedClose, pollAnswer: nil) }
+        return body
+    }
+
+    // MARK: Polling
+
+    func handlePolling(method: HTTPMethod, body: ByteBuffer, contentType: String?, promise: EventLoopPromise<PollingResponse>) {
+        if state == .closed {
+            return promise.succeed(.error(.unknownSession))
+        }
+        if pingHasTimedOut() {
+            close(reason: .pingTimeout)
+            return promise.succeed(.error(.unknownSession))
+        }
+        if case .websocket = transport {
+            return promise.succeed(.error(.badRequest))
+        }
+        switch method {
+        case .GET: handlePoll(promise)
+        case .POST: handlePost(body: body, contentType: contentType, promise: promise)
+        default: promise.succeed(.empty(.internalServerError))
+        }
+    }
+
+    private func handlePoll(_ promise: EventLoopPromise<PollingResponse>, afterProbeBarrier: Bool = false) {
+        if let probe, !afterProbeBarrier {
+            // An upgrade is under way: let the probe's loop deliver what it has already
+            // read (perhaps `5`) before this GET is answered, so arrival order is kept.
+            let handle = SessionHandle(self)
+            probe.channel.eventLoop.execute {
+                handle.execute { $0.handlePollAfterProbeBarrier(promise) }
+            }
+            return
+        }
+        if pendingPoll != nil {
+            // Overlapping GETs: refuse the newcomer, end the session.
+            promise.succeed(.empty(.badRequest))
+            close(reason: .transportError)
+            return
+        }
+        if probeAnswered {
+            return promise.succeed(.payload(EngineCodec.encodePayload(frames: [.noop])))
+        }
+        if !outbox.isEmpty {
+            return promise.succeed(.payload(drainOutbox()))
+        }
+        pendingPoll = promise
+    }
+
+    private func handlePollAfterProbeBarrier(_ promise: EventLoopPromise<PollingResponse>) {
+        guard state != .closed else { return promise.succeed(.error(.unknownSession)) }
+        if case .websocket = transport { return promise.succeed(.error(.badRequest)) }
+        handlePoll(promise, afterProbeBarrier: true)
+    }
+
+    private func handlePost(body: ByteBuffer, contentType: String?, promise: EventLoopPromise<PollingResponse>) {
+        if postInProgress {
+            promise.succeed(.empty(.badRequest))
+            close(reason: .transportError)
+            return
+        }
+        if let contentType, contentType.lowercased().hasPrefix("application/octet-stream") {
+            promise.succeed(.empty(.badRequest))
+            close(reason: .parseError)
+            return
+        }
+        postInProgress = true
+        defer { postInProgress = false }
+        let (packets, error) = EngineCodec.decodePayload(body)
+        for packet in packets {
+            guard state == .open else { break }
+            receive(packet, from: nil)
+        }
+        if let error, state == .open {
+            server.logger.debug("closing a session after a malformed polling payload", metadata: ["sid": "\(id)", "error": "\(error)"])
+            close(reason: .parseError)
+            return promise.succeed(.error(.badRequest))
+        }
+        promise.succeed(.ok)
+    }
+
+    /// The TCP connection of a pending GET went away: the client is gone.
+    func pollingConnectionLost() {
+        guard pendingPoll != nil, state != .closed else { return }
+        pendingPoll = nil
+        close(reason: .transportClose)
+    }
+
+    // MARK: WebSocket
+
+    /// A WebSocket that arrived with this session's sid: becomes the upgrade probe if the
+    /// session is on polling and not already upgrading; otherwise it is accepted and closed.
+    func attachProbe(_ socket: WebSocketTransport) {
+        guard state == .open, case .polling = transport, probe == nil, settings.allowsWebSocket else {
+            socket.close()
+            return
+        }
+        probe = socket
+        upgradeTimeout = loop.assumeIsolated().scheduleTask(in: settings.upgradeTimeout) {
+            self.abandonUpgrade()
+        }
+    }
+
+    private func abandonUpgrade() {
+        upgradeTimeout?.cancel()
+        upgradeTimeout = nil
+        probe?.close()
+        probe = nil
+        probeAnswered = false
+        scheduleFlush()
+    }
+
+    /// A message that arrived on a WebSocket of this session (the transport or the probe).
+    func webSocketReceived(_ packet: EnginePacket, from socket: WebSocketTransport) {
+        guard state != .closed else { return }
+        if let probe, probe === socket {
+            return probeReceived(packet)
+        }
+        guard case .websocket(let current) = transport, current === socket else { return }
+        receive(packet, from: socket)
+    }
+
+    private func probeReceived(_ packet: EnginePacket) {
+        switch (packet.kind, packet.payload) {
+        case (.ping, .text("probe")) where !probeAnswered:
+            probe?.write([EngineFrame(EnginePacket(.pong, .text("probe")))])
+            probeAnswered = true
+            // The pending GET gets a noop so the client can pause polling and send `5`.
+            // Like the reference, not at once: a GET that is pending now may have been
+            // sent after `5` (which then refuses it), on a connection that overtook the socket.
+            loop.assumeIsolated().scheduleTask(in: Self.probeDrainDelay) {
+                guard self.probeAnswered, let promise = self.pendingPoll else { return }
+                self.pendingPoll = nil
+                promise.succeed(.payload(EngineCodec.encodePayload(frames: [.noop])))
+            }
+        case (.upgrade, _) where probeAnswered:
+            completeUpgrade()
+        default:
+            abandonUpgrade()
+        }
+    }
+
+    private func completeUpgrade() {
+        guard let socket = probe else { return }
+        upgradeTimeout?.cancel()
+        upgradeTimeout = nil
+        probe = nil
+        probeAnswered = false
+        transport = .websocket(socket)
+        if let promise = pendingPoll {
+            // A client pauses polling before it sends `5`, so this GET came after the
+            // upgrade: polling is over for this session.
+            pendingPoll = nil
+            promise.succeed(.error(.badRequest))
+        }
+        let queued = Array(outbox)
+        outbox.removeAll()
+        outboxBytes = 0
+        if !queued.isEmpty { socket.write(queued) }
+        if state == .closing { finish(reason: .forcedClose, pollAnswer: nil) }
+    }
+
+    /// The connection of a WebSocket of this session closed.
+    func webSocketClosed(_ socket: WebSocketTransport) {
+        if let probe, probe === socket {
+            self.probe = nil
+            probeAnswered = false
+            upgradeTimeout?.cancel()
+            scheduleFlush()
+            return
+        }
+        if case .websocket(let current) = transport, current === socket, state != .closed {
+            finish(reason: .transportClose, pollAnswer: nil)
+        }
+    }
+
+    /// The client stopped reading and the WebSocket's buffer passed its high-water mark.
+    func webSocketBackedUp(_ socket: WebSocketTransport) {
+        guard case .websocket(let current) = transport, current === socket, state == .open else { return }
+        server.logger.info("closing a session whose client does not read", metadata: ["sid": "\(id)"])
+        close(reason: .slowConsumer)
+    }
+
+    // MARK: Incoming packets
+
+    private func receive(_ packet: EnginePacket, from socket: WebSocketTransport?) {
+        switch packet.kind {
+        case .message:
+            handler?.engineSession(self, received: packet.payload)
+        case .pong:
+            receivedPong()
+        case .close:
+            // Client close: a pending GET gets a noop, as in the reference.
+            finish(reason: .clientClose, pollAnswer: .noop)
+        default:
+            // A ping from the client (v4 heartbeats go server → client), open, upgrade or
+            // noop on the live transport: a protocol error.
+            server.logger.debug("closing a session after an unexpected packet", metadata: ["sid": "\(id)", "type": "\(packet.kind)"])
+            close(reason: .parseError)
+        }
+    }
+
+    // MARK: Heartbeat
+
+    private func schedulePing() {
+        pingTask = loop.assumeIsolated().scheduleTask(in: settings.pingInterval) {
+            self.sendPing()
+        }
+    }
+
+    private func sendPing() {
+        guard state == .open else { return }
+        pingSentAt = .now()
+        enqueue([.ping])
+        pongDeadline = loop.assumeIsolated().scheduleTask(in: settings.pingTimeout) {
+            self.close(reason: .pingTimeout)
+        }
+    }
+
+    private func receivedPong() {
+        guard pingSentAt != nil else { return }
+        pingSentAt = nil
+        pongDeadline?.cancel()
+        pongDeadline = nil
+        schedulePing()
+    }
+
+    /// Checked on each request too, so a timer that fires a little late never lets a
+    /// dead session answer.
+    private func pingHasTimedOut() -> Bool {
+        guard let sent = pingSentAt else { return false }
+        return NIODeadline.now() - sent >= settings.pingTimeout
+    }
+
+    // MARK: Closing
+
+    /// Ends the session. `.forcedClose` is graceful (queued packets and a close packet
+    /// still go out); every other reason is abrupt.
+    public func close(reason: EngineCloseReason) {
+        guard state == .open else { return }
+        guard reason == .forcedClose || reason == .serverShutdown else {
+            return finish(reason: reason, pollAnswer: .close)
+        }
+        switch transport {
+        case .websocket(let socket):
+            finish(reason: reason, pollAnswer: nil)
+            socket.close(code: reason == .serverShutdown ? .goingAway : .normalClosure)
+        case .polling:
+            state = .closing
+            outbox.append(.close)
+            outboxBytes += 1
+            stopTimers()
+            if pendingPoll != nil {
+                flushPendingPoll()
+            } else {
+                // The client gets one poll interval to collect the close packet.
+                closingDeadline = loop.assumeIsolated().scheduleTask(in: settings.pingTimeout) {
+                    self.finish(reason: reason, pollAnswer: nil)
+                }
+            }
+        }
+    }
+
+    /// Removes the session for good; a pending GET gets `pollAnswer` (if any).
+    private func finish(reason: EngineCloseReason, pollAnswer: EngineFrame?) {
+        guard state != .closed else { return }
+        state = .closed
+        stopTimers()
+        closingDeadline?.cancel()
+        upgradeTimeout?.cancel()
+        server.remove(self)
+        if let promise = pendingPoll {
+            pendingPoll = nil
+            promise.succeed(.payload(EngineCodec.encodePayload(frames: [pollAnswer ?? .close])))
+        }
+        probe?.close()
+        probe = nil
+        if case .websocket(let socket) = transport, reason != .forcedClose, reason != .serverShutdown {
+            socket.close(code: reason == .slowConsumer ? .policyViolation : .normalClosure)
+        }
+        outbox.removeAll()
+        outboxBytes = 0
+        let handler = self.handler
+        self.handler = nil
+        handler?.engineSessionClosed(self, reason: reason)
+    }
+
+    private func stopTimers() {
+        pingTask?.cancel()
+        pingTask = nil
+        pongDeadline?.cancel()
+        pongDeadline = nil
+    }
+}
+
+@available(*, unavailable)
+extension EngineSession: Sendable {}

@@ -1,0 +1,41 @@
+import NIOCore
+import NIOWebSocket
+import PalisadeProtocol
+
+/// The WebSocket of a session (or of an upgrade probe). Writes may come from any loop;
+/// they are performed on the channel's loop, one flush per batch.
+final class WebSocketTransport: Sendable {
+    let channel: any Channel
+
+    init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    func write(_ frames: [EngineFrame]) {
+        let channel = channel
+        let write: @Sendable () -> Void = {
+            for frame in frames {
+                let wsFrame: WebSocketFrame
+                switch frame {
+                case .text(let bytes): wsFrame = WebSocketFrame(fin: true, opcode: .text, data: bytes)
+                case .binary(let bytes): wsFrame = WebSocketFrame(fin: true, opcode: .binary, data: bytes)
+                }
+                channel.write(wsFrame, promise: nil)
+            }
+            channel.flush()
+        }
+        if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
+    }
+
+    /// Sends a close frame, then closes the connection.
+    func close(code: WebSocketErrorCode = .normalClosure) {
+        let channel = channel
+        let closeFrame: @Sendable () -> Void = {
+            var data = channel.allocator.buffer(capacity: 2)
+            data.write(webSocketErrorCode: code)
+            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+            channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+        }
+        if channel.eventLoop.inEventLoop { closeFrame() } else { channel.eventLoop.execute(closeFrame) }
+    }
+}

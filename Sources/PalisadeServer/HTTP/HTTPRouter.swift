@@ -1,0 +1,29 @@
+import NIOCore
+import NIOHTTP1
+
+/// What the HTTP layer serves: the Engine.IO mounts and the operational endpoints.
+final class HTTPRouter: Sendable {
+    let engines: [EngineServer]
+    let requestTimeout: TimeAmount
+    /// The body of `GET /healthz`.
+    let health: @Sendable () -> String
+
+    /// Bodies of requests outside Engine.IO (none are expected yet) are kept small.
+    static let maxPlainBodyBytes = 64 * 1024
+    /// An idle keep-alive connection is closed after this long.
+    static let keepAliveIdleTimeout = TimeAmount.seconds(75)
+
+    init(engines: [EngineServer], requestTimeout: TimeAmount, health: @escaping @Sendable () -> String) {
+        self.engines = engines
+        self.requestTimeout = requestTimeout
+        self.health = health
+    }
+
+    func engine(for path: String) -> EngineServer? {
+        engines.first { $0.matches(path) }
+    }
+
+    func maxBodyBytes(for request: HandshakeRequest) -> Int {
+        engine(for: request.path)?.settings.maxPayload ?? Self.maxPlainBodyBytes
+    }
+}

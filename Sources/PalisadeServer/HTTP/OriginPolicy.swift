@@ -1,0 +1,49 @@
+import NIOHTTP1
+
+/// Which browser origins may open sessions, and the CORS headers polling responses carry.
+struct OriginPolicy: Sendable {
+    let allowed: ServerConfiguration.AllowedOrigins
+
+    /// Requests without `Origin` (non-browser clients) are always allowed; browsers send it.
+    func allows(_ request: HandshakeRequest) -> Bool {
+        guard let origin = request.origin else { return true }
+        switch allowed {
+        case .any:
+            return true
+        case .list(let origins):
+            return origins.contains { $0.caseInsensitiveCompare(origin) }
+        case .sameOrigin:
+            guard let host = request.headers.first(name: "host") else { return false }
+            return origin.caseInsensitiveCompare("http://" + host) || origin.caseInsensitiveCompare("https://" + host)
+        }
+    }
+
+    /// CORS headers for a response to `request`: the origin reflected (with credentials)
+    /// when it is allowed, nothing otherwise.
+    func corsHeaders(for request: HandshakeRequest) -> [(String, String)] {
+        guard let origin = request.origin, allows(request) else { return [] }
+        return [
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Allow-Credentials", "true"),
+            ("Vary", "Origin"),
+        ]
+    }
+
+    /// Extra headers of a preflight (OPTIONS) answer.
+    func preflightHeaders(for request: HandshakeRequest) -> [(String, String)] {
+        var headers = corsHeaders(for: request)
+        guard !headers.isEmpty else { return [] }
+        headers.append(("Access-Control-Allow-Methods", "GET,POST,OPTIONS"))
+        if let asked = request.headers.first(name: "access-control-request-headers") {
+            headers.append(("Access-Control-Allow-Headers", asked))
+        }
+        headers.append(("Access-Control-Max-Age", "600"))
+        return headers
+    }
+}
+
+extension String {
+    fileprivate func caseInsensitiveCompare(_ other: String) -> Bool {
+        lowercased() == other.lowercased()
+    }
+}

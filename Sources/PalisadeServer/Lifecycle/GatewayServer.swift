@@ -1,0 +1,164 @@
+import Dispatch
+import NIOConcurrencyHelpers
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The running gateway: binds the listener, serves HTTP, WebSocket and Engine.IO mounts,
+/// and shuts down gracefully on SIGTERM/SIGINT.
+public final class GatewayServer: Sendable {
+    public let configuration: ServerConfiguration
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let router: HTTPRouter
+
+    /// The product server: Socket.IO on `configuration.path` with `policy`.
+    public convenience init(configuration: ServerConfiguration, policy: any GatewayPolicy = AllowAllPolicy(), logger: Logger) {
+        let socketServer = SocketServer(configuration: configuration, policy: policy, logger: logger)
+        self.init(configuration: configuration, applications: [(configuration.path, socketServer)], logger: logger)
+    }
+
+    /// A server with explicit Engine.IO applications per path (the tests mount an echo app too).
+    public init(configuration: ServerConfiguration, applications: [(path: String, application: any EngineApplication)], logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
+        group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let settings = EngineSettings(configuration)
+        let origins = OriginPolicy(allowed: configuration.allowedOrigins)
+        let engines = applications.map {
+            EngineServer(path: $0.path, settings: settings, origins: origins, application: $0.application, logger: logger)
+        }
+        router = HTTPRouter(
+            engines: engines,
+            requestTimeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000)),
+            health: {
+                let sessions = engines.reduce(0) { $0 + $1.sessionCount }
+                return "{\"status\":\"ok\",\"generation\":0,\"policy_error\":null,\"redis\":\"off\",\"sessions\":\(sessions)}"
+            }
+        )
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains and returns. `onListening` gets the
+    /// bound `host:port` (useful with port 0).
+    public func run(onListening: (String) -> Void = { _ in }) async throws {
+        let listener = try await start()
+        let address = describe(listener.localAddress)
+        logger.info("listening on \(address)")
+        onListening(address)
+        await waitForTerminationSignal()
+        try await stop(listener)
+    }
+
+    /// Binds and starts serving; returns the listening channel.
+    public func start() async throws -> any Channel {
+        let router = router
+        let maxPayload = configuration.maxPayloadBytes
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = configuration.maxHeaderBytes
+        limits.maxHeaderFieldSize = configuration.maxHeaderBytes
+        let decoderLimits = limits
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 4096)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configureConnection(channel, router: router, maxPayload: maxPayload, decoderLimits: decoderLimits)
+                }
+            }
+        return try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+    }
+
+    private static let httpHandlerName = "palisade.http"
+
+    private static func configureConnection(_ channel: any Channel, router: HTTPRouter, maxPayload: Int, decoderLimits: NIOHTTPDecoderLimitConfiguration) throws {
+        let upgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: maxPayload,
+            automaticErrorHandling: true,
+            shouldUpgrade: { channel, head in
+                let request = HandshakeRequest(head: head, remoteAddress: channel.remoteAddress)
+                guard let engine = router.engine(for: request.path) else { return channel.eventLoop.makeSucceededFuture(nil) }
+                return engine.shouldUpgrade(request, on: channel.eventLoop)
+            },
+            upgradePipelineHandler: { channel, head in
+                let request = HandshakeRequest(head: head, remoteAddress: channel.remoteAddress)
+                guard let engine = router.engine(for: request.path) else { return channel.close() }
+                return engine.webSocketUpgraded(request, channel: channel)
+            }
+        )
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            withPipeliningAssistance: true,
+            withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                context.pipeline.removeHandler(name: httpHandlerName, promise: nil)
+            }),
+            withErrorHandling: true,
+            withOutboundHeaderValidation: true,
+            withEncoderConfiguration: .init(),
+            withDecoderLimitConfiguration: decoderLimits
+        )
+        try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(router: router), name: httpHandlerName)
+    }
+
+    /// Stops accepting, closes every session, waits up to the drain timeout, stops the loops.
+    public func stop(_ listener: any Channel) async throws {
+        logger.info("shutting down: closing sessions")
+        try? await listener.close()
+        for engine in router.engines { engine.closeAllSessions(reason: .serverShutdown) }
+        let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.drainTimeoutSeconds * 1000))
+        while router.engines.contains(where: { $0.sessionCount > 0 }), NIODeadline.now() < deadline {
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        try await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    private func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "?" }
+        return "\(address.ipAddress ?? configuration.host):\(address.port ?? configuration.port)"
+    }
+
+    /// Suspends until SIGTERM or SIGINT arrives.
+    private func waitForTerminationSignal() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = SignalWaiter(continuation: continuation)
+            for number in [SIGTERM, SIGINT] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { once.fire() }
+                source.resume()
+                once.keep(source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation once, whichever signal comes first, and keeps the sources alive.
+private final class SignalWaiter: @unchecked Sendable {
+    // Safe: both fields are only touched under `lock`.
+    private let lock = NIOLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(continuation: CheckedContinuation<Void, Never>) {
+        self.continuation = continuation
+    }
+
+    func keep(_ source: any DispatchSourceSignal) {
+        lock.withLock { sources.append(source) }
+    }
+
+    func fire() {
+        let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        pending?.resume()
+    }
+}

@@ -1,0 +1,76 @@
+import NIOCore
+import PalisadeProtocol
+
+/// The seam where decisions are made: the connect, event, join and disconnect paths
+/// of the core call it, and nothing else decides. The default allows everything;
+/// the Lua policy engine implements it.
+///
+/// Every method is called on the socket's event loop and may answer later (the
+/// returned future), so a decision can wait for I/O without blocking the loop.
+public protocol GatewayPolicy: Sendable {
+    /// Before a transport opens (polling handshake or WebSocket upgrade).
+    func handshake(_ request: HandshakeRequest, on loop: any EventLoop) -> EventLoopFuture<HandshakeDecision>
+    /// On a Socket.IO CONNECT, with the client's auth payload (`{}` when it sent none).
+    func authenticate(_ socket: Socket, auth: JSONValue) -> EventLoopFuture<ConnectDecision>
+    /// After a successful connect (the CONNECT reply has been sent).
+    func connected(_ socket: Socket)
+    /// Every incoming event, before any handler.
+    func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision>
+    /// Before a socket joins a room.
+    func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision>
+    /// When the socket's session ends.
+    func disconnected(_ socket: Socket, reason: String)
+}
+
+public enum HandshakeDecision: Sendable, Equatable {
+    case allow
+    case deny(reason: String)
+}
+
+public enum ConnectDecision: Sendable, Equatable {
+    /// Accept, with the identity the socket acts as (nil: anonymous).
+    case accept(identity: JSONValue?)
+    /// Refuse: the client gets CONNECT_ERROR `{"message": message, "data": data}`.
+    case refuse(message: String, data: JSONValue?)
+}
+
+public enum EventDecision: Sendable, Equatable {
+    case allow
+    /// Ignore the event silently.
+    case drop
+    /// Refuse: the sender gets an `error` event `{"message": reason, "event": name}`.
+    case deny(reason: String)
+}
+
+public enum JoinDecision: Sendable, Equatable {
+    case allow
+    case deny(reason: String)
+}
+
+extension GatewayPolicy {
+    public func handshake(_ request: HandshakeRequest, on loop: any EventLoop) -> EventLoopFuture<HandshakeDecision> {
+        loop.makeSucceededFuture(.allow)
+    }
+
+    public func authenticate(_ socket: Socket, auth: JSONValue) -> EventLoopFuture<ConnectDecision> {
+        socket.loop.makeSucceededFuture(.accept(identity: nil))
+    }
+
+    public func connected(_ socket: Socket) {}
+
+    public func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision> {
+        socket.loop.makeSucceededFuture(.allow)
+    }
+
+    public func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision> {
+        socket.loop.makeSucceededFuture(.allow)
+    }
+
+    public func disconnected(_ socket: Socket, reason: String) {}
+}
+
+/// The default policy: everything is allowed. For development and for apps that
+/// put their decisions elsewhere.
+public struct AllowAllPolicy: GatewayPolicy {
+    public init() {}
+}

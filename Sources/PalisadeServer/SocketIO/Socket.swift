@@ -1,0 +1,196 @@
+import NIOCore
+import PalisadeProtocol
+
+/// One client's connection to one namespace (what Socket.IO calls a socket).
+/// Lives on its session's loop; every method must be called there.
+public final class Socket {
+    /// The socket id the client sees in the CONNECT reply (not the Engine.IO sid, which is secret).
+    public let id: String
+    public let namespace: String
+    /// The auth payload of the client's CONNECT (`{}` when it sent none).
+    public let auth: JSONValue
+    /// Who the socket acts as, as the policy decided at connect (nil: anonymous).
+    public var identity: JSONValue?
+    public private(set) var rooms: Set<String> = []
+    public private(set) var isConnected = false
+
+    let connection: SocketConnection
+    private var server: SocketServer { connection.server }
+    private var nextAckID: UInt64 = 0
+    private var pendingAcks: [UInt64: PendingAck] = [:]
+    /// Events wait here while the policy decides on an earlier one, so order is kept.
+    private var eventQueue = CircularBuffer<SocketPacket>()
+    private var awaitingDecision = false
+    private var drainingEvents = false
+
+    private struct PendingAck {
+        var callback: (Result<[JSONValue], AckTimeoutError>) -> Void
+        var timeout: Scheduled<Void>?
+    }
+
+    /// Events a client may have queued before the policy catches up; past this it is flooding.
+    static let maxQueuedEvents = 1024
+
+    init(id: String, namespace: String, auth: JSONValue, connection: SocketConnection) {
+        self.id = id
+        self.namespace = namespace
+        self.auth = auth
+        self.connection = connection
+    }
+
+    public var loop: any EventLoop { connection.session.loop }
+    public var session: EngineSession { connection.session }
+    /// The client's IP address.
+    public var ip: String { connection.session.request.ip }
+    public var transport: String { connection.session.transportName }
+
+    // MARK: Emitting
+
+    /// Sends an event to this client.
+    public func emit(_ event: String, _ arguments: [JSONValue]) {
+        sendPacket(.event(event, arguments, namespace: namespace))
+    }
+
+    /// Sends an event and asks the client for an ack; `callback` gets its arguments,
+    /// or a timeout after `timeout` (the server's ack timeout by default).
+    public func emit(_ event: String, _ arguments: [JSONValue], timeout: TimeAmount? = nil,
+                     ack callback: @escaping (Result<[JSONValue], AckTimeoutError>) -> Void) {
+        guard isConnected else { return callback(.failure(AckTimeoutError())) }
+        let id = nextAckID
+        nextAckID += 1
+        let task = loop.assumeIsolated().scheduleTask(in: timeout ?? server.ackTimeout) {
+            if let pending = self.pendingAcks.removeValue(forKey: id) {
+                pending.callback(.failure(AckTimeoutError()))
+            }
+        }
+        pendingAcks[id] = PendingAck(callback: callback, timeout: task)
+        sendPacket(.event(event, arguments, namespace: namespace, ackId: id))
+    }
+
+    /// Emits to a room of this socket's namespace, skipping this socket.
+    public func broadcast(to room: String, _ event: String, _ arguments: [JSONValue]) {
+        server.emit(to: room, event, arguments, namespace: namespace, skipping: id)
+    }
+
+    func sendPacket(_ packet: SocketPacket) {
+        sendFrames(SocketPacketEncoder.frames(packet))
+    }
+
+    func sendFrames(_ frames: [EngineFrame]) {
+        guard isConnected else { return }
+        connection.session.send(frames)
+    }
+
+    // MARK: Rooms
+
+    /// Joins `room` if the policy allows it; the future says whether it did.
+    @discardableResult
+    public func join(_ room: String) -> EventLoopFuture<Bool> {
+        server.policy.authorizeJoin(self, room: room).assumeIsolated().map { decision in
+            guard decision == .allow, self.isConnected else { return false }
+            self.joinWithoutCheck(room)
+            return true
+        }.nonisolated()
+    }
+
+    func joinWithoutCheck(_ room: String) {
+        guard rooms.insert(room).inserted else { return }
+        server.rooms.join(room, socket: SocketHandle(self), namespace: namespace)
+    }
+
+    public func leave(_ room: String) {
+        guard rooms.remove(room) != nil else { return }
+        server.rooms.leave(room, socketID: id, namespace: namespace)
+    }
+
+    // MARK: Lifecycle
+
+    func markConnected() {
+        isConnected = true
+        joinWithoutCheck(id)
+    }
+
+    /// Disconnects this socket from the server side: the client gets DISCONNECT; when it
+    /// was the connection's last socket, the connection closes too.
+    public func disconnect() {
+        guard isConnected else { return }
+        sendPacket(SocketPacket(.disconnect, namespace: namespace))
+        connection.socketDisconnected(self, reason: "server namespace disconnect", closeIfLast: true)
+    }
+
+    /// Leaves every room, fails pending acks, tells the policy. Called once.
+    func tearDown(reason: String) {
+        guard isConnected else { return }
+        isConnected = false
+        for room in rooms { server.rooms.leave(room, socketID: id, namespace: namespace) }
+        rooms.removeAll()
+        eventQueue.removeAll()
+        let acks = pendingAcks
+        pendingAcks.removeAll()
+        for (_, ack) in acks {
+            ack.timeout?.cancel()
+            ack.callback(.failure(AckTimeoutError()))
+        }
+        server.policy.disconnected(self, reason: reason)
+    }
+
+    // MARK: Incoming
+
+    func received(_ packet: SocketPacket) {
+        switch packet.kind {
+        case .event, .binaryEvent:
+            guard eventQueue.count < Self.maxQueuedEvents else {
+                connection.session.close(reason: .forcedClose)
+                return
+            }
+            eventQueue.append(packet)
+            drainEvents()
+        case .ack, .binaryAck:
+            guard let id = packet.ackId, let pending = pendingAcks.removeValue(forKey: id) else { return }
+            pending.timeout?.cancel()
+            pending.callback(.success(packet.data?.arrayValue ?? []))
+        default:
+            break
+        }
+    }
+
+    /// Runs the policy on queued events one at a time; a decision that answers at once
+    /// is handled in this loop, one that answers later resumes the drain.
+    private func drainEvents() {
+        guard !drainingEvents else { return }
+        drainingEvents = true
+        defer { drainingEvents = false }
+        while !awaitingDecision, isConnected, let packet = eventQueue.popFirst() {
+            guard let (name, arguments) = packet.eventNameAndArguments else { continue }
+            let args = Array(arguments)
+            awaitingDecision = true
+            server.policy.event(self, name: name, arguments: args).assumeIsolated().whenComplete { result in
+                self.awaitingDecision = false
+                self.apply(result, name: name, arguments: args, ackID: packet.ackId)
+                self.drainEvents()
+            }
+        }
+    }
+
+    private func apply(_ result: Result<EventDecision, any Error>, name: String, arguments: [JSONValue], ackID: UInt64?) {
+        guard isConnected else { return }
+        switch result {
+        case .success(.allow):
+            let ack = ackID.map { Ack(socket: self, id: $0) }
+            server.handler(for: name)?(self, arguments, ack)
+        case .success(.drop):
+            break
+        case .success(.deny(let reason)):
+            emit("error", [.object(["message": .string(reason), "event": .string(name)])])
+        case .failure:
+            // A policy that fails has decided nothing: fail closed.
+            emit("error", [.object(["message": .string("internal error"), "event": .string(name)])])
+        }
+    }
+}
+
+/// A server-initiated emit got no ack in time (or the socket went away first).
+public struct AckTimeoutError: Error, Sendable {}
+
+@available(*, unavailable)
+extension Socket: Sendable {}

@@ -1,0 +1,65 @@
+import Logging
+import NIOCore
+import PalisadeProtocol
+
+/// Socket.IO v5 on top of Engine.IO: namespaces, the policy seam, event handlers, rooms.
+public final class SocketServer: EngineApplication {
+    let policy: any GatewayPolicy
+    let logger: Logger
+    let rooms = RoomRegistry()
+    let connectTimeout: TimeAmount
+    let ackTimeout: TimeAmount
+    private let namespaces: Set<String>
+    private let handlers: [String: EventHandler]
+    let connectHandler: ConnectHandler?
+
+    /// - Parameters:
+    ///   - namespaces: namespaces besides `/` that clients may join.
+    ///   - handlers: event name → handler, run after the policy allowed the event.
+    ///   - onConnect: run for each socket after its CONNECT reply.
+    public init(
+        configuration: ServerConfiguration,
+        policy: any GatewayPolicy = AllowAllPolicy(),
+        handlers: [String: EventHandler] = [:],
+        onConnect: ConnectHandler? = nil,
+        logger: Logger
+    ) {
+        self.policy = policy
+        self.logger = logger
+        self.handlers = handlers
+        self.connectHandler = onConnect
+        namespaces = Set(["/"] + configuration.namespaces)
+        connectTimeout = .milliseconds(Int64(configuration.connectTimeoutMs))
+        ackTimeout = .milliseconds(Int64(configuration.ackTimeoutMs))
+    }
+
+    func hasNamespace(_ namespace: String) -> Bool { namespaces.contains(namespace) }
+
+    func handler(for event: String) -> EventHandler? { handlers[event] }
+
+    /// Emits an event to everyone in `room` (of `namespace`), except the socket `skipping`.
+    public func emit(to room: String, _ event: String, _ arguments: [JSONValue], namespace: String = "/", skipping: String? = nil) {
+        let frames = SocketPacketEncoder.frames(.event(event, arguments, namespace: namespace))
+        rooms.broadcast(frames, to: room, namespace: namespace, skipping: skipping)
+    }
+
+    /// How many sockets are in `room`.
+    public func memberCount(of room: String, namespace: String = "/") -> Int {
+        rooms.count(of: room, namespace: namespace)
+    }
+
+    // MARK: EngineApplication
+
+    public func authorizeHandshake(_ request: HandshakeRequest, on loop: any EventLoop) -> EventLoopFuture<EngineRequestError?> {
+        policy.handshake(request, on: loop).map { decision in
+            switch decision {
+            case .allow: return nil
+            case .deny(let reason): return .forbidden(reason)
+            }
+        }
+    }
+
+    public func sessionOpened(_ session: EngineSession) -> any EngineSessionHandler {
+        SocketConnection(session: session, server: self)
+    }
+}

@@ -1,0 +1,54 @@
+// A Palisade server with test-only handlers, for the interop tests and the official
+// Engine.IO / Socket.IO conformance suites. Not part of the product.
+import ArgumentParser
+import Logging
+import NIOCore
+import PalisadeProtocol
+import PalisadeServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct PalisadeTestServer: AsyncParsableCommand {
+    @Option var host = "127.0.0.1"
+    @Option(help: "0 picks a free port.") var port = 0
+    @Option(help: "Milliseconds.") var pingInterval = 25_000
+    @Option(help: "Milliseconds.") var pingTimeout = 20_000
+    @Option var maxPayload = 1_000_000
+    @Option(help: "both, websocket or polling.") var transports = "both"
+    @Option(help: "Comma list of allowed origins, or *.") var origins: String?
+    @Option(help: "Milliseconds.") var connectTimeout = 45_000
+    @Option var path = "/ws/socket.io"
+    @Option var logLevel = "warning"
+
+    func run() async throws {
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.pingIntervalMs = pingInterval
+        configuration.pingTimeoutMs = pingTimeout
+        configuration.maxPayloadBytes = maxPayload
+        configuration.connectTimeoutMs = connectTimeout
+        configuration.transports = ServerConfiguration.Transports(rawValue: transports) ?? .both
+        configuration.namespaces = ["/custom"]
+        configuration.drainTimeoutSeconds = 2
+        if let origins {
+            configuration.allowedOrigins = origins == "*" ? .any : .list(origins.split(separator: ",").map(String.init))
+        }
+        var logger = Logger(label: "palisade-test-server")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+
+        let socketServer = TestApplication.makeSocketServer(configuration: configuration, logger: logger)
+        var mounts: [(path: String, application: any EngineApplication)] = [("/engine.io", EchoApplication())]
+        mounts.append((path, socketServer))
+        if path != "/socket.io" { mounts.append(("/socket.io", socketServer)) }
+
+        let server = GatewayServer(configuration: configuration, applications: mounts, logger: logger)
+        try await server.run { address in
+            print("listening on \(address)")
+            fflush(nil)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what Palisade builds and tests with: Debian packages, and with --python the .venv for the interop tests.
+# Usage: scripts/install-deps.sh [--python] [--conformance]   (idempotent: does nothing when all is present)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(pkg-config liblua5.4-dev libhiredis-dev libssl-dev libsqlite3-dev redis-server)
+python=0
+for arg in "$@"; do
+  case "$arg" in
+    --python) python=1 ;;
+    --conformance) packages+=(mocha chai node-ws) ;;
+    *) echo "usage: $0 [--python] [--conformance]" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "missing Debian packages; install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q "${missing[@]}" </dev/null
+fi
+
+if ((python)); then
+  req=Tests/interop/requirements.txt
+  stamp=.venv/.requirements.sha256
+  # A .venv copied from elsewhere or left by an old Python is rebuilt.
+  if ! .venv/bin/python -c '' 2>/dev/null; then
+    rm -rf .venv
+    python3 -m venv .venv
+  fi
+  hash=$(sha256sum "$req" | cut -d' ' -f1)
+  if [[ ! -f $stamp || $(cat "$stamp") != "$hash" ]]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+    echo "$hash" > "$stamp"
+  fi
+fi
