@@ -42,6 +42,7 @@ public final class EngineSession {
     /// `3probe` was sent: the polling side is being drained with noops until `5`.
     private var probeAnswered = false
     private var upgradeTimeout: Scheduled<Void>?
+    private var probeDrain: Scheduled<Void>?
 
     // Heartbeat
     private var pingTask: Scheduled<Void>?
@@ -138,8 +139,8 @@ public final class EngineSession {
             close(reason: .pingTimeout)
             return promise.succeed(.error(.unknownSession))
         }
-        if case .websocket = transport {
-            return promise.succeed(.error(.badRequest))
+        if case .websocket(let socket) = transport {
+            return refuseAfterPendingWrites(promise, socket: socket)
         }
         switch method {
         case .GET: handlePoll(promise)
@@ -148,35 +149,18 @@ public final class EngineSession {
         }
     }
 
-    private func handlePoll(_ promise: EventLoopPromise<PollingResponse>, afterProbeBarrier: Bool = false) {
-        if let probe, !afterProbeBarrier {
-            // An upgrade is under way: let the probe's loop deliver what it has already
-            // read (perhaps `5`) before this GET is answered, so arrival order is kept.
-            let handle = SessionHandle(self)
-            probe.channel.eventLoop.execute {
-                handle.execute { $0.handlePollAfterProbeBarrier(promise) }
-            }
-            return
-        }
+    private func handlePoll(_ promise: EventLoopPromise<PollingResponse>) {
         if pendingPoll != nil {
             // Overlapping GETs: refuse the newcomer, end the session.
             promise.succeed(.empty(.badRequest))
             close(reason: .transportError)
             return
         }
-        if probeAnswered {
-            return promise.succeed(.payload(EngineCodec.encodePayload(frames: [.noop])))
-        }
-        if !outbox.isEmpty {
+        if !outbox.isEmpty, !probeAnswered {
             return promise.succeed(.payload(drainOutbox()))
         }
         pendingPoll = promise
-    }
-
-    private func handlePollAfterProbeBarrier(_ promise: EventLoopPromise<PollingResponse>) {
-        guard state != .closed else { return promise.succeed(.error(.unknownSession)) }
-        if case .websocket = transport { return promise.succeed(.error(.badRequest)) }
-        handlePoll(promise, afterProbeBarrier: true)
+        if probeAnswered { scheduleProbeDrain() }
     }
 
     private func handlePost(body: ByteBuffer, contentType: String?, promise: EventLoopPromise<PollingResponse>) {
@@ -230,6 +214,8 @@ public final class EngineSession {
     private func abandonUpgrade() {
         upgradeTimeout?.cancel()
         upgradeTimeout = nil
+        probeDrain?.cancel()
+        probeDrain = nil
         probe?.close()
         probe = nil
         probeAnswered = false
@@ -251,14 +237,7 @@ public final class EngineSession {
         case (.ping, .text("probe")) where !probeAnswered:
             probe?.write([EngineFrame(EnginePacket(.pong, .text("probe")))])
             probeAnswered = true
-            // The pending GET gets a noop so the client can pause polling and send `5`.
-            // Like the reference, not at once: a GET that is pending now may have been
-            // sent after `5` (which then refuses it), on a connection that overtook the socket.
-            loop.assumeIsolated().scheduleTask(in: Self.probeDrainDelay) {
-                guard self.probeAnswered, let promise = self.pendingPoll else { return }
-                self.pendingPoll = nil
-                promise.succeed(.payload(EngineCodec.encodePayload(frames: [.noop])))
-            }
+            if pendingPoll != nil { scheduleProbeDrain() }
         case (.upgrade, _) where probeAnswered:
             completeUpgrade()
         default:
@@ -266,10 +245,25 @@ public final class EngineSession {
         }
     }
 
+    /// While an upgrade is under way, a GET gets a noop so the client can pause polling
+    /// and send `5`. Like the reference, not at once: the GET may have been sent after `5`
+    /// on a connection that overtook the WebSocket, and `5` then refuses it instead.
+    private func scheduleProbeDrain() {
+        guard probeDrain == nil else { return }
+        probeDrain = loop.assumeIsolated().scheduleTask(in: Self.probeDrainDelay) {
+            self.probeDrain = nil
+            guard self.probeAnswered, let promise = self.pendingPoll else { return }
+            self.pendingPoll = nil
+            promise.succeed(.payload(EngineCodec.encodePayload(frames: [.noop])))
+        }
+    }
+
     private func completeUpgrade() {
         guard let socket = probe else { return }
         upgradeTimeout?.cancel()
         upgradeTimeout = nil
+        probeDrain?.cancel()
+        probeDrain = nil
         probe = nil
         probeAnswered = false
         transport = .websocket(socket)
@@ -277,13 +271,19 @@ public final class EngineSession {
             // A client pauses polling before it sends `5`, so this GET came after the
             // upgrade: polling is over for this session.
             pendingPoll = nil
-            promise.succeed(.error(.badRequest))
+            refuseAfterPendingWrites(promise, socket: socket)
         }
         let queued = Array(outbox)
         outbox.removeAll()
         outboxBytes = 0
         if !queued.isEmpty { socket.write(queued) }
         if state == .closing { finish(reason: .forcedClose, pollAnswer: nil) }
+    }
+
+    /// Polling on an upgraded session: 400, answered only after the WebSocket's loop has
+    /// written what was queued for it (`3probe`), so the client sees them in that order.
+    private func refuseAfterPendingWrites(_ promise: EventLoopPromise<PollingResponse>, socket: WebSocketTransport) {
+        socket.channel.eventLoop.execute { promise.succeed(.error(.badRequest)) }
     }
 
     /// The connection of a WebSocket of this session closed.
