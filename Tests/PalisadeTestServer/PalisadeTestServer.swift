@@ -33,7 +33,7 @@ struct PalisadeTestServer: AsyncParsableCommand {
         configuration.connectTimeoutMs = connectTimeout
         configuration.transports = ServerConfiguration.Transports(rawValue: transports) ?? .both
         configuration.namespaces = ["/custom"]
-        configuration.drainTimeoutSeconds = 2
+        configuration.drainTimeoutSeconds = 0.5
         if let origins {
             configuration.allowedOrigins = origins == "*" ? .any : .list(origins.split(separator: ",").map(String.init))
         }

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+import requests
 
 from wire import SIO_PATH, EventRecorder, polling_handshake, polling_url, split_payload, websocket_url, ws_connect, ws_recv
 
@@ -74,8 +75,6 @@ def test_raw_websocket_binary_event_wire_format(server):
 
 
 def test_raw_polling_binary_is_b_base64(server):
-    import requests
-
     handshake, _ = polling_handshake(server)
     sid = handshake["sid"]
     url = polling_url(server, sid=sid)

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 import PalisadeProtocol
 
 /// Reads one HTTP/1.1 request at a time (NIO's pipelining handler queues the next),
@@ -150,6 +151,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A refused WebSocket upgrade is reported as an error, then the request is handed
+        // on to this handler, which answers it: not a reason to drop the connection.
+        if error is NIOWebSocketUpgradeError { return }
         context.close(promise: nil)
     }
 }

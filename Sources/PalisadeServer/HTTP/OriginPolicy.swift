@@ -13,8 +13,11 @@ struct OriginPolicy: Sendable {
         case .list(let origins):
             return origins.contains { $0.caseInsensitiveCompare(origin) }
         case .sameOrigin:
+            // The scheme is this connection's (plain HTTP) unless a TLS-terminating proxy
+            // says otherwise; browsers cannot set X-Forwarded-Proto themselves.
             guard let host = request.headers.first(name: "host") else { return false }
-            return origin.caseInsensitiveCompare("http://" + host) || origin.caseInsensitiveCompare("https://" + host)
+            let scheme = request.headers.first(name: "x-forwarded-proto")?.split(separator: ",").first.map(String.init) ?? "http"
+            return origin.caseInsensitiveCompare(scheme.trimmingSpaces + "://" + host)
         }
     }
 
@@ -43,6 +46,10 @@ struct OriginPolicy: Sendable {
 }
 
 extension String {
+    fileprivate var trimmingSpaces: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+
     fileprivate func caseInsensitiveCompare(_ other: String) -> Bool {
         lowercased() == other.lowercased()
     }
