@@ -21,6 +21,9 @@ struct PalisadeTestServer: AsyncParsableCommand {
     @Option(help: "Comma list of allowed origins, or *.") var origins: String?
     @Option(help: "Milliseconds.") var connectTimeout = 45_000
     @Option var path = "/ws/socket.io"
+    @Option(help: "Seconds a connection has to send a complete request.") var requestTimeout = 10.0
+    @Option(help: "Outbound bytes buffered per session before it is closed as a slow reader.") var maxOutboundBytes = 8 * 1024 * 1024
+    @Option(help: "Seconds to wait for sessions to close on SIGTERM.") var drainTimeout = 0.5
     @Option var logLevel = "warning"
 
     func run() async throws {
@@ -33,7 +36,9 @@ struct PalisadeTestServer: AsyncParsableCommand {
         configuration.connectTimeoutMs = connectTimeout
         configuration.transports = ServerConfiguration.Transports(rawValue: transports) ?? .both
         configuration.namespaces = ["/custom"]
-        configuration.drainTimeoutSeconds = 0.5
+        configuration.drainTimeoutSeconds = drainTimeout
+        configuration.requestTimeoutSeconds = requestTimeout
+        configuration.maxOutboundBytes = maxOutboundBytes
         if let origins {
             configuration.allowedOrigins = origins == "*" ? .any : .list(origins.split(separator: ",").map(String.init))
         }
