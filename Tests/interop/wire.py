@@ -149,3 +149,63 @@ class EventRecorder:
 
     def empty(self, event: str, namespace: str = "/") -> bool:
         return self.q(event, namespace).empty()
+
+
+def read_until_closed(sock, timeout: float) -> bytes:
+    """Everything the server sends on a raw socket until it closes (EOF or reset).
+
+    Raises AssertionError if the connection is still open at the deadline.
+    """
+    data = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"server kept the connection open for {timeout} s; got {data[:300]!r}")
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
+class HTTPResponseReader:
+    """Reads HTTP/1.1 responses (Content-Length bodies) one by one from a raw socket,
+    keeping bytes that belong to the next response (keep-alive, pipelining)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self, deadline: float, timeout: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"incomplete HTTP response after {timeout} s: {self.buf[:300]!r}")
+        self.sock.settimeout(left)
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed mid-response: {self.buf[:300]!r}")
+        self.buf += chunk
+
+    def response(self, timeout: float = 5.0) -> tuple[int, dict, bytes]:
+        """(status, headers with lower-case names, body) of the next response."""
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in self.buf:
+            self._fill(deadline, timeout)
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(self.buf) < length:
+            self._fill(deadline, timeout)
+        body, self.buf = self.buf[:length], self.buf[length:]
+        return status, headers, body

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOWebSocket
 import PalisadeProtocol
@@ -27,14 +28,31 @@ final class WebSocketTransport: Sendable {
         if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
     }
 
-    /// Sends a close frame, then closes the connection.
+    /// A client that does not read gets this long to take the close frame before the
+    /// connection is cut.
+    static let closeGracePeriod = TimeAmount.seconds(1)
+
+    private let closing = NIOLockedValueBox(false)
+
+    /// Sends a close frame, then closes the connection. Only the first call counts.
     func close(code: WebSocketErrorCode = .normalClosure) {
+        let alreadyClosing = closing.withLockedValue { closing in
+            defer { closing = true }
+            return closing
+        }
+        guard !alreadyClosing else { return }
         let channel = channel
         let closeFrame: @Sendable () -> Void = {
+            guard channel.isWritable else {
+                // Backed up: the close frame would wait behind data the client never reads.
+                channel.close(promise: nil)
+                return
+            }
             var data = channel.allocator.buffer(capacity: 2)
             data.write(webSocketErrorCode: code)
             let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
             channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+            channel.eventLoop.scheduleTask(in: Self.closeGracePeriod) { channel.close(promise: nil) }
         }
         if channel.eventLoop.inEventLoop { closeFrame() } else { channel.eventLoop.execute(closeFrame) }
     }

@@ -36,7 +36,8 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
                 deliver(try EngineCodec.decode(text: frame.unmaskedData))
             } catch {
                 engine.logger.debug("closing a WebSocket after a malformed packet", metadata: ["error": "\(error)"])
-                protocolError(context: context)
+                // RFC 6455 §7.4.1: 1007 for text that is not UTF-8, 1002 for other protocol errors.
+                protocolError(code: error == .invalidUTF8 ? .dataInconsistentWithMessage : .protocolError)
             }
         case .binary:
             deliver(.message(frame.unmaskedData))
@@ -55,14 +56,12 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
         session.execute { $0.webSocketReceived(packet, from: socket) }
     }
 
-    /// Malformed input: the session ends ("parse error") and the socket closes.
-    private func protocolError(context: ChannelHandlerContext) {
+    /// Malformed input: the socket closes with `code` and the session ends ("parse error").
+    private func protocolError(code: WebSocketErrorCode) {
+        socket?.close(code: code)
         if let session, let socket {
-            session.execute { session in
-                session.webSocketClosed(socket)
-            }
+            session.execute { $0.webSocketClosed(socket) }
         }
-        socket?.close(code: .protocolError)
         session = nil
     }
 

@@ -43,6 +43,11 @@ public final class SocketServer: EngineApplication {
         rooms.broadcast(frames, to: room, namespace: namespace, skipping: skipping)
     }
 
+    /// The ids of the sockets in `room`.
+    public func members(of room: String, namespace: String = "/") -> [String] {
+        rooms.members(of: room, namespace: namespace).map(\.id)
+    }
+
     /// How many sockets are in `room`.
     public func memberCount(of room: String, namespace: String = "/") -> Int {
         rooms.count(of: room, namespace: namespace)

@@ -1,0 +1,90 @@
+"""Behaviours the official Engine.IO / Socket.IO conformance suites caught, as our own
+tests over raw sockets (some were races: those loop)."""
+
+import json
+import socket
+
+import pytest
+import requests
+
+from wire import (HTTPResponseReader, parse_open, polling_handshake, polling_url, websocket_url,
+                  ws_connect, ws_recv)
+
+
+def _recv_skipping_noops(ws):
+    """Next frame that is not an Engine.IO noop (`6`) left over from the polling transport."""
+    while True:
+        frame = ws_recv(ws)
+        if frame != "6":
+            return frame
+
+
+def test_probe_reply_survives_upgrade_sent_before_reading_and_polling_is_refused(server):
+    for attempt in range(20):
+        sid = polling_handshake(server)[0]["sid"]
+        ws = ws_connect(websocket_url(server, sid=sid))
+        try:
+            ws.send("2probe")
+            ws.send("5")
+            r = requests.get(polling_url(server, sid=sid), timeout=5)
+            assert r.status_code == 400, f"attempt {attempt}: GET after upgrade: {r.status_code} {r.text!r}"
+            assert ws_recv(ws) == "3probe", f"attempt {attempt}: probe reply lost"
+            ws.send("40")
+            reply = _recv_skipping_noops(ws)
+            assert reply.startswith("40{"), f"attempt {attempt}: {reply!r}"
+            assert set(json.loads(reply[2:])) == {"sid"}
+        finally:
+            ws.close()
+
+
+def test_poll_during_upgrade_is_answered_with_noop_then_upgrade_completes(server):
+    for attempt in range(10):
+        sid = polling_handshake(server)[0]["sid"]
+        ws = ws_connect(websocket_url(server, sid=sid))
+        try:
+            ws.send("2probe")
+            assert ws_recv(ws) == "3probe"
+            r = requests.get(polling_url(server, sid=sid), timeout=5)
+            assert (r.status_code, r.text) == (200, "6"), f"attempt {attempt}: {r.status_code} {r.text!r}"
+            ws.send("5")
+            ws.send("40")
+            reply = _recv_skipping_noops(ws)
+            assert reply.startswith("40{"), f"attempt {attempt}: {reply!r}"
+            assert ws_recv(ws) == '42["auth",{}]'
+        finally:
+            ws.close()
+
+
+def _raw_upgrade(srv, query: str) -> tuple[int, dict, bytes]:
+    request = (f"GET /ws/socket.io/?{query} HTTP/1.1\r\nHost: {srv.hostport}\r\n"
+               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+    with socket.create_connection((srv.host, srv.port), timeout=5) as raw:
+        raw.sendall(request)
+        # the status line, or whatever came before the server closed
+        return HTTPResponseReader(raw).response(timeout=5)
+
+
+@pytest.mark.parametrize("query", [
+    "EIO=4&transport=websocket&sid=doesnotexist",
+    "transport=websocket",
+    "EIO=4&transport=abc",
+], ids=["unknown-sid", "no-EIO", "unknown-transport"])
+def test_refused_websocket_upgrade_gets_an_http_400_response(server, query):
+    status, headers, body = _raw_upgrade(server, query)
+    assert status == 400, (status, headers, body)
+    assert "upgrade" not in headers, headers
+
+
+def test_connect_reply_precedes_the_apps_first_event_as_separate_messages(server):
+    for attempt in range(50):
+        ws = ws_connect(websocket_url(server))
+        try:
+            parse_open(ws_recv(ws))
+            ws.send("40")
+            first = ws_recv(ws)
+            assert first.startswith("40{") and set(json.loads(first[2:])) == {"sid"}, \
+                f"attempt {attempt}: first message {first!r}"
+            assert ws_recv(ws) == '42["auth",{}]', f"attempt {attempt}"
+        finally:
+            ws.close()

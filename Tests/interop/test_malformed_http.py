@@ -1,0 +1,130 @@
+"""Malformed input closes only the connection (or session) that sent it.
+
+Each test checks a healthy python-socketio client and GET /healthz before and
+after the bad input.
+"""
+
+import socket
+import struct
+
+import pytest
+import requests
+import websocket
+
+from wire import (SIO_PATH, parse_open, polling_handshake, polling_url, read_until_closed,
+                  websocket_url, ws_connect, ws_recv)
+
+
+@pytest.fixture
+def healthy(sio_client):
+    """``check(srv)``: a websocket client connected at the first call answers an ack, and /healthz is 200."""
+    state = {}
+
+    def check(srv, tag="check"):
+        if "sio" not in state:
+            state["sio"] = sio_client()
+            state["sio"].connect(srv.url, socketio_path=SIO_PATH, transports=["websocket"], wait_timeout=5)
+        sio = state["sio"]
+        assert sio.connected, "the healthy client was disconnected"
+        assert sio.call("message-with-ack", tag, timeout=5) == tag
+        assert requests.get(f"{srv.url}/healthz", timeout=5).status_code == 200
+
+    return check
+
+
+def _send_and_read_until_closed(srv, data: bytes) -> bytes:
+    with socket.create_connection((srv.host, srv.port), timeout=5) as raw:
+        try:
+            raw.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may close before reading everything: that is a close too
+        return read_until_closed(raw, timeout=5)
+
+
+def _wait_close_code(ws: websocket.WebSocket, timeout: float = 5.0):
+    """Read until the server closes; the close frame's status code, or None if the TCP
+    connection ended without one (or with an empty close frame). Data frames are ignored."""
+    ws.settimeout(timeout)
+    while True:
+        try:
+            opcode, data = ws.recv_data(control_frame=True)
+        except (websocket.WebSocketConnectionClosedException, ConnectionError, OSError):
+            return None
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
+
+
+@pytest.mark.parametrize("data", [
+    pytest.param(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(200)), id="garbage-bytes"),
+    pytest.param(b"G(T /healthz HTTP/1.1\r\nHost: x\r\n\r\n", id="invalid-method-token"),
+    pytest.param(b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n", id="invalid-header-name"),
+    pytest.param(b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", id="unknown-http-version"),
+])
+def test_malformed_request_closes_only_its_connection(server, healthy, data):
+    healthy(server, "before")
+    reply = _send_and_read_until_closed(server, data)
+    # an error status before closing is fine; a success is not
+    assert reply == b"" or reply.startswith((b"HTTP/1.1 4", b"HTTP/1.0 4", b"HTTP/1.1 5")), reply[:200]
+    healthy(server, "after")
+
+
+def test_header_block_over_16_kib_is_refused(server, healthy):
+    healthy(server, "before")
+    big = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (17 * 1024) + b"\r\n\r\n"
+    reply = _send_and_read_until_closed(server, big)
+    assert reply == b"" or reply.startswith((b"HTTP/1.1 431", b"HTTP/1.1 400")), reply[:200]
+    healthy(server, "after")
+
+
+def test_header_block_under_the_limit_is_served(server):
+    with requests.Session() as s:
+        r = s.get(f"{server.url}/healthz", headers={"X-Big": "a" * 8 * 1024}, timeout=5)
+    assert r.status_code == 200
+
+
+def test_invalid_engineio_polling_body_closes_the_session(server, healthy):
+    healthy(server, "before")
+    handshake, _ = polling_handshake(server)
+    url = polling_url(server, sid=handshake["sid"])
+    r = requests.post(url, data="abc", timeout=5)
+    # engine.io answers "ok" then closes the session, python-engineio answers 400: both fine
+    assert r.status_code in (200, 400), f"{r.status_code} {r.text!r}"
+    g = requests.get(url, timeout=5)
+    assert g.status_code == 400, f"{g.status_code} {g.text!r}"
+    assert g.json()["code"] == 1  # Session ID unknown
+    healthy(server, "after")
+
+
+def _connected_raw_websocket(srv) -> websocket.WebSocket:
+    ws = ws_connect(websocket_url(srv))
+    parse_open(ws_recv(ws))
+    ws.send("40")
+    assert ws_recv(ws).startswith("40{")
+    assert ws_recv(ws) == '42["auth",{}]'
+    return ws
+
+
+def test_websocket_text_frame_with_invalid_utf8_closes_that_socket(server, healthy):
+    healthy(server, "before")
+    ws = _connected_raw_websocket(server)
+    try:
+        # "4" (an Engine.IO message) then bytes that are not UTF-8, sent as a *text* frame
+        ws.send_frame(websocket.ABNF.create_frame(b'42["message","\xff\xfe\xc3"]', websocket.ABNF.OPCODE_TEXT))
+        code = _wait_close_code(ws)
+        assert code in (None, 1007), f"close code {code}, expected 1007 (invalid frame payload data)"
+    finally:
+        ws.close()
+    healthy(server, "after")
+
+
+def test_websocket_message_over_max_payload_is_closed_with_1009(server_factory, healthy):
+    srv = server_factory("--max-payload", "1000")
+    healthy(srv, "before")
+    ws = _connected_raw_websocket(srv)
+    try:
+        ws.send('42["message","' + "x" * 5000 + '"]')
+        code = _wait_close_code(ws)
+        assert code in (None, 1009), f"close code {code}, expected 1009 (message too big)"
+    finally:
+        ws.close()
+    healthy(srv, "after")
