@@ -29,6 +29,24 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
+        // JWT verification and signing over OpenSSL libcrypto. No I/O but an explicit key-file loader.
+        .target(name: "PalisadeJWT", dependencies: ["COpenSSL", "PalisadeProtocol"], swiftSettings: strict),
+        // Our own C for the Lua bridge: macro wrappers, host-function trampoline, budget hook, capped allocator.
+        .target(name: "CPalisadeShims", dependencies: ["CLua"]),
+        // The Lua policy engine: VMs per loop and generation, the value bridge, hooks, host API, reload.
+        // It implements PalisadeServer's GatewayPolicy seam, so it depends on the server target.
+        .target(
+            name: "PalisadePolicy",
+            dependencies: [
+                "CLua", "CPalisadeShims", "PalisadeProtocol", "PalisadeServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Cross-connection state behind px.store and px.ratelimit: memory backends, thread-safe and bounded.
+        .target(name: "PalisadeState", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
         // The running server: HTTP, WebSocket, Engine.IO sessions, Socket.IO, rooms, configuration.
         .target(
             name: "PalisadeServer",
@@ -69,6 +87,13 @@ let package = Package(
             dependencies: ["PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "PalisadePolicyTests",
+            dependencies: ["PalisadePolicy", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "PalisadeJWTTests", dependencies: ["PalisadeJWT", "PalisadeProtocol"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "PalisadeStateTests", dependencies: ["PalisadeState", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(
             name: "PalisadeServerTests",
             dependencies: [

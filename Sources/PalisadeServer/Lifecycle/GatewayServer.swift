@@ -48,11 +48,13 @@ public final class GatewayServer: Sendable {
     /// Serves until SIGTERM or SIGINT, then drains and returns. `onListening` gets the
     /// bound `host:port` (useful with port 0).
     public func run(onListening: (String) -> Void = { _ in }) async throws {
+        // Signals are caught before anyone can learn the address, so an early SIGTERM drains too.
+        let signals = TerminationSignals()
         let listener = try await start()
         let address = describe(listener.localAddress)
         logger.info("listening on \(address)")
         onListening(address)
-        await waitForTerminationSignal()
+        await signals.wait()
         try await stop(listener)
     }
 
@@ -123,42 +125,44 @@ public final class GatewayServer: Sendable {
         guard let address else { return "?" }
         return "\(address.ipAddress ?? configuration.host):\(address.port ?? configuration.port)"
     }
-
-    /// Suspends until SIGTERM or SIGINT arrives.
-    private func waitForTerminationSignal() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = SignalWaiter(continuation: continuation)
-            for number in [SIGTERM, SIGINT] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { once.fire() }
-                source.resume()
-                once.keep(source)
-            }
-        }
-    }
 }
 
-/// Resumes a continuation once, whichever signal comes first, and keeps the sources alive.
-private final class SignalWaiter: @unchecked Sendable {
-    // Safe: both fields are only touched under `lock`.
+/// Catches SIGTERM and SIGINT from creation on; `wait()` returns once one has arrived
+/// (at once if one already did).
+private final class TerminationSignals: @unchecked Sendable {
+    // Safe: `fired` and `waiter` are only touched under `lock`; `sources` is set in init.
     private let lock = NIOLock()
-    private var continuation: CheckedContinuation<Void, Never>?
+    private var fired = false
+    private var waiter: CheckedContinuation<Void, Never>?
     private var sources: [any DispatchSourceSignal] = []
 
-    init(continuation: CheckedContinuation<Void, Never>) {
-        self.continuation = continuation
-    }
-
-    func keep(_ source: any DispatchSourceSignal) {
-        lock.withLock { sources.append(source) }
-    }
-
-    func fire() {
-        let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            defer { continuation = nil }
-            return continuation
+    init() {
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.fire() }
+            source.resume()
+            sources.append(source)
         }
-        pending?.resume()
+    }
+
+    private func fire() {
+        let waiting = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            fired = true
+            defer { waiter = nil }
+            return waiter
+        }
+        waiting?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = lock.withLock { () -> Bool in
+                if fired { return true }
+                waiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
     }
 }

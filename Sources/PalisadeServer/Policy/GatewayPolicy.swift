@@ -20,6 +20,9 @@ public protocol GatewayPolicy: Sendable {
     func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision>
     /// When the socket's session ends.
     func disconnected(_ socket: Socket, reason: String)
+    /// An allowed event that no built-in handler took (the Lua plugins' `events`).
+    /// Returns false when nothing handles it.
+    func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool
 }
 
 public enum HandshakeDecision: Sendable, Equatable {
@@ -67,6 +70,8 @@ extension GatewayPolicy {
     }
 
     public func disconnected(_ socket: Socket, reason: String) {}
+
+    public func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool { false }
 }
 
 /// The default policy: everything is allowed. For development and for apps that

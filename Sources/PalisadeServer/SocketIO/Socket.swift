@@ -177,7 +177,11 @@ public final class Socket {
         switch result {
         case .success(.allow):
             let ack = ackID.map { Ack(socket: self, id: $0) }
-            server.handler(for: name)?(self, arguments, ack)
+            if let handler = server.handler(for: name) {
+                handler(self, arguments, ack)
+            } else {
+                _ = server.policy.handleEvent(self, name: name, arguments: arguments, ack: ack)
+            }
         case .success(.drop):
             break
         case .success(.deny(let reason)):

@@ -1,0 +1,84 @@
+#ifndef PALISADE_LUA_H
+#define PALISADE_LUA_H
+
+// Our own small C for the Lua bridge: wrappers for Lua's macros (they do not import
+// into Swift), the trampoline that lets Swift host functions raise or yield without
+// a longjmp crossing a Swift frame, the per-call budget hook, and the capped allocator.
+
+#include <stddef.h>
+#include <stdint.h>
+#include <lua5.4/lua.h>
+#include <lua5.4/lualib.h>
+#include <lua5.4/lauxlib.h>
+
+// MARK: Allocator with a memory cap (one per VM)
+
+typedef struct px_memory {
+    size_t used;
+    size_t cap;
+    int refused;   // set when an allocation was refused for the cap
+} px_memory;
+
+/// A new state whose every allocation is counted against `memory->cap`.
+lua_State *px_newstate(px_memory *memory);
+
+// MARK: Budgets (one per hook call, i.e. per coroutine)
+
+typedef struct px_budget {
+    int64_t instructions_left;   // decremented by PX_HOOK_STEP on every count hook
+    int64_t deadline_ns;         // CLOCK_MONOTONIC deadline, 0 = none
+    int exceeded;                // 1 = instructions, 2 = deadline
+} px_budget;
+
+/// Instructions between two budget checks.
+#define PX_HOOK_STEP 1000
+
+/// Attaches `budget` to coroutine `co` (stored in its extra space) and installs the count hook.
+void px_set_budget(lua_State *co, px_budget *budget);
+int64_t px_monotonic_ns(void);
+/// Unix time in seconds, with fractions (`px.now()`).
+double px_wall_seconds(void);
+
+// MARK: Host functions
+
+/// What a Swift host function returns to the trampoline.
+#define PX_RAISE (-1)   // error message on top of the stack: raise it
+#define PX_YIELD (-2)   // yield the coroutine; the host resumes it with the results later
+
+/// Swift's dispatcher: `vm` and `id` are the closure's upvalues.
+typedef int (*px_dispatch_fn)(lua_State *L, void *vm, int id);
+void px_set_dispatch(px_dispatch_fn fn);
+
+/// Pushes a C closure that calls host function `id` of `vm` through the trampoline.
+void px_push_host_function(lua_State *L, void *vm, int id);
+
+// MARK: Macro wrappers
+
+static inline void px_pop(lua_State *L, int n) { lua_pop(L, n); }
+static inline void px_newtable(lua_State *L) { lua_newtable(L); }
+static inline int px_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
+static inline const char *px_tostring(lua_State *L, int idx) { return lua_tostring(L, idx); }
+static inline int px_isnil(lua_State *L, int idx) { return lua_isnil(L, idx); }
+static inline int px_isnoneornil(lua_State *L, int idx) { return lua_isnoneornil(L, idx); }
+static inline int px_istable(lua_State *L, int idx) { return lua_istable(L, idx); }
+static inline int px_isfunction(lua_State *L, int idx) { return lua_isfunction(L, idx); }
+static inline int px_registryindex(void) { return LUA_REGISTRYINDEX; }
+static inline int px_upvalueindex(int i) { return lua_upvalueindex(i); }
+static inline void px_insert(lua_State *L, int idx) { lua_insert(L, idx); }
+static inline void px_remove(lua_State *L, int idx) { lua_remove(L, idx); }
+static inline void px_replace(lua_State *L, int idx) { lua_replace(L, idx); }
+static inline lua_Number px_tonumber(lua_State *L, int idx) { return lua_tonumber(L, idx); }
+static inline lua_Integer px_tointeger(lua_State *L, int idx) { return lua_tointeger(L, idx); }
+static inline void px_pushliteral(lua_State *L, const char *s) { lua_pushstring(L, s); }
+static inline int px_getglobal(lua_State *L, const char *name) { return lua_getglobal(L, name); }
+static inline const char *px_typename(lua_State *L, int idx) { return luaL_typename(L, idx); }
+static inline int px_getmetatable_named(lua_State *L, const char *name) { return luaL_getmetatable(L, name); }
+static inline void *px_getextraspace(lua_State *L) { return lua_getextraspace(L); }
+
+/// Loads a text chunk only (binary chunks are refused), with `env` (at index envIndex) as its _ENV.
+int px_load_text(lua_State *L, const char *code, size_t size, const char *chunkname);
+
+/// `traceback`-free message handler that adds file:line of the error's origin.
+int px_error_position(lua_State *L);
+
+#endif

@@ -1,0 +1,181 @@
+import CLua
+import CPalisadeShims
+import NIOCore
+import PalisadeProtocol
+import PalisadeServer
+
+/// The hook points of DESIGN.md on top of the runtimes. Every call runs on the socket's
+/// loop; a hook that errors, overruns or runs out of memory counts as a deny.
+extension LuaPolicyEngine {
+    public func handshake(_ request: HandshakeRequest, on loop: any EventLoop) -> EventLoopFuture<HandshakeDecision> {
+        guard let runtime = runtime(on: loop), runtime.hasHook(.handshake) else {
+            return loop.makeSucceededFuture(.allow)
+        }
+        let table = Self.requestTable(request)
+        return chain(runtime, .handshake, push: { state in
+            LuaBridge.push(table, state)
+            return 1
+        }, stopAt: { if case .deny = $0 { return true } else { return false } }).map { answer in
+            if case .deny(let reason, _)? = answer { return .deny(reason: reason) }
+            return .allow
+        }
+    }
+
+    public func authenticate(_ socket: Socket, auth: JSONValue) -> EventLoopFuture<ConnectDecision> {
+        guard let runtime = runtime(on: socket.loop) else {
+            return socket.loop.makeSucceededFuture(.refuse(message: "no policy is loaded", data: nil))
+        }
+        return chain(runtime, .authenticate, push: { state in
+            runtime.pushConn(socket, on: state)
+            LuaBridge.push(auth, state)
+            return 2
+        }, stopAt: { answer in
+            switch answer {
+            case .none, .allow: return false
+            default: return true
+            }
+        }).map { answer in
+            switch answer {
+            case .table(let identity)?:
+                if identity["anonymous"] == .bool(true) { return .accept(identity: nil) }
+                return .accept(identity: identity)
+            case .deny(let reason, _)?:
+                return .refuse(message: reason, data: nil)
+            default:
+                return .refuse(message: "unauthorized", data: nil)
+            }
+        }
+    }
+
+    public func connected(_ socket: Socket) {
+        guard let runtime = runtime(on: socket.loop), runtime.hasHook(.connect) else { return }
+        _ = chain(runtime, .connect, push: { state in
+            runtime.pushConn(socket, on: state)
+            return 1
+        }, stopAt: { _ in false })
+    }
+
+    public func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision> {
+        guard let runtime = runtime(on: socket.loop) else { return socket.loop.makeSucceededFuture(.deny(reason: "no policy is loaded")) }
+        guard runtime.hasHook(.event) else { return socket.loop.makeSucceededFuture(.allow) }
+        return chain(runtime, .event, push: { state in
+            runtime.pushConn(socket, on: state)
+            LuaBridge.pushString(name, state)
+            LuaBridge.push(.array(arguments), state)
+            return 3
+        }, stopAt: { answer in
+            switch answer {
+            case .deny, .drop: return true
+            default: return false
+            }
+        }).map { answer in
+            switch answer {
+            case .deny(let reason, _)?: return .deny(reason: reason)
+            case .drop?: return .drop
+            default: return .allow
+            }
+        }
+    }
+
+    public func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision> {
+        authorize(socket, action: "join", resource: .object(["type": .string("room"), "id": .string(room)]))
+    }
+
+    /// `authorize(conn, action, resource)`: a deny wins; otherwise at least one allow is needed.
+    public func authorize(_ socket: Socket, action: String, resource: JSONValue) -> EventLoopFuture<JoinDecision> {
+        guard let runtime = runtime(on: socket.loop) else { return socket.loop.makeSucceededFuture(.deny(reason: "no policy is loaded")) }
+        var allowed = false
+        return chain(runtime, .authorize, push: { state in
+            runtime.pushConn(socket, on: state)
+            LuaBridge.pushString(action, state)
+            LuaBridge.push(resource, state)
+            return 3
+        }, stopAt: { answer in
+            if case .allow = answer { allowed = true }
+            if case .deny = answer { return true }
+            return false
+        }).assumeIsolated().map { answer -> JoinDecision in
+            if case .deny(let reason, _)? = answer { return .deny(reason: reason) }
+            return allowed ? .allow : .deny(reason: "not allowed")
+        }.nonisolated()
+    }
+
+    public func disconnected(_ socket: Socket, reason: String) {
+        guard let runtime = runtime(on: socket.loop) else { return }
+        guard runtime.hasHook(.disconnect) else { return runtime.releaseConn(socket.id) }
+        chain(runtime, .disconnect, push: { state in
+            runtime.pushConn(socket, on: state)
+            LuaBridge.pushString(reason, state)
+            return 2
+        }, stopAt: { _ in false }).assumeIsolated().whenComplete { _ in runtime.releaseConn(socket.id) }
+    }
+
+    public func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool {
+        guard let runtime = runtime(on: socket.loop), let handler = runtime.eventHandlers[name] else { return false }
+        let ackID = ack.map { runtime.registerAck($0) }
+        runtime.call(handler) { state in
+            runtime.pushConn(socket, on: state)
+            for argument in arguments { LuaBridge.push(argument, state) }
+            if let ackID { runtime.pushAck(ackID, on: state) }
+            return Int32(1 + arguments.count + (ackID == nil ? 0 : 1))
+        }.assumeIsolated().whenComplete { result in
+            if let ackID { runtime.releaseAck(ackID) }
+            if case .failure(let error) = result {
+                self.report(error, hook: "events.\(name)", runtime: runtime)
+            }
+        }
+        return true
+    }
+
+    // MARK: Chains
+
+    /// Calls the modules' `hook` in order until `stopAt` says an answer is final.
+    /// A failing hook is reported and answers `deny`, which stops every chain that denies.
+    private func chain(_ runtime: LuaRuntime, _ hook: HookName, push: @escaping (OpaquePointer) -> Int32,
+                       stopAt: @escaping (HookAnswer) -> Bool) -> EventLoopFuture<HookAnswer?> {
+        let functions = runtime.hooks[hook] ?? []
+        let promise = runtime.loop.makePromise(of: HookAnswer?.self)
+        func step(_ index: Int) {
+            guard index < functions.count else { return promise.succeed(nil) }
+            let (module, function) = functions[index]
+            runtime.call(function, pushArguments: push).assumeIsolated().whenComplete { result in
+                let answer: HookAnswer
+                switch result {
+                case .success(let values):
+                    answer = HookAnswer(values)
+                case .failure(let error):
+                    self.report(error, hook: "\(module).\(hook.rawValue)", runtime: runtime)
+                    answer = .deny(reason: "policy error", status: nil)
+                }
+                if stopAt(answer) { return promise.succeed(answer) }
+                if case .deny = answer { return promise.succeed(answer) }
+                step(index + 1)
+            }
+        }
+        step(0)
+        return promise.futureResult
+    }
+
+    func report(_ error: any Error, hook: String, runtime: LuaRuntime) {
+        let kind = (error as? HookError)?.kind.rawValue ?? "error"
+        logger.warning("hook failed; decision is deny", metadata: [
+            "hook": "\(hook)", "kind": "\(kind)", "error": "\(error)", "generation": "\(runtime.generation)",
+        ])
+        hookFailures.withLockedValue { $0 += 1 }
+    }
+
+    static func requestTable(_ request: HandshakeRequest) -> JSONValue {
+        var headers: [JSONMember] = []
+        for (name, value) in request.headers where !headers.contains(where: { $0.key == name.lowercased() }) {
+            headers.append(JSONMember(name.lowercased(), .string(value)))
+        }
+        return .object([
+            JSONMember("ip", .string(request.ip)),
+            JSONMember("origin", request.origin.map { .string($0) } ?? .null),
+            JSONMember("path", .string(request.path)),
+            JSONMember("transport", .string(request.transport ?? "")),
+            JSONMember("headers", .object(headers)),
+            JSONMember("query", .object(request.query.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })),
+        ])
+    }
+}

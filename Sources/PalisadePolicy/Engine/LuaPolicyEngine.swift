@@ -1,0 +1,150 @@
+import CLua
+import CPalisadeShims
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import PalisadeProtocol
+import PalisadeServer
+
+/// The Lua policy engine: implements `GatewayPolicy` by calling the modules' hooks.
+///
+/// Generations: a reload reads every module, compiles it into a fresh VM and runs the
+/// `selftest`s; only then does the new generation become current. Each event loop
+/// builds its own runtime of the current generation on first use and carries the live
+/// sockets' `conn.data` over; hook calls already running finish in their own runtime.
+public final class LuaPolicyEngine: GatewayPolicy {
+    public struct Settings: Sendable {
+        public var directories: [String]
+        public var limits = HookLimits()
+        /// Memory cap of each VM.
+        public var memoryCap = 64 * 1024 * 1024
+
+        public init(directories: [String]) {
+            self.directories = directories
+        }
+    }
+
+    /// The engine's state for `/healthz` and the admin API.
+    public struct Status: Sendable, Equatable {
+        public var generation: Int
+        /// The last reload's error (`file:line: message`), nil when it succeeded.
+        public var error: String?
+    }
+
+    private struct Current: Sendable {
+        var generation = 0
+        var sources: [PolicySource] = []
+        var error: String?
+    }
+
+    let settings: Settings
+    let host: PolicyHost
+    let logger: Logger
+    private let current = NIOLockedValueBox(Current())
+    private let slots = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<RuntimeSlot>]>([:])
+    /// Hook calls that failed (error, overrun, out of memory), for metrics.
+    let hookFailures = NIOLockedValueBox(0)
+
+    /// One event loop's runtime of the latest generation it has seen.
+    final class RuntimeSlot {
+        var runtime: LuaRuntime?
+    }
+
+    public init(settings: Settings, host: PolicyHost) {
+        self.settings = settings
+        self.host = host
+        logger = host.logger
+    }
+
+    public var status: Status {
+        current.withLockedValue { Status(generation: $0.generation, error: $0.error) }
+    }
+
+    // MARK: Reload
+
+    /// Reads, compiles and self-tests every module on `loop`; makes them current when all
+    /// succeed. Returns the new generation, or throws the error (the old one stays).
+    @discardableResult
+    public func reload(on loop: any EventLoop) async throws -> Int {
+        let sources: [PolicySource]
+        do {
+            sources = try PolicyLoader.read(directories: settings.directories)
+        } catch {
+            return try fail("\(error)")
+        }
+        let next = current.withLockedValue { $0.generation } + 1
+        do {
+            try await loop.flatSubmit { self.validate(sources, generation: next, on: loop) }.get()
+        } catch {
+            return try fail("\(error)")
+        }
+        let generation = current.withLockedValue { state -> Int in
+            state.generation += 1
+            state.sources = sources
+            state.error = nil
+            return state.generation
+        }
+        logger.info("policies loaded", metadata: ["generation": "\(generation)", "modules": "\(sources.map(\.name).joined(separator: ","))"])
+        return generation
+    }
+
+    private func fail(_ message: String) throws -> Int {
+        current.withLockedValue { $0.error = message }
+        logger.error("policy reload failed; the previous generation stays", metadata: ["error": "\(message)"])
+        throw LuaVM.Failure(description: message)
+    }
+
+    /// Compiles `sources` into a throwaway runtime and runs every `selftest` in it.
+    private func validate(_ sources: [PolicySource], generation: Int, on loop: any EventLoop) -> EventLoopFuture<Void> {
+        let runtime: LuaRuntime
+        do {
+            runtime = try makeRuntime(sources, generation: generation, on: loop)
+        } catch {
+            return loop.makeFailedFuture(error)
+        }
+        return runSelftests(runtime, remaining: runtime.hooks[.selftest] ?? [])
+    }
+
+    /// Runs the selftests one after another on the runtime's loop; the first failure fails all.
+    private func runSelftests(_ runtime: LuaRuntime, remaining: [(module: String, function: Int32)]) -> EventLoopFuture<Void> {
+        guard let (module, function) = remaining.first else { return runtime.loop.makeSucceededVoidFuture() }
+        let rest = Array(remaining.dropFirst())
+        return runtime.call(function) { _ in 0 }.assumeIsolated().flatMap { _ in
+            self.runSelftests(runtime, remaining: rest)
+        }.flatMapErrorThrowing { error in
+            throw (error as? LuaVM.Failure) ?? LuaVM.Failure(description: "selftest of \(module) failed: \(error)")
+        }.nonisolated()
+    }
+
+    private func makeRuntime(_ sources: [PolicySource], generation: Int, on loop: any EventLoop) throws -> LuaRuntime {
+        try LuaRuntime(sources: sources, loop: loop, generation: generation, limits: settings.limits,
+                       memoryCap: settings.memoryCap, logger: logger) { runtime in
+            PalisadeModule.install(in: runtime, host: self.host)
+        }
+    }
+
+    /// This loop's runtime of the current generation, built on first use.
+    func runtime(on loop: any EventLoop) -> LuaRuntime? {
+        let key = ObjectIdentifier(loop)
+        let slot: RuntimeSlot
+        if let bound = slots.withLockedValue({ $0[key] }) {
+            slot = bound.value
+        } else {
+            slot = RuntimeSlot()
+            let bound = NIOLoopBound(slot, eventLoop: loop)
+            slots.withLockedValue { $0[key] = bound }
+        }
+        let (generation, sources) = current.withLockedValue { ($0.generation, $0.sources) }
+        guard generation > 0 else { return nil }
+        if let runtime = slot.runtime, runtime.generation == generation { return runtime }
+        do {
+            let runtime = try makeRuntime(sources, generation: generation, on: loop)
+            if let previous = slot.runtime { runtime.migratedData = previous.exportConnData() }
+            slot.runtime = runtime
+            return runtime
+        } catch {
+            logger.error("cannot build the policy runtime on a loop; keeping the previous one", metadata: ["error": "\(error)"])
+            return slot.runtime
+        }
+    }
+}

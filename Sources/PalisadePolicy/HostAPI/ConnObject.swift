@@ -1,0 +1,139 @@
+import CLua
+import CPalisadeShims
+import NIOCore
+import PalisadeProtocol
+import PalisadeServer
+
+/// The `conn` table a hook receives for a socket: `id`, `user`, `ip`, `transport`,
+/// `data` (survives reloads), and the methods `join`, `leave`, `rooms`, `emit`,
+/// `disconnect`, `set_user`. One table per socket per runtime, made on first use.
+final class ConnEntry {
+    let table: Int32
+    weak var socket: Socket?
+
+    init(table: Int32, socket: Socket) {
+        self.table = table
+        self.socket = socket
+    }
+}
+
+extension LuaRuntime {
+    static let connMetatable = "palisade.conn"
+
+    /// Installs the methods shared by every conn table.
+    func installConnMethods() {
+        let L = vm.L
+        luaL_newmetatable(L, Self.connMetatable)
+        px_newtable(L)
+        vm.setFunction("join", inTableAt: -1) { [unowned self] state in
+            guard let socket = self.socket(state), let room = LuaStack.optionalString(state, 2) else {
+                return LuaStack.raise(state, "conn:join(room) needs a room")
+            }
+            guard let call = self.activeCalls[state] else {
+                socket.join(room)
+                return 0
+            }
+            return call.suspend(on: socket.join(room)) { state, result in
+                lua_pushboolean(state, (try? result.get()) == true ? 1 : 0)
+                return 1
+            }
+        }
+        vm.setFunction("leave", inTableAt: -1) { [unowned self] state in
+            guard let socket = self.socket(state), let room = LuaStack.optionalString(state, 2) else {
+                return LuaStack.raise(state, "conn:leave(room) needs a room")
+            }
+            socket.leave(room)
+            return 0
+        }
+        vm.setFunction("rooms", inTableAt: -1) { [unowned self] state in
+            let rooms = self.socket(state)?.rooms.sorted() ?? []
+            LuaBridge.push(.array(rooms.map { .string($0) }), state)
+            return 1
+        }
+        vm.setFunction("emit", inTableAt: -1) { [unowned self] state in
+            guard let socket = self.socket(state), let event = LuaStack.optionalString(state, 2) else {
+                return LuaStack.raise(state, "conn:emit(event, ...) needs an event name")
+            }
+            do {
+                socket.emit(event, try LuaStack.values(state, from: 3))
+            } catch {
+                return LuaStack.raise(state, "conn:emit: \(error)")
+            }
+            return 0
+        }
+        vm.setFunction("disconnect", inTableAt: -1) { [unowned self] state in
+            self.socket(state)?.disconnect()
+            return 0
+        }
+        vm.setFunction("set_user", inTableAt: -1) { [unowned self] state in
+            guard let socket = self.socket(state), px_istable(state, 2) != 0,
+                  let identity = try? LuaBridge.value(state, at: 2) else {
+                return LuaStack.raise(state, "conn:set_user(identity) needs a table")
+            }
+            socket.identity = identity
+            lua_pushvalue(state, 2)
+            lua_setfield(state, 1, "user")
+            return 0
+        }
+        lua_setfield(L, -2, "__index")
+        px_pop(L, 1)
+    }
+
+    /// The socket of the conn table at index 1 (the method's `self`).
+    private func socket(_ state: OpaquePointer) -> Socket? {
+        guard px_istable(state, 1) != 0 else { return nil }
+        lua_getfield(state, 1, "id")
+        defer { px_pop(state, 1) }
+        guard let id = LuaVM.string(state, at: -1) else { return nil }
+        return connections[id]?.socket
+    }
+
+    /// Pushes the conn table of `socket` on `state`. Stack: +1.
+    func pushConn(_ socket: Socket, on state: OpaquePointer) {
+        if let entry = connections[socket.id] {
+            lua_rawgeti(state, px_registryindex(), lua_Integer(entry.table))
+            LuaBridge.pushString(socket.transport, state)
+            lua_setfield(state, -2, "transport")
+            return
+        }
+        px_newtable(state)
+        LuaBridge.pushString(socket.id, state)
+        lua_setfield(state, -2, "id")
+        LuaBridge.pushString(socket.ip, state)
+        lua_setfield(state, -2, "ip")
+        LuaBridge.pushString(socket.transport, state)
+        lua_setfield(state, -2, "transport")
+        if let identity = socket.identity {
+            LuaBridge.push(identity, state)
+            lua_setfield(state, -2, "user")
+        }
+        if let data = migratedData.removeValue(forKey: socket.id) {
+            LuaBridge.push(data, state)
+        } else {
+            px_newtable(state)
+        }
+        lua_setfield(state, -2, "data")
+        luaL_setmetatable(state, Self.connMetatable)
+        lua_pushvalue(state, -1)
+        let reference = luaL_ref(state, px_registryindex())
+        connections[socket.id] = ConnEntry(table: reference, socket: socket)
+    }
+
+    /// Forgets a socket's conn table (after its disconnect hooks ran).
+    func releaseConn(_ socketID: String) {
+        guard let entry = connections.removeValue(forKey: socketID) else { return }
+        luaL_unref(vm.L, px_registryindex(), entry.table)
+    }
+
+    /// Every live conn's `data`, for the next generation.
+    func exportConnData() -> [String: JSONValue] {
+        var exported: [String: JSONValue] = [:]
+        for (id, entry) in connections where entry.socket?.isConnected == true {
+            lua_rawgeti(vm.L, px_registryindex(), lua_Integer(entry.table))
+            lua_getfield(vm.L, -1, "data")
+            exported[id] = (try? LuaBridge.value(vm.L, at: -1)) ?? .object([])
+            px_pop(vm.L, 2)
+        }
+        return exported
+    }
+}

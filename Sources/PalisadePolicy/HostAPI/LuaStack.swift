@@ -1,0 +1,36 @@
+import CLua
+import CPalisadeShims
+import PalisadeProtocol
+
+/// Small helpers for host functions reading arguments and returning results.
+enum LuaStack {
+    /// Pushes an error message and returns the code that makes the trampoline raise it.
+    static func raise(_ L: OpaquePointer, _ message: String) -> Int32 {
+        LuaBridge.pushString(message, L)
+        return PX_RAISE
+    }
+
+    /// The conventional `nil, err` return. Stack: +2.
+    static func failure(_ L: OpaquePointer, _ message: String) -> Int32 {
+        lua_pushnil(L)
+        LuaBridge.pushString(message, L)
+        return 2
+    }
+
+    static func optionalString(_ L: OpaquePointer, _ index: Int32) -> String? {
+        lua_type(L, index) == LUA_TSTRING ? LuaVM.string(L, at: index) : nil
+    }
+
+    static func optionalNumber(_ L: OpaquePointer, _ index: Int32) -> Double? {
+        lua_type(L, index) == LUA_TNUMBER ? px_tonumber(L, index) : nil
+    }
+
+    /// Arguments from `first` to the top, as JSON values.
+    static func values(_ L: OpaquePointer, from first: Int32) throws(LuaBridge.ConversionError) -> [JSONValue] {
+        let top = lua_gettop(L)
+        guard top >= first else { return [] }
+        var values: [JSONValue] = []
+        for index in first...top { values.append(try LuaBridge.value(L, at: index)) }
+        return values
+    }
+}

@@ -1,0 +1,154 @@
+import CLua
+import CPalisadeShims
+import Logging
+import NIOCore
+import PalisadeProtocol
+
+/// Builds `require "palisade"` (the `px` table) in a runtime: decisions, JSON, logging,
+/// time, settings, emits. One file per area adds the rest (`PalisadeModule+…`).
+enum PalisadeModule {
+    static func install(in runtime: LuaRuntime, host: PolicyHost) {
+        let vm = runtime.vm
+        let L = vm.L
+        px_newtable(L)
+        installDecisions(vm)
+        lua_pushlightuserdata(L, nil)
+        lua_setfield(L, -2, "null")
+        vm.setFunction("array", inTableAt: -1) { state in
+            let count = lua_gettop(state)
+            lua_createtable(state, count, 0)
+            if count > 0 {
+                for index in 1...count {
+                    lua_pushvalue(state, index)
+                    lua_rawseti(state, -2, lua_Integer(index))
+                }
+            }
+            luaL_setmetatable(state, LuaBridge.arrayMetatable)
+            return 1
+        }
+        vm.setFunction("now", inTableAt: -1) { state in
+            lua_pushnumber(state, px_wall_seconds())
+            return 1
+        }
+        LuaBridge.push(host.config, L)
+        lua_setfield(L, -2, "config")
+        installJSON(vm)
+        installLog(vm, host: host, runtime: runtime)
+        installEmit(vm, host: host)
+        lua_setfield(L, px_registryindex(), "palisade.px")
+    }
+
+    // `px.allow() px.deny(reason[, status]) px.drop()`
+    private static func installDecisions(_ vm: LuaVM) {
+        vm.setFunction("allow", inTableAt: -1) { state in
+            px_newtable(state)
+            LuaBridge.pushString("allow", state)
+            lua_setfield(state, -2, "__px")
+            return 1
+        }
+        vm.setFunction("drop", inTableAt: -1) { state in
+            px_newtable(state)
+            LuaBridge.pushString("drop", state)
+            lua_setfield(state, -2, "__px")
+            return 1
+        }
+        vm.setFunction("deny", inTableAt: -1) { state in
+            let reason = LuaStack.optionalString(state, 1) ?? "denied"
+            let status = LuaStack.optionalNumber(state, 2)
+            px_newtable(state)
+            LuaBridge.pushString("deny", state)
+            lua_setfield(state, -2, "__px")
+            LuaBridge.pushString(reason, state)
+            lua_setfield(state, -2, "reason")
+            if let status {
+                lua_pushinteger(state, lua_Integer(status))
+                lua_setfield(state, -2, "status")
+            }
+            return 1
+        }
+    }
+
+    // `px.json.encode(value)`, `px.json.decode(text)` → value | nil, err
+    private static func installJSON(_ vm: LuaVM) {
+        let L = vm.L
+        px_newtable(L)
+        vm.setFunction("encode", inTableAt: -1) { state in
+            do {
+                let value = try LuaBridge.value(state, at: 1)
+                LuaBridge.pushString(JSONWriter.string(value), state)
+                return 1
+            } catch {
+                return LuaStack.failure(state, "\(error)")
+            }
+        }
+        vm.setFunction("decode", inTableAt: -1) { state in
+            guard let text = LuaVM.string(state, at: 1) else { return LuaStack.failure(state, "json.decode expects a string") }
+            do {
+                LuaBridge.push(try JSONParser.parse(text), state)
+                return 1
+            } catch {
+                return LuaStack.failure(state, "invalid JSON: \(error)")
+            }
+        }
+        lua_setfield(L, -2, "json")
+    }
+
+    // `px.log.debug/info/warn/error(msg[, fields])`, `px.audit(kind, fields)`
+    private static func installLog(_ vm: LuaVM, host: PolicyHost, runtime: LuaRuntime) {
+        let L = vm.L
+        px_newtable(L)
+        let levels: [(String, Logger.Level)] = [("debug", .debug), ("info", .info), ("warn", .warning), ("error", .error)]
+        for (name, level) in levels {
+            vm.setFunction(name, inTableAt: -1) { state in
+                let message = LuaVM.string(state, at: 1) ?? ""
+                host.logger.log(level: level, "\(message)", metadata: metadata(state, at: 2, generation: runtime.generation))
+                return 0
+            }
+        }
+        lua_setfield(L, -2, "log")
+        vm.setFunction("audit", inTableAt: -1) { state in
+            let kind = LuaVM.string(state, at: 1) ?? "event"
+            var fields = metadata(state, at: 2, generation: runtime.generation)
+            fields["audit"] = "\(kind)"
+            host.logger.notice("audit: \(kind)", metadata: fields)
+            return 0
+        }
+    }
+
+    private static func metadata(_ L: OpaquePointer, at index: Int32, generation: Int) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["generation": "\(generation)"]
+        guard px_istable(L, index) != 0, case .object(let members)? = try? LuaBridge.value(L, at: index) else { return metadata }
+        for member in members {
+            metadata[member.key] = "\(member.value.stringValue ?? JSONWriter.string(member.value))"
+        }
+        return metadata
+    }
+
+    // `px.emit(room, event, data[, {skip = conn.id}])`, `px.rooms.members(room)`
+    private static func installEmit(_ vm: LuaVM, host: PolicyHost) {
+        let L = vm.L
+        vm.setFunction("emit", inTableAt: -1) { state in
+            guard let room = LuaStack.optionalString(state, 1), let event = LuaStack.optionalString(state, 2) else {
+                return LuaStack.raise(state, "px.emit(room, event, data[, options]) needs a room and an event name")
+            }
+            guard let data = try? LuaBridge.value(state, at: 3) else { return LuaStack.raise(state, "px.emit: data cannot be sent") }
+            var skip: String?
+            if px_istable(state, 4) != 0 {
+                lua_getfield(state, 4, "skip")
+                skip = LuaStack.optionalString(state, -1)
+                px_pop(state, 1)
+            }
+            let arguments: [JSONValue] = lua_gettop(state) >= 3 ? [data] : []
+            host.server?.emit(to: room, event, arguments, skipping: skip)
+            return 0
+        }
+        px_newtable(L)
+        vm.setFunction("members", inTableAt: -1) { state in
+            guard let room = LuaStack.optionalString(state, 1) else { return LuaStack.raise(state, "px.rooms.members(room) needs a room") }
+            let members = host.server?.members(of: room) ?? []
+            LuaBridge.push(.array(members.map { .string($0) }), state)
+            return 1
+        }
+        lua_setfield(L, -2, "rooms")
+    }
+}

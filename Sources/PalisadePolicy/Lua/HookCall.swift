@@ -1,0 +1,137 @@
+import CLua
+import CPalisadeShims
+import NIOCore
+import PalisadeProtocol
+
+/// Limits of one hook call.
+public struct HookLimits: Sendable {
+    /// Lua VM instructions (checked every `PX_HOOK_STEP`).
+    public var instructions: Int64 = 10_000_000
+    /// Wall-clock time, including time spent waiting for host I/O.
+    public var deadline: TimeAmount = .milliseconds(250)
+
+    public init(instructions: Int64 = 10_000_000, deadline: TimeAmount = .milliseconds(250)) {
+        self.instructions = instructions
+        self.deadline = deadline
+    }
+}
+
+/// Why a hook call gave no answer; the caller turns each into a deny.
+public struct HookError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case error, instructionBudget = "instruction budget", deadline, memory = "out of memory"
+    }
+
+    public var kind: Kind
+    /// The Lua message, usually `file:line: text`.
+    public var message: String
+
+    public var description: String { message }
+}
+
+/// One hook call running as a coroutine of a VM. Host functions that need I/O suspend
+/// it (`suspend`); the reply resumes it on the VM's loop. Budgets apply across resumes.
+final class HookCall {
+    private let runtime: LuaRuntime
+    private let thread: OpaquePointer
+    private let threadReference: Int32
+    private let budget: UnsafeMutablePointer<px_budget>
+    private let promise: EventLoopPromise<[JSONValue]>
+    private var deadlineTask: Scheduled<Void>?
+    private var finished = false
+    /// Set while a host function's I/O is outstanding (so a bare `coroutine.yield` is told apart).
+    private var awaitingHost = false
+
+    var future: EventLoopFuture<[JSONValue]> { promise.futureResult }
+
+    /// Prepares a coroutine with the function of `functionReference`; `pushArguments`
+    /// pushes the arguments on the coroutine's stack and returns their count.
+    init(runtime: LuaRuntime, functionReference: Int32, limits: HookLimits, pushArguments: (OpaquePointer) -> Int32) {
+        self.runtime = runtime
+        let L = runtime.vm.L
+        thread = lua_newthread(L)!
+        threadReference = luaL_ref(L, px_registryindex())
+        budget = .allocate(capacity: 1)
+        budget.initialize(to: px_budget(
+            instructions_left: limits.instructions,
+            deadline_ns: px_monotonic_ns() + limits.deadline.nanoseconds,
+            exceeded: 0
+        ))
+        promise = runtime.loop.makePromise()
+        lua_rawgeti(thread, px_registryindex(), lua_Integer(functionReference))
+        let count = pushArguments(thread)
+        px_set_budget(thread, budget)
+        runtime.activeCalls[thread] = self
+        deadlineTask = runtime.loop.assumeIsolated().scheduleTask(in: limits.deadline) {
+            self.finish(.failure(HookError(kind: .deadline, message: "deadline exceeded (while waiting for I/O)")))
+        }
+        resume(arguments: count)
+    }
+
+    /// Runs the coroutine until it returns, fails or waits for host I/O.
+    private func resume(arguments: Int32) {
+        var results: Int32 = 0
+        let status = lua_resume(thread, nil, arguments, &results)
+        switch status {
+        case LUA_OK:
+            var values: [JSONValue] = []
+            let base = lua_gettop(thread) - results
+            for index in 0..<results {
+                do {
+                    values.append(try LuaBridge.value(thread, at: base + 1 + index))
+                } catch {
+                    return finish(.failure(HookError(kind: .error, message: "hook returned an unconvertible value: \(error)")))
+                }
+            }
+            finish(.success(values))
+        case LUA_YIELD where awaitingHost:
+            break
+        case LUA_YIELD:
+            finish(.failure(HookError(kind: .error, message: "a hook may not yield (coroutine.yield outside a coroutine of its own)")))
+        default:
+            let message = LuaVM.string(thread, at: -1) ?? "error object is not a string"
+            let kind: HookError.Kind
+            if runtime.vm.takeMemoryRefusal() || status == LUA_ERRMEM {
+                kind = .memory
+            } else {
+                switch budget.pointee.exceeded {
+                case 1: kind = .instructionBudget
+                case 2: kind = .deadline
+                default: kind = .error
+                }
+            }
+            finish(.failure(HookError(kind: kind, message: message)))
+        }
+    }
+
+    /// Called by a host function running in this call: suspends the coroutine until
+    /// `operation` completes, then pushes its results with `push` and resumes.
+    func suspend<Value: Sendable>(on operation: EventLoopFuture<Value>, push: @escaping (OpaquePointer, Result<Value, any Error>) -> Int32) -> Int32 {
+        awaitingHost = true
+        operation.hop(to: runtime.loop).assumeIsolated().whenComplete { result in
+            self.awaitingHost = false
+            guard !self.finished else { return }
+            let count = push(self.thread, result)
+            self.resume(arguments: count)
+        }
+        return PX_YIELD
+    }
+
+    private func finish(_ result: Result<[JSONValue], HookError>) {
+        guard !finished else { return }
+        finished = true
+        deadlineTask?.cancel()
+        deadlineTask = nil
+        runtime.activeCalls.removeValue(forKey: thread)
+        px_set_budget(thread, nil)
+        budget.deallocate()
+        luaL_unref(runtime.vm.L, px_registryindex(), threadReference)
+        switch result {
+        case .success(let values): promise.succeed(values)
+        case .failure(let error): promise.fail(error)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension HookCall: Sendable {}

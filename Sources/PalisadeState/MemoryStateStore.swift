@@ -1,0 +1,129 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The embedded `StateStore`: process memory, safe from every event loop, bounded.
+///
+/// Keys are spread over lock-striped shards (by a per-process seeded hash of their bytes), so
+/// loops contend only when they touch the same stripe, and a lock is held for one map operation
+/// and never while calling out. Futures are created after the lock is released and are already
+/// complete.
+///
+/// Expired keys are invisible at once and reclaimed lazily (when touched), by `sweep(now:)`
+/// (call it periodically, e.g. from `scheduleSweeps(on:every:)`), and by eviction.
+///
+/// When full, eviction is Redis's `volatile-ttl`: expired keys first, then the keys closest to
+/// expiry; keys without a TTL are never evicted, and a write that needs room when only those are
+/// left fails with `StateError.Code.full`. Why: this store holds revocation markers and bans
+/// (which carry a TTL equal to the remaining life of what they block, so the one closest to
+/// expiry is the one that matters least) and per-client counters an attacker can multiply.
+/// Refusing writes when full would let such a flood block a revocation; evicting at random or
+/// by LRU could drop a fresh revocation. A Redis deployment configured with
+/// `maxmemory-policy volatile-ttl` behaves the same way.
+public final class MemoryStateStore: StateStore {
+    public struct Configuration: Sendable {
+        /// Most keys held at once. Default 1,000,000: at about 100–200 bytes per small entry,
+        /// a few hundred MB at most. Enforced per shard (`maxKeys / shardCount` each), so a
+        /// shard may evict before the whole store is full.
+        public var maxKeys: Int
+        /// Most bytes held, counting key and value UTF-8 bytes plus 64 per entry. Default
+        /// 256 MiB, so a policy storing large values cannot take the process's memory.
+        public var maxBytes: Int
+        /// Largest single key plus value; larger writes fail with `entryTooLarge`. Default 1 MiB
+        /// (the Engine.IO payload limit's order of size). Capped at one shard's share of `maxBytes`.
+        public var maxEntryBytes: Int
+        /// Lock stripes. Default 16: enough that loops on a few cores rarely wait on each other,
+        /// few enough that the per-shard bounds stay close to the global ones. Lowered to
+        /// `maxKeys` when that is smaller.
+        public var shardCount: Int
+
+        public init(
+            maxKeys: Int = 1_000_000,
+            maxBytes: Int = 256 << 20,
+            maxEntryBytes: Int = 1 << 20,
+            shardCount: Int = 16
+        ) {
+            self.maxKeys = maxKeys
+            self.maxBytes = maxBytes
+            self.maxEntryBytes = maxEntryBytes
+            self.shardCount = shardCount
+        }
+    }
+
+    public let configuration: Configuration
+    private let clock: StateClock
+    private let shards: [NIOLockedValueBox<StoreShard>]
+    private let maxEntryBytes: Int
+
+    public init(configuration: Configuration = .init(), clock: StateClock = .monotonic) {
+        precondition(configuration.maxKeys >= 1 && configuration.maxBytes >= 1 && configuration.shardCount >= 1)
+        let shardCount = min(configuration.shardCount, configuration.maxKeys)
+        let shardBytes = max(1, configuration.maxBytes / shardCount)
+        self.configuration = configuration
+        self.clock = clock
+        self.maxEntryBytes = min(configuration.maxEntryBytes, shardBytes)
+        self.shards = (0..<shardCount).map { _ in
+            NIOLockedValueBox(StoreShard(maxKeys: configuration.maxKeys / shardCount, maxBytes: shardBytes))
+        }
+    }
+
+    public func get(_ key: String, on loop: any EventLoop) -> EventLoopFuture<String?> {
+        let key = ByteKey(key)
+        let now = clock.milliseconds()
+        let value = shard(key).withLockedValue { $0.get(key, now: now) }
+        return loop.makeSucceededFuture(value)
+    }
+
+    public func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void> {
+        let key = ByteKey(key)
+        return loop.makeCompletedFuture(withResultOf: {
+            let ttlMs = try ttl.map { try Seconds.milliseconds($0, "ttl") }
+            let cost = StoreShard.cost(key, value)
+            guard cost <= maxEntryBytes else {
+                throw StateError(.entryTooLarge, "key and value take \(cost) bytes, the limit is \(maxEntryBytes)")
+            }
+            let now = clock.milliseconds()
+            try shard(key).withLockedValue { try $0.set(key, value, expiresAt: ttlMs.map { now + $0 }, now: now) }
+        })
+    }
+
+    public func incr(_ key: String, by delta: Int64, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Int64> {
+        let key = ByteKey(key)
+        return loop.makeCompletedFuture(withResultOf: {
+            let ttlMs = try ttl.map { try Seconds.milliseconds($0, "ttl") }
+            let now = clock.milliseconds()
+            return try shard(key).withLockedValue { try $0.incr(key, by: delta, ttlMs: ttlMs, now: now) }
+        })
+    }
+
+    public func del(_ key: String, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        let key = ByteKey(key)
+        let now = clock.milliseconds()
+        let removed = shard(key).withLockedValue { $0.remove(key, now: now) }
+        return loop.makeSucceededFuture(removed)
+    }
+
+    /// Keys held now, including expired ones not reclaimed yet. Locks each shard in turn, so
+    /// under concurrent writes it is a snapshot per shard, not of the whole store.
+    public var count: Int {
+        shards.reduce(0) { total, shard in total + shard.withLockedValue { $0.count } }
+    }
+
+    /// Reclaims every key expired at `now` (default: the store's clock); returns how many.
+    /// One shard is locked at a time, and the cost is O(log n) per key reclaimed.
+    @discardableResult
+    public func sweep(now: Int64? = nil) -> Int {
+        let now = now ?? clock.milliseconds()
+        return shards.reduce(0) { total, shard in total + shard.withLockedValue { $0.sweep(now: now) } }
+    }
+
+    /// Runs `sweep()` on `loop` every `interval`; cancel the returned task to stop.
+    public func scheduleSweeps(on loop: any EventLoop, every interval: TimeAmount) -> RepeatedTask {
+        loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
+            sweep()
+        }
+    }
+
+    private func shard(_ key: ByteKey) -> NIOLockedValueBox<StoreShard> {
+        shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
+    }
+}
