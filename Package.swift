@@ -38,7 +38,7 @@ let package = Package(
         .target(
             name: "PalisadePolicy",
             dependencies: [
-                "CLua", "CPalisadeShims", "PalisadeProtocol", "PalisadeServer",
+                "CLua", "CPalisadeShims", "PalisadeProtocol", "PalisadeServer", "PalisadeJWT", "PalisadeState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,7 +64,9 @@ let package = Package(
         .executableTarget(
             name: "palisade",
             dependencies: [
-                "PalisadeServer",
+                "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,6 +1,10 @@
 import ArgumentParser
+import Logging
+import NIOPosix
+import PalisadePolicy
+import PalisadeProtocol
 
-/// `palisade check`: load every script as a reload would and run the selftests. A later issue implements it.
+/// `palisade check`: loads every module as a reload would and runs the selftests.
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load every policy and plugin as a reload would, run their selftests, report errors with file:line."
@@ -13,7 +17,17 @@ struct Check: AsyncParsableCommand {
     var plugins: String = "./plugins"
 
     func run() async throws {
-        StandardError.write("palisade: check: not implemented yet\n")
-        throw ExitCode.failure
+        var logger = Logger(label: "palisade.check")
+        logger.logLevel = .critical
+        let host = PolicyHost(logger: logger, config: .object(["policy": .object([])]), jwtSecret: "check")
+        let engine = LuaPolicyEngine(settings: .init(directories: [policies, plugins]), host: host)
+        do {
+            let generation = try await engine.reload(on: MultiThreadedEventLoopGroup.singleton.next())
+            let modules = (try? PolicyLoader.read(directories: [policies, plugins]).map(\.name)) ?? []
+            print("ok: \(modules.count) modules loaded, selftests passed (generation \(generation)): \(modules.joined(separator: ", "))")
+        } catch {
+            StandardError.write("palisade: check: \(error)\n")
+            throw ExitCode.failure
+        }
     }
 }

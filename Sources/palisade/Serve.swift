@@ -100,7 +100,12 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "palisade")
         logger.debug("configuration loaded", metadata: ["config_file": "\(config ?? "none")"])
         do {
-            try await GatewayServer(configuration: configuration, logger: logger).run()
+            let secret = try JWTSecretFile.resolve(configured: configuration.jwtSecret, dataDirectory: configuration.dataDirectory)
+            if secret.created {
+                logger.notice("no JWT secret configured: created a random one in the data directory", metadata: ["file": "\(configuration.dataDirectory)/\(JWTSecretFile.fileName)"])
+            }
+            let gateway = PolicyGateway(configuration: configuration, jwtSecret: secret.secret, logger: logger)
+            try await gateway.run()
         } catch {
             logger.critical("server failed", metadata: ["error": "\(error)"])
             throw ExitCode.failure

@@ -54,6 +54,10 @@ class Palisade:
     def __init__(self, tmp_path: Path, args: list[str], env: dict | None = None):
         for folder in ("policies", "plugins"):
             (tmp_path / folder).mkdir(exist_ok=True)
+        # The product refuses every connection without a policy (fail closed): these
+        # tests are about the command line, so they run with one that admits everyone.
+        (tmp_path / "policies" / "10-open.lua").write_text(
+            'return { authenticate = function(conn, auth) return {anonymous = true} end }\n')
         self.args = [str(BINARY), "serve", "--policies", str(tmp_path / "policies"),
                      "--plugins", str(tmp_path / "plugins"), "--data-dir", str(tmp_path / "data"), *args]
         self.proc = subprocess.Popen(self.args, env=env or _clean_env(), cwd=str(tmp_path),

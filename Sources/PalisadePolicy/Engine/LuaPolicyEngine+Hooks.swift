@@ -34,17 +34,18 @@ extension LuaPolicyEngine {
             case .none, .allow: return false
             default: return true
             }
-        }).map { answer in
+        }).assumeIsolated().map { answer -> ConnectDecision in
             switch answer {
             case .table(let identity)?:
                 if identity["anonymous"] == .bool(true) { return .accept(identity: nil) }
+                runtime.setUser(identity, of: socket.id)
                 return .accept(identity: identity)
             case .deny(let reason, _)?:
                 return .refuse(message: reason, data: nil)
             default:
                 return .refuse(message: "unauthorized", data: nil)
             }
-        }
+        }.nonisolated()
     }
 
     public func connected(_ socket: Socket) {

@@ -12,7 +12,7 @@ import PalisadeServer
 /// `selftest`s; only then does the new generation become current. Each event loop
 /// builds its own runtime of the current generation on first use and carries the live
 /// sockets' `conn.data` over; hook calls already running finish in their own runtime.
-public final class LuaPolicyEngine: GatewayPolicy {
+public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
     public struct Settings: Sendable {
         public var directories: [String]
         public var limits = HookLimits()
@@ -59,6 +59,9 @@ public final class LuaPolicyEngine: GatewayPolicy {
     public var status: Status {
         current.withLockedValue { Status(generation: $0.generation, error: $0.error) }
     }
+
+    public var policyGeneration: Int { status.generation }
+    public var policyError: String? { status.error }
 
     // MARK: Reload
 

@@ -119,6 +119,15 @@ extension LuaRuntime {
         connections[socket.id] = ConnEntry(table: reference, socket: socket)
     }
 
+    /// Sets `conn.user` of a socket's conn table (after `authenticate` accepted it).
+    func setUser(_ identity: JSONValue, of socketID: String) {
+        guard let entry = connections[socketID] else { return }
+        lua_rawgeti(vm.L, px_registryindex(), lua_Integer(entry.table))
+        LuaBridge.push(identity, vm.L)
+        lua_setfield(vm.L, -2, "user")
+        px_pop(vm.L, 1)
+    }
+
     /// Forgets a socket's conn table (after its disconnect hooks ran).
     func releaseConn(_ socketID: String) {
         guard let entry = connections.removeValue(forKey: socketID) else { return }

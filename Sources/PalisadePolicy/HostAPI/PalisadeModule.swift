@@ -35,6 +35,9 @@ enum PalisadeModule {
         installJSON(vm)
         installLog(vm, host: host, runtime: runtime)
         installEmit(vm, host: host)
+        installState(in: runtime, host: host)
+        installJWT(in: runtime, host: host)
+        installDirectory(vm)
         lua_setfield(L, px_registryindex(), "palisade.px")
     }
 
@@ -122,6 +125,16 @@ enum PalisadeModule {
             metadata[member.key] = "\(member.value.stringValue ?? JSONWriter.string(member.value))"
         }
         return metadata
+    }
+
+    /// `px.directory.get(kind, id)`: no directory store yet, so every record is unknown (nil).
+    private static func installDirectory(_ vm: LuaVM) {
+        px_newtable(vm.L)
+        vm.setFunction("get", inTableAt: -1) { state in
+            lua_pushnil(state)
+            return 1
+        }
+        lua_setfield(vm.L, -2, "directory")
     }
 
     // `px.emit(room, event, data[, {skip = conn.id}])`, `px.rooms.members(room)`

@@ -1,7 +1,9 @@
 import Logging
 import NIOConcurrencyHelpers
+import PalisadeJWT
 import PalisadeProtocol
 import PalisadeServer
+import PalisadeState
 
 /// What the host API reaches outside Lua: settings, logging, and the socket server
 /// (attached after it is built, since the server is built with the policy).
@@ -9,12 +11,26 @@ public final class PolicyHost: Sendable {
     public let logger: Logger
     /// `px.config`: the settings Lua may read (with the free-form `policy` section).
     public let config: JSONValue
+    /// Shared state behind `px.store` (keys get `keyPrefix` + ":").
+    public let store: any StateStore
+    public let rateLimiter: any RateLimiter
+    /// Prefix of every store and rate-limit key (`palisade` by default, as in Redis).
+    public let keyPrefix: String
+    /// The key `px.jwt.verify` uses when a policy names none (the configured JWT secret).
+    public let defaultJWTKey: JWTKey?
     private let socketServer = NIOLockedValueBox<SocketServer?>(nil)
 
-    public init(logger: Logger, config: JSONValue) {
+    public init(logger: Logger, config: JSONValue, store: any StateStore = MemoryStateStore(),
+                rateLimiter: any RateLimiter = MemoryRateLimiter(), keyPrefix: String = "palisade", jwtSecret: String? = nil) {
         self.logger = logger
         self.config = config
+        self.store = store
+        self.rateLimiter = rateLimiter
+        self.keyPrefix = keyPrefix
+        defaultJWTKey = jwtSecret.flatMap { try? JWTKey(secret: $0) }
     }
+
+    func storeKey(_ key: String) -> String { keyPrefix + ":" + key }
 
     public func attach(_ server: SocketServer) {
         socketServer.withLockedValue { $0 = server }

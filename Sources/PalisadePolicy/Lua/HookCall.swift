@@ -106,14 +106,24 @@ final class HookCall {
 
     /// Called by a host function running in this call: suspends the coroutine until
     /// `operation` completes, then pushes its results with `push` and resumes.
+    /// When the operation has already completed (the memory store answers at once), its
+    /// results are returned directly and the coroutine never yields.
     func suspend<Value: Sendable>(on operation: EventLoopFuture<Value>, push: @escaping (OpaquePointer, Result<Value, any Error>) -> Int32) -> Int32 {
-        awaitingHost = true
+        var answeredAtOnce: Result<Value, any Error>?
+        var returned = false
         operation.hop(to: runtime.loop).assumeIsolated().whenComplete { result in
+            guard returned else {
+                answeredAtOnce = result
+                return
+            }
             self.awaitingHost = false
             guard !self.finished else { return }
             let count = push(self.thread, result)
             self.resume(arguments: count)
         }
+        returned = true
+        if let answeredAtOnce { return push(thread, answeredAtOnce) }
+        awaitingHost = true
         return PX_YIELD
     }
 

@@ -25,7 +25,8 @@ public final class GatewayServer: Sendable {
     }
 
     /// A server with explicit Engine.IO applications per path (the tests mount an echo app too).
-    public init(configuration: ServerConfiguration, applications: [(path: String, application: any EngineApplication)], logger: Logger) {
+    public init(configuration: ServerConfiguration, applications: [(path: String, application: any EngineApplication)],
+                policyStatus: (any PolicyStatusReporting)? = nil, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
@@ -40,10 +41,15 @@ public final class GatewayServer: Sendable {
             requestTimeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000)),
             health: {
                 let sessions = engines.reduce(0) { $0 + $1.sessionCount }
-                return "{\"status\":\"ok\",\"generation\":0,\"policy_error\":null,\"redis\":\"off\",\"sessions\":\(sessions)}"
+                let generation = policyStatus?.policyGeneration ?? 0
+                let error = policyStatus?.policyError.map(PalisadeJSON.quoted) ?? "null"
+                return "{\"status\":\"ok\",\"generation\":\(generation),\"policy_error\":\(error),\"redis\":\"off\",\"sessions\":\(sessions)}"
             }
         )
     }
+
+    /// The event loops; the policy engine validates reloads on one of them.
+    public var eventLoopGroup: any EventLoopGroup { group }
 
     /// Serves until SIGTERM or SIGINT, then drains and returns. `onListening` gets the
     /// bound `host:port` (useful with port 0).

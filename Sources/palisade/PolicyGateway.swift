@@ -1,0 +1,75 @@
+import Dispatch
+import Logging
+import NIOCore
+import PalisadePolicy
+import PalisadeProtocol
+import PalisadeServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The product wiring: the Lua policy engine behind the Socket.IO server, loaded at
+/// start, reloaded on SIGHUP and when a file in the policies or plugins folder changes.
+struct PolicyGateway {
+    let configuration: ServerConfiguration
+    let jwtSecret: String
+    let logger: Logger
+
+    /// How often the folders are checked for changes.
+    static let watchInterval: UInt64 = 1_000_000_000
+
+    func run() async throws {
+        let host = PolicyHost(logger: logger, config: .object(["policy": .object([])]),
+                              keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret)
+        let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
+        let engine = LuaPolicyEngine(settings: .init(directories: directories), host: host)
+        let socketServer = SocketServer(configuration: configuration, policy: engine, logger: logger)
+        host.attach(socketServer)
+        let server = GatewayServer(configuration: configuration, applications: [(configuration.path, socketServer)],
+                                   policyStatus: engine, logger: logger)
+        let loop = server.eventLoopGroup.next()
+        _ = try? await engine.reload(on: loop)
+
+        let hangup = ReloadSignal { Task { _ = try? await engine.reload(on: loop) } }
+        let watcher = Task {
+            var fingerprint = Self.fingerprint(directories)
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: Self.watchInterval)
+                let next = Self.fingerprint(directories)
+                if next != fingerprint {
+                    fingerprint = next
+                    logger.info("policy files changed: reloading")
+                    _ = try? await engine.reload(on: loop)
+                }
+            }
+        }
+        defer {
+            watcher.cancel()
+            _ = hangup
+        }
+        try await server.run()
+    }
+
+    /// Names and contents of every module: any edit, addition or removal changes it.
+    static func fingerprint(_ directories: [String]) -> [PolicySource] {
+        (try? PolicyLoader.read(directories: directories)) ?? []
+    }
+}
+
+/// Runs `action` on every SIGHUP while it is alive.
+final class ReloadSignal: @unchecked Sendable {
+    // Safe: `source` is set once in init and only cancelled in deinit.
+    private let source: any DispatchSourceSignal
+
+    init(action: @escaping @Sendable () -> Void) {
+        signal(SIGHUP, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler(handler: action)
+        source.resume()
+    }
+
+    deinit {
+        source.cancel()
+    }
+}

@@ -1,0 +1,181 @@
+"""The Lua policy engine through the product binary: check, token, hooks, budgets, hot reload."""
+import json
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+import socketio
+
+from test_cli import BINARY, Palisade, _clean_env
+
+OPEN_POLICY = """
+local px = require "palisade"
+return {
+  authenticate = function(conn, auth)
+    if auth.token then
+      local claims, err = px.jwt.verify(auth.token, {algorithms = {"HS256"}})
+      if not claims then return px.deny("invalid token: " .. err) end
+      return {id = claims.id, name = "user " .. claims.id}
+    end
+    return {anonymous = true}
+  end,
+  authorize = function() return px.allow() end,
+  event = function(conn, name, args)
+    conn.data.count = (conn.data.count or 0) + 1
+    if name == "boom" then error("exploded on purpose") end
+    if name == "spin" then while true do end end
+  end,
+  events = {
+    count = function(conn, ack) ack(conn.data.count, conn.user) end,
+  },
+}
+"""
+
+
+def write(path: Path, text: str):
+    path.write_text(text)
+
+
+def start(tmp_path, policy=OPEN_POLICY, env=None):
+    (tmp_path / "policies").mkdir(exist_ok=True)
+    write(tmp_path / "policies" / "05-test.lua", policy)
+    server = Palisade(tmp_path, ["--port", "0"], env=env)
+    # Palisade() adds its own admit-all module; ours comes first and decides.
+    return server
+
+
+def client(server, **auth):
+    sio = socketio.Client(reconnection=False)
+    errors = []
+    sio.on("error", lambda data: errors.append(data))
+    sio.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"], auth=auth, wait_timeout=5)
+    return sio, errors
+
+
+def health(server):
+    return requests.get(server.url + "/healthz", timeout=5).json()
+
+
+def test_check_exits_0_for_good_modules_and_1_with_file_and_line(tmp_path):
+    (tmp_path / "p").mkdir()
+    write(tmp_path / "p" / "10-ok.lua", "return { selftest = function() assert(1 + 1 == 2) end }\n")
+    ok = subprocess.run([str(BINARY), "check", "--policies", str(tmp_path / "p"), "--plugins", str(tmp_path / "none")],
+                        capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0, ok.stderr
+    write(tmp_path / "p" / "20-bad.lua", "return {\n  selftest = function()\n    error('selftest says no')\n  end\n}\n")
+    bad = subprocess.run([str(BINARY), "check", "--policies", str(tmp_path / "p"), "--plugins", str(tmp_path / "none")],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 1
+    assert "20-bad.lua:3:" in bad.stderr and "selftest says no" in bad.stderr
+    write(tmp_path / "p" / "20-bad.lua", "return {\n  selftest = function( end\n}\n")
+    syntax = subprocess.run([str(BINARY), "check", "--policies", str(tmp_path / "p"), "--plugins", str(tmp_path / "none")],
+                            capture_output=True, text=True, timeout=30)
+    assert syntax.returncode == 1 and "20-bad.lua:2:" in syntax.stderr
+
+
+def test_token_is_signed_with_the_secret_serve_generates(tmp_path):
+    server = start(tmp_path)
+    try:
+        secret = (tmp_path / "data" / "jwt-secret").read_text().strip()
+        out = subprocess.run([str(BINARY), "token", "--sub", "u42", "--role", "admin", "--data-dir", str(tmp_path / "data")],
+                             capture_output=True, text=True, timeout=30, env=_clean_env())
+        assert out.returncode == 0, out.stderr
+        claims = jwt.decode(out.stdout.strip(), secret, algorithms=["HS256"])
+        assert claims["id"] == "u42" and claims["sub"] == "u42" and claims["role"] == "admin" and claims["jti"]
+        sio, _ = client(server, token=out.stdout.strip())
+        count, user = sio.call("count", timeout=5)
+        assert user == {"id": "u42", "name": "user u42"}
+        sio.disconnect()
+    finally:
+        server.stop()
+
+
+def test_invalid_token_is_refused_with_the_policy_reason(tmp_path):
+    server = start(tmp_path)
+    try:
+        bad = jwt.encode({"id": "x"}, "not-the-secret", algorithm="HS256")
+        reasons = []
+        sio = socketio.Client(reconnection=False)
+        sio.on("connect_error", lambda data: reasons.append(data))
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            sio.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"], auth={"token": bad}, wait_timeout=5)
+        assert reasons and reasons[0]["message"].startswith("invalid token")
+    finally:
+        server.stop()
+
+
+def test_failing_and_runaway_hooks_deny_the_event_and_keep_the_connection(tmp_path):
+    server = start(tmp_path)
+    try:
+        sio, errors = client(server)
+        sio.emit("boom")
+        sio.emit("spin")
+        deadline = time.monotonic() + 5
+        while len(errors) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [e["event"] for e in errors] == ["boom", "spin"]
+        assert all(e["message"] == "policy error" for e in errors)
+        count, _ = sio.call("count", timeout=5)  # still connected, still counted
+        assert count == 3
+        sio.disconnect()
+    finally:
+        server.stop()
+
+
+def test_plugin_added_while_50_clients_are_connected_works_within_3s_without_disconnects(tmp_path):
+    server = start(tmp_path)
+    clients = []
+    disconnects = []
+    try:
+        for index in range(50):
+            sio = socketio.Client(reconnection=False)
+            sio.on("disconnect", lambda index=index: disconnects.append(index))
+            sio.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"], wait_timeout=5)
+            sio.call("count", timeout=5)
+            clients.append(sio)
+        generation = health(server)["generation"]
+        (tmp_path / "plugins").mkdir(exist_ok=True)
+        write(tmp_path / "plugins" / "50-hello.lua",
+              'return { events = { hello = function(conn, name, ack) ack("hello " .. name, conn.data.count) end } }\n')
+        added = time.monotonic()
+        answer = None
+        while time.monotonic() - added < 3 and answer is None:
+            try:
+                answer = clients[0].call("hello", "world", timeout=0.5)
+            except socketio.exceptions.TimeoutError:
+                pass
+        assert answer is not None, "the new plugin did not answer within 3 s"
+        assert answer[0] == "hello world"
+        assert answer[1] >= 2, "conn.data did not survive the reload"
+        assert health(server)["generation"] > generation
+        for sio in clients:
+            assert sio.call("hello", "again", timeout=5)[0] == "hello again"
+        assert disconnects == []
+    finally:
+        for sio in clients:
+            sio.disconnect()
+        server.stop()
+
+
+def test_syntax_error_keeps_the_old_generation_and_shows_in_healthz(tmp_path):
+    server = start(tmp_path)
+    try:
+        before = health(server)
+        assert before["policy_error"] is None and before["generation"] >= 1
+        write(tmp_path / "policies" / "20-broken.lua", "return {\n  event = function( end\n}\n")
+        deadline = time.monotonic() + 5
+        state = before
+        while state["policy_error"] is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            state = health(server)
+        assert "20-broken.lua:2:" in state["policy_error"]
+        assert state["generation"] == before["generation"]
+        sio, _ = client(server)  # the old generation still serves
+        assert sio.call("count", timeout=5)[0] == 1
+        sio.disconnect()
+    finally:
+        server.stop()
