@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import NIOCore
+import NIOPosix
 import PalisadePolicy
 import PalisadeProtocol
 import PalisadeServer
@@ -26,9 +27,12 @@ struct PolicyGateway {
         let engine = LuaPolicyEngine(settings: .init(directories: directories), host: host)
         let socketServer = SocketServer(configuration: configuration, policy: engine, logger: logger)
         host.attach(socketServer)
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let admin = configuration.adminToken.map {
+            AdminConfiguration(token: $0, backend: GatewayAdminBackend(engine: engine, host: host, loop: loop), socketServer: socketServer)
+        }
         let server = GatewayServer(configuration: configuration, applications: [(configuration.path, socketServer)],
-                                   policyStatus: engine, logger: logger)
-        let loop = server.eventLoopGroup.next()
+                                   policyStatus: engine, admin: admin, logger: logger)
         _ = try? await engine.reload(on: loop)
 
         let hangup = ReloadSignal { Task { _ = try? await engine.reload(on: loop) } }

@@ -37,7 +37,7 @@ enum PalisadeModule {
         installEmit(vm, host: host)
         installState(in: runtime, host: host)
         installJWT(in: runtime, host: host)
-        installDirectory(vm)
+        installDirectory(in: runtime, host: host)
         lua_setfield(L, px_registryindex(), "palisade.px")
     }
 
@@ -127,12 +127,28 @@ enum PalisadeModule {
         return metadata
     }
 
-    /// `px.directory.get(kind, id)`: no directory store yet, so every record is unknown (nil).
-    private static func installDirectory(_ vm: LuaVM) {
+    /// `px.directory.get(kind, id)` → record table | nil (nil too when no directory is configured).
+    private static func installDirectory(in runtime: LuaRuntime, host: PolicyHost) {
+        let vm = runtime.vm
         px_newtable(vm.L)
         vm.setFunction("get", inTableAt: -1) { state in
-            lua_pushnil(state)
-            return 1
+            guard let kind = LuaStack.optionalString(state, 1), let id = LuaStack.optionalString(state, 2) ?? LuaStack.optionalNumber(state, 2).map({ String(Int64($0)) }) else {
+                return LuaStack.raise(state, "px.directory.get(kind, id) needs a kind and an id")
+            }
+            guard let directory = host.directory else {
+                lua_pushnil(state)
+                return 1
+            }
+            guard let call = runtime.activeCalls[state] else {
+                return LuaStack.raise(state, "px.directory.get can only run inside a hook")
+            }
+            return call.suspend(on: directory.get(kind: kind, id: id, on: runtime.loop)) { state, result in
+                switch result {
+                case .success(let record?): LuaBridge.push(record, state); return 1
+                case .success(nil): lua_pushnil(state); return 1
+                case .failure(let error): return LuaStack.failure(state, "\(error)")
+                }
+            }
         }
         lua_setfield(vm.L, -2, "directory")
     }

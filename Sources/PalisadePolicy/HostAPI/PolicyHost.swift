@@ -18,10 +18,14 @@ public final class PolicyHost: Sendable {
     public let keyPrefix: String
     /// The key `px.jwt.verify` uses when a policy names none (the configured JWT secret).
     public let defaultJWTKey: JWTKey?
+    /// Behind `px.directory.get`; nil = no directory (every record unknown).
+    public let directory: (any PolicyDirectory)?
     private let socketServer = NIOLockedValueBox<SocketServer?>(nil)
 
     public init(logger: Logger, config: JSONValue, store: any StateStore = MemoryStateStore(),
-                rateLimiter: any RateLimiter = MemoryRateLimiter(), keyPrefix: String = "palisade", jwtSecret: String? = nil) {
+                rateLimiter: any RateLimiter = MemoryRateLimiter(), keyPrefix: String = "palisade", jwtSecret: String? = nil,
+                directory: (any PolicyDirectory)? = nil) {
+        self.directory = directory
         self.logger = logger
         self.config = config
         self.store = store
@@ -30,7 +34,8 @@ public final class PolicyHost: Sendable {
         defaultJWTKey = jwtSecret.flatMap { try? JWTKey(secret: $0) }
     }
 
-    func storeKey(_ key: String) -> String { keyPrefix + ":" + key }
+    /// The shared-store key for a policy's key: `{prefix}:{key}`, as in Redis.
+    public func storeKey(_ key: String) -> String { keyPrefix + ":" + key }
 
     public func attach(_ server: SocketServer) {
         socketServer.withLockedValue { $0 = server }

@@ -70,6 +70,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let engine = router.engine(for: request.path) {
             return routeEngine(engine, head: head, request: request, body: body, context: context)
         }
+        if let admin = router.admin, request.path.hasPrefix(AdminAPI.prefix) {
+            return routeAdmin(admin, head: head, request: request, body: body, context: context)
+        }
         var headers = HTTPHeaders()
         switch (head.method, request.path) {
         case (.GET, "/healthz"), (.HEAD, "/healthz"):
@@ -79,6 +82,25 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         default:
             headers.add(name: "Content-Type", value: "text/plain; charset=UTF-8")
             write(status: .notFound, headers: headers, body: ByteBuffer(string: "Not Found\n"), keepAlive: keepAlive, version: head.version, context: context)
+        }
+    }
+
+    private func routeAdmin(_ admin: AdminAPI, head: HTTPRequestHead, request: HandshakeRequest, body: ByteBuffer, context: ChannelHandlerContext) {
+        let keepAlive = head.isKeepAlive
+        let version = head.version
+        admin.handle(request, body: body, on: context.eventLoop).assumeIsolated().whenComplete { result in
+            guard context.channel.isActive else { return }
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Cache-Control", value: "no-store")
+            switch result {
+            case .success(let response):
+                var buffer = ByteBuffer()
+                JSONWriter.write(response.body, into: &buffer)
+                self.write(status: response.status, headers: headers, body: buffer, keepAlive: keepAlive, version: version, context: context)
+            case .failure:
+                self.write(status: .internalServerError, headers: headers, body: ByteBuffer(string: "{\"error\":\"internal error\"}"), keepAlive: keepAlive, version: version, context: context)
+            }
         }
     }
 

@@ -7,14 +7,17 @@ final class HTTPRouter: Sendable {
     let requestTimeout: TimeAmount
     /// The body of `GET /healthz`.
     let health: @Sendable () -> String
+    /// The admin API; nil when no admin token is configured (then `/admin/` is 404).
+    let admin: AdminAPI?
 
     /// Bodies of requests outside Engine.IO (none are expected yet) are kept small.
     static let maxPlainBodyBytes = 64 * 1024
     /// An idle keep-alive connection is closed after this long.
     static let keepAliveIdleTimeout = TimeAmount.seconds(75)
 
-    init(engines: [EngineServer], requestTimeout: TimeAmount, health: @escaping @Sendable () -> String) {
+    init(engines: [EngineServer], requestTimeout: TimeAmount, admin: AdminAPI?, health: @escaping @Sendable () -> String) {
         self.engines = engines
+        self.admin = admin
         self.requestTimeout = requestTimeout
         self.health = health
     }

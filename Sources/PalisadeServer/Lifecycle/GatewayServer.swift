@@ -26,7 +26,7 @@ public final class GatewayServer: Sendable {
 
     /// A server with explicit Engine.IO applications per path (the tests mount an echo app too).
     public init(configuration: ServerConfiguration, applications: [(path: String, application: any EngineApplication)],
-                policyStatus: (any PolicyStatusReporting)? = nil, logger: Logger) {
+                policyStatus: (any PolicyStatusReporting)? = nil, admin: AdminConfiguration? = nil, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
@@ -39,6 +39,7 @@ public final class GatewayServer: Sendable {
         router = HTTPRouter(
             engines: engines,
             requestTimeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000)),
+            admin: admin.map { AdminAPI($0, logger: logger) },
             health: {
                 let sessions = engines.reduce(0) { $0 + $1.sessionCount }
                 let generation = policyStatus?.policyGeneration ?? 0

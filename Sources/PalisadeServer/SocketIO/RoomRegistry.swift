@@ -67,6 +67,11 @@ struct SocketHandle: Sendable {
         bound.value.sendFrames(frames)
     }
 
+    /// Must be called on `loop`.
+    func infoOnLoop() -> SocketInfo {
+        bound.value.info
+    }
+
     func execute(_ body: @escaping @Sendable (Socket) -> Void) {
         if loop.inEventLoop {
             body(bound.value)

@@ -13,6 +13,8 @@ public final class Socket {
     public var identity: JSONValue?
     public private(set) var rooms: Set<String> = []
     public private(set) var isConnected = false
+    /// Unix seconds when the CONNECT was accepted.
+    public private(set) var connectedAt: Double = 0
 
     let connection: SocketConnection
     private var server: SocketServer { connection.server }
@@ -107,7 +109,18 @@ public final class Socket {
 
     func markConnected() {
         isConnected = true
+        connectedAt = UnixTime.now()
         joinWithoutCheck(id)
+        server.registry.add(SocketHandle(self))
+    }
+
+    /// What the admin API shows of this socket.
+    var info: SocketInfo {
+        SocketInfo(
+            sid: id, namespace: namespace, userID: identity?["id"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) },
+            ip: ip, transport: transport, rooms: rooms.sorted(), connectedAt: connectedAt,
+            tokenID: auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
+        )
     }
 
     /// Disconnects this socket from the server side: the client gets DISCONNECT; when it
@@ -122,6 +135,7 @@ public final class Socket {
     func tearDown(reason: String) {
         guard isConnected else { return }
         isConnected = false
+        server.registry.remove(id)
         for room in rooms { server.rooms.leave(room, socketID: id, namespace: namespace) }
         rooms.removeAll()
         eventQueue.removeAll()

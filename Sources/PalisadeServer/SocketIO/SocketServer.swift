@@ -7,6 +7,8 @@ public final class SocketServer: EngineApplication {
     let policy: any GatewayPolicy
     let logger: Logger
     let rooms = RoomRegistry()
+    /// Every connected socket, for the admin API.
+    let registry = SocketRegistry()
     let connectTimeout: TimeAmount
     let ackTimeout: TimeAmount
     private let namespaces: Set<String>

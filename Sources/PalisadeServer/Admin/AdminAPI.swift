@@ -1,0 +1,164 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import PalisadeProtocol
+
+/// `/admin/v1/…` behind a bearer token (compared in constant time). Answers JSON.
+final class AdminAPI: Sendable {
+    struct Response: Sendable {
+        var status: HTTPResponseStatus
+        var body: JSONValue
+    }
+
+    static let prefix = "/admin/v1/"
+    private let token: [UInt8]
+    private let backend: any AdminBackend
+    private let server: SocketServer
+    private let logger: Logger
+
+    init(_ configuration: AdminConfiguration, logger: Logger) {
+        token = Array(configuration.token.utf8)
+        backend = configuration.backend
+        server = configuration.socketServer
+        self.logger = logger
+    }
+
+    func handle(_ request: HandshakeRequest, body: ByteBuffer, on loop: any EventLoop) -> EventLoopFuture<Response> {
+        guard isAuthorized(request) else {
+            logger.notice("admin request refused: bad or missing token", metadata: ["ip": "\(request.ip)", "path": "\(request.path)"])
+            return loop.makeSucceededFuture(Self.error(.unauthorized, "a valid bearer token is required"))
+        }
+        let parts = request.path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false).map {
+            URLQuery.percentDecode($0)
+        }
+        let json: JSONValue?
+        if body.readableBytes > 0 {
+            guard let parsed = try? JSONParser.parse(body.readableBytesView) else {
+                return loop.makeSucceededFuture(Self.error(.badRequest, "the body is not JSON"))
+            }
+            json = parsed
+        } else {
+            json = nil
+        }
+        logger.info("admin request", metadata: ["method": "\(request.method)", "path": "\(request.path)", "ip": "\(request.ip)"])
+        return route(request.method, parts, query: request.query, body: json, on: loop)
+    }
+
+    private func route(_ method: HTTPMethod, _ parts: [String], query: [String: String], body: JSONValue?, on loop: any EventLoop) -> EventLoopFuture<Response> {
+        switch (method, parts.first ?? "", parts.count) {
+        case (.GET, "sessions", 1):
+            return server.sessions(on: loop).map { infos in
+                let chosen = infos.filter { info in
+                    (query["user_id"].map { $0 == info.userID } ?? true)
+                        && (query["ip"].map { $0 == info.ip } ?? true)
+                        && (query["room"].map { info.rooms.contains($0) } ?? true)
+                }
+                return Response(status: .ok, body: .array(chosen.sorted { $0.connectedAt < $1.connectedAt }.map(Self.json)))
+            }
+        case (.DELETE, "sessions", 2):
+            let found = server.disconnect(sid: parts[1])
+            return loop.makeSucceededFuture(found ? Self.ok(["disconnected": JSONValue(1)]) : Self.error(.notFound, "no such session"))
+        case (.DELETE, "users", 3) where parts[2] == "sessions":
+            let user = parts[1]
+            return server.disconnect(where: { $0.userID == user }, on: loop).map { Self.ok(["disconnected": JSONValue($0)]) }
+        case (.POST, "revoke", 1):
+            return revoke(body, on: loop)
+        case (.POST, "emit", 1):
+            guard let room = body?["room"]?.stringValue, let event = body?["event"]?.stringValue else {
+                return loop.makeSucceededFuture(Self.error(.badRequest, "emit needs {room, event, data}"))
+            }
+            server.emit(to: room, event, body?["data"].map { [$0] } ?? [])
+            return loop.makeSucceededFuture(Self.ok(["emitted": .bool(true)]))
+        case (.POST, "reload", 1):
+            return loop.makeFutureWithTask {
+                do {
+                    return Self.ok(["generation": JSONValue(try await self.backend.reload())])
+                } catch {
+                    return Response(status: .unprocessableEntity, body: .object(["error": .string("\(error)")]))
+                }
+            }
+        case (_, "directory", 3):
+            return directory(method, kind: parts[1], id: parts[2], body: body, on: loop)
+        default:
+            return loop.makeSucceededFuture(Self.error(.notFound, "no such admin endpoint"))
+        }
+    }
+
+    private func directory(_ method: HTTPMethod, kind: String, id: String, body: JSONValue?, on loop: any EventLoop) -> EventLoopFuture<Response> {
+        loop.makeFutureWithTask {
+            do {
+                switch method {
+                case .GET:
+                    guard let record = try await self.backend.directoryGet(kind: kind, id: id) else {
+                        return Self.error(.notFound, "no such record")
+                    }
+                    return Response(status: .ok, body: record)
+                case .PUT:
+                    guard let body, body.isObject else { return Self.error(.badRequest, "a record is a JSON object") }
+                    try await self.backend.directoryPut(kind: kind, id: id, record: body)
+                    return Response(status: .ok, body: body)
+                case .DELETE:
+                    let existed = try await self.backend.directoryDelete(kind: kind, id: id)
+                    return existed ? Self.ok(["deleted": .bool(true)]) : Self.error(.notFound, "no such record")
+                default:
+                    return Self.error(.methodNotAllowed, "use GET, PUT or DELETE")
+                }
+            } catch {
+                return Self.error(.badRequest, "\(error)")
+            }
+        }
+    }
+
+    /// `{jti}`, `{token}` or `{user_id}`: writes the keys, then closes the matching live sessions.
+    private func revoke(_ body: JSONValue?, on loop: any EventLoop) -> EventLoopFuture<Response> {
+        let tokenID = body?["jti"]?.stringValue ?? body?["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
+        let userID = body?["user_id"]?.stringValue ?? body?["user_id"]?.intValue.map(String.init)
+        guard tokenID != nil || userID != nil else {
+            return loop.makeSucceededFuture(Self.error(.badRequest, "revoke needs {jti}, {token} (with a jti claim) or {user_id}"))
+        }
+        let ttl = body?["ttl_s"]?.intValue.map(Double.init)
+        return loop.makeFutureWithTask {
+            try await self.backend.revoke(tokenID: tokenID, userID: userID, expiresIn: ttl)
+        }.flatMap {
+            self.server.disconnect(where: { info in
+                (tokenID != nil && info.tokenID == tokenID) || (userID != nil && info.userID == userID)
+            }, on: loop)
+        }.map { count in
+            Self.ok(["revoked": .bool(true), "disconnected": JSONValue(count)])
+        }.flatMapErrorThrowing { error in
+            Self.error(.internalServerError, "\(error)")
+        }
+    }
+
+    /// Constant-time comparison of the bearer token with the configured one.
+    private func isAuthorized(_ request: HandshakeRequest) -> Bool {
+        guard let header = request.headers.first(name: "authorization"), header.hasPrefix("Bearer ") else { return false }
+        let offered = Array(header.utf8.dropFirst("Bearer ".utf8.count))
+        var difference = UInt8(offered.count == token.count ? 0 : 1)
+        for index in 0..<max(offered.count, token.count) {
+            let a = index < offered.count ? offered[index] : 0
+            let b = index < token.count ? token[index] : 0
+            difference |= a ^ b
+        }
+        return difference == 0 && !token.isEmpty
+    }
+
+    private static func json(_ info: SocketInfo) -> JSONValue {
+        .object([
+            JSONMember("sid", .string(info.sid)),
+            JSONMember("user_id", info.userID.map { .string($0) } ?? .null),
+            JSONMember("ip", .string(info.ip)),
+            JSONMember("transport", .string(info.transport)),
+            JSONMember("rooms", .array(info.rooms.map { .string($0) })),
+            JSONMember("connected_at", .number(String(format: "%.3f", info.connectedAt))),
+        ])
+    }
+
+    private static func ok(_ fields: KeyValuePairs<String, JSONValue>) -> Response {
+        Response(status: .ok, body: .object(fields))
+    }
+
+    private static func error(_ status: HTTPResponseStatus, _ message: String) -> Response {
+        Response(status: status, body: .object(["error": .string(message)]))
+    }
+}

@@ -1,0 +1,27 @@
+import PalisadeProtocol
+
+/// What the admin API needs from outside the core (the policy engine, the directory,
+/// the shared store). The product wires it; every call may do I/O.
+public protocol AdminBackend: Sendable {
+    /// Reloads policies and plugins; returns the new generation or throws the error (file:line).
+    func reload() async throws -> Int
+    func directoryGet(kind: String, id: String) async throws -> JSONValue?
+    func directoryPut(kind: String, id: String, record: JSONValue) async throws
+    func directoryDelete(kind: String, id: String) async throws -> Bool
+    /// Writes Open WebUI's revocation keys: `auth:token:{jti}:revoked` and/or
+    /// `auth:user:{id}:revoked_at`.
+    func revoke(tokenID: String?, userID: String?, expiresIn: Double?) async throws
+}
+
+/// The admin API's settings: off unless a token is configured.
+public struct AdminConfiguration: Sendable {
+    public var token: String
+    public var backend: any AdminBackend
+    public var socketServer: SocketServer
+
+    public init(token: String, backend: any AdminBackend, socketServer: SocketServer) {
+        self.token = token
+        self.backend = backend
+        self.socketServer = socketServer
+    }
+}

@@ -1,0 +1,50 @@
+import NIOCore
+import PalisadeJWT
+import PalisadePolicy
+import PalisadeProtocol
+import PalisadeServer
+
+/// The admin API's backend in the product: reloads go to the policy engine, revocations
+/// to the shared store (the keys Open WebUI writes), directory records to the directory.
+struct GatewayAdminBackend: AdminBackend {
+    let engine: LuaPolicyEngine
+    let host: PolicyHost
+    let loop: any EventLoop
+    /// How long a revoked token's marker is kept when the request names no `ttl_s`
+    /// (Open WebUI's tokens live at most this long by default).
+    static let defaultRevocationTTL = 7.0 * 24 * 3600
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func reload() async throws -> Int {
+        try await engine.reload(on: loop)
+    }
+
+    func directoryGet(kind: String, id: String) async throws -> JSONValue? {
+        guard let directory = host.directory else { throw Failure(description: "no directory is configured") }
+        return try await directory.get(kind: kind, id: id, on: loop).get()
+    }
+
+    func directoryPut(kind: String, id: String, record: JSONValue) async throws {
+        guard let directory = host.directory else { throw Failure(description: "no directory is configured") }
+        try await directory.put(kind: kind, id: id, record: record, on: loop).get()
+    }
+
+    func directoryDelete(kind: String, id: String) async throws -> Bool {
+        guard let directory = host.directory else { throw Failure(description: "no directory is configured") }
+        return try await directory.delete(kind: kind, id: id, on: loop).get()
+    }
+
+    func revoke(tokenID: String?, userID: String?, expiresIn: Double?) async throws {
+        if let tokenID {
+            try await host.store.set(host.storeKey("auth:token:\(tokenID):revoked"), to: "1",
+                                     ttl: expiresIn ?? Self.defaultRevocationTTL, on: loop).get()
+        }
+        if let userID {
+            let now = JWTVerifier.currentTime()
+            try await host.store.set(host.storeKey("auth:user:\(userID):revoked_at"), to: String(now), ttl: nil, on: loop).get()
+        }
+    }
+}
