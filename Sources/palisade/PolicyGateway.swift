@@ -48,7 +48,9 @@ struct PolicyGateway {
                 }
             }
         }
+        let ticks = engine.startTicking(on: server.eventLoopGroup.next())
         defer {
+            ticks.cancel()
             watcher.cancel()
             _ = hangup
         }

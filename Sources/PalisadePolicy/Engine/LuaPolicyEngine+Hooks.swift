@@ -132,7 +132,7 @@ extension LuaPolicyEngine {
 
     /// Calls the modules' `hook` in order until `stopAt` says an answer is final.
     /// A failing hook is reported and answers `deny`, which stops every chain that denies.
-    private func chain(_ runtime: LuaRuntime, _ hook: HookName, push: @escaping (OpaquePointer) -> Int32,
+    func chain(_ runtime: LuaRuntime, _ hook: HookName, push: @escaping (OpaquePointer) -> Int32,
                        stopAt: @escaping (HookAnswer) -> Bool) -> EventLoopFuture<HookAnswer?> {
         let functions = runtime.hooks[hook] ?? []
         let promise = runtime.loop.makePromise(of: HookAnswer?.self)
@@ -179,4 +179,25 @@ extension LuaPolicyEngine {
             JSONMember("query", .object(request.query.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })),
         ])
     }
+}
+
+extension LuaPolicyEngine {
+    /// Calls every module's `tick(now)` once a second on `loop` (one loop per instance).
+    /// A tick still running when the next is due is not doubled up.
+    public func startTicking(on loop: any EventLoop) -> RepeatedTask {
+        let running = NIOLoopBound(TickState(), eventLoop: loop)
+        return loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            guard !running.value.busy, let runtime = self.runtime(on: loop), runtime.hasHook(.tick) else { return }
+            running.value.busy = true
+            let now = px_wall_seconds()
+            self.chain(runtime, .tick, push: { state in
+                lua_pushnumber(state, now)
+                return 1
+            }, stopAt: { _ in false }).assumeIsolated().whenComplete { _ in running.value.busy = false }
+        }
+    }
+}
+
+final class TickState {
+    var busy = false
 }
