@@ -17,8 +17,10 @@ struct PolicyGateway {
     let jwtSecret: String
     let logger: Logger
 
-    /// How often the folders are checked for changes.
+    /// How often the folders are compared when nothing signalled a change.
     static let watchInterval: UInt64 = 1_000_000_000
+    /// After an inotify event, editors often write in several steps: wait this long first.
+    static let settleDelay: UInt64 = 100_000_000
 
     func run() async throws {
         let host = PolicyHost(logger: logger, config: .object(["policy": .object([])]),
@@ -36,10 +38,19 @@ struct PolicyGateway {
         _ = try? await engine.reload(on: loop)
 
         let hangup = ReloadSignal { Task { _ = try? await engine.reload(on: loop) } }
-        let watcher = Task {
-            var fingerprint = Self.fingerprint(directories)
+        // inotify wakes the comparison at once; without it, it runs every `watchInterval`.
+        let changes = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let inotify = FolderWatcher(folders: directories) { changes.continuation.yield() }
+        let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: Self.watchInterval)
+                changes.continuation.yield()
+            }
+        }
+        let watcher = Task {
+            var fingerprint = Self.fingerprint(directories)
+            for await _ in changes.stream {
+                if inotify != nil { try? await Task.sleep(nanoseconds: Self.settleDelay) }
                 let next = Self.fingerprint(directories)
                 if next != fingerprint {
                     fingerprint = next
@@ -51,7 +62,9 @@ struct PolicyGateway {
         let ticks = engine.startTicking(on: server.eventLoopGroup.next())
         defer {
             ticks.cancel()
+            ticker.cancel()
             watcher.cancel()
+            changes.continuation.finish()
             _ = hangup
         }
         try await server.run()
