@@ -48,6 +48,7 @@ let package = Package(
         // Cross-connection state behind px.store and px.ratelimit: memory backends, thread-safe and bounded.
         .target(name: "PalisadeState", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
         // The directory of users, groups, notes and channels that access rules read: SQLite on a thread pool, or memory.
+        .target(name: "PalisadeDirectory", dependencies: ["CSQLite", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
         // The running server: HTTP, WebSocket, Engine.IO sessions, Socket.IO, rooms, configuration.
         .target(
             name: "PalisadeServer",
@@ -97,6 +98,7 @@ let package = Package(
         ),
         .testTarget(name: "PalisadeJWTTests", dependencies: ["PalisadeJWT", "PalisadeProtocol"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PalisadeStateTests", dependencies: ["PalisadeState", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
+        .testTarget(name: "PalisadeDirectoryTests", dependencies: ["PalisadeDirectory", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(
             name: "PalisadeServerTests",
             dependencies: [

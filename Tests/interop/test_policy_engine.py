@@ -179,3 +179,24 @@ def test_syntax_error_keeps_the_old_generation_and_shows_in_healthz(tmp_path):
         sio.disconnect()
     finally:
         server.stop()
+
+
+def test_tick_runs_every_second(tmp_path):
+    (tmp_path / "plugins").mkdir(exist_ok=True)
+    write(tmp_path / "plugins" / "50-ticks.lua", """
+local px = require "palisade"
+return {
+  tick = function(now) px.store.incr("ticks") end,
+  events = { ticks = function(conn, ack) ack(tonumber(px.store.get("ticks") or "0")) end },
+}
+""")
+    server = start(tmp_path)
+    try:
+        sio, _ = client(server)
+        first = sio.call("ticks", timeout=5)
+        time.sleep(2.2)
+        second = sio.call("ticks", timeout=5)
+        assert second - first >= 2
+        sio.disconnect()
+    finally:
+        server.stop()

@@ -1,5 +1,6 @@
 import CLua
 import CPalisadeShims
+import NIOConcurrencyHelpers
 import NIOCore
 import PalisadeProtocol
 import PalisadeServer
@@ -185,19 +186,15 @@ extension LuaPolicyEngine {
     /// Calls every module's `tick(now)` once a second on `loop` (one loop per instance).
     /// A tick still running when the next is due is not doubled up.
     public func startTicking(on loop: any EventLoop) -> RepeatedTask {
-        let running = NIOLoopBound(TickState(), eventLoop: loop)
+        let busy = NIOLockedValueBox(false)
         return loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
-            guard !running.value.busy, let runtime = self.runtime(on: loop), runtime.hasHook(.tick) else { return }
-            running.value.busy = true
+            guard !busy.withLockedValue({ $0 }), let runtime = self.runtime(on: loop), runtime.hasHook(.tick) else { return }
+            busy.withLockedValue { $0 = true }
             let now = px_wall_seconds()
             self.chain(runtime, .tick, push: { state in
                 lua_pushnumber(state, now)
                 return 1
-            }, stopAt: { _ in false }).assumeIsolated().whenComplete { _ in running.value.busy = false }
+            }, stopAt: { _ in false }).whenComplete { _ in busy.withLockedValue { $0 = false } }
         }
     }
-}
-
-final class TickState {
-    var busy = false
 }
