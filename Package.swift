@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "palisade",
             dependencies: [
-                "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeProtocol",
+                "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeProtocol", "PalisadeDirectory",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

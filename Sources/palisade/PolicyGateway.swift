@@ -2,6 +2,7 @@ import Dispatch
 import Logging
 import NIOCore
 import NIOPosix
+import PalisadeDirectory
 import PalisadePolicy
 import PalisadeProtocol
 import PalisadeServer
@@ -23,8 +24,9 @@ struct PolicyGateway {
     static let settleDelay: UInt64 = 100_000_000
 
     func run() async throws {
+        let directory = try await SQLiteDirectoryStore.open(dataDirectory: configuration.dataDirectory)
         let host = PolicyHost(logger: logger, config: .object(["policy": .object([])]),
-                              keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret)
+                              keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret, directory: directory)
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
         let engine = LuaPolicyEngine(settings: .init(directories: directories), host: host)
         let socketServer = SocketServer(configuration: configuration, policy: engine, logger: logger)
@@ -68,6 +70,7 @@ struct PolicyGateway {
             _ = hangup
         }
         try await server.run()
+        await directory.close()
     }
 
     /// Names and contents of every module: any edit, addition or removal changes it.
@@ -92,3 +95,6 @@ final class ReloadSignal: @unchecked Sendable {
         source.cancel()
     }
 }
+
+/// The SQLite directory already has the shape the policy engine reads.
+extension SQLiteDirectoryStore: PolicyDirectory {}

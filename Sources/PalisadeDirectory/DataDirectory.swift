@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Creates the data directory before SQLite opens a file in it, with errors that name the path
+/// and the reason (SQLite would only say "unable to open database file").
+enum DataDirectory {
+    /// Creates `path` and any missing parents, as `mkdir -p` does. New folders get mode 0700:
+    /// the directory holds users' roles and group memberships. Blocks on the file system.
+    static func create(_ path: String) throws(DirectoryError) {
+        guard !path.isEmpty else { throw DirectoryError(.cannotOpen, "the data directory path is empty") }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += prefix.isEmpty || prefix.hasSuffix("/") ? String(component) : "/" + component
+            if mkdir(prefix, 0o700) == 0 { continue }
+            let reason = errno
+            guard reason == EEXIST else {
+                throw DirectoryError(.cannotOpen, "cannot create data directory \(prefix): \(describe(reason))")
+            }
+            var status = stat()
+            guard stat(prefix, &status) == 0 else {
+                throw DirectoryError(.cannotOpen, "cannot read data directory \(prefix): \(describe(errno))")
+            }
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw DirectoryError(.cannotOpen, "data directory \(prefix) exists and is not a directory")
+            }
+        }
+    }
+
+    private static func describe(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "errno \(code)" }
+        return String(cString: text)
+    }
+}

@@ -1,0 +1,200 @@
+import CSQLite
+import NIOConcurrencyHelpers
+import PalisadeProtocol
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The directory's SQLite database: one connection, its four prepared statements, blocking calls.
+///
+/// Every method blocks on SQLite and the disk, so `SQLiteDirectoryStore` calls them on its own
+/// thread, never on an event loop.
+///
+/// `@unchecked Sendable`: the handle and statements are only touched under `lock`, so calls
+/// are serialised even if they come from more than one thread (the connection is opened with
+/// `SQLITE_OPEN_NOMUTEX`; this lock is the only one).
+final class SQLiteConnection: @unchecked Sendable {
+    private let lock = NIOLock()
+    private let path: String
+    private var database: OpaquePointer?
+    private var statements: Statements?
+
+    private struct Statements {
+        let get: SQLiteStatement
+        let put: SQLiteStatement
+        let delete: SQLiteStatement
+        let list: SQLiteStatement
+
+        func finalize() {
+            for statement in [get, put, delete, list] { statement.finalize() }
+        }
+    }
+
+    /// Opens (creating) the database at `path`, switches it to WAL with `synchronous=NORMAL`
+    /// and creates the table. Any failure is `cannotOpen`, naming the path.
+    ///
+    /// WAL lets readers (a backup, `sqlite3` at a shell) run while the gateway writes;
+    /// `synchronous=NORMAL` is durable against a crash of the process, and may lose the last
+    /// commits (never consistency) on power loss, a fair trade for records the app can re-send.
+    init(path: String, busyTimeoutMilliseconds: Int32) throws(DirectoryError) {
+        self.path = path
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let status = sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK, let handle else {
+            let failure = SQLiteFailure(database: handle, status: status)
+            sqlite3_close_v2(handle)
+            throw DirectoryError(.cannotOpen, "cannot open \(path): \(failure.description)")
+        }
+        do throws(SQLiteFailure) {
+            statements = try Self.setUp(handle, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        } catch {
+            // Finalize whatever was prepared, or close_v2 would leave a zombie connection open.
+            while let statement = sqlite3_next_stmt(handle, nil) { sqlite3_finalize(statement) }
+            sqlite3_close_v2(handle)
+            throw DirectoryError(.cannotOpen, "cannot open \(path): \(error.description)")
+        }
+        database = handle
+    }
+
+    deinit {
+        close()
+    }
+
+    func get(kind: String, id: String) throws(DirectoryError) -> JSONValue? {
+        try withStatements { database, statements throws(DirectoryError) in
+            let statement = statements.get
+            defer { statement.reset() }
+            statement.bind(kind, at: 1)
+            statement.bind(id, at: 2)
+            guard try step(statement, database: database) else { return nil }
+            return try statement.withText(column: 0) { bytes throws(DirectoryError) in
+                try DirectoryRecord.decode(bytes)
+            }
+        }
+    }
+
+    /// Stores `body` (text from `DirectoryRecord.encode`) with the current time in milliseconds
+    /// since 1970 as `updated_at`.
+    func put(kind: String, id: String, body: String) throws(DirectoryError) {
+        try withStatements { database, statements throws(DirectoryError) in
+            let statement = statements.put
+            defer { statement.reset() }
+            statement.bind(kind, at: 1)
+            statement.bind(id, at: 2)
+            statement.bind(body, at: 3)
+            statement.bind(Self.now(), at: 4)
+            _ = try step(statement, database: database)
+        }
+    }
+
+    func delete(kind: String, id: String) throws(DirectoryError) -> Bool {
+        try withStatements { database, statements throws(DirectoryError) in
+            let statement = statements.delete
+            defer { statement.reset() }
+            statement.bind(kind, at: 1)
+            statement.bind(id, at: 2)
+            _ = try step(statement, database: database)
+            return sqlite3_changes(database) > 0
+        }
+    }
+
+    /// Ids in ascending byte order (SQLite's default BINARY collation compares UTF-8 bytes).
+    func list(kind: String) throws(DirectoryError) -> [String] {
+        try withStatements { database, statements throws(DirectoryError) in
+            let statement = statements.list
+            defer { statement.reset() }
+            statement.bind(kind, at: 1)
+            var ids: [String] = []
+            while try step(statement, database: database) {
+                ids.append(try statement.withText(column: 0) { String(decoding: $0, as: UTF8.self) })
+            }
+            return ids
+        }
+    }
+
+    /// Finalizes the statements and closes the database (checkpointing the WAL into the file).
+    /// Later calls fail with `closed`.
+    func close() {
+        lock.withLock {
+            statements?.finalize()
+            statements = nil
+            if let database { sqlite3_close_v2(database) }
+            database = nil
+        }
+    }
+
+    private func withStatements<Result>(
+        _ body: (OpaquePointer, Statements) throws(DirectoryError) -> Result
+    ) throws(DirectoryError) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let database, let statements else {
+            throw DirectoryError(.closed, "the directory store is closed")
+        }
+        return try body(database, statements)
+    }
+
+    private func step(_ statement: SQLiteStatement, database: OpaquePointer) throws(DirectoryError) -> Bool {
+        do {
+            return try statement.step(database: database)
+        } catch {
+            throw DirectoryError(.storageFailure, "\(path): \(error.description)")
+        }
+    }
+
+    private static func setUp(_ database: OpaquePointer, busyTimeoutMilliseconds: Int32) throws(SQLiteFailure) -> Statements {
+        sqlite3_extended_result_codes(database, 1)
+        sqlite3_busy_timeout(database, busyTimeoutMilliseconds)
+        let mode = try pragma("PRAGMA journal_mode=WAL", database: database)
+        guard mode == "wal" else {
+            throw SQLiteFailure(status: SQLITE_CANTOPEN, message: "the file system refused WAL journal mode (got \(mode ?? "nothing"))")
+        }
+        _ = try pragma("PRAGMA synchronous=NORMAL", database: database)
+        try execute(
+            """
+            CREATE TABLE IF NOT EXISTS records(
+                kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, updated_at INTEGER NOT NULL,
+                PRIMARY KEY(kind, id)
+            ) WITHOUT ROWID
+            """,
+            database: database)
+        return Statements(
+            get: try SQLiteStatement("SELECT body FROM records WHERE kind = ?1 AND id = ?2", database: database),
+            put: try SQLiteStatement(
+                """
+                INSERT INTO records(kind, id, body, updated_at) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
+                """,
+                database: database),
+            delete: try SQLiteStatement("DELETE FROM records WHERE kind = ?1 AND id = ?2", database: database),
+            list: try SQLiteStatement("SELECT id FROM records WHERE kind = ?1 ORDER BY id", database: database)
+        )
+    }
+
+    /// Runs a pragma and returns the first column of its first row, if any.
+    private static func pragma(_ sql: String, database: OpaquePointer) throws(SQLiteFailure) -> String? {
+        let statement = try SQLiteStatement(sql, database: database)
+        defer { statement.finalize() }
+        guard try statement.step(database: database) else { return nil }
+        guard let text = sqlite3_column_text(statement.handle, 0) else { return nil }
+        return String(cString: text)
+    }
+
+    private static func execute(_ sql: String, database: OpaquePointer) throws(SQLiteFailure) {
+        let status = sqlite3_exec(database, sql, nil, nil, nil)
+        guard status == SQLITE_OK else { throw SQLiteFailure(database: database, status: status) }
+    }
+
+    /// Wall-clock milliseconds since 1970, for `updated_at` (read by people, not by Palisade).
+    private static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+}
