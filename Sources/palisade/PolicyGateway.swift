@@ -15,6 +15,8 @@ import Glibc
 /// start, reloaded on SIGHUP and when a file in the policies or plugins folder changes.
 struct PolicyGateway {
     let configuration: ServerConfiguration
+    /// `px.config.policy`.
+    let policySettings: JSONValue
     let jwtSecret: String
     let logger: Logger
 
@@ -25,7 +27,7 @@ struct PolicyGateway {
 
     func run() async throws {
         let directory = try await SQLiteDirectoryStore.open(dataDirectory: configuration.dataDirectory)
-        let host = PolicyHost(logger: logger, config: .object(["policy": .object([])]),
+        let host = PolicyHost(logger: logger, config: .object(["policy": policySettings]),
                               keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret, directory: directory)
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
         let engine = LuaPolicyEngine(settings: .init(directories: directories), host: host)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import PalisadeProtocol
 import PalisadeServer
 
 #if canImport(FoundationEssentials)
@@ -96,6 +97,13 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
+        let policySettings: JSONValue
+        do {
+            policySettings = try PolicySection.load(configFile: config, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            StandardError.write("palisade: \(error)\n")
+            throw ExitCode(2)
+        }
         LoggingBootstrap.bootstrap(configuration)
         let logger = Logger(label: "palisade")
         logger.debug("configuration loaded", metadata: ["config_file": "\(config ?? "none")"])
@@ -104,7 +112,7 @@ struct Serve: AsyncParsableCommand {
             if secret.created {
                 logger.notice("no JWT secret configured: created a random one in the data directory", metadata: ["file": "\(configuration.dataDirectory)/\(JWTSecretFile.fileName)"])
             }
-            let gateway = PolicyGateway(configuration: configuration, jwtSecret: secret.secret, logger: logger)
+            let gateway = PolicyGateway(configuration: configuration, policySettings: policySettings, jwtSecret: secret.secret, logger: logger)
             try await gateway.run()
         } catch {
             logger.critical("server failed", metadata: ["error": "\(error)"])

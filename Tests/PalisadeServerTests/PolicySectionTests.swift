@@ -1,0 +1,55 @@
+import PalisadeProtocol
+import Testing
+
+@testable import PalisadeServer
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+@Suite struct PolicySectionTests {
+    private func file(_ name: String, _ text: String) throws -> String {
+        let path = "/tmp/palisade-policy-\(UInt32.random(in: 0...UInt32.max))-" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func yamlSectionKeepsOrderAndTypes() throws {
+        let path = try file("c.yaml", """
+            server: {port: 9000}
+            policy:
+              ratelimit:
+                events: {limit: 20, window_s: 10.5}
+                count_refused: true
+              auth: {require_known_user: false, name: "x", nothing: ~}
+            """)
+        let section = try PolicySection.load(configFile: path, environment: [:])
+        #expect(JSONWriter.string(section) == #"{"ratelimit":{"events":{"limit":20,"window_s":10.5},"count_refused":true},"auth":{"require_known_user":false,"name":"x","nothing":null}}"#)
+    }
+
+    @Test func environmentOverridesByPathAndFindsKeysWithUnderscores() throws {
+        let path = try file("c.json", #"{"policy":{"ratelimit":{"events":{"limit":20},"count_refused":false}}}"#)
+        let section = try PolicySection.load(configFile: path, environment: [
+            "PALISADE_POLICY_RATELIMIT_EVENTS_LIMIT": "5",
+            "PALISADE_POLICY_RATELIMIT_COUNT_REFUSED": "true",
+            "PALISADE_POLICY_AUTH_GRACE": "30",
+            "PALISADE_POLICY_VALIDATE_EXTRA": #"["a","b"]"#,
+            "OTHER": "x",
+        ])
+        #expect(section["ratelimit"]?["events"]?["limit"] == .number("5"))
+        #expect(section["ratelimit"]?["count_refused"] == .bool(true))
+        #expect(section["auth"]?["grace"] == .number("30"))
+        #expect(section["validate"]?["extra"] == .array([.string("a"), .string("b")]))
+    }
+
+    @Test func noFileAndNoEnvironmentGiveAnEmptySection() throws {
+        #expect(try PolicySection.load(configFile: nil, environment: [:]) == .object([]))
+    }
+
+    @Test func aPolicySectionThatIsNotAMappingIsRefused() throws {
+        let path = try file("c.yaml", "policy: [1, 2]\n")
+        #expect(throws: ConfigurationError.self) { try PolicySection.load(configFile: path, environment: [:]) }
+    }
+}
