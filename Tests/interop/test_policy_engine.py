@@ -119,6 +119,8 @@ def test_failing_and_runaway_hooks_deny_the_event_and_keep_the_connection(tmp_pa
             time.sleep(0.05)
         assert [e["event"] for e in errors] == ["boom", "spin"]
         assert all(e["message"] == "policy error" for e in errors)
+        metrics = requests.get(server.url + "/metrics", timeout=5).text
+        assert "palisade_hook_failures_total 2" in metrics
         count, _ = sio.call("count", timeout=5)  # still connected, still counted
         assert count == 3
         sio.disconnect()

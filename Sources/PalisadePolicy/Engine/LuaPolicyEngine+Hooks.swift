@@ -163,7 +163,7 @@ extension LuaPolicyEngine {
         logger.warning("hook failed; decision is deny", metadata: [
             "hook": "\(hook)", "kind": "\(kind)", "error": "\(error)", "generation": "\(runtime.generation)",
         ])
-        hookFailures.withLockedValue { $0 += 1 }
+        hookFailureCount.withLockedValue { $0 += 1 }
     }
 
     static func requestTable(_ request: HandshakeRequest) -> JSONValue {

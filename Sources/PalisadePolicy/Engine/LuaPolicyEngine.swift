@@ -43,7 +43,8 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
     private let current = NIOLockedValueBox(Current())
     private let slots = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<RuntimeSlot>]>([:])
     /// Hook calls that failed (error, overrun, out of memory), for metrics.
-    let hookFailures = NIOLockedValueBox(0)
+    let hookFailureCount = NIOLockedValueBox(0)
+    private let reloadFailureCount = NIOLockedValueBox(0)
 
     /// One event loop's runtime of the latest generation it has seen.
     final class RuntimeSlot {
@@ -62,6 +63,8 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
 
     public var policyGeneration: Int { status.generation }
     public var policyError: String? { status.error }
+    public var hookFailures: Int { hookFailureCount.withLockedValue { $0 } }
+    public var reloadFailures: Int { reloadFailureCount.withLockedValue { $0 } }
 
     // MARK: Reload
 
@@ -93,6 +96,7 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
 
     private func fail(_ message: String) throws -> Int {
         current.withLockedValue { $0.error = message }
+        reloadFailureCount.withLockedValue { $0 += 1 }
         logger.error("policy reload failed; the previous generation stays", metadata: ["error": "\(message)"])
         throw LuaVM.Failure(description: message)
     }

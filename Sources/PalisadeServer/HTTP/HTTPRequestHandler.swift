@@ -79,6 +79,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Cache-Control", value: "no-store")
             write(status: .ok, headers: headers, body: ByteBuffer(string: router.health()), keepAlive: keepAlive, version: head.version, context: context)
+        case (.GET, "/metrics"):
+            headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=UTF-8")
+            headers.add(name: "Cache-Control", value: "no-store")
+            write(status: .ok, headers: headers, body: ByteBuffer(string: router.metrics()), keepAlive: keepAlive, version: head.version, context: context)
         default:
             headers.add(name: "Content-Type", value: "text/plain; charset=UTF-8")
             write(status: .notFound, headers: headers, body: ByteBuffer(string: "Not Found\n"), keepAlive: keepAlive, version: head.version, context: context)

@@ -7,6 +7,8 @@ final class HTTPRouter: Sendable {
     let requestTimeout: TimeAmount
     /// The body of `GET /healthz`.
     let health: @Sendable () -> String
+    /// The body of `GET /metrics` (Prometheus text format).
+    let metrics: @Sendable () -> String
     /// The admin API; nil when no admin token is configured (then `/admin/` is 404).
     let admin: AdminAPI?
 
@@ -15,7 +17,9 @@ final class HTTPRouter: Sendable {
     /// An idle keep-alive connection is closed after this long.
     static let keepAliveIdleTimeout = TimeAmount.seconds(75)
 
-    init(engines: [EngineServer], requestTimeout: TimeAmount, admin: AdminAPI?, health: @escaping @Sendable () -> String) {
+    init(engines: [EngineServer], requestTimeout: TimeAmount, admin: AdminAPI?,
+         health: @escaping @Sendable () -> String, metrics: @escaping @Sendable () -> String) {
+        self.metrics = metrics
         self.engines = engines
         self.admin = admin
         self.requestTimeout = requestTimeout

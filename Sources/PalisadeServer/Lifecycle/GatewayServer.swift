@@ -45,6 +45,21 @@ public final class GatewayServer: Sendable {
                 let generation = policyStatus?.policyGeneration ?? 0
                 let error = policyStatus?.policyError.map(PalisadeJSON.quoted) ?? "null"
                 return "{\"status\":\"ok\",\"generation\":\(generation),\"policy_error\":\(error),\"redis\":\"off\",\"sessions\":\(sessions)}"
+            },
+            metrics: {
+                let sessions = engines.reduce(0) { $0 + $1.sessionCount }
+                var text = "# HELP palisade_sessions Engine.IO sessions open now.\n# TYPE palisade_sessions gauge\npalisade_sessions \(sessions)\n"
+                if let policyStatus {
+                    text += "# HELP palisade_policy_generation Policy generation in force.\n# TYPE palisade_policy_generation gauge\n"
+                    text += "palisade_policy_generation \(policyStatus.policyGeneration)\n"
+                    text += "# HELP palisade_policy_error 1 when the last reload failed.\n# TYPE palisade_policy_error gauge\n"
+                    text += "palisade_policy_error \(policyStatus.policyError == nil ? 0 : 1)\n"
+                    text += "# HELP palisade_hook_failures_total Hook calls that failed and counted as a deny.\n# TYPE palisade_hook_failures_total counter\n"
+                    text += "palisade_hook_failures_total \(policyStatus.hookFailures)\n"
+                    text += "# HELP palisade_policy_reload_failures_total Reloads refused.\n# TYPE palisade_policy_reload_failures_total counter\n"
+                    text += "palisade_policy_reload_failures_total \(policyStatus.reloadFailures)\n"
+                }
+                return text
             }
         )
     }

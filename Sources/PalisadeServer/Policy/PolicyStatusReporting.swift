@@ -4,4 +4,8 @@ public protocol PolicyStatusReporting: Sendable {
     var policyGeneration: Int { get }
     /// The last reload's error as `file:line: message`, or nil.
     var policyError: String? { get }
+    /// Hook calls that failed (error, overrun, out of memory) since start; each was a deny.
+    var hookFailures: Int { get }
+    /// Reloads that were refused since start.
+    var reloadFailures: Int { get }
 }
