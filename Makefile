@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON := .venv/bin/python
 CONFORMANCE_DIR ?= ../conformance
 
-.PHONY: build release run test test-unit test-interop conformance clean
+.PHONY: build release run test test-unit test-interop conformance bench clean
 
 # Debug build of every target.
 build:
@@ -47,6 +47,13 @@ conformance:
 	scripts/install-deps.sh --conformance
 	$(SWIFT) build --product PalisadeTestServer
 	scripts/conformance.sh $(CONFORMANCE_DIR)
+
+# Benchmarks (numbers go to BENCHMARKS.md by hand, with the machine and the command).
+# Hook calls: ns per event through an empty hook and through the stock event chain.
+bench:
+	scripts/install-deps.sh
+	$(SWIFT) build -c release --product palisade-hookbench
+	.build/release/palisade-hookbench 200000
 
 # Remove build output and the Python virtualenv.
 clean:

@@ -77,6 +77,15 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Micro-benchmark of hook calls (`make bench`): not a test, not part of the product.
+        .executableTarget(
+            name: "palisade-hookbench",
+            dependencies: ["PalisadePolicy", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+            path: "benchmarks/HookBench",
+            swiftSettings: strict
+        ),
+
         // A server with test-only handlers (echo, rooms) for the interop and conformance suites.
         .executableTarget(
             name: "PalisadeTestServer",

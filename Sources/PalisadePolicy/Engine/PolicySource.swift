@@ -14,7 +14,7 @@ public struct PolicySource: Sendable, Equatable {
 }
 
 /// The hook points of DESIGN.md, by the name a module defines them under.
-enum HookName: String, CaseIterable, Sendable {
+package enum HookName: String, CaseIterable, Sendable {
     case handshake, authenticate, connect, event, authorize, disconnect, tick
     case documentContent = "document_content"
     case selftest

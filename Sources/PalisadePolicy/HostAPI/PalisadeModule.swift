@@ -6,8 +6,8 @@ import PalisadeProtocol
 
 /// Builds `require "palisade"` (the `px` table) in a runtime: decisions, JSON, logging,
 /// time, settings, emits. One file per area adds the rest (`PalisadeModule+…`).
-enum PalisadeModule {
-    static func install(in runtime: LuaRuntime, host: PolicyHost) {
+package enum PalisadeModule {
+    package static func install(in runtime: LuaRuntime, host: PolicyHost) {
         let vm = runtime.vm
         let L = vm.L
         px_newtable(L)

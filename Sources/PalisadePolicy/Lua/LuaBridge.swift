@@ -7,7 +7,7 @@ import PalisadeProtocol
 /// integers stay integers, floats stay floats, JSON null is `px.null` (a NULL light
 /// userdata), arrays carry the `px.array` metatable (so `[]` and `{}` stay distinct),
 /// binary is a `px.bytes` userdata, and a Lua string that is not UTF-8 comes back as bytes.
-enum LuaBridge {
+package enum LuaBridge {
     /// Deeper values are refused: policies never need them, and recursion must stay bounded.
     static let maxDepth = 32
     /// Most elements (array items plus object members, all levels) one conversion may carry.
@@ -45,7 +45,7 @@ enum LuaBridge {
     // MARK: Swift → Lua
 
     /// Pushes `value`. Stack: +1.
-    static func push(_ value: JSONValue, _ L: OpaquePointer) {
+    package static func push(_ value: JSONValue, _ L: OpaquePointer) {
         // Each nesting level holds a table and a value on the stack; Lua only guarantees 20 slots.
         guard lua_checkstack(L, 4) != 0 else { return lua_pushnil(L) }
         switch value {

@@ -7,7 +7,8 @@ import PalisadeServer
 
 /// The modules of one policy generation loaded into one VM, on one event loop:
 /// the hook functions by hook point (in module order) and the plugins' event handlers.
-final class LuaRuntime {
+/// `package` parts are for the benchmarks in this package, not for users.
+package final class LuaRuntime {
     let vm: LuaVM
     let loop: any EventLoop
     let generation: Int
@@ -24,7 +25,7 @@ final class LuaRuntime {
     var nextAckID = 0
 
     /// Hook point → (module name, function reference), in module order.
-    private(set) var hooks: [HookName: [(module: String, function: Int32)]] = [:]
+    package private(set) var hooks: [HookName: [(module: String, function: Int32)]] = [:]
     /// Event name → handler reference (the first module that defines it wins).
     private(set) var eventHandlers: [String: Int32] = [:]
     private var moduleTables: [String: Int32] = [:]
@@ -35,7 +36,7 @@ final class LuaRuntime {
     static let loadLimits = HookLimits(instructions: 50_000_000, deadline: .seconds(2))
 
     /// Compiles and runs every module in order. Throws `file:line: message` on the first failure.
-    init(sources: [PolicySource], loop: any EventLoop, generation: Int, limits: HookLimits, memoryCap: Int,
+    package init(sources: [PolicySource], loop: any EventLoop, generation: Int, limits: HookLimits, memoryCap: Int,
          logger: Logger, installHostAPI: (LuaRuntime) -> Void) throws {
         vm = try LuaVM(memoryCap: memoryCap)
         self.loop = loop
@@ -142,7 +143,7 @@ final class LuaRuntime {
     // MARK: Calls
 
     /// Calls `function` as a coroutine with the arguments `pushArguments` pushes.
-    func call(_ function: Int32, pushArguments: (OpaquePointer) -> Int32) -> EventLoopFuture<[JSONValue]> {
+    package func call(_ function: Int32, pushArguments: (OpaquePointer) -> Int32) -> EventLoopFuture<[JSONValue]> {
         HookCall(runtime: self, functionReference: function, limits: limits, pushArguments: pushArguments).future
     }
 

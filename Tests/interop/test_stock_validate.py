@@ -1,0 +1,113 @@
+"""policies/40-validate.lua: payloads of Open WebUI's events are checked for shape
+and size before any handler sees them; unknown events are refused; Yjs updates
+must be bytes (hole 4 of the reference, §9) and may not claim another user or
+socket (hole 5). Each refusal is an `error` event {message, event} (hole 21)."""
+
+import pytest
+
+from stock import client, mint, stock  # noqa: F401 (fixtures)
+
+TYPING = {"channel_id": "c1", "message_id": None, "data": {"type": "typing", "data": {"typing": True}}}
+
+
+@pytest.mark.parametrize("event, payload, expected", [
+    ("join-note", {"note_id": 5}, "payload.note_id must be a string"),
+    ("join-note", {}, "payload.note_id is missing"),
+    ("join-note", {"note_id": "a b/../c"}, "payload.note_id has characters ids never have"),
+    ("join-note", ["n1"], "payload must be an object"),
+    ("user-join", {"auth": {"token": 7}}, "payload.auth.token must be a string"),
+    ("user-join", {"auth": {"token": "x" * 9000}}, "payload.auth.token is longer than"),
+    ("heartbeat", "beat", "payload must be an object"),
+    ("usage", {"action": "chat"}, "payload.model is missing"),
+    ("events:channel", {**TYPING, "data": {"type": "message", "data": {}}}, "payload.data.type must be one of"),
+    ("events:channel", {**TYPING, "message_id": 12}, "payload.message_id must be a string"),
+    ("events:channel", {**TYPING, "junk": "x" * 2000}, "too much in fields it does not know"),
+    ("events:chat", {"chat_id": "c", "data": {"type": "delete"}}, "payload.data.type must be one of"),
+    ("ydoc:document:join", {"document_id": "x" * 200}, "payload.document_id is longer than"),
+])
+def test_malformed_payload_is_refused_with_an_error_event(stock, client, event, payload, expected):
+    srv = stock()
+    c = client(srv).connect(mint("u1"))
+    c.emit(event, payload)
+    error = c.error()
+    assert error["event"] == event
+    assert error["message"].startswith("invalid payload: ") and expected in error["message"], error
+
+
+def test_event_with_two_arguments_is_refused(stock, client):
+    srv = stock()
+    c = client(srv).connect(mint("u1"))
+    c.sio.emit("usage", ({"model": "a"}, {"model": "b"}))
+    assert c.error()["message"] == "invalid payload: expects one argument"
+
+
+def test_unknown_event_is_refused(stock, client):
+    srv = stock()
+    c = client(srv).connect(mint("u1"))
+    c.emit("chat:delete-everything", {})
+    assert c.error() == {"message": "unknown event", "event": "chat:delete-everything"}
+
+
+def test_extra_events_setting_lets_a_plugin_event_through(stock, client):
+    srv = stock({"validate": {"extra_events": ["my-app:ping"]}})
+    c = client(srv).connect(mint("u1"))
+    c.emit("my-app:ping", {"n": 1})
+    c.emit("my-app:other", {})
+    assert c.error()["event"] == "my-app:other", "only the listed event passes"
+
+
+def test_well_formed_open_webui_payloads_pass(stock, client):
+    srv = stock()
+    c = client(srv).connect(mint("u1"))
+    for event, payload in [
+        ("heartbeat", {}),
+        ("join-channels", {"auth": {"token": mint("u1")}}),
+        ("usage", {"action": "chat", "model": "llama3:8b", "chat_id": ""}),
+        ("events:chat", {"chat_id": "chat-1", "data": {"type": "last_read_at"}}),
+    ]:
+        assert c.attempt(event, payload) == "ok", event
+
+
+@pytest.mark.parametrize("update, expected", [
+    ([1, 300], "payload.update[2] is not a byte"),
+    ([1, -1], "payload.update[2] is not a byte"),
+    ([0, "0"], "payload.update[2] is not a byte"),
+    ([0, 1.5], "payload.update[2] is not a byte"),
+    ([], "payload.update must hold 1 to"),
+    ({"0": 0}, "payload.update must be an array of bytes"),
+    (list(range(17)), "payload.update must hold 1 to 16 bytes"),
+    (bytes(17), "payload.update must hold 1 to 16 bytes"),
+], ids=["above-255", "negative", "string", "float", "empty", "object", "too-long", "too-long-binary"])
+def test_hole_04_malformed_yjs_update_is_refused(stock, client, update, expected):
+    srv = stock({"validate": {"max_update_bytes": 16}})
+    c = client(srv).connect(mint("u1"))
+    c.emit("ydoc:document:update", {"document_id": "note:n1", "update": update})
+    error = c.error()
+    assert error["event"] == "ydoc:document:update" and expected in error["message"], error
+
+
+def test_hole_04_update_needs_bytes_or_a_content_snapshot(stock, client):
+    srv = stock()
+    c = client(srv).connect(mint("u1"))
+    c.emit("ydoc:document:update", {"document_id": "note:n1", "user_id": "u1"})
+    assert "an update needs payload.update or payload.data.content" in c.error()["message"]
+
+
+@pytest.mark.parametrize("event, payload", [
+    ("ydoc:document:join", {"document_id": "note:n1", "user_id": "mallory", "user_name": "Admin"}),
+    ("ydoc:document:update", {"document_id": "note:n1", "update": [0, 0], "user_id": "mallory"}),
+    ("ydoc:document:leave", {"document_id": "note:n1", "user_id": "mallory"}),
+    ("ydoc:awareness:update", {"document_id": "note:n1", "update": [123, 125], "user_id": "mallory"}),
+], ids=["join", "update", "leave", "awareness"])
+def test_hole_05_yjs_payload_cannot_claim_another_user(stock, client, event, payload):
+    srv = stock()
+    c = client(srv).connect(mint("u1"))
+    c.emit(event, payload)
+    assert c.error() == {"message": "payload.user_id is not the socket's user", "event": event}
+
+
+def test_hole_05_yjs_update_cannot_claim_another_socket(stock, client):
+    srv = stock()
+    c = client(srv).connect(mint("u1"))
+    c.emit("ydoc:document:update", {"document_id": "note:n1", "update": [0, 0], "socket_id": "someone-elses-sid"})
+    assert c.error()["message"] == "payload.socket_id is not this socket"

@@ -1,0 +1,190 @@
+-- 10-auth: who a socket is.
+--
+-- Open WebUI's client sends its session token (an HS256 JWT with the claims `id`,
+-- `exp`, `jti`, `iat`) in the CONNECT auth payload, and again later in `user-join`.
+-- A valid token gives the socket an identity: role and name from the directory's
+-- user record when there is one, else from the token. A bad or missing token leaves
+-- the socket anonymous, as Open WebUI does (its login page keeps that socket and
+-- authenticates it with `user-join`), but bounded (hole 1 of the reference, §9):
+-- an anonymous socket may only send `user-join`, each IP may open only so many, and
+-- one that is still anonymous after the grace period is closed.
+--
+-- Other modules use `identify(token)` (the `user-join` plugin does).
+
+local px = require "palisade"
+
+local config = type(px.config.policy) == "table" and px.config.policy.auth
+config = type(config) == "table" and config or {}
+-- A setting from px.config.policy.auth, or its default; text (from the environment) is converted.
+local function setting(key, default)
+  local value = config[key]
+  if value == nil or value == px.null then return default end
+  if type(default) == "number" then return tonumber(value) or default end
+  if type(default) == "boolean" then return value == true or value == "true" end
+  if type(default) == "table" and type(value) == "string" then
+    local list = {}
+    for item in value:gmatch("[^,%s]+") do list[#list + 1] = item end
+    return list
+  end
+  return value
+end
+
+-- Settings: px.config.policy.auth.<name>
+local ALGORITHMS = setting("algorithms", { "HS256" })         -- JWT algorithms accepted (Open WebUI signs HS256)
+local LEEWAY_S = setting("leeway_s", 30)                      -- clock skew tolerated on exp, nbf and iat
+local ANONYMOUS = setting("anonymous", true)                  -- accept sockets without a valid token (Open WebUI's login page needs it)
+local ANONYMOUS_PER_IP = setting("anonymous_per_ip", 20)      -- anonymous sockets one IP may open per grace period
+local GRACE_S = setting("grace_s", 120)                       -- an anonymous socket older than this is closed at its next event
+local ANONYMOUS_EVENTS = setting("anonymous_events", { "user-join" }) -- the only events an anonymous socket may send
+local REQUIRE_KNOWN_USER = setting("require_known_user", false) -- refuse tokens whose user has no directory record
+local TRUST_TOKEN_ROLE = setting("trust_token_role", false)   -- without a record, take `role` from the token instead of "user"
+local RECHECK_S = setting("recheck_s", 30)                    -- re-check revocation and the user record at most this often
+
+local M = {}
+
+local function set_of(list)
+  local set = {}
+  for _, item in ipairs(list) do set[item] = true end
+  return set
+end
+
+local anonymous_events = set_of(ANONYMOUS_EVENTS)
+-- Open WebUI gives sessions to these roles only (`pending` users wait for an admin).
+local session_roles = set_of({ "user", "admin" })
+
+-- Open WebUI's rule for `auth:user:{id}:revoked_at`: a token issued at or before
+-- that time, or without `iat`, is revoked.
+local function revoked_by_time(iat, revoked_at)
+  if revoked_at == nil then return false end
+  return type(iat) ~= "number" or iat <= revoked_at
+end
+
+-- Reads Open WebUI's revocation keys (px.store keys carry the server's prefix, so
+-- these are `{prefix}:auth:token:{jti}:revoked` and `{prefix}:auth:user:{id}:revoked_at`).
+local function revoked(facts)
+  if facts.jti and px.store.get("auth:token:" .. facts.jti .. ":revoked") ~= nil then
+    return "token revoked"
+  end
+  local revoked_at = tonumber(px.store.get("auth:user:" .. facts.id .. ":revoked_at"))
+  if revoked_by_time(facts.iat, revoked_at) then return "token revoked" end
+  return nil
+end
+
+-- The identity of a user from what the token says (`facts`) and the directory's
+-- record (or nil). Pure: `options` carries the two settings that matter.
+local function shape_identity(facts, record, options)
+  local identity = { id = facts.id, name = facts.name or facts.id, role = "user", jti = facts.jti, iat = facts.iat }
+  if record then
+    if record.disabled == true then return nil, "user disabled" end
+    identity.role = record.role
+    identity.name = record.name or identity.name
+    identity.groups = record.groups
+  elseif options.require_known_user then
+    return nil, "unknown user"
+  elseif options.trust_token_role and facts.role ~= nil then
+    identity.role = facts.role
+  end
+  if not session_roles[identity.role] then return nil, "role " .. tostring(identity.role) .. " has no session" end
+  return identity
+end
+
+local shape_options = { require_known_user = REQUIRE_KNOWN_USER, trust_token_role = TRUST_TOKEN_ROLE }
+
+-- Verifies an Open WebUI token; returns the identity table, or nil and the reason.
+function M.identify(token)
+  if type(token) ~= "string" or token == "" then return nil, "no token" end
+  local claims, err = px.jwt.verify(token, { algorithms = ALGORITHMS, leeway = LEEWAY_S })
+  if not claims then return nil, "invalid token: " .. tostring(err) end
+  local id = claims.id
+  if math.type(id) == "integer" then id = tostring(id) end
+  if type(id) ~= "string" or id == "" then return nil, "token has no id" end
+  local facts = { id = id, name = claims.name, role = claims.role, jti = claims.jti, iat = claims.iat }
+  local why = revoked(facts)
+  if why then return nil, why end
+  return shape_identity(facts, px.directory.get("user", id), shape_options)
+end
+
+function M.authenticate(conn, auth)
+  local now = px.now()
+  conn.data.connected_at = now
+  local token = type(auth) == "table" and auth.token or nil
+  if token ~= nil then
+    local identity, err = M.identify(token)
+    if identity then
+      conn.data.auth_checked_at = now
+      return identity
+    end
+    px.log.info("connect token refused", { reason = err, ip = conn.ip })
+  end
+  if not ANONYMOUS then return px.deny("authentication required") end
+  -- Each anonymous socket lives at most GRACE_S, so a sliding window of that length
+  -- over anonymous connects bounds how many one IP can hold open at once.
+  local allowed = px.ratelimit.hit("auth:anonymous:" .. conn.ip, ANONYMOUS_PER_IP, GRACE_S, nil, { count_refused = false })
+  if not allowed then
+    px.audit("auth.anonymous_cap", { ip = conn.ip })
+    return px.deny("too many unauthenticated connections")
+  end
+  return { anonymous = true }
+end
+
+-- Re-reads revocation and the user record for an authenticated socket: a revoked
+-- token closes it, a changed record (role, name, groups) replaces its identity.
+local function recheck(conn)
+  local user = conn.user
+  local why = revoked(user)
+  if why then return why end
+  local fresh, err = shape_identity(user, px.directory.get("user", user.id), shape_options)
+  if not fresh then return err end
+  if px.json.encode(fresh) ~= px.json.encode(user) then conn:set_user(fresh) end
+  return nil
+end
+
+-- The grace period is enforced here, at the socket's next event, because `tick`
+-- has no connections to close and the host has no per-socket timer. A silent
+-- anonymous socket therefore lives until it speaks or goes away; the per-IP cap
+-- above is what bounds those. (Open WebUI's client sends `heartbeat` every 30 s.)
+-- The close is a Socket.IO DISCONNECT, after which socket.io-client does not
+-- reconnect by itself: an Open WebUI login page left open past `grace_s` signs in
+-- without a live socket until it is reloaded, hence the generous default.
+function M.event(conn, name, args)
+  local now = px.now()
+  if not conn.user then
+    if now - (conn.data.connected_at or now) > GRACE_S then
+      px.audit("auth.grace_expired", { ip = conn.ip, sid = conn.id })
+      conn:disconnect("authentication timeout")
+      return px.drop()
+    end
+    if not anonymous_events[name] then return px.deny("not authenticated") end
+    return nil
+  end
+  if now - (conn.data.auth_checked_at or 0) >= RECHECK_S then
+    conn.data.auth_checked_at = now
+    local why = recheck(conn)
+    if why then
+      px.audit("auth.session_closed", { user_id = conn.user.id, reason = why })
+      conn:disconnect(why)
+      return px.drop()
+    end
+  end
+  return nil
+end
+
+function M.selftest()
+  assert(revoked_by_time(100, nil) == false)
+  assert(revoked_by_time(nil, 100) == true, "a token without iat is revoked by revoked_at")
+  assert(revoked_by_time(100, 100) == true and revoked_by_time(101, 100) == false)
+  local facts = { id = "u1", name = "Ann", role = "admin" }
+  local plain = { require_known_user = false, trust_token_role = false }
+  local identity = assert(shape_identity(facts, nil, plain))
+  assert(identity.role == "user" and identity.name == "Ann", "the token's role is not trusted by default")
+  identity = assert(shape_identity(facts, nil, { trust_token_role = true }))
+  assert(identity.role == "admin")
+  assert(shape_identity(facts, nil, { require_known_user = true }) == nil)
+  identity = assert(shape_identity(facts, { role = "admin", name = "Ann B", groups = { "g1" } }, plain))
+  assert(identity.role == "admin" and identity.name == "Ann B" and identity.groups[1] == "g1")
+  assert(shape_identity(facts, { role = "pending" }, plain) == nil, "pending users get no session")
+  assert(shape_identity(facts, { role = "user", disabled = true }, plain) == nil, "disabled users get no session")
+  assert(shape_identity({ id = "u2" }, nil, plain).name == "u2", "the id stands in for a missing name")
+end
+
+return M

@@ -1,0 +1,164 @@
+-- 20-access: who may join, read or write what.
+--
+-- `authorize(conn, action, resource)` answers for room joins (`{type = "room", id}`)
+-- and for reads and writes of any resource (`{type = "note", id}`, a Yjs document
+-- `{type = "document", id = "note:abc"}`, or any directory kind). The rules, in order:
+--   * the socket's own room is always allowed; anonymous sockets get nothing else;
+--   * `user:{id}` rooms are personal: only that user's sockets, admins included;
+--   * admins may do everything else;
+--   * the owner of a record (`user_id`) may do everything with it;
+--   * otherwise Open WebUI's `has_access` on the record's `access_control`:
+--     null = everyone may read, {} = owner only, {read = {user_ids, group_ids},
+--     write = {...}}; a write grant also lets one read. A record without the
+--     field is private. Channels also admit the users whose record lists them.
+-- Rooms map to resources: `channel:{id}` and `note:{id}` to those records, and
+-- `doc_{document_id}` to the document (`note_x` is normalised to `note:x`, so the
+-- old prefix trick cannot skip the check); every document kind is checked, not
+-- only notes (hole 3 of the reference, §9).
+
+local px = require "palisade"
+
+local config = type(px.config.policy) == "table" and px.config.policy.access
+config = type(config) == "table" and config or {}
+-- A setting from px.config.policy.access, or its default; text (from the environment) is converted.
+local function setting(key, default)
+  local value = config[key]
+  if value == nil or value == px.null then return default end
+  if type(default) == "boolean" then return value == true or value == "true" end
+  if type(default) == "table" and type(value) == "string" then
+    local list = {}
+    for item in value:gmatch("[^,%s]+") do list[#list + 1] = item end
+    return list
+  end
+  return value
+end
+
+-- Settings: px.config.policy.access.<name>
+local ADMIN_BYPASS = setting("admin_bypass", true)     -- admins may join, read and write everything but others' user rooms
+local UNKNOWN = setting("unknown", "deny")              -- a resource the directory lacks: "deny", or "authenticated" (any user may)
+local OPEN_ROOMS = setting("open_rooms", {})            -- room name prefixes any authenticated socket may join (other apps)
+
+local M = {}
+
+local function contains(list, item)
+  if type(list) ~= "table" then return false end
+  for _, value in ipairs(list) do
+    if value == item then return true end
+  end
+  return false
+end
+
+-- Open WebUI's has_access. `in_group(group_id)` says whether the user is a member.
+local function has_access(user_id, in_group, action, access_control)
+  if access_control == px.null then return action == "read" end
+  if type(access_control) ~= "table" then return false end
+  local function granted(permission)
+    local grant = access_control[permission]
+    if type(grant) ~= "table" then return false end
+    if contains(grant.user_ids, user_id) then return true end
+    for _, group_id in ipairs(type(grant.group_ids) == "table" and grant.group_ids or {}) do
+      if in_group(group_id) then return true end
+    end
+    return false
+  end
+  return granted(action) or (action == "read" and granted("write"))
+end
+
+-- Group membership from the user's identity (its record's `groups`) or from the
+-- group record's `user_ids`; looked up only for groups an access list names.
+local function group_checker(user)
+  return function(group_id)
+    if contains(user.groups, group_id) then return true end
+    local group = px.directory.get("group", group_id)
+    return group ~= nil and contains(group.user_ids, user.id)
+  end
+end
+
+-- `note_x` → `note:x`; a document id is `kind:id`, its record is `(kind, id)`.
+local function document_resource(document_id)
+  if document_id:sub(1, 5) == "note_" then document_id = "note:" .. document_id:sub(6) end
+  local kind, id = document_id:match("^([^:]+):(.+)$")
+  if not kind then return "document", document_id end
+  return kind, id
+end
+
+-- What joining `room` means: "own", "personal" (with the user id), "open", or a
+-- resource kind and id to read; nil for rooms this policy does not know.
+local function classify_room(room, conn_id)
+  if room == conn_id then return "own" end
+  local user_id = room:match("^user:(.+)$")
+  if user_id then return "personal", user_id end
+  local channel = room:match("^channel:(.+)$")
+  if channel then return "channel", channel end
+  local note = room:match("^note:(.+)$")
+  if note then return "note", note end
+  local document = room:match("^doc_(.+)$")
+  if document then return document_resource(document) end
+  for _, prefix in ipairs(OPEN_ROOMS) do
+    if room:sub(1, #prefix) == prefix then return "open" end
+  end
+  return nil
+end
+
+-- The decision for a user on one record: true, or false and why.
+local function decide(user, action, kind, id)
+  if user.role == "admin" and ADMIN_BYPASS then return true end
+  local record = px.directory.get(kind, id)
+  if not record then
+    if UNKNOWN == "authenticated" then return true end
+    return false, kind .. " not found"
+  end
+  if record.user_id ~= nil and record.user_id == user.id then return true end
+  if has_access(user.id, group_checker(user), action, record.access_control) then return true end
+  if kind == "channel" then
+    local user_record = px.directory.get("user", user.id)
+    if user_record and contains(user_record.channels, id) then return true end
+  end
+  return false, "no " .. action .. " access to " .. kind .. " " .. id
+end
+
+function M.authorize(conn, action, resource)
+  local kind, id = resource.type, resource.id
+  if type(id) ~= "string" then return px.deny("bad resource") end
+  if kind == "room" then
+    local what
+    what, id = classify_room(id, conn.id)
+    if what == "own" then return px.allow() end
+    if not conn.user then return px.deny("not authenticated") end
+    if what == "personal" then
+      if id == conn.user.id then return px.allow() end
+      return px.deny("not your room")
+    end
+    if what == "open" then return px.allow() end
+    if what == nil then return px.deny("unknown room") end
+    kind, action = what, "read"
+  elseif not conn.user then
+    return px.deny("not authenticated")
+  elseif kind == "document" then
+    kind, id = document_resource(id)
+  end
+  local ok, why = decide(conn.user, action, kind, id)
+  if ok then return px.allow() end
+  return px.deny(why)
+end
+
+function M.selftest()
+  local nobody = function() return false end
+  local in_g1 = function(group) return group == "g1" end
+  assert(has_access("u", nobody, "read", px.null) and not has_access("u", nobody, "write", px.null), "null = public read")
+  assert(not has_access("u", nobody, "read", {}), "{} = owner only")
+  local acl = { read = { user_ids = { "r" }, group_ids = { "g1" } }, write = { user_ids = { "w" } } }
+  assert(has_access("r", nobody, "read", acl) and not has_access("r", nobody, "write", acl))
+  assert(has_access("w", nobody, "write", acl) and has_access("w", nobody, "read", acl), "write implies read")
+  assert(has_access("x", in_g1, "read", acl) and not has_access("x", nobody, "read", acl), "groups grant")
+  assert(not has_access("u", nobody, "read", nil), "a record without access_control is private")
+  assert(select(1, document_resource("note_abc")) == "note" and select(2, document_resource("note_abc")) == "abc")
+  assert(select(1, document_resource("sheet:1")) == "sheet" and select(1, document_resource("plain")) == "document")
+  assert(classify_room("sid1", "sid1") == "own")
+  assert(select(2, classify_room("user:u1", "sid1")) == "u1")
+  assert(classify_room("channel:c1", "s") == "channel" and classify_room("note:n1", "s") == "note")
+  assert(select(2, classify_room("doc_note_n1", "s")) == "n1", "doc_ rooms use the normalised document id")
+  assert(classify_room("lobby", "s") == nil or #OPEN_ROOMS > 0)
+end
+
+return M

@@ -1,0 +1,240 @@
+-- 40-validate: the shape and size of every event a client sends.
+--
+-- Each Open WebUI event (reference §3.1 and §4) has a spec below: the fields it
+-- needs, their types and size limits. Fields a spec does not name are allowed
+-- (newer clients add some) but bounded together by `max_extra_bytes`, and plugins
+-- never relay them (hole 10). Yjs updates must be byte arrays (integers 0–255) or
+-- binary attachments within `max_update_bytes` (hole 4; the core then checks that
+-- they are well-formed Yjs). The `user_id` and `socket_id` a Yjs payload claims must
+-- be the socket's own (hole 5: Open WebUI relayed whatever the client said).
+--
+-- Events without a spec are refused ("unknown event"). A plugin that handles its
+-- own events must have them listed in `extra_events`: this policy cannot see the
+-- plugins' `events` tables. Their arguments are only bounded in size.
+
+local px = require "palisade"
+
+local config = type(px.config.policy) == "table" and px.config.policy.validate
+config = type(config) == "table" and config or {}
+-- A setting from px.config.policy.validate, or its default; text (from the environment) is converted.
+local function setting(key, default)
+  local value = config[key]
+  if value == nil or value == px.null then return default end
+  if type(default) == "number" then return tonumber(value) or default end
+  if type(default) == "table" and type(value) == "string" then
+    local list = {}
+    for item in value:gmatch("[^,%s]+") do list[#list + 1] = item end
+    return list
+  end
+  return value
+end
+
+-- Settings: px.config.policy.validate.<name>
+local EXTRA_EVENTS = setting("extra_events", {})                -- events your own plugins handle (refused otherwise)
+local MAX_EXTRA_EVENT = setting("max_extra_event_bytes", 65536) -- all arguments of one `extra_events` event
+local MAX_ID = setting("max_id_bytes", 128)                     -- ids of users, channels, notes, chats, messages, documents
+local MAX_TOKEN = setting("max_token_bytes", 8192)              -- a JWT
+local MAX_NAME = setting("max_name_bytes", 256)                 -- model names, user names, `action`
+local MAX_UPDATE = setting("max_update_bytes", 1048576)         -- one Yjs document update
+local MAX_AWARENESS = setting("max_awareness_bytes", 16384)     -- one awareness update (a cursor and a name)
+local MAX_CONTENT = setting("max_content_bytes", 1048576)       -- a note's content snapshot (`data.content`)
+local MAX_EXTRA = setting("max_extra_bytes", 1024)              -- unnamed fields of one payload object, together
+local MAX_DEPTH = 16                                            -- nesting of any free-form value
+
+local M = {}
+
+local ARRAY = getmetatable(px.array())
+
+-- Roughly the JSON size of `value`; nil once it passes `budget` or nests deeper than MAX_DEPTH.
+local function measure(value, budget, depth)
+  local kind, size = type(value), 8
+  if value == px.null then
+    size = 4
+  elseif kind == "string" or kind == "userdata" then
+    size = #value + 2
+  elseif kind == "table" then
+    if depth >= MAX_DEPTH then return nil end
+    size = 2
+    for key, item in pairs(value) do
+      local item_size = measure(item, budget - size, depth + 1)
+      if item_size == nil then return nil end
+      size = size + item_size + #tostring(key) + 4
+      if size > budget then return nil end
+    end
+  end
+  if size > budget then return nil end
+  return size
+end
+
+-- Checks: function(value, path) → nil when valid, else the error text.
+-- A missing value (nil) fails unless wrapped in `optional` or `nullable`.
+local function optional(check)
+  return function(value, path)
+    if value ~= nil then return check(value, path) end
+  end
+end
+
+local function nullable(check)
+  return function(value, path)
+    if value ~= nil and value ~= px.null then return check(value, path) end
+  end
+end
+
+local function text(max, pattern)
+  return function(value, path)
+    if type(value) ~= "string" then return path .. " must be a string" end
+    if #value > max then return path .. " is longer than " .. max .. " bytes" end
+    if pattern and not value:find(pattern) then return path .. " has characters ids never have" end
+  end
+end
+
+local id = text(MAX_ID, "^[%w%-_.:@]+$")
+
+local function boolean(value, path)
+  if type(value) ~= "boolean" then return path .. " must be true or false" end
+end
+
+local function one_of(...)
+  local allowed, names = {}, table.concat({ ... }, ", ")
+  for _, item in ipairs({ ... }) do allowed[item] = true end
+  return function(value, path)
+    if not allowed[value] then return path .. " must be one of: " .. names end
+  end
+end
+
+local function free(max)
+  return function(value, path)
+    if measure(value, max, 0) == nil then return path .. " is larger than " .. max .. " bytes" end
+  end
+end
+
+-- Bytes: a JSON array of integers 0–255 (Open WebUI's client) or a binary attachment.
+local function bytes(max)
+  return function(value, path)
+    if type(value) == "userdata" and value ~= px.null then
+      if #value == 0 or #value > max then return path .. " must hold 1 to " .. max .. " bytes" end
+      return nil
+    end
+    if type(value) ~= "table" or getmetatable(value) ~= ARRAY then return path .. " must be an array of bytes" end
+    local count = #value
+    if count == 0 or count > max then return path .. " must hold 1 to " .. max .. " bytes" end
+    local integer = math.type
+    for index = 1, count do
+      local byte = value[index]
+      if integer(byte) ~= "integer" or byte < 0 or byte > 255 then
+        return path .. "[" .. index .. "] is not a byte"
+      end
+    end
+  end
+end
+
+local function object(fields)
+  return function(value, path)
+    if type(value) ~= "table" or getmetatable(value) == ARRAY then return path .. " must be an object" end
+    local extra = MAX_EXTRA
+    for key, item in pairs(value) do
+      local check = fields[key]
+      if check then
+        local err = check(item, path .. "." .. key)
+        if err then return err end
+      else
+        local size = measure(item, extra - #tostring(key), 0)
+        if size == nil then return path .. " has too much in fields it does not know" end
+        extra = extra - size - #tostring(key)
+      end
+    end
+    for key, check in pairs(fields) do
+      if value[key] == nil and check(nil, path .. "." .. key) then return path .. "." .. key .. " is missing" end
+    end
+  end
+end
+
+local token = object({ token = text(MAX_TOKEN) })
+local document_id = id
+local content = optional(object({ content = optional(free(MAX_CONTENT)) }))
+
+local specs = {
+  ["user-join"] = object({ auth = token }),
+  ["heartbeat"] = nullable(object({})),
+  ["join-channels"] = object({ auth = optional(token) }),
+  ["join-note"] = object({ note_id = id, auth = optional(token) }),
+  ["events:channel"] = object({
+    channel_id = id,
+    message_id = nullable(id),
+    data = object({ type = one_of("typing", "last_read_at"), data = optional(object({ typing = optional(boolean) })) }),
+  }),
+  ["events:chat"] = object({ chat_id = id, data = object({ type = one_of("last_read_at") }) }),
+  ["usage"] = object({ model = text(MAX_NAME), action = optional(text(MAX_NAME)), chat_id = optional(text(MAX_ID)) }),
+  ["ydoc:document:join"] = object({
+    document_id = document_id, user_id = optional(id), user_name = optional(text(MAX_NAME)), user_color = optional(text(32)),
+  }),
+  ["ydoc:document:state"] = object({ document_id = document_id }),
+  ["ydoc:document:update"] = object({
+    document_id = document_id, update = optional(bytes(MAX_UPDATE)), user_id = optional(id), socket_id = optional(id), data = content,
+  }),
+  ["ydoc:document:leave"] = object({ document_id = document_id, user_id = optional(id) }),
+  ["ydoc:awareness:update"] = object({ document_id = document_id, update = bytes(MAX_AWARENESS), user_id = optional(id) }),
+}
+
+local extra_events = {}
+for _, name in ipairs(EXTRA_EVENTS) do extra_events[name] = true end
+
+-- Checks `args` (the event's arguments) against the event's spec: nil, or the reason.
+local function check_event(name, args)
+  local spec = specs[name]
+  if spec == nil then
+    if not extra_events[name] then return "unknown event" end
+    if measure(args, MAX_EXTRA_EVENT, 0) == nil then return "payload too large" end
+    return nil
+  end
+  if #args > 1 or (#args == 0 and name ~= "heartbeat") then return "invalid payload: expects one argument" end
+  local payload = args[1]
+  local err = spec(payload, "payload")
+  if err then return "invalid payload: " .. err end
+  if name == "ydoc:document:update" and payload.update == nil and (payload.data == nil or payload.data.content == nil) then
+    return "invalid payload: an update needs payload.update or payload.data.content"
+  end
+  return nil
+end
+
+-- Hole 5: a Yjs payload may only name the socket's own user and socket.
+local function claims_other_identity(conn, name, payload)
+  if name:sub(1, 5) ~= "ydoc:" or type(payload) ~= "table" then return nil end
+  if payload.user_id ~= nil and (conn.user == nil or payload.user_id ~= conn.user.id) then
+    return "payload.user_id is not the socket's user"
+  end
+  if payload.socket_id ~= nil and payload.socket_id ~= conn.id then return "payload.socket_id is not this socket" end
+  return nil
+end
+
+function M.event(conn, name, args)
+  local why = check_event(name, args) or claims_other_identity(conn, name, args[1])
+  if why then return px.deny(why) end
+  return nil
+end
+
+function M.selftest()
+  local function ok(name, ...) return check_event(name, px.array(...)) == nil end
+  assert(ok("user-join", { auth = { token = "t" } }))
+  assert(not ok("user-join", { auth = { token = 42 } }) and not ok("user-join", {}))
+  assert(ok("heartbeat") and ok("heartbeat", {}) and not ok("heartbeat", "x"))
+  assert(not ok("nope", {}), "unknown events are refused")
+  assert(ok("join-note", { note_id = "n-1" }) and not ok("join-note", { note_id = "../x y" }))
+  assert(ok("events:channel", { channel_id = "c", message_id = px.null, data = { type = "typing", data = { typing = true } } }))
+  assert(not ok("events:channel", { channel_id = "c", data = { type = "message" } }))
+  assert(not ok("events:channel", { channel_id = "c", data = { type = "typing", blob = string.rep("x", MAX_EXTRA + 1) } }))
+  assert(ok("ydoc:document:update", { document_id = "note:n", update = px.array(0, 0) }))
+  assert(ok("ydoc:document:update", { document_id = "note:n", data = { content = { md = "hi" } } }), "content refresh")
+  assert(not ok("ydoc:document:update", { document_id = "note:n" }))
+  assert(not ok("ydoc:document:update", { document_id = "note:n", update = px.array(0, 256) }))
+  assert(not ok("ydoc:document:update", { document_id = "note:n", update = px.array(0, "1") }))
+  assert(not ok("ydoc:document:update", { document_id = "note:n", update = { 0, 0 } }), "an object is not an array")
+  assert(not ok("usage", { model = "m" }, { model = "m" }), "one argument only")
+  local me = { id = "s1", user = { id = "u1" } }
+  assert(claims_other_identity(me, "ydoc:document:join", { user_id = "u1" }) == nil)
+  assert(claims_other_identity(me, "ydoc:document:join", { user_id = "u2" }) ~= nil)
+  assert(claims_other_identity(me, "ydoc:document:update", { socket_id = "s2" }) ~= nil)
+  assert(measure({ a = { b = { c = "x" } } }, 100, 0) ~= nil and measure(string.rep("x", 200), 100, 0) == nil)
+end
+
+return M
