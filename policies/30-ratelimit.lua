@@ -100,7 +100,7 @@ function M.event(conn, name, args)
     conn:disconnect("rate limited")
     return px.drop()
   end
-  return px.deny(refusal(retry))
+  return px.deny(refusal(retry), { retry_after = retry })
 end
 
 function M.selftest()

@@ -30,6 +30,7 @@ def test_hole_02_rate_limit_error_names_the_event(stock, client):
     c.emit("usage", {"model": "m", "action": "chat", "chat_id": ""})
     error = c.error()
     assert error["event"] == "usage" and "rate limited" in error["message"], error
+    assert 0 < error["retry_after"] <= 30, error
 
 
 def test_hole_02_awareness_flood_is_limited_in_its_own_class(stock, client):

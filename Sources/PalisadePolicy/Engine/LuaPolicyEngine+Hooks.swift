@@ -17,7 +17,7 @@ extension LuaPolicyEngine {
             LuaBridge.push(table, state)
             return 1
         }, stopAt: { if case .deny = $0 { return true } else { return false } }).map { answer in
-            if case .deny(let reason, _)? = answer { return .deny(reason: reason) }
+            if case .deny(let reason, let status, _)? = answer { return .deny(reason: reason, status: status) }
             return .allow
         }
     }
@@ -41,8 +41,8 @@ extension LuaPolicyEngine {
                 if identity["anonymous"] == .bool(true) { return .accept(identity: nil) }
                 runtime.setUser(identity, of: socket.id)
                 return .accept(identity: identity)
-            case .deny(let reason, _)?:
-                return .refuse(message: reason, data: nil)
+            case .deny(let reason, _, let details)?:
+                return .refuse(message: reason, data: details.isEmpty ? nil : .object(details))
             default:
                 return .refuse(message: "unauthorized", data: nil)
             }
@@ -72,7 +72,7 @@ extension LuaPolicyEngine {
             }
         }).map { answer in
             switch answer {
-            case .deny(let reason, _)?: return .deny(reason: reason)
+            case .deny(let reason, _, let details)?: return .deny(reason: reason, details: details)
             case .drop?: return .drop
             default: return .allow
             }
@@ -97,7 +97,7 @@ extension LuaPolicyEngine {
             if case .deny = answer { return true }
             return false
         }).assumeIsolated().map { answer -> JoinDecision in
-            if case .deny(let reason, _)? = answer { return .deny(reason: reason) }
+            if case .deny(let reason, _, _)? = answer { return .deny(reason: reason) }
             return allowed ? .allow : .deny(reason: "not allowed")
         }.nonisolated()
     }

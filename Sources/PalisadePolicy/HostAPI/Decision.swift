@@ -6,7 +6,7 @@ enum HookAnswer: Equatable {
     case none
     case allow
     case drop
-    case deny(reason: String, status: Int?)
+    case deny(reason: String, status: Int?, details: [JSONMember] = [])
     case table(JSONValue)
 
     init(_ results: [JSONValue]) {
@@ -16,7 +16,10 @@ enum HookAnswer: Equatable {
             switch first["__px"]?.stringValue {
             case "allow": self = .allow
             case "drop": self = .drop
-            case "deny": self = .deny(reason: first["reason"]?.stringValue ?? "denied", status: first["status"]?.intValue)
+            case "deny":
+                var details: [JSONMember] = []
+                if case .object(let fields)? = first["details"] { details = fields }
+                self = .deny(reason: first["reason"]?.stringValue ?? "denied", status: first["status"]?.intValue, details: details)
             default: self = .table(first)
             }
         case .null:

@@ -55,9 +55,16 @@ package enum PalisadeModule {
             lua_setfield(state, -2, "__px")
             return 1
         }
+        // px.deny(reason[, status | {status = n, retry_after = s, …}]): the table's fields
+        // (but `status`) go into the client's `error` event.
         vm.setFunction("deny", inTableAt: -1) { state in
             let reason = LuaStack.optionalString(state, 1) ?? "denied"
-            let status = LuaStack.optionalNumber(state, 2)
+            var status = LuaStack.optionalNumber(state, 2)
+            var details: JSONValue?
+            if px_istable(state, 2) != 0, case .object(let fields)? = try? LuaBridge.value(state, at: 2) {
+                status = fields.first { $0.key == "status" }?.value.intValue.map(Double.init)
+                details = .object(fields.filter { $0.key != "status" })
+            }
             px_newtable(state)
             LuaBridge.pushString("deny", state)
             lua_setfield(state, -2, "__px")
@@ -66,6 +73,10 @@ package enum PalisadeModule {
             if let status {
                 lua_pushinteger(state, lua_Integer(status))
                 lua_setfield(state, -2, "status")
+            }
+            if let details {
+                LuaBridge.push(details, state)
+                lua_setfield(state, -2, "details")
             }
             return 1
         }
@@ -170,6 +181,12 @@ package enum PalisadeModule {
             let arguments: [JSONValue] = lua_gettop(state) >= 3 ? [data] : []
             host.server?.emit(to: room, event, arguments, skipping: skip)
             return 0
+        }
+        // px.disconnect(sid) → true when that socket was connected (for tick and other hooks without a conn).
+        vm.setFunction("disconnect", inTableAt: -1) { state in
+            guard let sid = LuaStack.optionalString(state, 1) else { return LuaStack.raise(state, "px.disconnect(sid) needs a socket id") }
+            lua_pushboolean(state, host.server?.disconnect(sid: sid) == true ? 1 : 0)
+            return 1
         }
         px_newtable(L)
         vm.setFunction("members", inTableAt: -1) { state in

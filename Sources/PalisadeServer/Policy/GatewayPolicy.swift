@@ -27,7 +27,8 @@ public protocol GatewayPolicy: Sendable {
 
 public enum HandshakeDecision: Sendable, Equatable {
     case allow
-    case deny(reason: String)
+    /// Refuse with an HTTP error: 403 unless `status` says otherwise (e.g. 429).
+    case deny(reason: String, status: Int? = nil)
 }
 
 public enum ConnectDecision: Sendable, Equatable {
@@ -41,8 +42,9 @@ public enum EventDecision: Sendable, Equatable {
     case allow
     /// Ignore the event silently.
     case drop
-    /// Refuse: the sender gets an `error` event `{"message": reason, "event": name}`.
-    case deny(reason: String)
+    /// Refuse: the sender gets an `error` event `{"message": reason, "event": name, …details}`
+    /// (details such as `retry_after`).
+    case deny(reason: String, details: [JSONMember] = [])
 }
 
 public enum JoinDecision: Sendable, Equatable {

@@ -119,7 +119,7 @@ public final class Socket {
         SocketInfo(
             sid: id, namespace: namespace, userID: identity?["id"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) },
             ip: ip, transport: transport, rooms: rooms.sorted(), connectedAt: connectedAt,
-            tokenID: auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
+            tokenID: identity?["jti"]?.stringValue ?? auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
         )
     }
 
@@ -198,8 +198,10 @@ public final class Socket {
             }
         case .success(.drop):
             break
-        case .success(.deny(let reason)):
-            emit("error", [.object(["message": .string(reason), "event": .string(name)])])
+        case .success(.deny(let reason, let details)):
+            let reserved: Set = ["message", "event"]
+            let extra = details.filter { !reserved.contains($0.key) }
+            emit("error", [.object([JSONMember("message", .string(reason)), JSONMember("event", .string(name))] + extra)])
         case .failure:
             // A policy that fails has decided nothing: fail closed.
             emit("error", [.object(["message": .string("internal error"), "event": .string(name)])])

@@ -1,4 +1,5 @@
 import Logging
+import NIOHTTP1
 import NIOCore
 import PalisadeProtocol
 
@@ -61,7 +62,9 @@ public final class SocketServer: EngineApplication {
         policy.handshake(request, on: loop).map { decision in
             switch decision {
             case .allow: return nil
-            case .deny(let reason): return .forbidden(reason)
+            case .deny(let reason, let status):
+                guard let status, (400...599).contains(status) else { return .forbidden(reason) }
+                return EngineRequestError(code: 4, message: reason, status: HTTPResponseStatus(statusCode: status))
             }
         }
     }
