@@ -270,3 +270,40 @@ def test_admin_api_lists_kicks_revokes_and_emits(tmp_path):
         assert requests.post(admin + "/reload", headers=headers, timeout=5).json()["generation"] >= 2
     finally:
         server.stop()
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "PalisadeJWTTests" / "Fixtures"
+
+
+def test_tokens_are_verified_against_a_jwks_file_by_kid(tmp_path):
+    jwks = FIXTURES / "jwks.json"
+    policy = """
+local px = require "palisade"
+return {
+  authenticate = function(conn, auth)
+    local claims, err = px.jwt.verify(auth.token or "", {algorithms = {"RS256", "ES256"}, jwks_file = "%s"})
+    if not claims then return px.deny(err) end
+    return {id = claims.id}
+  end,
+  authorize = function() return px.allow() end,
+  events = { whoami = function(conn, ack) ack(conn.user.id) end },
+}
+""" % str(jwks)
+    server = start(tmp_path, policy=policy)
+    try:
+        rsa = (FIXTURES / "keys" / "rsa.pem").read_text()
+        ec = (FIXTURES / "keys" / "ec256.pem").read_text()
+        other = (FIXTURES / "keys" / "rsa-other.pem").read_text()
+        exp = int(time.time()) + 600
+        for key, alg, kid, user in ((rsa, "RS256", "rsa-1", "r"), (ec, "ES256", "ec256-1", "e")):
+            token = jwt.encode({"id": user, "exp": exp}, key, algorithm=alg, headers={"kid": kid})
+            sio, _ = client(server, token=token)
+            assert sio.call("whoami", timeout=5) == user
+            sio.disconnect()
+        for token in (jwt.encode({"id": "x", "exp": exp}, other, algorithm="RS256", headers={"kid": "rsa-1"}),
+                      jwt.encode({"id": "x", "exp": exp}, rsa, algorithm="RS256", headers={"kid": "nope"})):
+            refused = socketio.Client(reconnection=False)
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                refused.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"], auth={"token": token}, wait_timeout=5)
+    finally:
+        server.stop()

@@ -3,8 +3,9 @@ import CPalisadeShims
 import PalisadeJWT
 import PalisadeProtocol
 
-/// `px.jwt.verify(token, {algorithms = {...}, leeway = s[, key = secret or PEM]})` → claims | nil, err.
-/// The algorithms allow-list is mandatory; without `key` the server's JWT secret is used.
+/// `px.jwt.verify(token, {algorithms = {...}, leeway = s[, key = secret or PEM][, jwks_file = path]})`
+/// → claims | nil, err. The algorithms allow-list is mandatory; a JWKS file selects the key by `kid`;
+/// without `key` or `jwks_file` the server's JWT secret is used.
 extension PalisadeModule {
     static func installJWT(in runtime: LuaRuntime, host: PolicyHost) {
         let vm = runtime.vm
@@ -18,6 +19,20 @@ extension PalisadeModule {
             let algorithms = (options["algorithms"]?.arrayValue ?? []).compactMap(\.stringValue)
             guard !algorithms.isEmpty else { return LuaStack.raise(state, "px.jwt.verify: options.algorithms must list the accepted algorithms") }
             let leeway = Int64(options["leeway"]?.intValue ?? 0)
+            if let path = options["jwks_file"]?.stringValue {
+                guard let call = runtime.activeCalls[state] else {
+                    return LuaStack.raise(state, "px.jwt.verify with a jwks_file can only run inside a hook")
+                }
+                return call.suspend(on: host.keySet(path: path, on: runtime.loop)) { state, result in
+                    do {
+                        let claims = try JWTVerifier.verify(token: token, keys: try result.get(), algorithms: algorithms, leeway: leeway)
+                        LuaBridge.push(claims, state)
+                        return 1
+                    } catch {
+                        return LuaStack.failure(state, "\(error)")
+                    }
+                }
+            }
             let key: JWTKey
             if let material = options["key"]?.stringValue {
                 do {

@@ -1,5 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import PalisadeJWT
 import PalisadeProtocol
 import PalisadeServer
@@ -21,6 +23,15 @@ public final class PolicyHost: Sendable {
     /// Behind `px.directory.get`; nil = no directory (every record unknown).
     public let directory: (any PolicyDirectory)?
     private let socketServer = NIOLockedValueBox<SocketServer?>(nil)
+    /// JWKS files read for `px.jwt.verify(…, {jwks_file = …})`, by path, with when they were read.
+    private let keySets = NIOLockedValueBox<[String: CachedKeySet]>([:])
+    /// A JWKS file is read again after this long, so rotated keys are picked up.
+    static let keySetLifetime = TimeAmount.seconds(60)
+
+    private struct CachedKeySet: Sendable {
+        var keys: JWTKeySet
+        var readAt: NIODeadline
+    }
 
     public init(logger: Logger, config: JSONValue, store: any StateStore = MemoryStateStore(),
                 rateLimiter: any RateLimiter = MemoryRateLimiter(), keyPrefix: String = "palisade", jwtSecret: String? = nil,
@@ -35,6 +46,19 @@ public final class PolicyHost: Sendable {
     }
 
     /// The shared-store key for a policy's key: `{prefix}:{key}`, as in Redis.
+    /// The key set of a JWKS file: cached, or read on a thread pool (never on a loop).
+    func keySet(path: String, on loop: any EventLoop) -> EventLoopFuture<JWTKeySet> {
+        if let cached = keySets.withLockedValue({ $0[path] }), NIODeadline.now() - cached.readAt < Self.keySetLifetime {
+            return loop.makeSucceededFuture(cached.keys)
+        }
+        return NIOThreadPool.singleton.runIfActive(eventLoop: loop) {
+            try JWTKeySet(contentsOfFile: path)
+        }.map { keys in
+            self.keySets.withLockedValue { $0[path] = CachedKeySet(keys: keys, readAt: .now()) }
+            return keys
+        }
+    }
+
     public func storeKey(_ key: String) -> String { keyPrefix + ":" + key }
 
     public func attach(_ server: SocketServer) {
