@@ -49,11 +49,16 @@ conformance:
 	scripts/conformance.sh $(CONFORMANCE_DIR)
 
 # Benchmarks (numbers go to BENCHMARKS.md by hand, with the machine and the command).
-# Hook calls: ns per event through an empty hook and through the stock event chain.
+# Hook calls: ns per event through an empty hook and through the stock event chain;
+# then events/s with acks: Swift handler vs Lua handler vs the stock chain (benchmarks/event-bench.sh).
 bench:
 	scripts/install-deps.sh
 	$(SWIFT) build -c release --product palisade-hookbench
 	.build/release/palisade-hookbench 200000
+	scripts/install-deps.sh --conformance
+	$(SWIFT) build -c release --product palisade
+	$(SWIFT) build -c release --product PalisadeTestServer
+	benchmarks/event-bench.sh
 
 # Remove build output and the Python virtualenv.
 clean:
