@@ -34,7 +34,7 @@ local ALGORITHMS = setting("algorithms", { "HS256" })         -- JWT algorithms 
 local LEEWAY_S = setting("leeway_s", 30)                      -- clock skew tolerated on exp, nbf and iat
 local ANONYMOUS = setting("anonymous", true)                  -- accept sockets without a valid token (Open WebUI's login page needs it)
 local ANONYMOUS_PER_IP = setting("anonymous_per_ip", 20)      -- anonymous sockets one IP may open per grace period
-local GRACE_S = setting("grace_s", 120)                       -- an anonymous socket older than this is closed at its next event
+local GRACE_S = setting("grace_s", 120)                       -- an anonymous socket still anonymous after this is closed (its client reconnects)
 local ANONYMOUS_EVENTS = setting("anonymous_events", { "user-join" }) -- the only events an anonymous socket may send
 local REQUIRE_KNOWN_USER = setting("require_known_user", false) -- refuse tokens whose user has no directory record
 local TRUST_TOKEN_ROLE = setting("trust_token_role", false)   -- without a record, take `role` from the token instead of "user"
@@ -127,6 +127,13 @@ function M.authenticate(conn, auth)
   return { anonymous = true }
 end
 
+-- An anonymous socket gets a core timer: if it has not authenticated (user-join)
+-- within GRACE_S, its transport is closed. That is not a Socket.IO DISCONNECT, so
+-- socket.io-client reconnects by itself: a login page left open keeps working.
+function M.connect(conn)
+  if not conn.user then conn:expire_if_anonymous(GRACE_S) end
+end
+
 -- Re-reads revocation and the user record for an authenticated socket: a revoked
 -- token closes it, a changed record (role, name, groups) replaces its identity.
 local function recheck(conn)
@@ -139,13 +146,8 @@ local function recheck(conn)
   return nil
 end
 
--- The grace period is enforced here, at the socket's next event, because `tick`
--- has no connections to close and the host has no per-socket timer. A silent
--- anonymous socket therefore lives until it speaks or goes away; the per-IP cap
--- above is what bounds those. (Open WebUI's client sends `heartbeat` every 30 s.)
--- The close is a Socket.IO DISCONNECT, after which socket.io-client does not
--- reconnect by itself: an Open WebUI login page left open past `grace_s` signs in
--- without a live socket until it is reloaded, hence the generous default.
+-- The grace period is also checked here, at the socket's next event (the timer set
+-- in `connect` covers sockets that stay silent).
 function M.event(conn, name, args)
   local now = px.now()
   if not conn.user then

@@ -173,10 +173,28 @@ def test_hole_01_unauthenticated_socket_is_closed_after_the_grace_period(stock, 
     srv = stock({"auth": {"grace_s": 1}})
     anonymous = client(srv).connect()
     signed_in = client(srv).connect(mint("u1"))
-    time.sleep(1.5)
-    anonymous.emit("heartbeat", {})
+    # Silent: nothing is sent, the core timer set in `connect` closes it.
     assert anonymous.disconnected.wait(5), "an anonymous socket past its grace period is closed"
     assert signed_in.attempt("heartbeat", {}) == "ok", "authenticated sockets have no grace period"
+
+
+def test_hole_01_grace_close_lets_the_client_reconnect_and_sign_in(stock):
+    """The close is a transport close, not a Socket.IO DISCONNECT: socket.io clients
+    reconnect by themselves, so a login page left open can still sign in."""
+    import socketio
+    srv = stock({"auth": {"grace_s": 1}})
+    sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=0.5)
+    connects = []
+    sio.on("connect", lambda: connects.append(time.monotonic()))
+    sio.connect(srv.url, socketio_path="/ws/socket.io", transports=["websocket"], wait_timeout=5)
+    try:
+        deadline = time.monotonic() + 8
+        while len(connects) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(connects) >= 2, "the client did not reconnect after the grace close"
+        assert sio.call("user-join", {"auth": {"token": mint("u1")}}, timeout=5)["id"] == "u1"
+    finally:
+        sio.disconnect()
 
 
 def test_hole_11_user_join_cannot_switch_the_socket_to_another_user(stock, client):

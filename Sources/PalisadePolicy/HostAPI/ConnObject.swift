@@ -65,6 +65,15 @@ extension LuaRuntime {
             self.socket(state)?.disconnect()
             return 0
         }
+        // conn:expire_if_anonymous(seconds): a core timer closes the transport if the socket
+        // still has no identity by then (the client reconnects and may authenticate).
+        vm.setFunction("expire_if_anonymous", inTableAt: -1) { [unowned self] state in
+            guard let socket = self.socket(state), let seconds = LuaStack.optionalNumber(state, 2), seconds > 0 else {
+                return LuaStack.raise(state, "conn:expire_if_anonymous(seconds) needs a positive number")
+            }
+            socket.closeIfAnonymous(after: .milliseconds(Int64(seconds * 1000)))
+            return 0
+        }
         vm.setFunction("set_user", inTableAt: -1) { [unowned self] state in
             guard let socket = self.socket(state), px_istable(state, 2) != 0,
                   let identity = try? LuaBridge.value(state, at: 2) else {

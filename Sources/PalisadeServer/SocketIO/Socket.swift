@@ -131,6 +131,17 @@ public final class Socket {
         connection.socketDisconnected(self, reason: "server namespace disconnect", closeIfLast: true)
     }
 
+    /// Closes the connection's transport (no Socket.IO DISCONNECT, so clients reconnect)
+    /// if this socket still has no identity after `delay`: how an unauthenticated
+    /// socket that never speaks is bounded in time.
+    public func closeIfAnonymous(after delay: TimeAmount) {
+        loop.assumeIsolated().scheduleTask(in: delay) {
+            guard self.isConnected, self.identity == nil else { return }
+            self.server.logger.info("closing a socket that did not authenticate in time", metadata: ["sid": "\(self.id)", "ip": "\(self.ip)"])
+            self.connection.session.close(reason: .forcedClose)
+        }
+    }
+
     /// Leaves every room, fails pending acks, tells the policy. Called once.
     func tearDown(reason: String) {
         guard isConnected else { return }
