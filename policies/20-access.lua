@@ -18,20 +18,8 @@
 
 local px = require "palisade"
 
-local config = type(px.config.policy) == "table" and px.config.policy.access
-config = type(config) == "table" and config or {}
--- A setting from px.config.policy.access, or its default; text (from the environment) is converted.
-local function setting(key, default)
-  local value = config[key]
-  if value == nil or value == px.null then return default end
-  if type(default) == "boolean" then return value == true or value == "true" end
-  if type(default) == "table" and type(value) == "string" then
-    local list = {}
-    for item in value:gmatch("[^,%s]+") do list[#list + 1] = item end
-    return list
-  end
-  return value
-end
+-- A setting from px.config.policy.access, or its default (see 00-settings).
+local setting = require("00-settings").reader("access")
 
 -- Settings: px.config.policy.access.<name>
 local ADMIN_BYPASS = setting("admin_bypass", true)     -- admins may join, read and write everything but others' user rooms

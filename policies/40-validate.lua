@@ -14,20 +14,8 @@
 
 local px = require "palisade"
 
-local config = type(px.config.policy) == "table" and px.config.policy.validate
-config = type(config) == "table" and config or {}
--- A setting from px.config.policy.validate, or its default; text (from the environment) is converted.
-local function setting(key, default)
-  local value = config[key]
-  if value == nil or value == px.null then return default end
-  if type(default) == "number" then return tonumber(value) or default end
-  if type(default) == "table" and type(value) == "string" then
-    local list = {}
-    for item in value:gmatch("[^,%s]+") do list[#list + 1] = item end
-    return list
-  end
-  return value
-end
+-- A setting from px.config.policy.validate, or its default (see 00-settings).
+local setting = require("00-settings").reader("validate")
 
 -- Settings: px.config.policy.validate.<name>
 local EXTRA_EVENTS = setting("extra_events", {})                -- events your own plugins handle (refused otherwise)

@@ -1,0 +1,38 @@
+-- 00-settings: how the stock modules read their settings.
+--
+-- `require("00-settings").reader("auth")` gives `setting(key, default)`, which reads
+-- px.config.policy.auth.<key> (the config file's `policy` section, or
+-- PALISADE_POLICY_AUTH_<KEY>) and falls back to `default`. Text from the environment
+-- is converted to the default's type: numbers, booleans, and comma lists for tables.
+
+local px = require "palisade"
+
+local M = {}
+
+local function convert(value, default)
+  if value == nil or value == px.null then return default end
+  if type(default) == "number" then return tonumber(value) or default end
+  if type(default) == "boolean" then return value == true or value == "true" end
+  if type(default) == "table" and type(value) == "string" then
+    local list = {}
+    for item in value:gmatch("[^,%s]+") do list[#list + 1] = item end
+    return list
+  end
+  return value
+end
+
+function M.reader(module)
+  local config = type(px.config.policy) == "table" and px.config.policy[module]
+  config = type(config) == "table" and config or {}
+  return function(key, default) return convert(config[key], default) end
+end
+
+function M.selftest()
+  assert(convert(nil, 3) == 3 and convert(px.null, 3) == 3)
+  assert(convert("7", 3) == 7 and convert("x", 3) == 3)
+  assert(convert("true", false) == true and convert(false, true) == false)
+  local list = convert("a, b", {})
+  assert(#list == 2 and list[1] == "a" and list[2] == "b")
+end
+
+return M
