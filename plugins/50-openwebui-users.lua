@@ -19,11 +19,10 @@
 local px = require "palisade"
 local auth = require "10-auth"
 
-local config = type(px.config.policy) == "table" and px.config.policy.openwebui
-config = type(config) == "table" and config or {}
+local setting = require("00-settings").reader("openwebui")
 
 -- Settings: px.config.policy.openwebui.<name>
-local LAST_SEEN_TTL_S = tonumber(config.last_seen_ttl_s) or 120 -- how long `user:{id}:last_seen_at` outlives the last heartbeat
+local LAST_SEEN_TTL_S = setting("last_seen_ttl_s", 120) -- how long `user:{id}:last_seen_at` outlives the last heartbeat
 
 local M = { events = {} }
 

@@ -17,12 +17,11 @@
 
 local px = require "palisade"
 
-local config = type(px.config.policy) == "table" and px.config.policy.usage
-config = type(config) == "table" and config or {}
+local setting = require("00-settings").reader("usage")
 
 -- Settings: px.config.policy.usage.<name>
-local EXPIRY_S = tonumber(config.expiry_s) or 3        -- a socket stops counting this long after its last report
-local MAX_MODELS = tonumber(config.max_models) or 1000 -- models the pool holds at most; reports of more are ignored
+local EXPIRY_S = setting("expiry_s", 3)                -- a socket stops counting this long after its last report
+local MAX_MODELS = setting("max_models", 1000) -- models the pool holds at most; reports of more are ignored
 local PER_SOCKET = 32                                  -- models one socket may be counted for (bounds conn.data)
 
 local M = { events = {} }
