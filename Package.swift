@@ -46,6 +46,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "PalisadeYjs", swiftSettings: strict),
         // Cross-connection state behind px.store and px.ratelimit: memory backends, thread-safe and bounded.
         .target(name: "PalisadeState", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
         // The directory of users, groups, notes and channels that access rules read: SQLite on a thread pool, or memory.
@@ -108,6 +109,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "PalisadeJWTTests", dependencies: ["PalisadeJWT", "PalisadeProtocol"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "PalisadeYjsTests", dependencies: ["PalisadeYjs"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PalisadeStateTests", dependencies: ["PalisadeState", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(name: "PalisadeDirectoryTests", dependencies: ["PalisadeDirectory", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(
