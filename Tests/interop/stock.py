@@ -17,8 +17,6 @@ import json
 import os
 import queue
 import re
-import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -31,12 +29,11 @@ import requests
 import socketio
 
 from conftest import REPO_ROOT
+from product import ProductProcess
 from wire import SIO_PATH, EventRecorder
 
-BINARY = Path(os.environ.get("PALISADE_BINARY", str(REPO_ROOT / ".build" / "debug" / "palisade")))
 SECRET = "test-secret"
 ADMIN_TOKEN = "stock-admin-token"
-LISTENING_RE = re.compile(r"listening on (\S+):(\d+)")
 
 
 def mint(user_id: str, *, ttl: float = 3600, secret: str = SECRET, iat: float | None = None, **claims) -> str:
@@ -57,48 +54,18 @@ def _env(**extra) -> dict:
     return env
 
 
-class StockServer:
+class StockServer(ProductProcess):
     """A running ``palisade serve`` with the stock policies and plugins."""
 
     def __init__(self, workdir: Path, policy: dict | None, env: dict):
-        if not BINARY.is_file():
-            pytest.fail(f"product binary not found at {BINARY}: run `swift build`", pytrace=False)
         workdir.mkdir(parents=True, exist_ok=True)
-        args = [str(BINARY), "serve", "--port", "0", "--policies", str(REPO_ROOT / "policies"),
+        args = ["--port", "0", "--policies", str(REPO_ROOT / "policies"),
                 "--plugins", str(REPO_ROOT / "plugins"), "--data-dir", str(workdir / "data")]
         if policy:
             config = workdir / "palisade.json"
             config.write_text(json.dumps({"policy": policy}))
             args += ["--config", str(config)]
-        self.args = args
-        self.proc = subprocess.Popen(args, env=_env(**env), cwd=str(workdir), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.stderr_lines: list[str] = []
-        self.host, self.port = "127.0.0.1", 0
-        ready = threading.Event()
-
-        def read():
-            for raw in self.proc.stderr:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                self.stderr_lines.append(line)
-                m = LISTENING_RE.search(line)
-                if m and not self.port:
-                    self.host, self.port = m.group(1), int(m.group(2))
-                    ready.set()
-            ready.set()
-
-        self._reader = threading.Thread(target=read, daemon=True)
-        self._reader.start()
-        if not ready.wait(30) or not self.port:
-            self.stop()
-            pytest.fail(f"no 'listening on' line; argv={args}; stderr:\n" + self.log_tail(), pytrace=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def log_tail(self, n: int = 60) -> str:
-        return "\n".join(self.stderr_lines[-n:])
+        self.launch(args, _env(**env), workdir)
 
     def wait_log(self, text: str, timeout: float = 5.0, after: int = 0) -> str:
         """The first stderr line (from line ``after`` on) containing ``text``."""
@@ -109,17 +76,6 @@ class StockServer:
                     return line
             time.sleep(0.05)
         raise AssertionError(f"no log line with {text!r} within {timeout} s; stderr tail:\n{self.log_tail()}")
-
-    def stop(self) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._reader.join(2)
-        return self.proc.returncode
 
     # The admin API (DESIGN.md): parts of the tests need it to fill the directory
     # and to revoke tokens. Until an endpoint exists those parts are skipped.

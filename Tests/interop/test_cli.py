@@ -7,9 +7,7 @@ come from empty temporary folders, so connecting needs no token.
 
 import os
 import re
-import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -19,8 +17,7 @@ import requests
 from conftest import REPO_ROOT
 from wire import SIO_PATH, polling_handshake, polling_url
 
-BINARY = Path(os.environ.get("PALISADE_BINARY", str(REPO_ROOT / ".build" / "debug" / "palisade")))
-LISTENING_RE = re.compile(r"listening on (\S+):(\d+)")
+from product import BINARY, ProductProcess
 # settings the DESIGN's stable interface names, and Open WebUI's aliases
 ENV_NAMES = [
     "PALISADE_JWT_SECRET", "PALISADE_REDIS_URL", "PALISADE_REDIS_PREFIX", "PALISADE_CORS_ALLOWED_ORIGINS",
@@ -48,7 +45,7 @@ def _run(args: list[str], env: dict | None = None, cwd=None) -> subprocess.Compl
                           capture_output=True, text=True, timeout=20)
 
 
-class Palisade:
+class Palisade(ProductProcess):
     """A running `palisade serve`; stderr is drained in the background."""
 
     def __init__(self, tmp_path: Path, args: list[str], env: dict | None = None):
@@ -58,48 +55,8 @@ class Palisade:
         # tests are about the command line, so they run with one that admits everyone.
         (tmp_path / "policies" / "10-open.lua").write_text(
             'return { authenticate = function(conn, auth) return {anonymous = true} end }\n')
-        self.args = [str(BINARY), "serve", "--policies", str(tmp_path / "policies"),
-                     "--plugins", str(tmp_path / "plugins"), "--data-dir", str(tmp_path / "data"), *args]
-        self.proc = subprocess.Popen(self.args, env=env or _clean_env(), cwd=str(tmp_path),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        self.stderr_lines: list[str] = []
-        self.port = 0
-        ready = threading.Event()
-
-        def read():
-            for raw in self.proc.stderr:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                self.stderr_lines.append(line)
-                m = LISTENING_RE.search(line)
-                if m and not self.port:
-                    self.host, self.port = m.group(1), int(m.group(2))
-                    ready.set()
-            ready.set()
-
-        self._reader = threading.Thread(target=read, daemon=True)
-        self._reader.start()
-        if not ready.wait(30) or not self.port:
-            self.stop()
-            pytest.fail(f"no 'listening on' line; argv={self.args}; stderr:\n" + "\n".join(self.stderr_lines),
-                        pytrace=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def stop(self, timeout: float = 15) -> int | None:
-        """SIGTERM; the exit code, or None (and SIGKILL) if it did not exit in time."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-                return None
-        self._reader.join(2)
-        return self.proc.returncode
+        self.launch(["--policies", str(tmp_path / "policies"), "--plugins", str(tmp_path / "plugins"),
+                     "--data-dir", str(tmp_path / "data"), *args], env or _clean_env(), tmp_path)
 
 
 @pytest.fixture

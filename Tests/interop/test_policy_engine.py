@@ -228,10 +228,15 @@ return { events = { whois = function(conn, id, ack) ack(px.directory.get("user",
         assert requests.delete(base, headers=headers, timeout=5).status_code == 200
         assert sio.call("whois", "u7", timeout=5) is None
         sio.disconnect()
+        assert requests.put(base, data=json.dumps(record), headers=headers, timeout=5).status_code == 200
     finally:
         server.stop()
-    # durable: a new server on the same data dir still has what was stored before the delete? (deleted: gone)
-    assert (tmp_path / "data" / "directory.sqlite3").exists()
+    # Durable: a new server on the same data dir still has the record.
+    again = start(tmp_path, env=env)
+    try:
+        assert requests.get(base.replace(server.url, again.url), headers=headers, timeout=5).json() == record
+    finally:
+        again.stop()
 
 
 def test_admin_api_lists_kicks_revokes_and_emits(tmp_path):

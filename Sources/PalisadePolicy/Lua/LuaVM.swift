@@ -93,7 +93,7 @@ final class LuaVM {
         }
         lua_setglobal(L, "os")
         px_pop(L, 1)
-        for name in ["dofile", "loadfile", "load", "collectgarbage", "rawlen"] where name != "rawlen" {
+        for name in ["dofile", "loadfile", "load", "collectgarbage"] {
             lua_pushnil(L)
             lua_setglobal(L, name)
         }
