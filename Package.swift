@@ -46,7 +46,31 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The Yjs update format (v1): decode, validate, state vectors, merge, diff. Pure, no I/O.
         .target(name: "PalisadeYjs", swiftSettings: strict),
+        // Durable Yjs documents (snapshot + update log): the DocumentStore protocol, SQLite and memory backends.
+        // Reuses the directory target's SQLite statement wrapper and data-directory helper.
+        .target(
+            name: "PalisadeDocuments",
+            dependencies: [
+                "CSQLite", "PalisadeDirectory",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The core's `ydoc:*` events: join, update, state, leave, awareness; compaction, limits, content snapshots.
+        .target(
+            name: "PalisadeYjsRelay",
+            dependencies: [
+                "PalisadeServer", "PalisadeYjs", "PalisadeDocuments", "PalisadeProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Cross-connection state behind px.store and px.ratelimit: memory backends, thread-safe and bounded.
         .target(name: "PalisadeState", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
         // The directory of users, groups, notes and channels that access rules read: SQLite on a thread pool, or memory.
@@ -70,6 +94,7 @@ let package = Package(
             name: "palisade",
             dependencies: [
                 "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeProtocol", "PalisadeDirectory",
+                "PalisadeYjsRelay", "PalisadeDocuments",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -86,6 +111,24 @@ let package = Package(
             path: "benchmarks/HookBench",
             swiftSettings: strict
         ),
+
+        // The Socket.IO load client of `make bench` (connect, echo, fanout, yjs modes).
+        .executableTarget(
+            name: "palisade-bench",
+            dependencies: [
+                "PalisadeProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "benchmarks/LoadClient",
+            swiftSettings: strict
+        ),
+
+        // Merge/diff of Yjs updates from the command line, so the interop tests can check them with pycrdt.
+        .executableTarget(name: "palisade-yjs-tool", dependencies: ["PalisadeYjs"], path: "Tests/YjsTool", swiftSettings: strict),
 
         // A server with test-only handlers (echo, rooms) for the interop and conformance suites.
         .executableTarget(
@@ -110,6 +153,11 @@ let package = Package(
         ),
         .testTarget(name: "PalisadeJWTTests", dependencies: ["PalisadeJWT", "PalisadeProtocol"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PalisadeYjsTests", dependencies: ["PalisadeYjs"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "PalisadeDocumentsTests",
+            dependencies: ["PalisadeDocuments", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "PalisadeStateTests", dependencies: ["PalisadeState", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(name: "PalisadeDirectoryTests", dependencies: ["PalisadeDirectory", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(

@@ -1,0 +1,1 @@
+print("palisade-yjs-tool: not yet")

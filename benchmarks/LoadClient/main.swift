@@ -1,0 +1,1 @@
+print("palisade-bench: not yet")
