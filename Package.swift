@@ -158,6 +158,11 @@ let package = Package(
             dependencies: ["PalisadeDocuments", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "PalisadeYjsRelayTests",
+            dependencies: ["PalisadeYjsRelay", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "PalisadeStateTests", dependencies: ["PalisadeState", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(name: "PalisadeDirectoryTests", dependencies: ["PalisadeDirectory", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(

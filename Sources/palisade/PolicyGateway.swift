@@ -3,9 +3,11 @@ import Logging
 import NIOCore
 import NIOPosix
 import PalisadeDirectory
+import PalisadeDocuments
 import PalisadePolicy
 import PalisadeProtocol
 import PalisadeServer
+import PalisadeYjsRelay
 
 #if canImport(Glibc)
 import Glibc
@@ -31,14 +33,20 @@ struct PolicyGateway {
                               keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret, directory: directory)
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
         let engine = LuaPolicyEngine(settings: .init(directories: directories), host: host)
-        let socketServer = SocketServer(configuration: configuration, policy: engine, logger: logger)
+        let documentStore = try await SQLiteDocumentStore.open(dataDirectory: configuration.dataDirectory)
+        let group = GatewayServer.makeEventLoopGroup(configuration)
+        let relay = YjsRelay(settings: configuration.yjs, store: documentStore, policy: engine,
+                             loops: Array(group.makeIterator()), logger: logger)
+        let socketServer = SocketServer(configuration: configuration, policy: engine, handlers: relay.handlers,
+                                        onDisconnect: relay.disconnected, logger: logger)
         host.attach(socketServer)
+        relay.attach(socketServer)
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let admin = configuration.adminToken.map {
             AdminConfiguration(token: $0, backend: GatewayAdminBackend(engine: engine, host: host, loop: loop), socketServer: socketServer)
         }
         let server = GatewayServer(configuration: configuration, applications: [(configuration.path, socketServer)],
-                                   policyStatus: engine, admin: admin, logger: logger)
+                                   policyStatus: engine, admin: admin, group: group, logger: logger)
         _ = try? await engine.reload(on: loop)
 
         let hangup = ReloadSignal { Task { _ = try? await engine.reload(on: loop) } }
@@ -64,14 +72,17 @@ struct PolicyGateway {
             }
         }
         let ticks = engine.startTicking(on: server.eventLoopGroup.next())
+        let retention = relay.startRetention(on: server.eventLoopGroup.next())
         defer {
             ticks.cancel()
+            retention?.cancel()
             ticker.cancel()
             watcher.cancel()
             changes.continuation.finish()
             _ = hangup
         }
         try await server.run()
+        await documentStore.close()
         await directory.close()
     }
 

@@ -102,6 +102,17 @@ extension LuaPolicyEngine {
         }.nonisolated()
     }
 
+    /// `document_content(conn, document_id, content)` in every module; answers are ignored.
+    public func documentContent(_ socket: Socket, documentID: String, content: JSONValue) {
+        guard let runtime = runtime(on: socket.loop), runtime.hasHook(.documentContent) else { return }
+        _ = chain(runtime, .documentContent, push: { state in
+            runtime.pushConn(socket, on: state)
+            LuaBridge.pushString(documentID, state)
+            LuaBridge.push(content, state)
+            return 3
+        }, stopAt: { _ in false })
+    }
+
     public func disconnected(_ socket: Socket, reason: String) {
         guard let runtime = runtime(on: socket.loop) else { return }
         guard runtime.hasHook(.disconnect) else { return runtime.releaseConn(socket.id) }

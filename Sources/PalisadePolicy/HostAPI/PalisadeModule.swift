@@ -138,7 +138,8 @@ package enum PalisadeModule {
         return metadata
     }
 
-    /// `px.directory.get(kind, id)` → record table | nil (nil too when no directory is configured).
+    /// `px.directory.get(kind, id)` → record table | nil (nil too when no directory is configured);
+    /// `px.directory.put(kind, id, record)`.
     private static func installDirectory(in runtime: LuaRuntime, host: PolicyHost) {
         let vm = runtime.vm
         px_newtable(vm.L)
@@ -157,6 +158,27 @@ package enum PalisadeModule {
                 switch result {
                 case .success(let record?): LuaBridge.push(record, state); return 1
                 case .success(nil): lua_pushnil(state); return 1
+                case .failure(let error): return LuaStack.failure(state, "\(error)")
+                }
+            }
+        }
+        // `px.directory.put(kind, id, record)` → true (false when no directory is configured).
+        vm.setFunction("put", inTableAt: -1) { state in
+            guard let kind = LuaStack.optionalString(state, 1), let id = LuaStack.optionalString(state, 2),
+                  case .object? = try? LuaBridge.value(state, at: 3), let record = try? LuaBridge.value(state, at: 3)
+            else {
+                return LuaStack.raise(state, "px.directory.put(kind, id, record) needs a kind, an id and a record table")
+            }
+            guard let directory = host.directory else {
+                lua_pushboolean(state, 0)
+                return 1
+            }
+            guard let call = runtime.activeCalls[state] else {
+                return LuaStack.raise(state, "px.directory.put can only run inside a hook")
+            }
+            return call.suspend(on: directory.put(kind: kind, id: id, record: record, on: runtime.loop)) { state, result in
+                switch result {
+                case .success: lua_pushboolean(state, 1); return 1
                 case .failure(let error): return LuaStack.failure(state, "\(error)")
                 }
             }

@@ -56,6 +56,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Server-initiated emits with an ack give up after this long.
     public var ackTimeoutMs: Int = 30_000
 
+    // yjs
+    /// The Yjs relay's limits and storage knobs (the `yjs` section).
+    public var yjs = YjsSettings()
+
     // log
     /// One of swift-log's level names (`trace` … `critical`); validated by `ConfigurationLoader`.
     public var logLevel: String = "info"

@@ -123,6 +123,44 @@ extension Setting {
             configuration.ackTimeoutMs = try value.milliseconds()
         },
 
+        // yjs
+        Setting("yjs.max_update_bytes", "largest Yjs update, bytes", default: { "\($0.yjs.maxUpdateBytes)" }) {
+            value, configuration in
+            configuration.yjs.maxUpdateBytes = try value.byteCount()
+        },
+        Setting("yjs.max_document_bytes", "largest stored Yjs document (snapshot + log), bytes", default: { "\($0.yjs.maxDocumentBytes)" }) {
+            value, configuration in
+            configuration.yjs.maxDocumentBytes = try value.byteCount()
+        },
+        Setting("yjs.max_documents_per_connection", "documents one connection may have joined at once", default: { "\($0.yjs.maxDocumentsPerConnection)" }) {
+            value, configuration in
+            configuration.yjs.maxDocumentsPerConnection = try value.integer(in: 1...100_000, expected: "a count 1...100000")
+        },
+        Setting("yjs.max_awareness_bytes", "largest awareness message, bytes", default: { "\($0.yjs.maxAwarenessBytes)" }) {
+            value, configuration in
+            configuration.yjs.maxAwarenessBytes = try value.byteCount()
+        },
+        Setting("yjs.awareness_rate", "awareness messages per second per connection (burst of the same size)", default: { "\($0.yjs.awarenessPerSecond)" }) {
+            value, configuration in
+            configuration.yjs.awarenessPerSecond = try value.integer(in: 1...100_000, expected: "a rate 1...100000")
+        },
+        Setting("yjs.compact_updates", "compact a document once its log holds this many updates", default: { "\($0.yjs.compactAfterUpdates)" }) {
+            value, configuration in
+            configuration.yjs.compactAfterUpdates = try value.integer(in: 1...1_000_000, expected: "a count 1...1000000")
+        },
+        Setting("yjs.compact_bytes", "compact a document once its log holds this many bytes", default: { "\($0.yjs.compactAfterBytes)" }) {
+            value, configuration in
+            configuration.yjs.compactAfterBytes = try value.byteCount()
+        },
+        Setting("yjs.retention_days", "delete documents nobody wrote for this many days (0 = keep forever)", default: { "\($0.yjs.retentionDays)" }) {
+            value, configuration in
+            configuration.yjs.retentionDays = try value.integer(in: 0...36_500, expected: "a number of days 0...36500")
+        },
+        Setting("yjs.content_debounce_s", "seconds between the last content snapshot and document_content", default: { milliseconds($0.yjs.contentDebounceMs) }) {
+            value, configuration in
+            configuration.yjs.contentDebounceMs = try value.milliseconds()
+        },
+
         // log
         Setting("log.level", "trace|debug|info|notice|warning|error|critical", default: { $0.logLevel }) {
             value, configuration in

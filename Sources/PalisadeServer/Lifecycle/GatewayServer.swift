@@ -25,12 +25,14 @@ public final class GatewayServer: Sendable {
     }
 
     /// A server with explicit Engine.IO applications per path (the tests mount an echo app too).
+    /// - Parameter group: the event loops to serve on (from `makeEventLoopGroup`), when parts
+    ///   built before the server need them; the server shuts them down when it stops.
     public init(configuration: ServerConfiguration, applications: [(path: String, application: any EngineApplication)],
-                policyStatus: (any PolicyStatusReporting)? = nil, admin: AdminConfiguration? = nil, logger: Logger) {
+                policyStatus: (any PolicyStatusReporting)? = nil, admin: AdminConfiguration? = nil,
+                group: MultiThreadedEventLoopGroup? = nil, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
-        group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        self.group = group ?? Self.makeEventLoopGroup(configuration)
         let settings = EngineSettings(configuration)
         let origins = OriginPolicy(allowed: configuration.allowedOrigins)
         let engines = applications.map {
@@ -62,6 +64,12 @@ public final class GatewayServer: Sendable {
                 return text
             }
         )
+    }
+
+    /// The event loops `configuration.eventLoopThreads` asks for (0: one per core).
+    public static func makeEventLoopGroup(_ configuration: ServerConfiguration) -> MultiThreadedEventLoopGroup {
+        let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
+        return MultiThreadedEventLoopGroup(numberOfThreads: threads)
     }
 
     /// The event loops; the policy engine validates reloads on one of them.

@@ -18,6 +18,13 @@ public protocol GatewayPolicy: Sendable {
     func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision>
     /// Before a socket joins a room.
     func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision>
+    /// Before a document read or write, or any other access the core checks itself:
+    /// `action` is `"read"` or `"write"`, `resource` is `{type, id}` (a Yjs document:
+    /// `{type: "document", id: "note:abc"}`).
+    func authorize(_ socket: Socket, action: String, resource: JSONValue) -> EventLoopFuture<JoinDecision>
+    /// A Yjs update carried `data.content` (a snapshot of the document for the app),
+    /// after the write check and the debounce: the app's chance to persist it.
+    func documentContent(_ socket: Socket, documentID: String, content: JSONValue)
     /// When the socket's session ends.
     func disconnected(_ socket: Socket, reason: String)
     /// An allowed event that no built-in handler took (the Lua plugins' `events`).
@@ -70,6 +77,12 @@ extension GatewayPolicy {
     public func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision> {
         socket.loop.makeSucceededFuture(.allow)
     }
+
+    public func authorize(_ socket: Socket, action: String, resource: JSONValue) -> EventLoopFuture<JoinDecision> {
+        socket.loop.makeSucceededFuture(.allow)
+    }
+
+    public func documentContent(_ socket: Socket, documentID: String, content: JSONValue) {}
 
     public func disconnected(_ socket: Socket, reason: String) {}
 

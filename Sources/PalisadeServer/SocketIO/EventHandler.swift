@@ -7,6 +7,10 @@ public typealias EventHandler = @Sendable (Socket, [JSONValue], Ack?) -> Void
 /// Handles a freshly connected socket (after the CONNECT reply went out).
 public typealias ConnectHandler = @Sendable (Socket) -> Void
 
+/// Handles a socket that is going away, before the policy's `disconnected` and while it
+/// still has its rooms: `(socket, reason)`. Runs on the socket's loop.
+public typealias DisconnectHandler = @Sendable (Socket, String) -> Void
+
 /// The reply to an event the client sent with an ack id. Only the first call is sent.
 public final class Ack {
     private weak var socket: Socket?

@@ -15,6 +15,8 @@ public final class Socket {
     public private(set) var isConnected = false
     /// Unix seconds when the CONNECT was accepted.
     public private(set) var connectedAt: Double = 0
+    /// Per-socket state of core handlers (the Yjs relay's joined documents, say), by type.
+    public var attachments = SocketAttachments()
 
     let connection: SocketConnection
     private var server: SocketServer { connection.server }
@@ -95,6 +97,13 @@ public final class Socket {
         }.nonisolated()
     }
 
+    /// Joins `room` without asking the policy: for core handlers that authorized the
+    /// resource behind the room themselves (the Yjs relay's `doc_{id}` after a read check).
+    public func joinAuthorized(_ room: String) {
+        guard isConnected else { return }
+        joinWithoutCheck(room)
+    }
+
     func joinWithoutCheck(_ room: String) {
         guard rooms.insert(room).inserted else { return }
         server.rooms.join(room, socket: SocketHandle(self), namespace: namespace)
@@ -145,6 +154,7 @@ public final class Socket {
     /// Leaves every room, fails pending acks, tells the policy. Called once.
     func tearDown(reason: String) {
         guard isConnected else { return }
+        server.disconnectHandler?(self, reason)
         isConnected = false
         server.registry.remove(id)
         for room in rooms { server.rooms.leave(room, socketID: id, namespace: namespace) }

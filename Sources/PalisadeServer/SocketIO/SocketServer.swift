@@ -15,22 +15,26 @@ public final class SocketServer: EngineApplication {
     private let namespaces: Set<String>
     private let handlers: [String: EventHandler]
     let connectHandler: ConnectHandler?
+    let disconnectHandler: DisconnectHandler?
 
     /// - Parameters:
     ///   - namespaces: namespaces besides `/` that clients may join.
     ///   - handlers: event name → handler, run after the policy allowed the event.
     ///   - onConnect: run for each socket after its CONNECT reply.
+    ///   - onDisconnect: run for each socket as it goes, before the policy hears of it.
     public init(
         configuration: ServerConfiguration,
         policy: any GatewayPolicy = AllowAllPolicy(),
         handlers: [String: EventHandler] = [:],
         onConnect: ConnectHandler? = nil,
+        onDisconnect: DisconnectHandler? = nil,
         logger: Logger
     ) {
         self.policy = policy
         self.logger = logger
         self.handlers = handlers
         self.connectHandler = onConnect
+        self.disconnectHandler = onDisconnect
         namespaces = Set(["/"] + configuration.namespaces)
         connectTimeout = .milliseconds(Int64(configuration.connectTimeoutMs))
         ackTimeout = .milliseconds(Int64(configuration.ackTimeoutMs))

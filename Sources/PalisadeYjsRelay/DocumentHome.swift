@@ -1,0 +1,229 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PalisadeDocuments
+import PalisadeProtocol
+import PalisadeServer
+import PalisadeYjs
+
+/// The live documents whose home is one event loop, and everything done to them.
+/// A document always lives on the same loop (chosen by its id), so its state needs no
+/// lock; sockets on other loops reach it with `execute`/`submit`. Every method that
+/// is not `nonisolated`-safe must run on `loop`.
+final class DocumentHome: Sendable {
+    let loop: any EventLoop
+    private let table: NIOLoopBound<Table>
+    private let context: RelayContext
+
+    final class Table {
+        var documents: [String: LiveDocument] = [:]
+        var loading: [String: EventLoopFuture<LiveDocument>] = [:]
+    }
+
+    init(loop: any EventLoop, context: RelayContext) {
+        self.loop = loop
+        self.context = context
+        table = NIOLoopBound(Table(), eventLoop: loop)
+    }
+
+    /// The state a joining or re-requesting editor gets.
+    struct StateReply: Sendable {
+        var state: [UInt8]
+        var sessions: [String]
+    }
+
+    // MARK: Editors
+
+    /// Adds `member` to the document (loading it first) and answers its state.
+    func join(_ id: String, member: LiveDocument.Member) -> EventLoopFuture<StateReply> {
+        loop.flatSubmit {
+            self.document(id).flatMap { document in
+                document.members[member.socketID] = member
+                document.pendingJoins += 1
+                return self.state(of: document).always { _ in
+                    document.pendingJoins -= 1
+                    self.unloadIfIdle(document)
+                }.map { StateReply(state: $0, sessions: document.writerSessions) }
+            }
+        }
+    }
+
+    /// The state again (`ydoc:document:state`), for a member only: nil otherwise.
+    func state(_ id: String, socketID: String) -> EventLoopFuture<StateReply?> {
+        loop.flatSubmit {
+            guard let document = self.table.value.documents[id], document.members[socketID] != nil else {
+                return self.loop.makeSucceededFuture(nil)
+            }
+            document.pendingJoins += 1
+            return self.state(of: document).always { _ in
+                document.pendingJoins -= 1
+                self.unloadIfIdle(document)
+            }.map { StateReply(state: $0, sessions: document.writerSessions) }
+        }
+    }
+
+    /// Takes the editor out; the last one out compacts what is left and unloads the document.
+    func leave(_ id: String, socketID: String) {
+        loop.execute {
+            guard let document = self.table.value.documents[id] else { return }
+            document.members.removeValue(forKey: socketID)
+            if document.latestContent?.socketID == socketID { document.latestContent = nil }
+            if document.members.isEmpty, !document.log.isEmpty { self.compactInBackground(document) }
+            self.unloadIfIdle(document)
+        }
+    }
+
+    // MARK: Updates
+
+    /// Stores a validated update, then relays it to the document's other editors.
+    /// Refusals and failures go back to the sender as `error` events.
+    func append(_ id: String, update: [UInt8], from sender: SocketReference, userID: String, namespace: String) {
+        loop.execute {
+            guard let document = self.table.value.documents[id], document.members[sender.id] != nil else {
+                return sender.withSocket { $0.refuse(YjsEvent.update, "join the document first") }
+            }
+            let projected = document.storedBytes + document.reservedBytes + update.count
+            guard projected <= self.context.settings.maxDocumentBytes else {
+                return sender.withSocket { $0.refuse(YjsEvent.update, "document too large") }
+            }
+            document.reservedBytes += update.count
+            document.appendsInFlight += 1
+            self.context.store.append(id, update: update, on: self.loop).assumeIsolated().whenComplete { result in
+                document.reservedBytes -= update.count
+                document.appendsInFlight -= 1
+                switch result {
+                case .success(let sequence):
+                    document.log.append((sequence, update))
+                    document.logBytes += update.count
+                    self.context.emit(to: DocumentID.room(id), YjsEvent.update, [.object([
+                        JSONMember("document_id", .string(id)),
+                        JSONMember("user_id", .string(userID)),
+                        JSONMember("update", YjsPayloadBytes.jsonArray(update)),
+                        JSONMember("socket_id", .string(sender.id)),
+                    ])], namespace: namespace, skipping: sender.id)
+                    self.compactIfDue(document)
+                case .failure(let error):
+                    self.context.logger.error("storing a Yjs update failed", metadata: ["document": "\(id)", "error": "\(error)"])
+                    sender.withSocket { $0.refuse(YjsEvent.update, "the update could not be stored") }
+                }
+                self.unloadIfIdle(document)
+            }
+        }
+    }
+
+    // MARK: Content snapshots
+
+    /// Records `socketID` as the latest content writer; answers its token, or nil when it is not an editor.
+    func claimContent(_ id: String, socketID: String) -> EventLoopFuture<UInt64?> {
+        loop.submit {
+            guard let document = self.table.value.documents[id], document.members[socketID] != nil else { return nil }
+            let token = document.nextContentToken
+            document.nextContentToken += 1
+            document.latestContent = (socketID, token)
+            return token
+        }
+    }
+
+    /// Whether `token` of `socketID` is still the latest content snapshot (no one wrote one since).
+    func isLatestContent(_ id: String, socketID: String, token: UInt64) -> EventLoopFuture<Bool> {
+        loop.submit {
+            guard let latest = self.table.value.documents[id]?.latestContent else { return false }
+            return latest.socketID == socketID && latest.token == token
+        }
+    }
+
+    // MARK: Loading, state, compaction
+
+    private func document(_ id: String) -> EventLoopFuture<LiveDocument> {
+        let table = table.value
+        if let document = table.documents[id] { return loop.makeSucceededFuture(document) }
+        if let loading = table.loading[id] { return loading }
+        let loading = context.store.load(id, on: loop).map { stored -> LiveDocument in
+            let parts = stored.map { StoredParts(snapshot: $0.snapshot, snapshotSequence: $0.snapshotSequence, updates: $0.updates) }
+            let document = LiveDocument(id: id, stored: parts ?? .empty)
+            table.documents[id] = document
+            return document
+        }
+        table.loading[id] = loading
+        loading.whenComplete { _ in table.loading.removeValue(forKey: id) }
+        return loading
+    }
+
+    /// The whole document as one compact update: the snapshot when the log is empty,
+    /// otherwise after compacting everything stored so far.
+    private func state(of document: LiveDocument) -> EventLoopFuture<[UInt8]> {
+        if document.log.isEmpty { return loop.makeSucceededFuture(document.snapshot ?? Self.emptyState) }
+        if document.compactionFailed {
+            return mergeOffLoop(document.parts)
+        }
+        if let running = document.compaction {
+            return running.flatMap { self.state(of: document) }
+        }
+        return compact(document).flatMap { document.log.isEmpty ? self.loop.makeSucceededFuture(document.snapshot ?? Self.emptyState) : self.mergeOffLoop(document.parts) }
+    }
+
+    /// The encoding of an empty document (no structs, no deletes), as Open WebUI sends it.
+    static let emptyState: [UInt8] = [0, 0]
+
+    private func compactIfDue(_ document: LiveDocument) {
+        let settings = context.settings
+        guard document.log.count >= settings.compactAfterUpdates || document.logBytes >= settings.compactAfterBytes else { return }
+        compactInBackground(document)
+    }
+
+    private func compactInBackground(_ document: LiveDocument) {
+        guard document.compaction == nil, !document.compactionFailed, !document.log.isEmpty else { return }
+        _ = compact(document)
+    }
+
+    /// Merges the snapshot and the log as it is now into a new snapshot (off the loop),
+    /// installs it, and tells the store. Updates stored meanwhile stay in the log.
+    private func compact(_ document: LiveDocument) -> EventLoopFuture<Void> {
+        guard let through = document.log.last?.sequence else { return loop.makeSucceededVoidFuture() }
+        let id = document.id
+        let started = NIODeadline.now()
+        let before = document.storedBytes
+        let running = mergeOffLoop(document.parts).assumeIsolated().map { merged -> Void in
+            document.snapshot = merged
+            document.snapshotSequence = through
+            document.log.removeAll { $0.sequence <= through }
+            document.logBytes = document.log.reduce(0) { $0 + $1.bytes.count }
+            self.context.logger.debug("compacted a Yjs document", metadata: [
+                "document": "\(id)", "bytes_before": "\(before)", "bytes_after": "\(merged.count)",
+                "ms": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)",
+            ])
+            self.context.store.compact(id, snapshot: merged, through: through, on: self.loop).whenFailure { error in
+                self.context.logger.error("storing a compacted Yjs document failed", metadata: ["document": "\(id)", "error": "\(error)"])
+            }
+        }.flatMapErrorThrowing { error in
+            document.compactionFailed = true
+            self.context.logger.error("compacting a Yjs document failed; its log will only grow", metadata: ["document": "\(id)", "error": "\(error)"])
+            throw error
+        }.nonisolated()
+        document.compaction = running
+        running.whenComplete { _ in
+            document.compaction = nil
+            self.unloadIfIdle(document)
+        }
+        return running
+    }
+
+    private func mergeOffLoop(_ parts: [[UInt8]]) -> EventLoopFuture<[UInt8]> {
+        let limits = context.storedLimits
+        return context.pool.runIfActive(eventLoop: loop) { () throws -> [UInt8] in
+            try YjsUpdates.compact(parts, limits: limits)
+        }
+    }
+
+    private func unloadIfIdle(_ document: LiveDocument) {
+        guard document.isIdle, table.value.documents[document.id] === document else { return }
+        table.value.documents.removeValue(forKey: document.id)
+    }
+
+    /// Drops idle documents (after a purge deleted stored ones).
+    func forgetIdleDocuments() {
+        loop.execute {
+            for document in self.table.value.documents.values { self.unloadIfIdle(document) }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import NIOCore
+import PalisadeProtocol
+
+/// Yjs bytes as they travel in events: a JSON array of integers 0–255 (what Open WebUI's
+/// client sends) or a Socket.IO binary attachment (what its older client sent).
+enum YjsPayloadBytes {
+    enum Failure: Error, Equatable {
+        case notBytes
+        case tooLarge
+    }
+
+    /// The bytes of `value`, refusing anything else and anything over `maxBytes`.
+    static func decode(_ value: JSONValue, maxBytes: Int) throws(Failure) -> [UInt8] {
+        switch value {
+        case .binary(let buffer):
+            guard buffer.readableBytes <= maxBytes else { throw .tooLarge }
+            return Array(buffer.readableBytesView)
+        case .array(let elements):
+            guard elements.count <= maxBytes else { throw .tooLarge }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(elements.count)
+            for element in elements {
+                guard case .number(let text) = element, let byte = UInt8(text) else { throw .notBytes }
+                bytes.append(byte)
+            }
+            return bytes
+        default:
+            throw .notBytes
+        }
+    }
+
+    /// `bytes` as a JSON array of integers, the form every Open WebUI client reads.
+    static func jsonArray(_ bytes: [UInt8]) -> JSONValue {
+        .array(bytes.map { byteValues[Int($0)] })
+    }
+
+    private static let byteValues: [JSONValue] = (0...255).map { .number(String($0)) }
+}

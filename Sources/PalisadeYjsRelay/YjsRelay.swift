@@ -1,0 +1,348 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PalisadeDocuments
+import PalisadeProtocol
+import PalisadeServer
+import PalisadeYjs
+
+/// The core's Yjs relay: Open WebUI's `ydoc:*` events (reference §4) done safely.
+///
+/// - every document id is normalised (`note_x` → `note:x`) and goes through the policy's
+///   `authorize` (read to join, write to update or snapshot content);
+/// - every update is decoded and validated as Yjs before it is stored, and relayed only
+///   once it is durable;
+/// - documents are a snapshot plus a log in the `DocumentStore`, compacted off the loop,
+///   and outlive their editors;
+/// - `sessions` lists only editors that may write, so a read-only client is never
+///   elected to seed a document;
+/// - joined editors get `ydoc:user:joined` / `ydoc:user:left` with the identity the
+///   server knows, not what the client claims.
+///
+/// Install `handlers` and `disconnected` in the `SocketServer`, then `attach` it.
+public final class YjsRelay: Sendable {
+    private let context: RelayContext
+    private let homes: [DocumentHome]
+
+    /// - Parameters:
+    ///   - loops: the server's event loops; each document lives on one of them.
+    ///   - pool: where merges and large validations run.
+    public init(settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy,
+                loops: [any EventLoop], pool: NIOThreadPool = .singleton, logger: Logger) {
+        precondition(!loops.isEmpty, "the relay needs at least one event loop")
+        context = RelayContext(settings: settings, store: store, policy: policy, pool: pool, logger: logger)
+        homes = loops.map { DocumentHome(loop: $0, context: context) }
+    }
+
+    /// The server whose rooms the relay emits to.
+    public func attach(_ server: SocketServer) {
+        context.attach(server)
+    }
+
+    /// Event name → handler, for `SocketServer(handlers:)`.
+    public var handlers: [String: EventHandler] {
+        [
+            YjsEvent.join: { socket, arguments, _ in self.join(socket, arguments.first) },
+            YjsEvent.update: { socket, arguments, _ in self.update(socket, arguments.first) },
+            YjsEvent.state: { socket, arguments, _ in self.requestState(socket, arguments.first) },
+            YjsEvent.leave: { socket, arguments, _ in self.leave(socket, arguments.first) },
+            YjsEvent.awareness: { socket, arguments, _ in self.awareness(socket, arguments.first) },
+        ]
+    }
+
+    /// A document's home: the same loop for the same id, always.
+    private func home(of id: String) -> DocumentHome {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in id.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return homes[Int(hash % UInt64(homes.count))]
+    }
+
+    private func documents(of socket: Socket) -> ConnectionDocuments {
+        let perSecond = context.settings.awarenessPerSecond
+        return socket.attachments.get(ConnectionDocuments.self) { ConnectionDocuments(awarenessPerSecond: perSecond) }
+    }
+
+    /// The id the relay shows for the socket's user: the identity's id, or the socket id.
+    private func shownUserID(_ socket: Socket) -> String { socket.userID ?? socket.id }
+
+    // MARK: Join
+
+    private func join(_ socket: Socket, _ payload: JSONValue?) {
+        guard let payload, let id = DocumentID.normalised(payload) else {
+            return socket.refuse(YjsEvent.join, "document_id is missing or invalid")
+        }
+        let documents = documents(of: socket)
+        if documents.joined[id] != nil { return requestState(socket, payload) }
+        guard !documents.joining.contains(id) else { return }
+        guard documents.joined.count + documents.joining.count < context.settings.maxDocumentsPerConnection else {
+            return socket.refuse(YjsEvent.join, "too many documents open on this connection")
+        }
+        documents.joining.insert(id)
+        let color = payload["user_color"]?.stringValue.flatMap { $0.utf8.count <= 32 ? $0 : nil } ?? "#000000"
+        documents.serially(on: socket.loop) {
+            self.authorize(socket, "read", id).assumeIsolated().flatMap { canRead -> EventLoopFuture<Bool?> in
+                guard canRead.allowed else {
+                    socket.refuse(YjsEvent.join, canRead.reason)
+                    return socket.loop.makeSucceededFuture(nil)
+                }
+                return self.authorize(socket, "write", id).map { Optional($0.allowed) }
+            }.flatMap { canWrite -> EventLoopFuture<Void> in
+                // nil: the read check refused.
+                guard let canWrite, socket.isConnected, documents.joining.contains(id) else {
+                    return socket.loop.makeSucceededVoidFuture()
+                }
+                return self.enter(socket, id, canWrite: canWrite, color: color, documents: documents)
+            }.always { _ in documents.joining.remove(id) }.nonisolated()
+        }
+    }
+
+    /// After the checks: joins the room, then gets the state (so no relayed update falls in between).
+    private func enter(_ socket: Socket, _ id: String, canWrite: Bool, color: String, documents: ConnectionDocuments) -> EventLoopFuture<Void> {
+        documents.joined[id] = .init(canWrite: canWrite, writeCheckedAt: .now())
+        let room = DocumentID.room(id)
+        socket.joinAuthorized(room)
+        let member = LiveDocument.Member(socketID: socket.id, canWrite: canWrite)
+        return home(of: id).join(id, member: member).hop(to: socket.loop).assumeIsolated().map { reply in
+            guard socket.isConnected else { return }
+            self.sendState(socket, id, reply)
+            socket.broadcast(to: room, YjsEvent.userJoined, [.object([
+                JSONMember("document_id", .string(id)),
+                JSONMember("user_id", .string(self.shownUserID(socket))),
+                JSONMember("user_name", .string(socket.userName ?? "Anonymous")),
+                JSONMember("user_color", .string(color)),
+            ])])
+        }.recover { error in
+            self.context.logger.error("joining a Yjs document failed", metadata: ["document": "\(id)", "error": "\(error)"])
+            documents.joined.removeValue(forKey: id)
+            socket.leave(room)
+            self.home(of: id).leave(id, socketID: socket.id)
+            socket.refuse(YjsEvent.join, "the document could not be loaded")
+        }.nonisolated()
+    }
+
+    private func sendState(_ socket: Socket, _ id: String, _ reply: DocumentHome.StateReply) {
+        socket.emit(YjsEvent.state, [.object([
+            JSONMember("document_id", .string(id)),
+            JSONMember("state", YjsPayloadBytes.jsonArray(reply.state)),
+            JSONMember("sessions", .array(reply.sessions.map { .string($0) })),
+        ])])
+    }
+
+    // MARK: State re-request
+
+    private func requestState(_ socket: Socket, _ payload: JSONValue?) {
+        guard let payload, let id = DocumentID.normalised(payload) else {
+            return socket.refuse(YjsEvent.state, "document_id is missing or invalid")
+        }
+        let documents = documents(of: socket)
+        guard documents.joined[id] != nil else { return socket.refuse(YjsEvent.state, "join the document first") }
+        documents.serially(on: socket.loop) {
+            self.home(of: id).state(id, socketID: socket.id).hop(to: socket.loop).assumeIsolated().map { reply in
+                guard let reply, socket.isConnected else { return }
+                self.sendState(socket, id, reply)
+            }.recover { _ in socket.refuse(YjsEvent.state, "the document could not be loaded") }.nonisolated()
+        }
+    }
+
+    // MARK: Update
+
+    private func update(_ socket: Socket, _ payload: JSONValue?) {
+        guard let payload, let id = DocumentID.normalised(payload) else {
+            return socket.refuse(YjsEvent.update, "document_id is missing or invalid")
+        }
+        let documents = documents(of: socket)
+        guard documents.joined[id] != nil || documents.joining.contains(id) else {
+            return socket.refuse(YjsEvent.update, "join the document first")
+        }
+        var update: [UInt8]?
+        if let value = payload["update"], value != .null {
+            do throws(YjsPayloadBytes.Failure) {
+                update = try YjsPayloadBytes.decode(value, maxBytes: context.settings.maxUpdateBytes)
+            } catch {
+                return socket.refuse(YjsEvent.update, error == .tooLarge ? "update too large" : "update must be bytes")
+            }
+        }
+        let content = payload["data"]?["content"].flatMap { $0 == .null ? nil : $0 }
+        guard update != nil || content != nil else { return socket.refuse(YjsEvent.update, "update or data.content is required") }
+        documents.serially(on: socket.loop) {
+            self.validate(update, on: socket.loop).assumeIsolated().flatMap { validity -> EventLoopFuture<Void> in
+                guard validity != .malformed else {
+                    socket.refuse(YjsEvent.update, "malformed Yjs update")
+                    return socket.loop.makeSucceededVoidFuture()
+                }
+                return self.checkWrite(socket, id, documents).assumeIsolated().map { decision in
+                    guard socket.isConnected else { return }
+                    guard decision.allowed else { return socket.refuse(YjsEvent.update, decision.reason) }
+                    if let update, validity == .changes {
+                        self.home(of: id).append(id, update: update, from: SocketReference(socket),
+                                                 userID: self.shownUserID(socket), namespace: socket.namespace)
+                    }
+                    if let content { self.snapshotContent(socket, id, content, documents) }
+                }.nonisolated()
+            }.nonisolated()
+        }
+    }
+
+    /// Updates up to this size are validated on the socket's loop; larger ones on the pool.
+    static let inlineValidationBytes = 64 << 10
+
+    /// What validation found: nothing to store (no update, or one without structs or deletes),
+    /// changes to store and relay, or bytes that are not a valid Yjs update.
+    enum Validity: Sendable {
+        case nothing, changes, malformed
+    }
+
+    private func validate(_ update: [UInt8]?, on loop: any EventLoop) -> EventLoopFuture<Validity> {
+        guard let update else { return loop.makeSucceededFuture(.nothing) }
+        let limits = context.updateLimits
+        let check: @Sendable () -> Validity = {
+            guard let decoded = try? YjsUpdate.decode(update, limits: limits) else { return .malformed }
+            return decoded.sections.isEmpty && decoded.deleteSet.isEmpty ? .nothing : .changes
+        }
+        if update.count <= Self.inlineValidationBytes { return loop.makeSucceededFuture(check()) }
+        return context.pool.runIfActive(eventLoop: loop, check)
+    }
+
+    /// How long a write decision is reused for the same socket and document: a revoked
+    /// write grant takes effect within this time, and typing does not run the policy
+    /// on every keystroke.
+    static let writeDecisionLifetime = TimeAmount.seconds(1)
+
+    private func checkWrite(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) -> EventLoopFuture<AccessDecision> {
+        if let joined = documents.joined[id], NIODeadline.now() - joined.writeCheckedAt < Self.writeDecisionLifetime {
+            return socket.loop.makeSucceededFuture(joined.canWrite ? .allow : AccessDecision(allowed: false, reason: "no write access"))
+        }
+        return authorize(socket, "write", id).assumeIsolated().map { decision in
+            if documents.joined[id] != nil {
+                documents.joined[id] = .init(canWrite: decision.allowed, writeCheckedAt: .now())
+            }
+            return decision
+        }.nonisolated()
+    }
+
+    // MARK: Content snapshots
+
+    /// Debounces `content` (last writer of the document wins), then hands it to the policy's `document_content`.
+    private func snapshotContent(_ socket: Socket, _ id: String, _ content: JSONValue, _ documents: ConnectionDocuments) {
+        let home = home(of: id)
+        home.claimContent(id, socketID: socket.id).hop(to: socket.loop).assumeIsolated().whenSuccess { token in
+            guard let token, socket.isConnected else { return }
+            documents.pendingContent[id]?.timer?.cancel()
+            let delay = TimeAmount.milliseconds(Int64(self.context.settings.contentDebounceMs))
+            let timer = socket.loop.assumeIsolated().scheduleTask(in: delay) {
+                home.isLatestContent(id, socketID: socket.id, token: token).hop(to: socket.loop).assumeIsolated().whenSuccess { latest in
+                    guard documents.pendingContent[id]?.token == token else { return }
+                    documents.pendingContent.removeValue(forKey: id)
+                    guard latest, socket.isConnected else { return }
+                    self.context.policy.documentContent(socket, documentID: id, content: content)
+                }
+            }
+            documents.pendingContent[id] = .init(content: content, token: token, timer: timer)
+        }
+    }
+
+    /// Hands over the socket's pending snapshot of `id` now (it is leaving; a newer one
+    /// from someone else, if any, still lands after it).
+    private func flushContent(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) {
+        guard let pending = documents.pendingContent.removeValue(forKey: id) else { return }
+        pending.timer?.cancel()
+        context.policy.documentContent(socket, documentID: id, content: pending.content)
+    }
+
+    // MARK: Leave and disconnect
+
+    private func leave(_ socket: Socket, _ payload: JSONValue?) {
+        guard let payload, let id = DocumentID.normalised(payload) else {
+            return socket.refuse(YjsEvent.leave, "document_id is missing or invalid")
+        }
+        let documents = documents(of: socket)
+        guard documents.joined[id] != nil else { return socket.refuse(YjsEvent.leave, "not in this document") }
+        documents.serially(on: socket.loop) {
+            self.depart(socket, id, documents)
+            return socket.loop.makeSucceededVoidFuture()
+        }
+    }
+
+    private func depart(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) {
+        guard documents.joined.removeValue(forKey: id) != nil else { return }
+        flushContent(socket, id, documents)
+        let room = DocumentID.room(id)
+        socket.leave(room)
+        home(of: id).leave(id, socketID: socket.id)
+        socket.broadcast(to: room, YjsEvent.userLeft, [.object([
+            JSONMember("document_id", .string(id)),
+            JSONMember("user_id", .string(shownUserID(socket))),
+        ])])
+    }
+
+    /// For `SocketServer(onDisconnect:)`: the socket leaves every document it joined.
+    public func disconnected(_ socket: Socket, reason: String) {
+        guard let documents = socket.attachments.get(ConnectionDocuments.self) else { return }
+        documents.joining.removeAll()
+        for id in Array(documents.joined.keys) { depart(socket, id, documents) }
+    }
+
+    // MARK: Awareness
+
+    private func awareness(_ socket: Socket, _ payload: JSONValue?) {
+        guard let payload, let id = DocumentID.normalised(payload) else {
+            return socket.refuse(YjsEvent.awareness, "document_id is missing or invalid")
+        }
+        let documents = documents(of: socket)
+        guard documents.joined[id] != nil else { return socket.refuse(YjsEvent.awareness, "join the document first") }
+        guard let value = payload["update"] else { return socket.refuse(YjsEvent.awareness, "update is required") }
+        let bytes: [UInt8]
+        do throws(YjsPayloadBytes.Failure) {
+            bytes = try YjsPayloadBytes.decode(value, maxBytes: context.settings.maxAwarenessBytes)
+        } catch {
+            return socket.refuse(YjsEvent.awareness, error == .tooLarge ? "awareness update too large" : "update must be bytes")
+        }
+        guard documents.awareness.take() else { return socket.refuse(YjsEvent.awareness, "awareness rate limit exceeded") }
+        let update = value.arrayValue != nil ? value : YjsPayloadBytes.jsonArray(bytes)
+        socket.broadcast(to: DocumentID.room(id), YjsEvent.awareness, [.object([
+            JSONMember("document_id", .string(id)),
+            JSONMember("user_id", .string(shownUserID(socket))),
+            JSONMember("update", update),
+        ])])
+    }
+
+    // MARK: Policy
+
+    struct AccessDecision: Sendable {
+        var allowed: Bool
+        var reason: String
+        static let allow = AccessDecision(allowed: true, reason: "")
+    }
+
+    private func authorize(_ socket: Socket, _ action: String, _ id: String) -> EventLoopFuture<AccessDecision> {
+        let resource = JSONValue.object([JSONMember("type", .string("document")), JSONMember("id", .string(id))])
+        return context.policy.authorize(socket, action: action, resource: resource).map { decision in
+            switch decision {
+            case .allow: return .allow
+            case .deny(let reason): return AccessDecision(allowed: false, reason: reason)
+            }
+        }.recover { _ in AccessDecision(allowed: false, reason: "internal error") }
+    }
+
+    // MARK: Maintenance
+
+    /// Deletes documents nobody wrote for `retentionDays` (when set), once an hour on `loop`.
+    public func startRetention(on loop: any EventLoop) -> RepeatedTask? {
+        let days = context.settings.retentionDays
+        guard days > 0 else { return nil }
+        return loop.scheduleRepeatedTask(initialDelay: .seconds(60), delay: .hours(1)) { _ in
+            self.context.store.purge(untouchedFor: Double(days) * 86_400, on: loop).whenComplete { result in
+                switch result {
+                case .success(let count) where count > 0:
+                    self.context.logger.info("deleted Yjs documents past their retention", metadata: ["count": "\(count)", "days": "\(days)"])
+                    for home in self.homes { home.forgetIdleDocuments() }
+                case .success: break
+                case .failure(let error):
+                    self.context.logger.error("purging old Yjs documents failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import NIOCore
+import PalisadeProtocol
+import Testing
+@testable import PalisadeYjsRelay
+
+/// The relay's input checks: document ids, byte payloads, the awareness budget.
+@Suite struct RelayInputTests {
+    @Test func documentIDsAreNormalisedAndBounded() {
+        #expect(DocumentID.normalised(.object(["document_id": .string("note_abc")])) == "note:abc")
+        #expect(DocumentID.normalised(.object(["document_id": .string("note:abc")])) == "note:abc")
+        #expect(DocumentID.normalised(.object(["document_id": .string("sheet:1")])) == "sheet:1")
+        #expect(DocumentID.normalised(.object(["document_id": .string("")])) == nil)
+        #expect(DocumentID.normalised(.object(["document_id": .number("1")])) == nil)
+        #expect(DocumentID.normalised(.object(["document_id": .string("a\nb")])) == nil, "a control character would forge log lines")
+        #expect(DocumentID.normalised(.object(["document_id": .string(String(repeating: "x", count: 257))])) == nil)
+        #expect(DocumentID.normalised(.object(["other": .string("x")])) == nil)
+        #expect(DocumentID.room("note:abc") == "doc_note:abc")
+    }
+
+    @Test func bytesComeAsIntegerArraysOrAttachments() throws {
+        #expect(try YjsPayloadBytes.decode(.array([.number("0"), .number("255")]), maxBytes: 10) == [0, 255])
+        #expect(try YjsPayloadBytes.decode(.binary(ByteBuffer(bytes: [1, 2, 3])), maxBytes: 10) == [1, 2, 3])
+        #expect(throws: YjsPayloadBytes.Failure.notBytes) { try YjsPayloadBytes.decode(.array([.number("256")]), maxBytes: 10) }
+        #expect(throws: YjsPayloadBytes.Failure.notBytes) { try YjsPayloadBytes.decode(.array([.number("-1")]), maxBytes: 10) }
+        #expect(throws: YjsPayloadBytes.Failure.notBytes) { try YjsPayloadBytes.decode(.array([.number("1.5")]), maxBytes: 10) }
+        #expect(throws: YjsPayloadBytes.Failure.notBytes) { try YjsPayloadBytes.decode(.array([.string("1")]), maxBytes: 10) }
+        #expect(throws: YjsPayloadBytes.Failure.notBytes) { try YjsPayloadBytes.decode(.string("AAA="), maxBytes: 10) }
+        #expect(throws: YjsPayloadBytes.Failure.tooLarge) { try YjsPayloadBytes.decode(.array(Array(repeating: .number("1"), count: 11)), maxBytes: 10) }
+        #expect(throws: YjsPayloadBytes.Failure.tooLarge) { try YjsPayloadBytes.decode(.binary(ByteBuffer(repeating: 0, count: 11)), maxBytes: 10) }
+        #expect(YjsPayloadBytes.jsonArray([0, 7, 255]) == .array([.number("0"), .number("7"), .number("255")]))
+    }
+
+    @Test func awarenessBudgetAllowsABurstThenRefills() {
+        let start = NIODeadline.now()
+        var bucket = TokenBucket(perSecond: 5)
+        for _ in 0..<5 { #expect(bucket.take(now: start)) }
+        #expect(!bucket.take(now: start), "the burst is spent")
+        #expect(!bucket.take(now: start + .milliseconds(100)), "half a token is not a token")
+        #expect(bucket.take(now: start + .milliseconds(250)))
+        #expect(!bucket.take(now: start + .milliseconds(250)))
+        for _ in 0..<5 { #expect(bucket.take(now: start + .seconds(10))) }
+        #expect(!bucket.take(now: start + .seconds(10)), "idle time refills to the burst, not beyond")
+    }
+}

@@ -1,0 +1,42 @@
+-- 80-openwebui-notes: keeps the latest content snapshot of each collaborative document.
+--
+-- Open WebUI's note editor sends, with its Yjs updates, `data.content` = {md, html, json}:
+-- the note as the browser renders it. The core's Yjs relay checks the sender may write,
+-- waits `yjs.content_debounce_s` (0.5 s) for a newer snapshot (last writer wins), then
+-- calls `document_content(conn, document_id, content)`. This module keeps that snapshot
+-- in the directory as `document_content/{document_id}`:
+--   {document_id, content, user_id, updated_at}
+-- so the app (or an operator) reads it with GET /admin/v1/directory/document_content/{id}.
+-- The CRDT itself is stored by the core; this is the rendered copy for the app.
+
+local px = require "palisade"
+
+local setting = require("00-settings").reader("notes")
+
+-- Settings: px.config.policy.notes.<name>
+local MAX_CONTENT_BYTES = setting("max_content_bytes", 4194304) -- snapshots larger than this (as JSON) are not kept
+
+local M = {}
+
+function M.document_content(conn, document_id, content)
+  local text = px.json.encode(content)
+  if #text > MAX_CONTENT_BYTES then
+    px.log.warn("content snapshot too large; not kept", { document = document_id, bytes = #text })
+    return
+  end
+  local ok, err = px.directory.put("document_content", document_id, {
+    document_id = document_id,
+    content = content,
+    user_id = conn.user and conn.user.id or px.null,
+    updated_at = px.now(),
+  })
+  if ok == nil then
+    px.log.error("keeping a content snapshot failed", { document = document_id, error = err })
+  end
+end
+
+function M.selftest()
+  assert(type(MAX_CONTENT_BYTES) == "number" and MAX_CONTENT_BYTES > 0)
+end
+
+return M
