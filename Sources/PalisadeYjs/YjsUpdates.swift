@@ -2,6 +2,7 @@
 /// state vectors. Every input is decoded and validated first (`YjsUpdate.decode`), so a hostile input is
 /// refused before any work, and time and memory stay bounded by the inputs' sizes and `limits`.
 /// Outputs are canonical: struct sections and delete-set clients in descending client order.
+/// Errors carry the offset within the input that failed; limits over all inputs together report offset 0.
 public enum YjsUpdates {
     /// Like `Y.mergeUpdates`: one update with the effect of all `updates`, in any order. Duplicates are
     /// dropped, overlaps sliced, holes within a client filled with one Skip each, delete sets unioned.
@@ -44,10 +45,21 @@ public enum YjsUpdates {
         try YjsUpdate.decode(update, limits: limits).encodedStateVector
     }
 
+    /// Decodes every input, then merges. `limits.maxStructs` and `limits.maxDeleteRanges` cap the inputs
+    /// *together* (checked after each decode, before the merge allocates), so one merge's work is bounded
+    /// whatever the number of inputs; the output then holds at most twice as many structs (one Skip per hole).
     static func mergedUpdate(_ updates: [[UInt8]], limits: YjsDecodingLimits) throws(YjsDecodingError) -> YjsUpdate {
         var decoded: [YjsUpdate] = []
-        decoded.reserveCapacity(updates.count)
-        for update in updates { decoded.append(try YjsUpdate.decode(update, limits: limits)) }
+        var structs = 0
+        var ranges = 0
+        for update in updates {
+            let next = try YjsUpdate.decode(update, limits: limits)
+            structs += next.sections.reduce(0) { $0 + $1.structs.count }
+            ranges += next.deleteSet.reduce(0) { $0 + $1.ranges.count }
+            guard structs <= limits.maxStructs else { throw .limitExceeded(.structs, offset: 0) }
+            guard ranges <= limits.maxDeleteRanges else { throw .limitExceeded(.deleteRanges, offset: 0) }
+            decoded.append(next)
+        }
         return YjsMerger.merge(decoded)
     }
 }

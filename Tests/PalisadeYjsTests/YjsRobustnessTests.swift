@@ -53,6 +53,21 @@ import Testing
         }
     }
 
+    @Test func limitsCapTheInputsTogether() throws {
+        var limits = YjsDecodingLimits()
+        limits.maxStructs = 2
+        let one = hexBytes("01 01 05 00 04 01 01 74 01 61 00")
+        _ = try YjsUpdates.merge([one, one], limits: limits)
+        #expect(throws: YjsDecodingError.limitExceeded(.structs, offset: 0)) {
+            try YjsUpdates.compact([one, one, one], limits: limits)
+        }
+        limits = YjsDecodingLimits()
+        limits.maxDeleteRanges = 1
+        #expect(throws: YjsDecodingError.limitExceeded(.deleteRanges, offset: 0)) {
+            try YjsUpdates.merge([hexBytes("00 01 05 01 00 01"), hexBytes("00 01 05 01 03 01")], limits: limits)
+        }
+    }
+
     @Test func hostileCountsAreRefusedBeforeAllocation() {
         // A state vector claiming 2^53 − 1 pairs, and an update claiming as many sections.
         let huge: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]
