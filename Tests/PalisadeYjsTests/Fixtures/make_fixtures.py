@@ -2,12 +2,16 @@
 """Make Yjs update v1 fixtures with pycrdt (pinned in Tests/interop/requirements.txt).
 
 Run from the repo root:  .venv/bin/python Tests/PalisadeYjsTests/Fixtures/make_fixtures.py
-Writes updates.json next to this script: a list of {name, update: [ints], state_vector: {client: clock}}.
+Writes updates.json next to this script: a list of {name, update: [ints], state_vector: {client: clock}};
+and sequences.json: a list of {name, roots: {name: type}, updates: [hex, …] (every incremental update the
+docs observed, in order, including ones a peer received), final: {root: str or to_py()},
+state_vector: {client: clock}} for merge, compact and diff tests.
 Client ids are fixed, so the contents and state vectors are stable; the bytes are not byte-for-byte
 reproducible (yrs writes some parts in hash-map order), which is why the tests compare state vectors.
 """
 import json
 import os
+import random
 
 from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
@@ -135,8 +139,136 @@ for doc in docs:
 assert len({str(doc.get("t", type=Text)) for doc in docs}) == 1
 add("concurrent_converged", docs[0])
 
+
+# Sequences: incremental updates as the docs observed them (one per transaction).
+sequences = []
+ROOT_TYPES = {"text": Text, "map": Map, "array": Array, "xml": XmlFragment}
+
+
+def root_value(doc, name, kind):
+    root = doc.get(name, type=ROOT_TYPES[kind])
+    return root.to_py() if kind in ("map", "array") else str(root)
+
+
+def add_sequence(name, docs, roots, log):
+    """Record `log` (updates in observed order), the converged content of `docs` and their state vector."""
+    finals = [{root: root_value(doc, root, kind) for root, kind in roots.items()} for doc in docs]
+    assert all(json.dumps(f, sort_keys=True) == json.dumps(finals[0], sort_keys=True) for f in finals), name
+    sequences.append({
+        "name": name, "roots": roots, "updates": [bytes(u).hex() for u in log],
+        "final": finals[0], "state_vector": decode_state_vector(docs[0].get_state()),
+    })
+
+
+def observed(doc, roots, log):
+    for root, kind in roots.items():
+        doc.get(root, type=ROOT_TYPES[kind])
+    doc.observe(lambda event: log.append(event.update))
+    return doc
+
+
+# Text typing one keystroke per transaction, with backspaces and an insert in the middle.
+roots = {"t": "text"}
+log = []
+d = observed(Doc(client_id=11), roots, log)
+t = d.get("t", type=Text)
+for ch in "Hello wörld 😀 abc":
+    t += ch
+for _ in range(3):
+    del t[len(t) - 1:len(t)]  # pycrdt indexes UTF-8 bytes; the tail is ASCII here
+t.insert(5, ",")
+del t[0:1]
+t.insert(0, "J")
+add_sequence("seq_text_typing", [d], roots, log)
+
+# Map sets, overwrites, deletes and a nested map.
+roots = {"m": "map"}
+log = []
+d = observed(Doc(client_id=12), roots, log)
+m = d.get("m", type=Map)
+for i in range(6):
+    m[f"k{i % 3}"] = i
+m["s"] = "x"
+del m["s"]
+m["nested"] = Map({"a": 1})
+m["nested"]["b"] = "two"
+m["nested"] = Map({"c": True})
+add_sequence("seq_map_overwrites", [d], roots, log)
+
+# Array inserts and deletes.
+roots = {"a": "array"}
+log = []
+d = observed(Doc(client_id=13), roots, log)
+a = d.get("a", type=Array)
+for i in range(8):
+    a.append(i)
+a.insert(2, "x")
+del a[0]
+del a[3:5]
+a.extend(["y", "z"])
+add_sequence("seq_array_ops", [d], roots, log)
+
+# XmlFragment with elements, attributes and text edits.
+roots = {"x": "xml"}
+log = []
+d = observed(Doc(client_id=14), roots, log)
+f = d.get("x", type=XmlFragment)
+p = f.children.append(XmlElement("p", {"class": "c"}))
+p.attributes["id"] = "one"
+txt = p.children.append(XmlText("hello"))
+txt += " world"
+del txt[0:1]
+f.children.append(XmlElement("br"))
+f.children.append(XmlText("tail"))
+p.attributes["class"] = "d"
+add_sequence("seq_xml_edits", [d], roots, log)
+
+def byte_boundaries(string):
+    """UTF-8 byte offsets of the character boundaries: pycrdt's Text indexes UTF-8 bytes."""
+    offsets = [0]
+    for ch in string:
+        offsets.append(offsets[-1] + len(ch.encode()))
+    return offsets
+
+
+# Three peers editing text, map and array concurrently with partial syncs, then a full sync.
+roots = {"t": "text", "m": "map", "a": "array"}
+log = []
+rng = random.Random(7)
+peers = [observed(Doc(client_id=c), roots, log) for c in (1627694679, 4000000000, 9007199254740991)]
+for step in range(60):
+    i = rng.randrange(3)
+    doc = peers[i]
+    text, amap, arr = doc.get("t", type=Text), doc.get("m", type=Map), doc.get("a", type=Array)
+    choice = rng.random()
+    bounds = byte_boundaries(str(text))
+    if choice < 0.45:
+        text.insert(rng.choice(bounds), rng.choice(["a", "bc", "é", "😀", "xyz"]))
+    elif choice < 0.55 and len(bounds) > 1:
+        start = rng.randrange(len(bounds) - 1)
+        del text[bounds[start]:bounds[min(len(bounds) - 1, start + rng.randint(1, 3))]]
+    elif choice < 0.75:
+        amap[f"k{rng.randrange(4)}"] = rng.choice([step, f"s{step}", True, None, [step]])
+    elif choice < 0.9 or len(arr) == 0:
+        arr.insert(rng.randint(0, len(arr)), step)
+    else:
+        del arr[rng.randrange(len(arr))]
+    if rng.random() < 0.3:
+        a, b = rng.sample(peers, 2)
+        a.apply_update(b.get_update(a.get_state()))
+for a in peers:
+    for b in peers:
+        if a is not b:
+            a.apply_update(b.get_update(a.get_state()))
+add_sequence("seq_three_peers", peers, roots, log)
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "updates.json")
 with open(out, "w") as fh:
     json.dump(fixtures, fh, indent=1)
     fh.write("\n")
 print(f"wrote {len(fixtures)} fixtures to {out}")
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sequences.json")
+with open(out, "w") as fh:
+    json.dump(sequences, fh, indent=1, ensure_ascii=False)
+    fh.write("\n")
+print(f"wrote {len(sequences)} sequences to {out}")
