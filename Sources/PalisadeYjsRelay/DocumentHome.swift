@@ -6,6 +6,11 @@ import PalisadeProtocol
 import PalisadeServer
 import PalisadeYjs
 
+enum RelayError: Error {
+    /// The document left memory between its load and its use (a purge); the client may retry.
+    case documentUnavailable
+}
+
 /// The live documents whose home is one event loop, and everything done to them.
 /// A document always lives on the same loop (chosen by its id), so its state needs no
 /// lock; sockets on other loops reach it with `execute`/`submit`. Every method that
@@ -17,7 +22,7 @@ final class DocumentHome: Sendable {
 
     final class Table {
         var documents: [String: LiveDocument] = [:]
-        var loading: [String: EventLoopFuture<LiveDocument>] = [:]
+        var loading: [String: EventLoopFuture<Void>] = [:]
     }
 
     init(loop: any EventLoop, context: RelayContext) {
@@ -37,14 +42,13 @@ final class DocumentHome: Sendable {
     /// Adds `member` to the document (loading it first) and answers its state.
     func join(_ id: String, member: LiveDocument.Member) -> EventLoopFuture<StateReply> {
         loop.flatSubmit {
-            self.document(id).flatMap { document in
+            self.load(id).assumeIsolated().flatMap { () -> EventLoopFuture<StateReply> in
+                guard let document = self.table.value.documents[id] else {
+                    return self.loop.makeFailedFuture(RelayError.documentUnavailable)
+                }
                 document.members[member.socketID] = member
-                document.pendingJoins += 1
-                return self.state(of: document).always { _ in
-                    document.pendingJoins -= 1
-                    self.unloadIfIdle(document)
-                }.map { StateReply(state: $0, sessions: document.writerSessions) }
-            }
+                return self.reply(document)
+            }.nonisolated()
         }
     }
 
@@ -54,12 +58,19 @@ final class DocumentHome: Sendable {
             guard let document = self.table.value.documents[id], document.members[socketID] != nil else {
                 return self.loop.makeSucceededFuture(nil)
             }
-            document.pendingJoins += 1
-            return self.state(of: document).always { _ in
-                document.pendingJoins -= 1
-                self.unloadIfIdle(document)
-            }.map { StateReply(state: $0, sessions: document.writerSessions) }
+            return self.reply(document).map { Optional($0) }
         }
+    }
+
+    /// The state and the writers, keeping the document loaded until they are known.
+    private func reply(_ document: LiveDocument) -> EventLoopFuture<StateReply> {
+        document.pendingJoins += 1
+        return state(of: document).assumeIsolated().map { state in
+            StateReply(state: state, sessions: document.writerSessions)
+        }.always { _ in
+            document.pendingJoins -= 1
+            self.unloadIfIdle(document)
+        }.nonisolated()
     }
 
     /// Takes the editor out; the last one out compacts what is left and unloads the document.
@@ -134,18 +145,16 @@ final class DocumentHome: Sendable {
 
     // MARK: Loading, state, compaction
 
-    private func document(_ id: String) -> EventLoopFuture<LiveDocument> {
+    /// Loads the document into the table unless it is there; loads of one id are shared.
+    private func load(_ id: String) -> EventLoopFuture<Void> {
         let table = table.value
-        if let document = table.documents[id] { return loop.makeSucceededFuture(document) }
+        if table.documents[id] != nil { return loop.makeSucceededVoidFuture() }
         if let loading = table.loading[id] { return loading }
-        let loading = context.store.load(id, on: loop).map { stored -> LiveDocument in
+        let loading = context.store.load(id, on: loop).assumeIsolated().map { stored -> Void in
             let parts = stored.map { StoredParts(snapshot: $0.snapshot, snapshotSequence: $0.snapshotSequence, updates: $0.updates) }
-            let document = LiveDocument(id: id, stored: parts ?? .empty)
-            table.documents[id] = document
-            return document
-        }
+            table.documents[id] = LiveDocument(id: id, stored: parts ?? .empty)
+        }.always { _ in table.loading.removeValue(forKey: id) }.nonisolated()
         table.loading[id] = loading
-        loading.whenComplete { _ in table.loading.removeValue(forKey: id) }
         return loading
     }
 
@@ -153,13 +162,12 @@ final class DocumentHome: Sendable {
     /// otherwise after compacting everything stored so far.
     private func state(of document: LiveDocument) -> EventLoopFuture<[UInt8]> {
         if document.log.isEmpty { return loop.makeSucceededFuture(document.snapshot ?? Self.emptyState) }
-        if document.compactionFailed {
-            return mergeOffLoop(document.parts)
-        }
-        if let running = document.compaction {
-            return running.flatMap { self.state(of: document) }
-        }
-        return compact(document).flatMap { document.log.isEmpty ? self.loop.makeSucceededFuture(document.snapshot ?? Self.emptyState) : self.mergeOffLoop(document.parts) }
+        if document.compactionFailed { return mergeOffLoop(document.parts) }
+        let compaction = document.compaction ?? compact(document)
+        return compaction.assumeIsolated().flatMap { () -> EventLoopFuture<[UInt8]> in
+            if document.log.isEmpty { return self.loop.makeSucceededFuture(document.snapshot ?? Self.emptyState) }
+            return self.mergeOffLoop(document.parts)
+        }.nonisolated()
     }
 
     /// The encoding of an empty document (no structs, no deletes), as Open WebUI sends it.
@@ -201,7 +209,7 @@ final class DocumentHome: Sendable {
             throw error
         }.nonisolated()
         document.compaction = running
-        running.whenComplete { _ in
+        running.assumeIsolated().whenComplete { _ in
             document.compaction = nil
             self.unloadIfIdle(document)
         }

@@ -30,7 +30,8 @@ public final class YjsRelay: Sendable {
     public init(settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy,
                 loops: [any EventLoop], pool: NIOThreadPool = .singleton, logger: Logger) {
         precondition(!loops.isEmpty, "the relay needs at least one event loop")
-        context = RelayContext(settings: settings, store: store, policy: policy, pool: pool, logger: logger)
+        let context = RelayContext(settings: settings, store: store, policy: policy, pool: pool, logger: logger)
+        self.context = context
         homes = loops.map { DocumentHome(loop: $0, context: context) }
     }
 
