@@ -7,11 +7,13 @@ import Darwin
 #endif
 
 /// Creates the data directory before SQLite opens a file in it, with errors that name the path
-/// and the reason (SQLite would only say "unable to open database file").
-enum DataDirectory {
+/// and the reason (SQLite would only say "unable to open database file"). Shared with
+/// PalisadeDocuments through `package` access.
+package enum DataDirectory {
     /// Creates `path` and any missing parents, as `mkdir -p` does. New folders get mode 0700:
-    /// the directory holds users' roles and group memberships. Blocks on the file system.
-    static func create(_ path: String) throws(DirectoryError) {
+    /// the directory holds users' roles and group memberships (and, for PalisadeDocuments, the
+    /// users' documents). Blocks on the file system.
+    package static func create(_ path: String) throws(DirectoryError) {
         guard !path.isEmpty else { throw DirectoryError(.cannotOpen, "the data directory path is empty") }
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
