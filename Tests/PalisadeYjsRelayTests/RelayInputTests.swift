@@ -33,12 +33,17 @@ import Testing
     @Test func awarenessBudgetAllowsABurstThenRefills() {
         let start = NIODeadline.now()
         var bucket = TokenBucket(perSecond: 5)
-        for _ in 0..<5 { #expect(bucket.take(now: start)) }
-        #expect(!bucket.take(now: start), "the burst is spent")
-        #expect(!bucket.take(now: start + .milliseconds(100)), "half a token is not a token")
-        #expect(bucket.take(now: start + .milliseconds(250)))
-        #expect(!bucket.take(now: start + .milliseconds(250)))
-        for _ in 0..<5 { #expect(bucket.take(now: start + .seconds(10))) }
-        #expect(!bucket.take(now: start + .seconds(10)), "idle time refills to the burst, not beyond")
+        var taken: [Bool] = []
+        func take(_ at: NIODeadline) { taken.append(bucket.take(now: at)) }
+        for _ in 0..<6 { take(start) }
+        #expect(taken == [true, true, true, true, true, false], "a burst of 5, then nothing")
+        taken = []
+        take(start + .milliseconds(100))  // half a token is not a token
+        take(start + .milliseconds(250))
+        take(start + .milliseconds(250))
+        #expect(taken == [false, true, false])
+        taken = []
+        for _ in 0..<6 { take(start + .seconds(10)) }
+        #expect(taken == [true, true, true, true, true, false], "idle time refills to the burst, not beyond")
     }
 }
