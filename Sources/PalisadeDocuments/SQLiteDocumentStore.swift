@@ -247,7 +247,9 @@ public final class SQLiteDocumentStore: DocumentStore {
     }
 
     /// Adds `work` to the queue and, when no drain is under way, submits one. Both happen under
-    /// the queue's lock, so nothing is queued or submitted after `close()`'s final item.
+    /// the queue's lock, so nothing is queued or submitted after `close()`'s final item. (A
+    /// stopped pool would run the drain at once on this thread, under this lock, and deadlock;
+    /// the pool stops only after `isOpen` is false or in `deinit`, so that cannot happen.)
     private func enqueue(_ work: Work) -> Bool {
         let database = self.database
         let queue = self.queue
@@ -265,8 +267,16 @@ public final class SQLiteDocumentStore: DocumentStore {
         }
     }
 
+    /// At most this many updates share one transaction: enough that a burst costs a handful of
+    /// commits, few enough that the first caller of a huge burst does not wait for all of it.
+    static let maxBatchUpdates = 1024
+    /// At most about this many bytes of updates share one transaction (16 MiB), which bounds
+    /// the WAL's growth between checkpoints and the memory of one batch.
+    static let maxBatchBytes = 16 << 20
+
     /// On the store's thread: takes everything queued, runs it in order, and again, until the
-    /// queue is empty. Appends next to each other in the queue share one transaction.
+    /// queue is empty. Appends next to each other in the queue share one transaction, up to
+    /// `maxBatchUpdates` and `maxBatchBytes`.
     private static func drain(
         _ queue: NIOLockedValueBox<WorkQueue>, database: DocumentDatabase, clock: WallClock,
         poolState: NIOThreadPool.WorkItemState
@@ -281,8 +291,10 @@ public final class SQLiteDocumentStore: DocumentStore {
 
             var appends: [(id: String, bytes: [UInt8])] = []
             var promises: [EventLoopPromise<Int64>] = []
+            var batchBytes = 0
             func commitAppends() {
                 guard !appends.isEmpty else { return }
+                defer { batchBytes = 0 }
                 let results: [Result<Int64, DocumentStoreError>]
                 if case .active = poolState {
                     results = database.append(appends, now: clock())
@@ -303,6 +315,8 @@ public final class SQLiteDocumentStore: DocumentStore {
                 case .append(let id, let bytes, let promise):
                     appends.append((id, bytes))
                     promises.append(promise)
+                    batchBytes += bytes.count
+                    if appends.count >= maxBatchUpdates || batchBytes >= maxBatchBytes { commitAppends() }
                 case .other(let body):
                     commitAppends()
                     body(database, poolState)

@@ -10,7 +10,7 @@ import Darwin
 /// as a closure so tests can move time instead of sleeping.
 package typealias WallClock = @Sendable () -> Int64
 
-package func systemWallClock() -> Int64 {
+func systemWallClock() -> Int64 {
     var time = timespec()
     clock_gettime(CLOCK_REALTIME, &time)
     return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
