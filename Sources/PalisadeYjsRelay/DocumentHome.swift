@@ -106,7 +106,7 @@ final class DocumentHome: Sendable {
                 case .success(let sequence):
                     document.log.append((sequence, update))
                     document.logBytes += update.count
-                    self.context.emit(to: DocumentID.room(id), YjsEvent.update, [.object([
+                    self.context.emit(to: ClientDocumentID.room(id), YjsEvent.update, [.object([
                         JSONMember("document_id", .string(id)),
                         JSONMember("user_id", .string(userID)),
                         JSONMember("update", YjsPayloadBytes.jsonArray(update)),

@@ -71,7 +71,7 @@ public final class YjsRelay: Sendable {
     // MARK: Join
 
     private func join(_ socket: Socket, _ payload: JSONValue?) {
-        guard let payload, let id = DocumentID.normalised(payload) else {
+        guard let payload, let id = ClientDocumentID.normalised(payload) else {
             return socket.refuse(YjsEvent.join, "document_id is missing or invalid")
         }
         let documents = documents(of: socket)
@@ -102,7 +102,7 @@ public final class YjsRelay: Sendable {
     /// After the checks: joins the room, then gets the state (so no relayed update falls in between).
     private func enter(_ socket: Socket, _ id: String, canWrite: Bool, color: String, documents: ConnectionDocuments) -> EventLoopFuture<Void> {
         documents.joined[id] = .init(canWrite: canWrite, writeCheckedAt: .now())
-        let room = DocumentID.room(id)
+        let room = ClientDocumentID.room(id)
         socket.joinAuthorized(room)
         let member = LiveDocument.Member(socketID: socket.id, canWrite: canWrite)
         return home(of: id).join(id, member: member).hop(to: socket.loop).assumeIsolated().map { reply in
@@ -134,7 +134,7 @@ public final class YjsRelay: Sendable {
     // MARK: State re-request
 
     private func requestState(_ socket: Socket, _ payload: JSONValue?) {
-        guard let payload, let id = DocumentID.normalised(payload) else {
+        guard let payload, let id = ClientDocumentID.normalised(payload) else {
             return socket.refuse(YjsEvent.state, "document_id is missing or invalid")
         }
         let documents = documents(of: socket)
@@ -150,7 +150,7 @@ public final class YjsRelay: Sendable {
     // MARK: Update
 
     private func update(_ socket: Socket, _ payload: JSONValue?) {
-        guard let payload, let id = DocumentID.normalised(payload) else {
+        guard let payload, let id = ClientDocumentID.normalised(payload) else {
             return socket.refuse(YjsEvent.update, "document_id is missing or invalid")
         }
         let documents = documents(of: socket)
@@ -255,7 +255,7 @@ public final class YjsRelay: Sendable {
     // MARK: Leave and disconnect
 
     private func leave(_ socket: Socket, _ payload: JSONValue?) {
-        guard let payload, let id = DocumentID.normalised(payload) else {
+        guard let payload, let id = ClientDocumentID.normalised(payload) else {
             return socket.refuse(YjsEvent.leave, "document_id is missing or invalid")
         }
         let documents = documents(of: socket)
@@ -269,7 +269,7 @@ public final class YjsRelay: Sendable {
     private func depart(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) {
         guard documents.joined.removeValue(forKey: id) != nil else { return }
         flushContent(socket, id, documents)
-        let room = DocumentID.room(id)
+        let room = ClientDocumentID.room(id)
         socket.leave(room)
         home(of: id).leave(id, socketID: socket.id)
         socket.broadcast(to: room, YjsEvent.userLeft, [.object([
@@ -288,7 +288,7 @@ public final class YjsRelay: Sendable {
     // MARK: Awareness
 
     private func awareness(_ socket: Socket, _ payload: JSONValue?) {
-        guard let payload, let id = DocumentID.normalised(payload) else {
+        guard let payload, let id = ClientDocumentID.normalised(payload) else {
             return socket.refuse(YjsEvent.awareness, "document_id is missing or invalid")
         }
         let documents = documents(of: socket)
@@ -302,7 +302,7 @@ public final class YjsRelay: Sendable {
         }
         guard documents.awareness.take() else { return socket.refuse(YjsEvent.awareness, "awareness rate limit exceeded") }
         let update = value.arrayValue != nil ? value : YjsPayloadBytes.jsonArray(bytes)
-        socket.broadcast(to: DocumentID.room(id), YjsEvent.awareness, [.object([
+        socket.broadcast(to: ClientDocumentID.room(id), YjsEvent.awareness, [.object([
             JSONMember("document_id", .string(id)),
             JSONMember("user_id", .string(shownUserID(socket))),
             JSONMember("update", update),

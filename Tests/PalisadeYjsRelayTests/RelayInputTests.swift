@@ -6,15 +6,15 @@ import Testing
 /// The relay's input checks: document ids, byte payloads, the awareness budget.
 @Suite struct RelayInputTests {
     @Test func documentIDsAreNormalisedAndBounded() {
-        #expect(DocumentID.normalised(.object(["document_id": .string("note_abc")])) == "note:abc")
-        #expect(DocumentID.normalised(.object(["document_id": .string("note:abc")])) == "note:abc")
-        #expect(DocumentID.normalised(.object(["document_id": .string("sheet:1")])) == "sheet:1")
-        #expect(DocumentID.normalised(.object(["document_id": .string("")])) == nil)
-        #expect(DocumentID.normalised(.object(["document_id": .number("1")])) == nil)
-        #expect(DocumentID.normalised(.object(["document_id": .string("a\nb")])) == nil, "a control character would forge log lines")
-        #expect(DocumentID.normalised(.object(["document_id": .string(String(repeating: "x", count: 257))])) == nil)
-        #expect(DocumentID.normalised(.object(["other": .string("x")])) == nil)
-        #expect(DocumentID.room("note:abc") == "doc_note:abc")
+        #expect(ClientDocumentID.normalised(.object(["document_id": .string("note_abc")])) == "note:abc")
+        #expect(ClientDocumentID.normalised(.object(["document_id": .string("note:abc")])) == "note:abc")
+        #expect(ClientDocumentID.normalised(.object(["document_id": .string("sheet:1")])) == "sheet:1")
+        #expect(ClientDocumentID.normalised(.object(["document_id": .string("")])) == nil)
+        #expect(ClientDocumentID.normalised(.object(["document_id": .number("1")])) == nil)
+        #expect(ClientDocumentID.normalised(.object(["document_id": .string("a\nb")])) == nil, "a control character would forge log lines")
+        #expect(ClientDocumentID.normalised(.object(["document_id": .string(String(repeating: "x", count: 257))])) == nil)
+        #expect(ClientDocumentID.normalised(.object(["other": .string("x")])) == nil)
+        #expect(ClientDocumentID.room("note:abc") == "doc_note:abc")
     }
 
     @Test func bytesComeAsIntegerArraysOrAttachments() throws {

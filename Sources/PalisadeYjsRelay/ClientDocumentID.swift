@@ -1,7 +1,7 @@
 import PalisadeProtocol
 
 /// Document ids as clients send them, normalised the way Open WebUI does.
-enum DocumentID {
+enum ClientDocumentID {
     /// Longest accepted id, in UTF-8 bytes.
     static let maxBytes = 256
 
