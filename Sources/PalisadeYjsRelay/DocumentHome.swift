@@ -17,7 +17,7 @@ enum RelayError: Error {
 /// is not `nonisolated`-safe must run on `loop`.
 final class DocumentHome: Sendable {
     let loop: any EventLoop
-    private let table: NIOLoopBound<Table>
+    private let table: NIOLoopBoundBox<Table>
     private let context: RelayContext
 
     final class Table {
@@ -28,7 +28,7 @@ final class DocumentHome: Sendable {
     init(loop: any EventLoop, context: RelayContext) {
         self.loop = loop
         self.context = context
-        table = NIOLoopBound(Table(), eventLoop: loop)
+        table = .makeBoxSendingValue(Table(), eventLoop: loop)
     }
 
     /// The state a joining or re-requesting editor gets.

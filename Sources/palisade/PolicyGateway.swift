@@ -74,14 +74,16 @@ struct PolicyGateway {
         let ticks = engine.startTicking(on: server.eventLoopGroup.next())
         let retention = relay.startRetention(on: server.eventLoopGroup.next())
         defer {
-            ticks.cancel()
-            retention?.cancel()
             ticker.cancel()
             watcher.cancel()
             changes.continuation.finish()
             _ = hangup
         }
-        try await server.run()
+        // Cancelled before the loops stop: cancelling schedules work on the task's loop.
+        try await server.run(onStopping: {
+            ticks.cancel()
+            retention?.cancel()
+        })
         await documentStore.close()
         await directory.close()
     }

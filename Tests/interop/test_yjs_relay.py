@@ -139,6 +139,18 @@ class Editor:
             got.append(payload)
         return got
 
+    def stored(self, document_id: str = DOC, timeout: float = 5.0) -> dict:
+        """Waits until the server's state (`ydoc:document:state` again) has this editor's text:
+        its updates are emitted asynchronously, so a later joiner could overtake them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.client.emit("ydoc:document:state", {"document_id": document_id})
+            (state,) = self.client.next("ydoc:document:state")
+            if text_of(state["state"]) == str(self):
+                return state
+            assert time.monotonic() < deadline, f"the server's state never reached {str(self)!r}"
+            time.sleep(0.05)
+
     def __str__(self) -> str:
         return str(self.text)
 
@@ -237,6 +249,7 @@ def test_read_only_user_follows_but_cannot_write(stock, editor):
     ann = editor(srv, "ann")
     ann.join()
     ann.append("hello")
+    ann.stored()
     rita = editor(srv, "rita")
     state = rita.join()
     assert text_of(state["state"]) == "hello"
@@ -262,6 +275,7 @@ def test_user_without_grant_gets_neither_state_nor_updates_in(stock, editor):
     ann = editor(srv, "ann")
     ann.join()
     ann.append("secret")
+    ann.stored()
     sam = editor(srv, "sam")
     error = sam.join_refused()
     assert error["event"] == "ydoc:document:join" and "n1" in error["message"], error
@@ -360,6 +374,7 @@ def test_restart_keeps_the_document(durable, editor):
     ann.join()
     for word in ("durable ", "across ", "restarts"):
         ann.append(word)
+    ann.stored()
     bob = editor(srv, "bob")
     assert text_of(bob.join()["state"]) == "durable across restarts"  # all three are stored
     ann.client.sio.disconnect()
@@ -373,6 +388,7 @@ def test_restart_keeps_the_document(durable, editor):
     assert state["sessions"] == [cat.sid]
     # and it is still editable
     cat.append("!")
+    cat.stored()
     dan = editor(again, "bob")
     assert text_of(dan.join()["state"]) == "durable across restarts!"
 
@@ -490,6 +506,7 @@ def test_awareness_is_relayed_to_the_others_and_never_stored(stock, editor):
     ann, bob, rita = editor(srv, "ann"), editor(srv, "bob"), editor(srv, "rita")
     ann.join()
     ann.append("text")
+    ann.stored()
     bob.join()
     before = rita.join()["state"]
     cursor = list(b'\x01\x9a\x01\x01{"user":{"name":"Ann","color":"#FF0000"},"cursor":null}')
@@ -575,6 +592,7 @@ def test_leave_and_disconnect_tell_the_others_and_drop_the_session(stock, editor
     cat.client.no_error(wait=0.2)
     # a left editor no longer gets updates, nor may send them
     ann.append("after")
+    ann.stored()
     cat.client.nothing("ydoc:document:update", wait=0.3)
     cat.append("late")
     assert cat.client.error()["event"] == "ydoc:document:update"

@@ -76,8 +76,9 @@ public final class GatewayServer: Sendable {
     public var eventLoopGroup: any EventLoopGroup { group }
 
     /// Serves until SIGTERM or SIGINT, then drains and returns. `onListening` gets the
-    /// bound `host:port` (useful with port 0).
-    public func run(onListening: (String) -> Void = { _ in }) async throws {
+    /// bound `host:port` (useful with port 0); `onStopping` runs when the signal came,
+    /// before the loops stop (to cancel timers scheduled on them).
+    public func run(onListening: (String) -> Void = { _ in }, onStopping: () -> Void = {}) async throws {
         // Signals are caught before anyone can learn the address, so an early SIGTERM drains too.
         let signals = TerminationSignals()
         let listener = try await start()
@@ -85,6 +86,7 @@ public final class GatewayServer: Sendable {
         logger.info("listening on \(address)")
         onListening(address)
         await signals.wait()
+        onStopping()
         try await stop(listener)
     }
 
