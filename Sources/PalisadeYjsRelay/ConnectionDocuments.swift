@@ -10,6 +10,8 @@ final class ConnectionDocuments {
     struct Joined {
         var canWrite: Bool
         var writeCheckedAt: NIODeadline
+        /// A background re-check of the write permission is under way.
+        var recheckRunning = false
     }
 
     /// A content snapshot waiting for its debounce.
@@ -24,10 +26,24 @@ final class ConnectionDocuments {
     var joining: Set<String> = []
     var pendingContent: [String: PendingContent] = [:]
     var awareness: TokenBucket
+    /// Updates handed to the store and not yet stored; past `maxAppendsInFlight` the
+    /// client's reading pauses until they are down to `resumeAppendsAt`.
+    var appendsInFlight = 0
+    var readingPausedForAppends = false
+    static let maxAppendsInFlight = 64
+    static let resumeAppendsAt = 16
     private var tail: EventLoopFuture<Void>?
 
     init(awarenessPerSecond: Int) {
         awareness = TokenBucket(perSecond: awarenessPerSecond)
+    }
+
+    /// Keeps a write decision for `id` (if the socket is still in it): an allowance is
+    /// reused for a while, a refusal never.
+    func recordWrite(_ allowed: Bool, for id: String) {
+        guard joined[id] != nil else { return }
+        joined[id]?.canWrite = allowed
+        if allowed { joined[id]?.writeCheckedAt = .now() }
     }
 
     /// Runs `operation` after the operations queued before it have finished (failures included).

@@ -87,19 +87,24 @@ final class DocumentHome: Sendable {
     // MARK: Updates
 
     /// Stores a validated update, then relays it to the document's other editors.
-    /// Refusals and failures go back to the sender as `error` events.
-    func append(_ id: String, update: [UInt8], from sender: SocketReference, userID: String, namespace: String) {
+    /// Refusals and failures go back to the sender as `error` events; `finished` runs
+    /// (on this loop) once the update is stored, refused or failed.
+    func append(_ id: String, update: [UInt8], from sender: SocketReference, userID: String, namespace: String,
+                finished: @escaping @Sendable () -> Void) {
         loop.execute {
             guard let document = self.table.value.documents[id], document.members[sender.id] != nil else {
+                finished()
                 return sender.withSocket { $0.refuse(YjsEvent.update, "join the document first") }
             }
             let projected = document.storedBytes + document.reservedBytes + update.count
             guard projected <= self.context.settings.maxDocumentBytes else {
+                finished()
                 return sender.withSocket { $0.refuse(YjsEvent.update, "document too large") }
             }
             document.reservedBytes += update.count
             document.appendsInFlight += 1
             self.context.store.append(id, update: update, on: self.loop).assumeIsolated().whenComplete { result in
+                defer { finished() }
                 document.reservedBytes -= update.count
                 document.appendsInFlight -= 1
                 switch result {

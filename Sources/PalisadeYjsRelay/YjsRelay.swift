@@ -176,13 +176,34 @@ public final class YjsRelay: Sendable {
                 return self.checkWrite(socket, id, documents).assumeIsolated().map { decision in
                     guard socket.isConnected else { return }
                     guard decision.allowed else { return socket.refuse(YjsEvent.update, decision.reason) }
-                    if let update, validity == .changes {
-                        self.home(of: id).append(id, update: update, from: SocketReference(socket),
-                                                 userID: self.shownUserID(socket), namespace: socket.namespace)
-                    }
+                    if let update, validity == .changes { self.store(update, of: id, from: socket, documents) }
                     if let content { self.snapshotContent(socket, id, content, documents) }
                 }.nonisolated()
             }.nonisolated()
+        }
+    }
+
+    /// Hands the update to its document's home; pauses the client's reading while too
+    /// many of its updates wait for the store (a fast sender is slowed, never dropped).
+    private func store(_ update: [UInt8], of id: String, from socket: Socket, _ documents: ConnectionDocuments) {
+        documents.appendsInFlight += 1
+        if !documents.readingPausedForAppends, documents.appendsInFlight >= ConnectionDocuments.maxAppendsInFlight {
+            documents.readingPausedForAppends = true
+            socket.session.pauseReading()
+        }
+        let bound = NIOLoopBound(documents, eventLoop: socket.loop)
+        let session = NIOLoopBound(socket.session, eventLoop: socket.loop)
+        let loop = socket.loop
+        home(of: id).append(id, update: update, from: SocketReference(socket), userID: shownUserID(socket),
+                            namespace: socket.namespace) {
+            loop.execute {
+                let documents = bound.value
+                documents.appendsInFlight -= 1
+                if documents.readingPausedForAppends, documents.appendsInFlight <= ConnectionDocuments.resumeAppendsAt {
+                    documents.readingPausedForAppends = false
+                    session.value.resumeReading()
+                }
+            }
         }
     }
 
@@ -206,21 +227,38 @@ public final class YjsRelay: Sendable {
         return context.pool.runIfActive(eventLoop: loop, check)
     }
 
-    /// How long a write decision is reused for the same socket and document: a revoked
-    /// write grant takes effect within this time, and typing does not run the policy
-    /// on every keystroke.
+    /// How long a write permission is reused as it is for the same socket and document:
+    /// typing does not run the policy on every keystroke.
     static let writeDecisionLifetime = TimeAmount.seconds(1)
+    /// After `writeDecisionLifetime`, updates still pass on the old permission while a
+    /// re-check runs in the background, for at most this long: a revoked grant bites
+    /// within about a second, never later than this, and a busy policy never makes an
+    /// editor's keystrokes wait or fail.
+    static let writeDecisionStaleLimit = TimeAmount.seconds(5)
 
     private func checkWrite(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) -> EventLoopFuture<AccessDecision> {
-        if let joined = documents.joined[id], NIODeadline.now() - joined.writeCheckedAt < Self.writeDecisionLifetime {
-            return socket.loop.makeSucceededFuture(joined.canWrite ? .allow : AccessDecision(allowed: false, reason: "no write access"))
+        if let joined = documents.joined[id], joined.canWrite {
+            let age = NIODeadline.now() - joined.writeCheckedAt
+            if age < Self.writeDecisionLifetime { return socket.loop.makeSucceededFuture(.allow) }
+            if age < Self.writeDecisionStaleLimit {
+                if !joined.recheckRunning { recheckWrite(socket, id, documents) }
+                return socket.loop.makeSucceededFuture(.allow)
+            }
         }
         return authorize(socket, "write", id).assumeIsolated().map { decision in
-            if documents.joined[id] != nil {
-                documents.joined[id] = .init(canWrite: decision.allowed, writeCheckedAt: .now())
-            }
+            documents.recordWrite(decision.allowed, for: id)
             return decision
         }.nonisolated()
+    }
+
+    /// The background re-check of a write permission in use; a refusal ends it.
+    private func recheckWrite(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) {
+        documents.joined[id]?.recheckRunning = true
+        authorize(socket, "write", id).assumeIsolated().whenComplete { result in
+            documents.joined[id]?.recheckRunning = false
+            let allowed = (try? result.get())?.allowed ?? false
+            documents.recordWrite(allowed, for: id)
+        }
     }
 
     // MARK: Content snapshots

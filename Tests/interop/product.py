@@ -50,6 +50,10 @@ class ProductProcess:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
     def log_tail(self, n: int = 60) -> str:
         return "\n".join(self.stderr_lines[-n:])
 

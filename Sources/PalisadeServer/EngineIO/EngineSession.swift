@@ -84,6 +84,23 @@ public final class EngineSession {
 
     public func send(_ frame: EngineFrame) { send([frame]) }
 
+    /// Stops reading the client's messages until every `pauseReading()` has had its
+    /// `resumeReading()`: for a reader (the socket's event queue, the Yjs relay's store
+    /// writes) that fell behind. WebSocket only; a polling client waits for its POST's
+    /// answer anyway.
+    public func pauseReading() {
+        readPauses += 1
+        if readPauses == 1, case .websocket(let socket) = transport { socket.setReading(false) }
+    }
+
+    public func resumeReading() {
+        guard readPauses > 0 else { return }
+        readPauses -= 1
+        if readPauses == 0, case .websocket(let socket) = transport { socket.setReading(true) }
+    }
+
+    private var readPauses = 0
+
     private func enqueue(_ frames: [EngineFrame]) {
         if case .websocket(let socket) = transport {
             socket.write(frames)

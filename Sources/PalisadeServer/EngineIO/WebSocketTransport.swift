@@ -28,6 +28,17 @@ final class WebSocketTransport: Sendable {
         if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
     }
 
+    /// Stops or restarts reading from the client (backpressure while its messages wait).
+    func setReading(_ reading: Bool) {
+        let channel = channel
+        let apply: @Sendable () -> Void = {
+            channel.setOption(ChannelOptions.autoRead, value: reading).whenSuccess {
+                if reading { channel.read() }
+            }
+        }
+        if channel.eventLoop.inEventLoop { apply() } else { channel.eventLoop.execute(apply) }
+    }
+
     /// A client that does not read gets this long to take the close frame before the
     /// connection is cut.
     static let closeGracePeriod = TimeAmount.seconds(1)

@@ -34,6 +34,14 @@ public final class Socket {
 
     /// Events a client may have queued before the policy catches up; past this it is flooding.
     static let maxQueuedEvents = 1024
+    /// Events handled in one go before the loop gets to run other work (policy I/O
+    /// answers, other connections): a burst of thousands cannot starve the loop.
+    static let eventsPerTurn = 32
+    /// Reading from the client pauses while this many events wait, and resumes once
+    /// they are down to `eventsPerTurn`, so a fast sender is slowed, not disconnected.
+    static let pauseReadingAt = 256
+    private var readingPaused = false
+    private var continuationScheduled = false
 
     init(id: String, namespace: String, auth: JSONValue, connection: SocketConnection) {
         self.id = id
@@ -180,6 +188,7 @@ public final class Socket {
             }
             eventQueue.append(packet)
             drainEvents()
+            updateReading()
         case .ack, .binaryAck:
             guard let id = packet.ackId, let pending = pendingAcks.removeValue(forKey: id) else { return }
             pending.timeout?.cancel()
@@ -190,12 +199,24 @@ public final class Socket {
     }
 
     /// Runs the policy on queued events one at a time; a decision that answers at once
-    /// is handled in this loop, one that answers later resumes the drain.
+    /// is handled in this loop, one that answers later resumes the drain. After
+    /// `eventsPerTurn` events the rest waits for a later loop turn.
     private func drainEvents() {
-        guard !drainingEvents else { return }
+        guard !drainingEvents, !continuationScheduled else { return }
         drainingEvents = true
         defer { drainingEvents = false }
-        while !awaitingDecision, isConnected, let packet = eventQueue.popFirst() {
+        var handled = 0
+        while !awaitingDecision, isConnected, !eventQueue.isEmpty {
+            guard handled < Self.eventsPerTurn else {
+                continuationScheduled = true
+                loop.assumeIsolated().execute {
+                    self.continuationScheduled = false
+                    self.drainEvents()
+                }
+                break
+            }
+            let packet = eventQueue.removeFirst()
+            handled += 1
             guard let (name, arguments) = packet.eventNameAndArguments else { continue }
             let args = Array(arguments)
             awaitingDecision = true
@@ -204,6 +225,18 @@ public final class Socket {
                 self.apply(result, name: name, arguments: args, ackID: packet.ackId)
                 self.drainEvents()
             }
+        }
+        updateReading()
+    }
+
+    /// Pauses the client's reads while too many events wait; resumes when they are few.
+    private func updateReading() {
+        if !readingPaused, eventQueue.count >= Self.pauseReadingAt {
+            readingPaused = true
+            connection.session.pauseReading()
+        } else if readingPaused, eventQueue.count <= Self.eventsPerTurn {
+            readingPaused = false
+            connection.session.resumeReading()
         }
     }
 
