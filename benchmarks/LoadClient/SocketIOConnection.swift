@@ -1,0 +1,209 @@
+import NIOCore
+import NIOWebSocket
+
+/// The Engine.IO v4 / Socket.IO v5 client side of one WebSocket: answers pings, sends the
+/// CONNECT with auth, dispatches ACKs and EVENTs to its role, and batches every frame it
+/// writes during one read burst into a single buffer flushed at `channelReadComplete`.
+///
+/// The dispatch reads the first two bytes of a frame and, for an ACK, the digits of its
+/// id: no JSON is parsed on the message path.
+final class SocketIOConnection: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
+
+    /// Why a connection did not become ready; the connect report counts these by `kind`.
+    struct Failure: Error, Sendable {
+        var kind: String
+    }
+
+    private static let pongFrame = ClientFrame.text("3")
+    /// Pre-encoded `41` + EIO close, sent when the driver stops the run.
+    private static let goodbyeFrames: ByteBuffer = {
+        var buffer = ClientFrame.text("41")
+        buffer.writeImmutableBuffer(ClientFrame.text("1"))
+        return buffer
+    }()
+
+    let stats: LoopStats
+    let index: Int
+    private let role: any SessionRole
+    private let connectFrame: ByteBuffer
+    private var ready: EventLoopPromise<Channel>?
+    private var handshakeTimeout: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+    /// The context of NIO's `WebSocketFrameEncoder`. Writing through it skips that encoder
+    /// (a context's write goes to the handlers before it), so the raw frames of `ClientFrame`
+    /// reach the socket as they are; the encoder cannot be removed from the pipeline.
+    private var writeContext: ChannelHandlerContext?
+    private var connected = false
+    private var stopping = false
+    private var reading = false
+    /// Frames written since the last flush.
+    var outbound = ByteBuffer()
+
+    init(index: Int, role: any SessionRole, connectFrame: ByteBuffer, stats: LoopStats,
+         ready: EventLoopPromise<Channel>, loop: EventLoop, handshakeTimeout: TimeAmount) {
+        self.index = index
+        self.role = role
+        self.connectFrame = connectFrame
+        self.stats = stats
+        self.ready = ready
+        self.handshakeTimeout = loop.assumeIsolated().scheduleTask(in: handshakeTimeout) { [weak self] in
+            self?.fail(Failure(kind: "handshake_timeout"))
+        }
+    }
+
+    var eventLoop: EventLoop? { context?.eventLoop }
+
+    // MARK: Called by roles
+
+    /// Fulfils the connection's ready future (once).
+    func markReady() {
+        handshakeTimeout?.cancel()
+        handshakeTimeout = nil
+        guard let ready, let channel = context?.channel else { return }
+        self.ready = nil
+        ready.succeed(channel)
+    }
+
+    /// Flushes `outbound` now, unless a read burst is in progress (then it goes at its end).
+    func flushSoon() {
+        if !reading { flushOutbound() }
+    }
+
+    /// Fails the ready future with `failure` and closes the channel.
+    func fail(_ failure: Failure) {
+        handshakeTimeout?.cancel()
+        handshakeTimeout = nil
+        if let ready {
+            self.ready = nil
+            ready.fail(failure)
+        }
+        context?.close(promise: nil)
+    }
+
+    // MARK: ChannelHandler
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        writeContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        outbound = context.channel.allocator.buffer(capacity: 256)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        writeContext = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        reading = true
+        switch frame.opcode {
+        case .text:
+            receive(frame.maskKey == nil ? frame.data : frame.unmaskedData)
+        case .ping:
+            let payload = frame.data
+            ClientFrame.writeHeader(opcode: ClientFrame.pongOpcode, length: payload.readableBytes, into: &outbound)
+            outbound.writeImmutableBuffer(payload)
+        case .connectionClose:
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        reading = false
+        flushOutbound()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        role.stop()
+        if ready != nil {
+            fail(Failure(kind: connected ? "closed_before_ready" : "closed_before_connect"))
+        } else if !stopping {
+            stats.dropped += 1
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        fail(Failure(kind: "error_\(Self.describe(error))"))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event as? BenchSignal {
+        case .start?:
+            role.start(self)
+            flushOutbound()
+        case .stop?:
+            stopping = true
+            role.stop()
+            outbound.writeImmutableBuffer(Self.goodbyeFrames)
+            flushOutbound()
+            context.close(promise: nil)
+        case nil:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    // MARK: Engine.IO / Socket.IO dispatch
+
+    @inline(__always)
+    private func receive(_ frame: ByteBuffer) {
+        let start = frame.readerIndex
+        guard let first = frame.getInteger(at: start, as: UInt8.self) else { return }
+        switch first {
+        case UInt8(ascii: "4"):
+            switch frame.getInteger(at: start + 1, as: UInt8.self) {
+            case UInt8(ascii: "3")?:
+                var id: UInt64 = 0
+                var position = start + 2
+                while let digit = frame.getInteger(at: position, as: UInt8.self),
+                      digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") {
+                    id = id &* 10 &+ UInt64(digit - UInt8(ascii: "0"))
+                    position += 1
+                }
+                role.ack(self, id: id, frame: frame)
+            case UInt8(ascii: "2")?:
+                role.event(self, frame: frame)
+            case UInt8(ascii: "0")?:
+                guard !connected else { return }
+                connected = true
+                role.connected(self)
+            case UInt8(ascii: "4")?:
+                fail(Failure(kind: "connect_error"))
+            case UInt8(ascii: "1")?:
+                context?.close(promise: nil)
+            default:
+                stats.errors += 1
+            }
+        case UInt8(ascii: "2"):
+            outbound.writeImmutableBuffer(Self.pongFrame)
+        case UInt8(ascii: "0"):
+            outbound.writeImmutableBuffer(connectFrame)
+        case UInt8(ascii: "1"):
+            context?.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    private func flushOutbound() {
+        guard outbound.readableBytes > 0, let writeContext else { return }
+        let bytes = outbound
+        // A fresh buffer: the written one is held by the socket until it is sent.
+        outbound = writeContext.channel.allocator.buffer(capacity: max(256, bytes.readableBytes))
+        writeContext.writeAndFlush(NIOAny(bytes), promise: nil)
+    }
+
+    /// A short, stable name for an error, for the failure counts.
+    static func describe(_ error: Error) -> String {
+        if let io = error as? IOError { return "errno_\(io.errnoCode)" }
+        if let failure = error as? Failure { return failure.kind }
+        let text = String(describing: error)
+        return String(text.prefix { $0 != "(" && $0 != ":" })
+    }
+}
+
+@available(*, unavailable) extension SocketIOConnection: Sendable {}
