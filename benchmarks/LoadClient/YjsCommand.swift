@@ -19,13 +19,14 @@ struct YjsCommand: AsyncParsableCommand {
     @Option(help: "Updates per second each editor sends.") var rate = 5.0
     @Option(help: "Measured seconds.") var duration = 10.0
     @Option(help: "Seconds of traffic before measuring.") var warmup = 2.0
-    @Option(help: "Prefix of the document ids (a random run id follows).") var documentPrefix = "bench:"
+    @Option(help: "Prefix of the document ids: <prefix><run id>-<n>.") var documentPrefix = "bench:"
+    @Option(help: "The run id in document ids (default random, so runs never share a document).") var runID: UInt64?
 
     func run() async throws {
         let total = editors * documents
         let driver = try await BenchDriver(options: common, connections: total)
         let threads = driver.threads
-        let run = UInt64.random(in: 0..<(1 << 32))
+        let run = runID ?? UInt64.random(in: 0..<(1 << 32))
         let clientBase = UInt64.random(in: (1 << 24)..<(1 << 30))
         let books = try await driver.connector.loops.asyncMap { loop in
             try await loop.submit { NIOLoopBound(YjsClockBook(editors: total, base: clientBase), eventLoop: loop) }.get()
@@ -50,6 +51,7 @@ struct YjsCommand: AsyncParsableCommand {
         let expected = measurement.sentPerSecond * Double(editors - 1)
         var report = Report(mode: "yjs", options: common, threads: threads)
         report.add("documents", documents)
+        report.add("document_ids", "\(prefix)\(run)-0…\(documents - 1)")
         report.add("editors_per_document", editors)
         report.add("connections", opened.opened)
         report.add("failed_connections", opened.failed)
