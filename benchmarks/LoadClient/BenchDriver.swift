@@ -80,7 +80,7 @@ final class BenchDriver {
             }
             while let result = await tasks.next() { record(result) }
         }
-        outcome.seconds = Double((clock.now - begin).components.attoseconds) / 1e18 + Double((clock.now - begin).components.seconds)
+        outcome.seconds = Self.seconds(clock.now - begin)
         return outcome
     }
 
@@ -121,14 +121,19 @@ final class BenchDriver {
         let serverCPU = options.serverPid.flatMap(SystemProbe.cpuSeconds(pid:))
         try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
         let stats = try await collectStats()
-        let elapsed = clock.now - begin
-        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let wall = Self.seconds(clock.now - begin)
         var measurement = Measurement(stats: stats, seconds: wall)
         measurement.clientCPU = (SystemProbe.selfCPUSeconds() - selfCPU) / wall
         if let serverCPU, let pid = options.serverPid, let after = SystemProbe.cpuSeconds(pid: pid) {
             measurement.serverCPU = (after - serverCPU) / wall
         }
         return measurement
+    }
+}
+
+extension BenchDriver {
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

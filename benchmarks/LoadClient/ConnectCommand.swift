@@ -18,7 +18,9 @@ struct ConnectCommand: AsyncParsableCommand {
         let threads = driver.threads
         let rssBefore = common.serverPid.flatMap(SystemProbe.residentBytes(pid:))
         let cpuBefore = common.serverPid.flatMap(SystemProbe.cpuSeconds(pid:))
+        let selfCPU = SystemProbe.selfCPUSeconds()
         let opened = await driver.open(count: connections, rate: rate, loopIndex: { $0 % threads }) { _, _ in IdleRole() }
+        let clientCPU = (SystemProbe.selfCPUSeconds() - selfCPU) / opened.seconds
         let serverCPU = cpuBefore.flatMap { before in
             common.serverPid.flatMap(SystemProbe.cpuSeconds(pid:)).map { ($0 - before) / opened.seconds }
         }
@@ -38,6 +40,7 @@ struct ConnectCommand: AsyncParsableCommand {
         report.add("elapsed_s", opened.seconds, places: 3)
         report.add("connects_per_s", rate, places: 0)
         report.addLatency(opened.handshake, prefix: "handshake_")
+        report.add("client_cpu_cores", clientCPU, places: 2)
         if let serverCPU { report.add("server_cpu_cores", serverCPU, places: 2) }
         var memory = ""
         if let rssBefore, let rssAfter {
@@ -49,6 +52,7 @@ struct ConnectCommand: AsyncParsableCommand {
         }
         let failures = opened.failures.isEmpty ? "" : " \(opened.failures.sorted { $0.key < $1.key })"
         report.emit(human: "connect: \(opened.opened)/\(connections) in \(Int(opened.seconds * 1000)) ms = \(Report.rate(rate)) connects/s, "
-            + "handshake \(Report.latencies(opened.handshake)); \(opened.failed) failed\(failures); \(held) held\(memory)")
+            + "handshake \(Report.latencies(opened.handshake)); \(opened.failed) failed\(failures); \(held) held\(memory); "
+            + "client CPU \(Int(clientCPU * 100)) %" + (serverCPU.map { ", server CPU \(Int($0 * 100)) %" } ?? ""))
     }
 }

@@ -157,6 +157,6 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=8090)
     arguments = parser.parse_args()
     uvicorn.run(
-        app, host=arguments.host, port=arguments.port, loop="uvloop", http="httptools", ws="websockets",
+        app, host=arguments.host, port=arguments.port, loop="uvloop", http="httptools", ws="auto",
         log_level="warning", backlog=4096,
     )
