@@ -54,10 +54,16 @@ final class Connector: Sendable {
                     let bound = NIOLoopBound(connection, eventLoop: channel.eventLoop)
                     let requestHandler = UpgradeRequestHandler(target: target, connection: connection)
                     let upgrader = NIOWebSocketClientUpgrader(
-                        maxFrameSize: 1 << 24, automaticErrorHandling: false
+                        automaticErrorHandling: false
                     ) { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(bound.value)
+                            // SocketIOConnection reads and writes raw frames itself, so it goes in
+                            // front of NIO's frame encoder and decoder (which the upgrader adds and
+                            // which cannot be removed synchronously): it never forwards a read, and
+                            // its writes do not pass the encoder.
+                            let pipeline = channel.pipeline.syncOperations
+                            let encoder = try pipeline.handler(type: WebSocketFrameEncoder.self)
+                            try pipeline.addHandler(bound.value, position: .before(encoder))
                         }
                     }
                     let upgrade: NIOHTTPClientUpgradeConfiguration = (

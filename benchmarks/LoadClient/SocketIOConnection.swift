@@ -1,14 +1,14 @@
 import NIOCore
-import NIOWebSocket
 
 /// The Engine.IO v4 / Socket.IO v5 client side of one WebSocket: answers pings, sends the
 /// CONNECT with auth, dispatches ACKs and EVENTs to its role, and batches every frame it
 /// writes during one read burst into a single buffer flushed at `channelReadComplete`.
 ///
-/// The dispatch reads the first two bytes of a frame and, for an ACK, the digits of its
-/// id: no JSON is parsed on the message path.
+/// It sits in front of NIO's WebSocket frame codec and splits frames itself
+/// (`ServerFrameParser`), writing client frames as raw bytes (`ClientFrame`). The dispatch reads the first two bytes of a message
+/// and, for an ACK, the digits of its id: no JSON is parsed on the message path.
 final class SocketIOConnection: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// Why a connection did not become ready; the connect report counts these by `kind`.
@@ -31,13 +31,10 @@ final class SocketIOConnection: ChannelInboundHandler {
     private var ready: EventLoopPromise<Channel>?
     private var handshakeTimeout: Scheduled<Void>?
     private var context: ChannelHandlerContext?
-    /// The context of NIO's `WebSocketFrameEncoder`. Writing through it skips that encoder
-    /// (a context's write goes to the handlers before it), so the raw frames of `ClientFrame`
-    /// reach the socket as they are; the encoder cannot be removed from the pipeline.
-    private var writeContext: ChannelHandlerContext?
     private var connected = false
     private var stopping = false
     private var reading = false
+    private var parser = ServerFrameParser()
     /// Frames written since the last flush.
     var outbound = ByteBuffer()
 
@@ -86,29 +83,31 @@ final class SocketIOConnection: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        writeContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         outbound = context.channel.allocator.buffer(capacity: 256)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        writeContext = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
         reading = true
-        switch frame.opcode {
-        case .text:
-            receive(frame.maskKey == nil ? frame.data : frame.unmaskedData)
-        case .ping:
-            let payload = frame.data
-            ClientFrame.writeHeader(opcode: ClientFrame.pongOpcode, length: payload.readableBytes, into: &outbound)
-            outbound.writeImmutableBuffer(payload)
-        case .connectionClose:
-            context.close(promise: nil)
-        default:
-            break
+        do {
+            try parser.feed(unwrapInboundIn(data)) { message in
+                switch message {
+                case .text(let text):
+                    receive(text)
+                case .ping(let payload):
+                    ClientFrame.writeHeader(opcode: ClientFrame.pongOpcode, length: payload.readableBytes, into: &outbound)
+                    outbound.writeImmutableBuffer(payload)
+                case .close:
+                    context.close(promise: nil)
+                case .ignored:
+                    break
+                }
+            }
+        } catch {
+            fail(Failure(kind: "frame_too_large"))
         }
     }
 
@@ -190,11 +189,11 @@ final class SocketIOConnection: ChannelInboundHandler {
     }
 
     private func flushOutbound() {
-        guard outbound.readableBytes > 0, let writeContext else { return }
+        guard outbound.readableBytes > 0, let context else { return }
         let bytes = outbound
         // A fresh buffer: the written one is held by the socket until it is sent.
-        outbound = writeContext.channel.allocator.buffer(capacity: max(256, bytes.readableBytes))
-        writeContext.writeAndFlush(NIOAny(bytes), promise: nil)
+        outbound = context.channel.allocator.buffer(capacity: max(256, bytes.readableBytes))
+        context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
     }
 
     /// A short, stable name for an error, for the failure counts.
