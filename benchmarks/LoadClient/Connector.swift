@@ -49,8 +49,10 @@ final class Connector: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let connection = SocketIOConnection(
-                        index: index, role: makeRole(channel.eventLoop), connectFrame: connectFrame,
+                        role: makeRole(channel.eventLoop), connectFrame: connectFrame,
                         stats: statsBox.value, ready: ready, loop: channel.eventLoop, handshakeTimeout: timeout)
+                    // A connection that fails before it is ready (e.g. a timeout mid-upgrade) is closed.
+                    ready.futureResult.whenFailure { _ in channel.close(promise: nil) }
                     let bound = NIOLoopBound(connection, eventLoop: channel.eventLoop)
                     let requestHandler = UpgradeRequestHandler(target: target, connection: connection)
                     let upgrader = NIOWebSocketClientUpgrader(

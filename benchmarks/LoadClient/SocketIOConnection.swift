@@ -5,8 +5,9 @@ import NIOCore
 /// writes during one read burst into a single buffer flushed at `channelReadComplete`.
 ///
 /// It sits in front of NIO's WebSocket frame codec and splits frames itself
-/// (`ServerFrameParser`), writing client frames as raw bytes (`ClientFrame`). The dispatch reads the first two bytes of a message
-/// and, for an ACK, the digits of its id: no JSON is parsed on the message path.
+/// (`ServerFrameParser`), writing client frames as raw bytes (`ClientFrame`). The dispatch
+/// reads the first two bytes of a message and, for an ACK, the digits of its id: no JSON is
+/// parsed on the message path.
 final class SocketIOConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -25,7 +26,6 @@ final class SocketIOConnection: ChannelInboundHandler {
     }()
 
     let stats: LoopStats
-    let index: Int
     private let role: any SessionRole
     private let connectFrame: ByteBuffer
     private var ready: EventLoopPromise<Channel>?
@@ -38,9 +38,8 @@ final class SocketIOConnection: ChannelInboundHandler {
     /// Frames written since the last flush.
     var outbound = ByteBuffer()
 
-    init(index: Int, role: any SessionRole, connectFrame: ByteBuffer, stats: LoopStats,
+    init(role: any SessionRole, connectFrame: ByteBuffer, stats: LoopStats,
          ready: EventLoopPromise<Channel>, loop: EventLoop, handshakeTimeout: TimeAmount) {
-        self.index = index
         self.role = role
         self.connectFrame = connectFrame
         self.stats = stats
@@ -49,8 +48,6 @@ final class SocketIOConnection: ChannelInboundHandler {
             self?.fail(Failure(kind: "handshake_timeout"))
         }
     }
-
-    var eventLoop: EventLoop? { context?.eventLoop }
 
     // MARK: Called by roles
 
