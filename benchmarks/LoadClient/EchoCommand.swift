@@ -103,3 +103,5 @@ final class EchoRole: SessionRole {
         connection.flushSoon()
     }
 }
+
+@available(*, unavailable) extension EchoRole: Sendable {}

@@ -151,6 +151,8 @@ final class FanoutRole: SessionRole {
     }
 }
 
+@available(*, unavailable) extension FanoutRole: Sendable {}
+
 extension String {
     /// Every occurrence of `target` replaced (no Foundation).
     func replacingAll(_ target: String, with replacement: String) -> String {

@@ -34,3 +34,5 @@ enum BenchSignal: Sendable {
     case start
     case stop
 }
+
+@available(*, unavailable) extension IdleRole: Sendable {}

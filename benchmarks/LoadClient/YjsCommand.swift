@@ -189,6 +189,8 @@ final class YjsRole: SessionRole {
     }
 }
 
+@available(*, unavailable) extension YjsRole: Sendable {}
+
 extension Array {
     func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var result: [T] = []
