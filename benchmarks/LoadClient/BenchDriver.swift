@@ -1,0 +1,152 @@
+import NIOCore
+import NIOPosix
+import PalisadeProtocol
+
+/// Runs one benchmark: opens connections with bounded concurrency, signals them, resets and
+/// collects the per-loop counters, and closes everything. Orchestration is async; the
+/// message path stays on the event loops.
+final class BenchDriver {
+    let options: CommonOptions
+    let target: BenchTarget
+    let group: MultiThreadedEventLoopGroup
+    let connector: Connector
+    private(set) var channels: [Channel] = []
+
+    /// What opening the connections gave.
+    struct OpenOutcome {
+        var opened = 0
+        var failures: [String: Int] = [:]
+        var handshake = LatencyHistogram()
+        var seconds = 0.0
+        var failed: Int { failures.values.reduce(0, +) }
+    }
+
+    init(options: CommonOptions, connections: Int) async throws {
+        SystemProbe.raiseDescriptorLimit()
+        self.options = options
+        target = try BenchTarget(url: options.url)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
+        connector = try await Connector(
+            target: target, group: group, tokens: try options.tokens(),
+            sources: try options.sourceAddresses(target: target, connections: connections),
+            handshakeTimeout: .seconds(Int64(options.handshakeTimeout)))
+    }
+
+    var threads: Int { connector.loops.count }
+
+    /// Opens `count` connections, at most `options.concurrency` handshakes at a time and,
+    /// with `rate`, no faster than `rate` starts per second. Connection `i` runs on loop
+    /// `loopIndex(i)` with the role `makeRole(i, loop)`.
+    func open(count: Int, rate: Double? = nil, loopIndex: @escaping @Sendable (Int) -> Int,
+              makeRole: @escaping @Sendable (Int, EventLoop) -> any SessionRole) async -> OpenOutcome {
+        var outcome = OpenOutcome()
+        let connector = self.connector
+        let clock = ContinuousClock()
+        let begin = clock.now
+        await withTaskGroup(of: (Result<Channel, Error>, UInt64).self) { tasks in
+            var next = 0
+            var inFlight = 0
+            func record(_ result: (Result<Channel, Error>, UInt64)) {
+                inFlight -= 1
+                switch result.0 {
+                case .success(let channel):
+                    channels.append(channel)
+                    outcome.opened += 1
+                    outcome.handshake.record(result.1)
+                case .failure(let error):
+                    let kind = (error as? SocketIOConnection.Failure)?.kind ?? SocketIOConnection.describe(error)
+                    outcome.failures[kind, default: 0] += 1
+                }
+            }
+            while next < count {
+                while inFlight >= options.concurrency, let result = await tasks.next() { record(result) }
+                if let rate, rate > 0 {
+                    let due = begin + .nanoseconds(Int64(Double(next) / rate * 1e9))
+                    if clock.now < due { try? await Task.sleep(until: due, clock: clock) }
+                }
+                let index = next
+                next += 1
+                inFlight += 1
+                tasks.addTask {
+                    let started = MonotonicClock.now()
+                    let future = connector.connect(index: index, loopIndex: loopIndex(index)) { loop in makeRole(index, loop) }
+                    do {
+                        let channel = try await future.get()
+                        return (.success(channel), MonotonicClock.now() - started)
+                    } catch {
+                        return (.failure(error), MonotonicClock.now() - started)
+                    }
+                }
+            }
+            while let result = await tasks.next() { record(result) }
+        }
+        outcome.seconds = Self.seconds(clock.now - begin)
+        return outcome
+    }
+
+    /// Sends `signal` down every open connection's pipeline.
+    func signal(_ signal: BenchSignal) {
+        for channel in channels { channel.pipeline.fireUserInboundEventTriggered(signal) }
+    }
+
+    func resetStats() async throws {
+        for (loop, stats) in zip(connector.loops, connector.stats) {
+            try await loop.submit { stats.value.reset() }.get()
+        }
+    }
+
+    func collectStats() async throws -> StatsSnapshot {
+        var total = StatsSnapshot()
+        for (loop, stats) in zip(connector.loops, connector.stats) {
+            total.add(try await loop.submit { stats.value.snapshot }.get())
+        }
+        return total
+    }
+
+    /// Stops every connection (`41` then EIO close) and the loops.
+    func shutdown() async {
+        signal(.stop)
+        for channel in channels { try? await channel.closeFuture.get() }
+        channels.removeAll()
+        try? await group.shutdownGracefully()
+    }
+
+    /// Measures `seconds` of traffic after `warmUp` seconds: counters and both processes' CPU.
+    func measure(warmUp: Double, seconds: Double) async throws -> Measurement {
+        try await Task.sleep(for: .milliseconds(Int(warmUp * 1000)))
+        try await resetStats()
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let selfCPU = SystemProbe.selfCPUSeconds()
+        let serverCPU = options.serverPid.flatMap(SystemProbe.cpuSeconds(pid:))
+        try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+        let stats = try await collectStats()
+        let wall = Self.seconds(clock.now - begin)
+        var measurement = Measurement(stats: stats, seconds: wall)
+        measurement.clientCPU = (SystemProbe.selfCPUSeconds() - selfCPU) / wall
+        if let serverCPU, let pid = options.serverPid, let after = SystemProbe.cpuSeconds(pid: pid) {
+            measurement.serverCPU = (after - serverCPU) / wall
+        }
+        return measurement
+    }
+}
+
+extension BenchDriver {
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+@available(*, unavailable) extension BenchDriver: Sendable {}
+
+/// One measured window.
+struct Measurement {
+    var stats: StatsSnapshot
+    var seconds: Double
+    /// CPU cores used on average (1.0 = one core busy all the time).
+    var clientCPU = 0.0
+    var serverCPU: Double?
+
+    var completedPerSecond: Double { Double(stats.completed) / seconds }
+    var sentPerSecond: Double { Double(stats.sent) / seconds }
+}

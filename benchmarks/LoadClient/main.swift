@@ -1,1 +1,0 @@
-print("palisade-bench: not yet")
