@@ -48,17 +48,16 @@ conformance:
 	$(SWIFT) build --product PalisadeTestServer
 	scripts/conformance.sh $(CONFORMANCE_DIR)
 
-# Benchmarks (numbers go to BENCHMARKS.md by hand, with the machine and the command).
-# Hook calls: ns per event through an empty hook and through the stock event chain;
-# then events/s with acks: Swift handler vs Lua handler vs the stock chain (benchmarks/event-bench.sh).
+# Benchmarks: the hook micro-benchmark, then benchmarks/run-bench.sh, which measures the
+# python-socketio peer, Palisade with the empty policy set and with the stock policies side by
+# side (server on core 0, palisade-bench on core 1) and writes the tables of BENCHMARKS.md.
 bench:
-	scripts/install-deps.sh
+	scripts/install-deps.sh --python
 	$(SWIFT) build -c release --product palisade-hookbench
 	.build/release/palisade-hookbench 200000
-	scripts/install-deps.sh --conformance
 	$(SWIFT) build -c release --product palisade
-	$(SWIFT) build -c release --product PalisadeTestServer
-	benchmarks/event-bench.sh
+	$(SWIFT) build -c release --product palisade-bench
+	benchmarks/run-bench.sh
 
 # Remove build output and the Python virtualenv.
 clean:

@@ -120,8 +120,8 @@ final class YjsRole: SessionRole {
         let join: JSONValue = .array([
             .string("ydoc:document:join"),
             .object([
-                "document_id": .string(documentID), "user_id": .string("bench-\(editor)"),
-                "user_name": .string("Bench \(editor)"), "user_color": .string("#3366ff"),
+                // No user_id: the stock policies refuse one that is not the token's own.
+                "document_id": .string(documentID), "user_name": .string("Bench \(editor)"), "user_color": .string("#3366ff"),
             ]),
         ])
         joinFrame = ClientFrame.text("42" + JSONWriter.string(join))

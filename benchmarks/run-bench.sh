@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The figures of BENCHMARKS.md, measured side by side in one run (`make bench`).
+#
+# Three servers, each pinned to core 0 with one event loop, driven by palisade-bench pinned
+# to core 1: the python-socketio + uvicorn peer (benchmarks/python-peer), Palisade with the
+# empty policy set (benchmarks/policies-minimal) and Palisade with the stock policies and
+# plugins. Both Palisade runs add benchmarks/plugins (echo, join, broadcast, as the peer has).
+# Every palisade-bench result goes to benchmarks/results/<time>.jsonl as `label<TAB>json`;
+# benchmarks/report.py turns the file into the tables of BENCHMARKS.md.
+#
+# Sizes can be changed from the environment (BENCH_CONNECTIONS, BENCH_DURATION, …).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=.build/release
+PYTHON=.venv/bin/python
+PEER_VENV=benchmarks/.venv-peer
+SECRET=bench-secret-0123456789abcdef0123456789abcdef
+CONNECTIONS=${BENCH_CONNECTIONS:-10000}
+DURATION=${BENCH_DURATION:-8}
+JOIN_UPDATES_RATE=${BENCH_JOIN_RATE:-2000}     # updates/s offered while building the big document
+JOIN_SECONDS=${BENCH_JOIN_SECONDS:-50}          # ~100 000 updates at 2 000/s
+SERVERS=${BENCH_SERVERS:-"peer empty stock"}
+SERVER_CORE=0
+CLIENT_CORE=1
+
+mkdir -p benchmarks/results
+OUT=benchmarks/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl
+WORK=$(mktemp -d /tmp/palisade-bench.XXXXXX)
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+# The peer's own virtualenv, with its pinned requirements.
+if [ ! -x "$PEER_VENV/bin/python" ]; then
+    python3 -m venv "$PEER_VENV"
+    "$PEER_VENV/bin/pip" install -q -r benchmarks/python-peer/requirements.txt
+fi
+
+# Descriptors for 10 000+ connections on each side (the benchmark's limit, not the product's).
+ulimit -n "$(ulimit -Hn)"
+
+for i in $(seq 1 200); do
+    PALISADE_JWT_SECRET=$SECRET $BIN/palisade token --sub "bench-user-$i" --ttl 86400
+done > "$WORK/tokens.txt"
+
+mkdir -p "$WORK/stock-plugins"
+cp plugins/*.lua benchmarks/plugins/*.lua "$WORK/stock-plugins/"
+
+SERVER_PID=
+PORT=18300
+
+start_server() { # name
+    PORT=$((PORT + 1))
+    local log="$WORK/$1.log"
+    case $1 in
+        peer)
+            PALISADE_JWT_SECRET=$SECRET taskset -c $SERVER_CORE "$PEER_VENV/bin/python" benchmarks/python-peer/server.py \
+                --port $PORT >"$log" 2>&1 &
+            ;;
+        empty)
+            PALISADE_JWT_SECRET=$SECRET PALISADE_LOG_LEVEL=error PALISADE_SERVER_THREADS=1 taskset -c $SERVER_CORE \
+                $BIN/palisade serve --port $PORT --policies benchmarks/policies-minimal --plugins benchmarks/plugins \
+                --data-dir "$WORK/data-empty-$PORT" >"$log" 2>&1 &
+            ;;
+        stock)
+            PALISADE_JWT_SECRET=$SECRET PALISADE_LOG_LEVEL=error PALISADE_SERVER_THREADS=1 taskset -c $SERVER_CORE \
+                $BIN/palisade serve --port $PORT --policies policies --plugins "$WORK/stock-plugins" \
+                --config benchmarks/bench-config.json --data-dir "$WORK/data-stock-$PORT" >"$log" 2>&1 &
+            ;;
+    esac
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+        if curl -s -o /dev/null "http://127.0.0.1:$PORT/ws/socket.io/?EIO=4&transport=polling"; then return 0; fi
+        sleep 0.1
+    done
+    echo "server $1 did not start:" >&2
+    cat "$log" >&2
+    exit 1
+}
+
+stop_server() {
+    if [ -n "${SERVER_PID:-}" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
+}
+
+bench() { # label mode args…
+    local label=$1
+    shift
+    local line
+    line=$(taskset -c $CLIENT_CORE $BIN/palisade-bench "$@" --url "http://127.0.0.1:$PORT/ws/socket.io/" \
+        --token-file "$WORK/tokens.txt" --server-pid "$SERVER_PID")
+    printf '%s\t%s\n' "$label" "$line" >>"$OUT"
+}
+
+for server in $SERVERS; do
+    echo "== $server" >&2
+    start_server "$server"
+    bench "$server connect" connect --connections "$CONNECTIONS" --hold 5
+    bench "$server echo" echo --connections 50 --inflight 20 --duration "$DURATION"
+    bench "$server echo-more-work" echo --connections 100 --inflight 40 --duration "$DURATION"
+    bench "$server fanout" fanout --rooms 10 --members 50 --rate 400 --duration "$DURATION"
+    bench "$server yjs-10" yjs --editors 10 --documents 1 --rate 1000 --duration "$DURATION"
+    bench "$server yjs-100" yjs --editors 100 --documents 1 --rate 10 --duration "$DURATION"
+    # A document of ~100 000 one-character updates, then the time one join takes (a holder
+    # stays joined meanwhile: the peer, like Open WebUI, drops a document nobody edits).
+    taskset -c $CLIENT_CORE $PYTHON benchmarks/yjs-join-time.py "http://127.0.0.1:$PORT/ws/socket.io/" \
+        "$(tail -1 "$WORK/tokens.txt")" "bench:7-0" --hold $((JOIN_SECONDS + 30)) &
+    holder=$!
+    sleep 1
+    bench "$server yjs-build" yjs --editors 10 --documents 1 --rate $((JOIN_UPDATES_RATE / 10)) \
+        --duration "$JOIN_SECONDS" --warmup 0 --run-id 7
+    join=$(taskset -c $CLIENT_CORE $PYTHON benchmarks/yjs-join-time.py "http://127.0.0.1:$PORT/ws/socket.io/" \
+        "$(head -1 "$WORK/tokens.txt")" "bench:7-0")
+    printf '%s\t%s\n' "$server yjs-join" "$join" >>"$OUT"
+    kill $holder 2>/dev/null || true
+    wait $holder 2>/dev/null || true
+    stop_server
+done
+
+echo "results: $OUT" >&2
+$PYTHON benchmarks/report.py "$OUT"
