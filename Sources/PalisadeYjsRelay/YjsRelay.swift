@@ -234,7 +234,7 @@ public final class YjsRelay: Sendable {
     /// re-check runs in the background, for at most this long: a revoked grant bites
     /// within about a second, never later than this, and a busy policy never makes an
     /// editor's keystrokes wait or fail.
-    static let writeDecisionStaleLimit = TimeAmount.seconds(5)
+    static let writeDecisionStaleLimit = TimeAmount.seconds(10)
 
     private func checkWrite(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) -> EventLoopFuture<AccessDecision> {
         if let joined = documents.joined[id], joined.canWrite {
@@ -256,8 +256,12 @@ public final class YjsRelay: Sendable {
         documents.joined[id]?.recheckRunning = true
         authorize(socket, "write", id).assumeIsolated().whenComplete { result in
             documents.joined[id]?.recheckRunning = false
-            let allowed = (try? result.get())?.allowed ?? false
-            documents.recordWrite(allowed, for: id)
+            guard let decision = try? result.get(), !decision.isFailure else {
+                // No answer (a deadline under load) is not a revocation: the permission
+                // stays until the stale limit, when a check must answer before any write.
+                return
+            }
+            documents.recordWrite(decision.allowed, for: id)
         }
     }
 
@@ -352,6 +356,8 @@ public final class YjsRelay: Sendable {
     struct AccessDecision: Sendable {
         var allowed: Bool
         var reason: String
+        /// The policy failed to answer (the decision is still a refusal).
+        var isFailure = false
         static let allow = AccessDecision(allowed: true, reason: "")
     }
 
@@ -360,9 +366,9 @@ public final class YjsRelay: Sendable {
         return context.policy.authorize(socket, action: action, resource: resource).map { decision in
             switch decision {
             case .allow: return .allow
-            case .deny(let reason): return AccessDecision(allowed: false, reason: reason)
+            case .deny(let reason): return AccessDecision(allowed: false, reason: reason, isFailure: decision.isPolicyFailure)
             }
-        }.recover { _ in AccessDecision(allowed: false, reason: "internal error") }
+        }.recover { _ in AccessDecision(allowed: false, reason: "internal error", isFailure: true) }
     }
 
     // MARK: Maintenance

@@ -60,17 +60,29 @@ extension LuaPolicyEngine {
     public func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision> {
         guard let runtime = runtime(on: socket.loop) else { return socket.loop.makeSucceededFuture(.deny(reason: "no policy is loaded")) }
         guard runtime.hasHook(.event) else { return socket.loop.makeSucceededFuture(.allow) }
+        // The arguments become one Lua table that every module's hook gets (converting them
+        // once per module was most of a chain's bridging cost); a module that changes it
+        // changes it for the modules after it.
+        var argumentsTable: Int32?
         return chain(runtime, .event, push: { state in
             runtime.pushConn(socket, on: state)
             LuaBridge.pushString(name, state)
-            LuaBridge.push(.array(arguments), state)
+            if let argumentsTable {
+                lua_rawgeti(state, px_registryindex(), lua_Integer(argumentsTable))
+            } else {
+                LuaBridge.push(.array(arguments), state)
+                lua_pushvalue(state, -1)
+                argumentsTable = luaL_ref(state, px_registryindex())
+            }
             return 3
         }, stopAt: { answer in
             switch answer {
             case .deny, .drop: return true
             default: return false
             }
-        }).map { answer in
+        }).assumeIsolated().always { _ in
+            if let argumentsTable { luaL_unref(runtime.vm.L, px_registryindex(), argumentsTable) }
+        }.nonisolated().map { answer in
             switch answer {
             case .deny(let reason, _, let details)?: return .deny(reason: reason, details: details)
             case .drop?: return .drop
@@ -158,7 +170,7 @@ extension LuaPolicyEngine {
                     answer = HookAnswer(values)
                 case .failure(let error):
                     self.report(error, hook: "\(module).\(hook.rawValue)", runtime: runtime)
-                    answer = .deny(reason: "policy error", status: nil)
+                    answer = .deny(reason: JoinDecision.policyFailureReason, status: nil)
                 }
                 if stopAt(answer) { return promise.succeed(answer) }
                 if case .deny = answer { return promise.succeed(answer) }

@@ -3,8 +3,10 @@ import CPalisadeShims
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import PalisadeProtocol
 import PalisadeServer
+import Synchronization
 
 /// The Lua policy engine: implements `GatewayPolicy` by calling the modules' hooks.
 ///
@@ -41,13 +43,20 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
     let host: PolicyHost
     let logger: Logger
     private let current = NIOLockedValueBox(Current())
+    /// `current.generation`, readable without the lock: the per-call check that a loop's
+    /// runtime is still current.
+    private let currentGeneration = Atomic<Int>(0)
     private let slots = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<RuntimeSlot>]>([:])
+    /// The calling loop's slot, found without a lock (each loop is one thread).
+    private let threadSlot = ThreadSpecificVariable<RuntimeSlot>()
     /// Hook calls that failed (error, overrun, out of memory), for metrics.
     let hookFailureCount = NIOLockedValueBox(0)
     private let reloadFailureCount = NIOLockedValueBox(0)
 
     /// One event loop's runtime of the latest generation it has seen.
-    final class RuntimeSlot {
+    /// Unchecked: a slot is only ever used on its own loop's thread (it is reached through
+    /// that thread's thread-specific variable, or through a `NIOLoopBound`).
+    final class RuntimeSlot: @unchecked Sendable {
         var runtime: LuaRuntime?
     }
 
@@ -88,6 +97,7 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
             state.generation += 1
             state.sources = sources
             state.error = nil
+            currentGeneration.store(state.generation, ordering: .releasing)
             return state.generation
         }
         logger.info("policies loaded", metadata: ["generation": "\(generation)", "modules": "\(sources.map(\.name).joined(separator: ","))"])
@@ -130,8 +140,28 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
         }
     }
 
-    /// This loop's runtime of the current generation, built on first use.
+    /// This loop's runtime of the current generation, built on first use. Called on
+    /// `loop` (every hook is); the common case takes no lock.
     func runtime(on loop: any EventLoop) -> LuaRuntime? {
+        let slot = self.slot(of: loop)
+        let generation = currentGeneration.load(ordering: .acquiring)
+        guard generation > 0 else { return nil }
+        if let runtime = slot.runtime, runtime.generation == generation { return runtime }
+        let (latest, sources) = current.withLockedValue { ($0.generation, $0.sources) }
+        do {
+            let runtime = try makeRuntime(sources, generation: latest, on: loop)
+            if let previous = slot.runtime { runtime.migratedData = previous.exportConnData() }
+            slot.runtime = runtime
+            return runtime
+        } catch {
+            logger.error("cannot build the policy runtime on a loop; keeping the previous one", metadata: ["error": "\(error)"])
+            return slot.runtime
+        }
+    }
+
+    private func slot(of loop: any EventLoop) -> RuntimeSlot {
+        let onLoop = loop.inEventLoop
+        if onLoop, let slot = threadSlot.currentValue { return slot }
         let key = ObjectIdentifier(loop)
         let slot: RuntimeSlot
         if let bound = slots.withLockedValue({ $0[key] }) {
@@ -141,17 +171,7 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
             let bound = NIOLoopBound(slot, eventLoop: loop)
             slots.withLockedValue { $0[key] = bound }
         }
-        let (generation, sources) = current.withLockedValue { ($0.generation, $0.sources) }
-        guard generation > 0 else { return nil }
-        if let runtime = slot.runtime, runtime.generation == generation { return runtime }
-        do {
-            let runtime = try makeRuntime(sources, generation: generation, on: loop)
-            if let previous = slot.runtime { runtime.migratedData = previous.exportConnData() }
-            slot.runtime = runtime
-            return runtime
-        } catch {
-            logger.error("cannot build the policy runtime on a loop; keeping the previous one", metadata: ["error": "\(error)"])
-            return slot.runtime
-        }
+        if onLoop { threadSlot.currentValue = slot }
+        return slot
     }
 }

@@ -33,9 +33,9 @@ public struct HookError: Error, Sendable, CustomStringConvertible {
 /// it (`suspend`); the reply resumes it on the VM's loop. Budgets apply across resumes.
 final class HookCall {
     private let runtime: LuaRuntime
-    private let thread: OpaquePointer
-    private let threadReference: Int32
-    private let budget: UnsafeMutablePointer<px_budget>
+    private let coroutine: PooledCoroutine
+    private var thread: OpaquePointer { coroutine.thread }
+    private var budget: UnsafeMutablePointer<px_budget> { coroutine.budget }
     private let promise: EventLoopPromise<[JSONValue]>
     private var deadlineTask: Scheduled<Void>?
     private var finished = false
@@ -48,24 +48,28 @@ final class HookCall {
     /// pushes the arguments on the coroutine's stack and returns their count.
     init(runtime: LuaRuntime, functionReference: Int32, limits: HookLimits, pushArguments: (OpaquePointer) -> Int32) {
         self.runtime = runtime
-        let L = runtime.vm.L
-        thread = lua_newthread(L)!
-        threadReference = luaL_ref(L, px_registryindex())
-        budget = .allocate(capacity: 1)
-        budget.initialize(to: px_budget(
+        coroutine = runtime.idleCoroutines.popLast() ?? Self.makeCoroutine(in: runtime)
+        promise = runtime.loop.makePromise()
+        budget.pointee = px_budget(
             instructions_left: limits.instructions,
             deadline_ns: px_monotonic_ns() + limits.deadline.nanoseconds,
             exceeded: 0
-        ))
-        promise = runtime.loop.makePromise()
+        )
+        let thread = coroutine.thread
         lua_rawgeti(thread, px_registryindex(), lua_Integer(functionReference))
         let count = pushArguments(thread)
         px_set_budget(thread, budget)
         runtime.activeCalls[thread] = self
-        deadlineTask = runtime.loop.assumeIsolated().scheduleTask(in: limits.deadline) {
-            self.finish(.failure(HookError(kind: .deadline, message: "deadline exceeded (while waiting for I/O)")))
-        }
         resume(arguments: count)
+    }
+
+    private static func makeCoroutine(in runtime: LuaRuntime) -> PooledCoroutine {
+        let L = runtime.vm.L
+        let thread = lua_newthread(L)!
+        let reference = luaL_ref(L, px_registryindex())
+        let budget = UnsafeMutablePointer<px_budget>.allocate(capacity: 1)
+        budget.initialize(to: px_budget(instructions_left: 0, deadline_ns: 0, exceeded: 0))
+        return PooledCoroutine(thread: thread, reference: reference, budget: budget)
     }
 
     /// Runs the coroutine until it returns, fails or waits for host I/O.
@@ -124,7 +128,19 @@ final class HookCall {
         returned = true
         if let answeredAtOnce { return push(thread, answeredAtOnce) }
         awaitingHost = true
+        armDeadline()
         return PX_YIELD
+    }
+
+    /// While the coroutine runs, the count hook enforces the deadline; while it waits for
+    /// host I/O nothing runs, so a timer does. It is armed at the first wait only: most
+    /// calls never wait, and a timer per call was a measurable part of their cost.
+    private func armDeadline() {
+        guard deadlineTask == nil else { return }
+        let left = max(0, budget.pointee.deadline_ns - px_monotonic_ns())
+        deadlineTask = runtime.loop.assumeIsolated().scheduleTask(in: .nanoseconds(left)) {
+            self.finish(.failure(HookError(kind: .deadline, message: "deadline exceeded (while waiting for I/O)")))
+        }
     }
 
     private func finish(_ result: Result<[JSONValue], HookError>) {
@@ -134,11 +150,22 @@ final class HookCall {
         deadlineTask = nil
         runtime.activeCalls.removeValue(forKey: thread)
         px_set_budget(thread, nil)
-        budget.deallocate()
-        luaL_unref(runtime.vm.L, px_registryindex(), threadReference)
+        recycle(reusable: lua_status(thread) == LUA_OK)
         switch result {
         case .success(let values): promise.succeed(values)
         case .failure(let error): promise.fail(error)
+        }
+    }
+
+    /// A coroutine whose function returned is clean once its stack is emptied; one that
+    /// failed or is still suspended (a deadline while waiting) is dropped.
+    private func recycle(reusable: Bool) {
+        if reusable, runtime.idleCoroutines.count < LuaRuntime.maxIdleCoroutines {
+            lua_settop(thread, 0)
+            runtime.idleCoroutines.append(coroutine)
+        } else {
+            budget.deallocate()
+            luaL_unref(runtime.vm.L, px_registryindex(), coroutine.reference)
         }
     }
 }

@@ -16,6 +16,11 @@ package final class LuaRuntime {
     let logger: Logger
     /// Coroutines of hook calls in progress, so host functions find their call.
     var activeCalls: [OpaquePointer: HookCall] = [:]
+    /// Coroutines (with their registry reference and budget block) whose call returned
+    /// normally, kept for the next calls: creating one per hook call was a large part of
+    /// a call's cost.
+    var idleCoroutines: [PooledCoroutine] = []
+    static let maxIdleCoroutines = 64
     /// Conn tables by socket id.
     var connections: [String: ConnEntry] = [:]
     /// `conn.data` carried over from the previous generation, by socket id.
@@ -56,6 +61,7 @@ package final class LuaRuntime {
     }
 
     deinit {
+        for coroutine in idleCoroutines { coroutine.budget.deallocate() }
         vm.close()
     }
 
@@ -152,3 +158,11 @@ package final class LuaRuntime {
 
 @available(*, unavailable)
 extension LuaRuntime: Sendable {}
+
+/// A coroutine of a runtime's VM, reusable once a call in it returned normally.
+struct PooledCoroutine {
+    let thread: OpaquePointer
+    /// Keeps the thread alive in the registry.
+    let reference: Int32
+    let budget: UnsafeMutablePointer<px_budget>
+}

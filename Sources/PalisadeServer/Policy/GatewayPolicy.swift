@@ -57,6 +57,14 @@ public enum EventDecision: Sendable, Equatable {
 public enum JoinDecision: Sendable, Equatable {
     case allow
     case deny(reason: String)
+
+    /// The reason of a deny that is no decision: the policy failed to answer (an error,
+    /// an overrun, a deadline). Callers refuse on it like on any deny (fail closed), but
+    /// need not take it as a change of mind about an earlier allow.
+    public static let policyFailureReason = "policy error"
+
+    /// Whether this is a deny because the policy failed to answer.
+    public var isPolicyFailure: Bool { self == .deny(reason: Self.policyFailureReason) }
 }
 
 extension GatewayPolicy {
