@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A key compared and hashed by its UTF-8 bytes, as Redis compares keys.
 ///
 /// Swift's `String` equality is Unicode canonical equivalence (`"é" == "e\u{301}"`), which would
@@ -14,8 +20,18 @@ struct ByteKey: Hashable, Sendable {
     /// Bytes of the key, for the store's memory accounting.
     var byteCount: Int { string.utf8.count }
 
+    /// Byte for byte (never Unicode equivalence); one `memcmp` on the contiguous UTF-8
+    /// (the generic `elementsEqual` was a visible part of every rate-limit hit).
     static func == (lhs: ByteKey, rhs: ByteKey) -> Bool {
-        lhs.string.utf8.elementsEqual(rhs.string.utf8)
+        let left = lhs.string.utf8, right = rhs.string.utf8
+        guard left.count == right.count else { return false }
+        let compared: Bool?? = left.withContiguousStorageIfAvailable { a in
+            right.withContiguousStorageIfAvailable { b in
+                a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+            }
+        }
+        if let compared = compared ?? nil { return compared }
+        return left.elementsEqual(right)
     }
 
     func hash(into hasher: inout Hasher) {

@@ -4,16 +4,21 @@ import NIOWebSocket
 import PalisadeProtocol
 
 /// The WebSocket of a session (or of an upgrade probe). Writes may come from any loop;
-/// they are performed on the channel's loop, one flush per batch.
+/// they are performed on the channel's loop, and flushed once per loop turn: the acks and
+/// broadcasts of one burst of reads leave in one `writev`, not one system call each.
 final class WebSocketTransport: Sendable {
     let channel: any Channel
+    /// A flush is scheduled for the end of this loop turn.
+    private let flushPending: NIOLoopBoundBox<Bool>
 
     init(channel: any Channel) {
         self.channel = channel
+        flushPending = .makeBoxSendingValue(false, eventLoop: channel.eventLoop)
     }
 
     func write(_ frames: [EngineFrame]) {
         let channel = channel
+        let flushPending = flushPending
         let write: @Sendable () -> Void = {
             for frame in frames {
                 let wsFrame: WebSocketFrame
@@ -23,7 +28,12 @@ final class WebSocketTransport: Sendable {
                 }
                 channel.write(wsFrame, promise: nil)
             }
-            channel.flush()
+            guard !flushPending.value else { return }
+            flushPending.value = true
+            channel.eventLoop.assumeIsolated().execute {
+                flushPending.value = false
+                channel.flush()
+            }
         }
         if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
     }
