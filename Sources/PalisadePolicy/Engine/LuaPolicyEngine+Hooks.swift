@@ -159,26 +159,49 @@ extension LuaPolicyEngine {
     func chain(_ runtime: LuaRuntime, _ hook: HookName, push: @escaping (OpaquePointer) -> Int32,
                        stopAt: @escaping (HookAnswer) -> Bool) -> EventLoopFuture<HookAnswer?> {
         let functions = runtime.hooks[hook] ?? []
-        let promise = runtime.loop.makePromise(of: HookAnswer?.self)
-        func step(_ index: Int) {
-            guard index < functions.count else { return promise.succeed(nil) }
-            let (module, function) = functions[index]
-            runtime.call(function, pushArguments: push).assumeIsolated().whenComplete { result in
-                let answer: HookAnswer
-                switch result {
-                case .success(let values):
-                    answer = HookAnswer(values)
-                case .failure(let error):
-                    self.report(error, hook: "\(module).\(hook.rawValue)", runtime: runtime)
-                    answer = .deny(reason: JoinDecision.policyFailureReason, status: nil)
-                }
-                if stopAt(answer) { return promise.succeed(answer) }
-                if case .deny = answer { return promise.succeed(answer) }
-                step(index + 1)
-            }
+        var promise: EventLoopPromise<HookAnswer?>?
+        var finalAnswer: HookAnswer??
+        func conclude(_ answer: HookAnswer?) {
+            if let promise { promise.succeed(answer) } else { finalAnswer = .some(answer) }
         }
-        step(0)
-        return promise.futureResult
+        /// The answer of one module, or nil when the chain goes on.
+        func judge(_ result: Result<[JSONValue], any Error>, module: String) -> HookAnswer? {
+            let answer: HookAnswer
+            switch result {
+            case .success(let values):
+                answer = HookAnswer(values)
+            case .failure(let error):
+                self.report(error, hook: "\(module).\(hook.rawValue)", runtime: runtime)
+                answer = .deny(reason: JoinDecision.policyFailureReason, status: nil)
+            }
+            if stopAt(answer) { return answer }
+            if case .deny = answer { return answer }
+            return nil
+        }
+        // Calls that finish at once are taken in this loop; one that waits resumes it.
+        func run(from start: Int) {
+            var index = start
+            while index < functions.count {
+                let (module, function) = functions[index]
+                switch runtime.callNow(function, pushArguments: push) {
+                case .done(let result):
+                    if let answer = judge(result.mapError { $0 }, module: module) { return conclude(answer) }
+                    index += 1
+                case .pending(let future):
+                    if promise == nil { promise = runtime.loop.makePromise() }
+                    let next = index + 1
+                    future.assumeIsolated().whenComplete { result in
+                        if let answer = judge(result, module: module) { return conclude(answer) }
+                        run(from: next)
+                    }
+                    return
+                }
+            }
+            conclude(nil)
+        }
+        run(from: 0)
+        if let finalAnswer { return runtime.loop.makeSucceededFuture(finalAnswer) }
+        return promise!.futureResult
     }
 
     func report(_ error: any Error, hook: String, runtime: LuaRuntime) {

@@ -29,6 +29,12 @@ public struct HookError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// How a hook call ended.
+enum HookOutcome {
+    case done(Result<[JSONValue], HookError>)
+    case pending(EventLoopFuture<[JSONValue]>)
+}
+
 /// One hook call running as a coroutine of a VM. Host functions that need I/O suspend
 /// it (`suspend`); the reply resumes it on the VM's loop. Budgets apply across resumes.
 final class HookCall {
@@ -36,20 +42,35 @@ final class HookCall {
     private let coroutine: PooledCoroutine
     private var thread: OpaquePointer { coroutine.thread }
     private var budget: UnsafeMutablePointer<px_budget> { coroutine.budget }
-    private let promise: EventLoopPromise<[JSONValue]>
+    /// Made only when the call waits for host I/O: most calls finish at once, and a
+    /// promise per call was a visible part of their cost.
+    private var promise: EventLoopPromise<[JSONValue]>?
     private var deadlineTask: Scheduled<Void>?
     private var finished = false
     /// Set while a host function's I/O is outstanding (so a bare `coroutine.yield` is told apart).
     private var awaitingHost = false
+    /// The result of a call that finished without waiting.
+    private(set) var immediateResult: Result<[JSONValue], HookError>?
 
-    var future: EventLoopFuture<[JSONValue]> { promise.futureResult }
+    /// How the call ended: at once (`done`) or later (`pending`, on the runtime's loop).
+    var outcome: HookOutcome {
+        if let immediateResult { return .done(immediateResult) }
+        return .pending(promise!.futureResult)
+    }
+
+    var future: EventLoopFuture<[JSONValue]> {
+        switch outcome {
+        case .done(.success(let values)): runtime.loop.makeSucceededFuture(values)
+        case .done(.failure(let error)): runtime.loop.makeFailedFuture(error)
+        case .pending(let future): future
+        }
+    }
 
     /// Prepares a coroutine with the function of `functionReference`; `pushArguments`
     /// pushes the arguments on the coroutine's stack and returns their count.
     init(runtime: LuaRuntime, functionReference: Int32, limits: HookLimits, pushArguments: (OpaquePointer) -> Int32) {
         self.runtime = runtime
         coroutine = runtime.idleCoroutines.popLast() ?? Self.makeCoroutine(in: runtime)
-        promise = runtime.loop.makePromise()
         budget.pointee = px_budget(
             instructions_left: limits.instructions,
             deadline_ns: px_monotonic_ns() + limits.deadline.nanoseconds,
@@ -128,6 +149,7 @@ final class HookCall {
         returned = true
         if let answeredAtOnce { return push(thread, answeredAtOnce) }
         awaitingHost = true
+        if promise == nil { promise = runtime.loop.makePromise() }
         armDeadline()
         return PX_YIELD
     }
@@ -151,6 +173,10 @@ final class HookCall {
         runtime.activeCalls.removeValue(forKey: thread)
         px_set_budget(thread, nil)
         recycle(reusable: lua_status(thread) == LUA_OK)
+        guard let promise else {
+            immediateResult = result
+            return
+        }
         switch result {
         case .success(let values): promise.succeed(values)
         case .failure(let error): promise.fail(error)

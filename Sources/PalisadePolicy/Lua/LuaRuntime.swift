@@ -153,6 +153,11 @@ package final class LuaRuntime {
         HookCall(runtime: self, functionReference: function, limits: limits, pushArguments: pushArguments).future
     }
 
+    /// `call` without a future when the call finishes at once (most do).
+    func callNow(_ function: Int32, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome {
+        HookCall(runtime: self, functionReference: function, limits: limits, pushArguments: pushArguments).outcome
+    }
+
     func hasHook(_ hook: HookName) -> Bool { !(hooks[hook]?.isEmpty ?? true) }
 }
 
