@@ -151,11 +151,11 @@ final class SQLiteConnection: @unchecked Sendable {
     private static func setUp(_ database: OpaquePointer, busyTimeoutMilliseconds: Int32) throws(SQLiteFailure) -> Statements {
         sqlite3_extended_result_codes(database, 1)
         sqlite3_busy_timeout(database, busyTimeoutMilliseconds)
-        let mode = try pragma("PRAGMA journal_mode=WAL", database: database)
+        let mode = try SQLiteStatement.firstText("PRAGMA journal_mode=WAL", database: database)
         guard mode == "wal" else {
             throw SQLiteFailure(status: SQLITE_CANTOPEN, message: "the file system refused WAL journal mode (got \(mode ?? "nothing"))")
         }
-        _ = try pragma("PRAGMA synchronous=NORMAL", database: database)
+        _ = try SQLiteStatement.firstText("PRAGMA synchronous=NORMAL", database: database)
         try execute(
             """
             CREATE TABLE IF NOT EXISTS records(
@@ -175,15 +175,6 @@ final class SQLiteConnection: @unchecked Sendable {
             delete: try SQLiteStatement("DELETE FROM records WHERE kind = ?1 AND id = ?2", database: database),
             list: try SQLiteStatement("SELECT id FROM records WHERE kind = ?1 ORDER BY id", database: database)
         )
-    }
-
-    /// Runs a pragma and returns the first column of its first row, if any.
-    private static func pragma(_ sql: String, database: OpaquePointer) throws(SQLiteFailure) -> String? {
-        let statement = try SQLiteStatement(sql, database: database)
-        defer { statement.finalize() }
-        guard try statement.step(database: database) else { return nil }
-        guard let text = sqlite3_column_text(statement.handle, 0) else { return nil }
-        return String(cString: text)
     }
 
     private static func execute(_ sql: String, database: OpaquePointer) throws(SQLiteFailure) {

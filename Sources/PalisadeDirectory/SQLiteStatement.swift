@@ -83,6 +83,15 @@ package final class SQLiteStatement {
         sqlite3_clear_bindings(handle)
     }
 
+    /// Runs `sql` (a pragma, say) and returns the first column of its first row, if any.
+    package static func firstText(_ sql: String, database: OpaquePointer) throws(SQLiteFailure) -> String? {
+        let statement = try SQLiteStatement(sql, database: database)
+        defer { statement.finalize() }
+        guard try statement.step(database: database) else { return nil }
+        guard let text = sqlite3_column_text(statement.handle, 0) else { return nil }
+        return String(cString: text)
+    }
+
     package func finalize() {
         sqlite3_finalize(handle)
     }

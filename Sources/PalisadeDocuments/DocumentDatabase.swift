@@ -327,12 +327,12 @@ final class DocumentDatabase: @unchecked Sendable {
     private static func setUp(_ database: OpaquePointer, busyTimeoutMilliseconds: Int32) throws(SQLiteFailure) -> Statements {
         sqlite3_extended_result_codes(database, 1)
         sqlite3_busy_timeout(database, busyTimeoutMilliseconds)
-        let mode = try pragma("PRAGMA journal_mode=WAL", database: database)
+        let mode = try SQLiteStatement.firstText("PRAGMA journal_mode=WAL", database: database)
         guard mode == "wal" else {
             throw SQLiteFailure(status: SQLITE_CANTOPEN, message: "the file system refused WAL journal mode (got \(mode ?? "nothing"))")
         }
-        _ = try pragma("PRAGMA synchronous=NORMAL", database: database)
-        let version = Int64(try pragma("PRAGMA user_version", database: database) ?? "0") ?? 0
+        _ = try SQLiteStatement.firstText("PRAGMA synchronous=NORMAL", database: database)
+        let version = Int64(try SQLiteStatement.firstText("PRAGMA user_version", database: database) ?? "0") ?? 0
         guard version <= schemaVersion else {
             throw SQLiteFailure(
                 status: SQLITE_CANTOPEN,
@@ -387,15 +387,6 @@ final class DocumentDatabase: @unchecked Sendable {
                 "DELETE FROM updates WHERE id IN (SELECT id FROM documents WHERE updated_at < ?1)", database: database),
             purgeDocuments: try SQLiteStatement("DELETE FROM documents WHERE updated_at < ?1", database: database)
         )
-    }
-
-    /// Runs a pragma and returns the first column of its first row, if any.
-    private static func pragma(_ sql: String, database: OpaquePointer) throws(SQLiteFailure) -> String? {
-        let statement = try SQLiteStatement(sql, database: database)
-        defer { statement.finalize() }
-        guard try statement.step(database: database) else { return nil }
-        guard let text = sqlite3_column_text(statement.handle, 0) else { return nil }
-        return String(cString: text)
     }
 
     private static func execute(_ sql: String, database: OpaquePointer) throws(SQLiteFailure) {
