@@ -100,7 +100,7 @@ for server in $SERVERS; do
     bench "$server connect" connect --connections "$CONNECTIONS" --hold 5
     bench "$server echo" echo --connections 50 --inflight 20 --duration "$DURATION"
     bench "$server echo-more-work" echo --connections 100 --inflight 40 --duration "$DURATION"
-    bench "$server fanout" fanout --rooms 10 --members 50 --rate 400 --duration "$DURATION"
+    bench "$server fanout" fanout --rooms 10 --members 50 --rate 1000 --duration "$DURATION"
     bench "$server yjs-10" yjs --editors 10 --documents 1 --rate 1000 --duration "$DURATION"
     bench "$server yjs-100" yjs --editors 100 --documents 1 --rate 10 --duration "$DURATION"
     # A document of ~100 000 one-character updates, then the time one join takes (a holder

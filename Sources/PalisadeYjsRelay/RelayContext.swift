@@ -1,11 +1,11 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PalisadeDocuments
 import PalisadeProtocol
 import PalisadeServer
 import PalisadeYjs
+import Synchronization
 
 /// What every part of the relay shares: settings, the store, the policy, the server.
 final class RelayContext: Sendable {
@@ -19,7 +19,8 @@ final class RelayContext: Sendable {
     let updateLimits: YjsDecodingLimits
     /// Limits for a stored document (snapshot plus log), which may be far larger than one update.
     let storedLimits: YjsDecodingLimits
-    private let server = NIOLockedValueBox<SocketServer?>(nil)
+    /// Set once by `attach`, read without a lock on every relay.
+    private let server = AtomicLazyReference<SocketServer>()
 
     init(settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy, pool: NIOThreadPool, logger: Logger) {
         self.settings = settings
@@ -36,12 +37,12 @@ final class RelayContext: Sendable {
     }
 
     func attach(_ server: SocketServer) {
-        self.server.withLockedValue { $0 = server }
+        _ = self.server.storeIfNil(server)
     }
 
     /// Emits to a room from any loop.
     func emit(to room: String, _ event: String, _ arguments: [JSONValue], namespace: String, skipping: String?) {
-        server.withLockedValue { $0 }?.emit(to: room, event, arguments, namespace: namespace, skipping: skipping)
+        server.load()?.emit(to: room, event, arguments, namespace: namespace, skipping: skipping)
     }
 }
 
