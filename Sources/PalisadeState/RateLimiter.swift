@@ -47,4 +47,23 @@ public protocol RateLimiter: Sendable {
         countRefused: Bool,
         on loop: any EventLoop
     ) -> EventLoopFuture<RateLimitResult>
+
+    /// The same answer at once, for a backend that needs no I/O (memory); nil when the
+    /// backend must wait (Redis), and then `hit` is the way. Saves a future per hit on the
+    /// per-event path.
+    func hitNow(
+        _ key: String,
+        limit: Int,
+        window: Double,
+        bucket: Double?,
+        countRefused: Bool
+    ) -> Result<RateLimitResult, StateError>?
+}
+
+extension RateLimiter {
+    public func hitNow(
+        _ key: String, limit: Int, window: Double, bucket: Double?, countRefused: Bool
+    ) -> Result<RateLimitResult, StateError>? {
+        nil
+    }
 }

@@ -26,6 +26,20 @@ struct MemoryRateLimiterTests {
         #expect(results.map(\.retryAfter) == [0, 0, 0, 0, 0, 10])
     }
 
+    @Test func hitNowAnswersAtOnceAndSharesTheWindowWithHit() throws {
+        let limiter = MemoryRateLimiter()
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let viaFuture = try limiter.hit("k", limit: 2, window: 60, bucket: nil, countRefused: false, on: loop).wait()
+        let now = try #require(limiter.hitNow("k", limit: 2, window: 60, bucket: nil, countRefused: false))
+        let refused = try #require(limiter.hitNow("k", limit: 2, window: 60, bucket: nil, countRefused: false))
+        let second = try now.get()
+        let third = try refused.get()
+        #expect(viaFuture.allowed && second.allowed, "both paths count in one window")
+        #expect(!third.allowed, "the third hit of a limit of 2 is refused")
+        let invalid = try #require(limiter.hitNow("k", limit: 0, window: 60, bucket: nil, countRefused: false))
+        #expect(throws: StateError.self) { try invalid.get() }
+    }
+
     @Test func keysAreCountedApart() throws {
         let limiter = MemoryRateLimiter()
         #expect(try hit(limiter, "a", at: t0, limit: 1, window: 10).allowed)

@@ -58,14 +58,21 @@ extension PalisadeModule {
                 if lua_type(state, -1) == LUA_TBOOLEAN { countRefused = lua_toboolean(state, -1) != 0 }
                 px_pop(state, 1)
             }
-            let hit = host.rateLimiter.hit(host.storeKey("ratelimit:" + key), limit: Int(limit), window: window, bucket: bucket,
-                                           countRefused: countRefused, on: runtime.loop)
-            return suspend(runtime, state, hit) { state, result in
+            let push: (OpaquePointer, RateLimitResult) -> Int32 = { state, result in
                 lua_pushboolean(state, result.allowed ? 1 : 0)
                 lua_pushinteger(state, lua_Integer(result.remaining))
                 lua_pushnumber(state, result.retryAfter)
                 return 3
             }
+            let storeKey = host.storeKey("ratelimit:" + key)
+            switch host.rateLimiter.hitNow(storeKey, limit: Int(limit), window: window, bucket: bucket, countRefused: countRefused) {
+            case .success(let result)?: return push(state, result)
+            case .failure(let error)?: return LuaStack.failure(state, "\(error)")
+            case nil: break
+            }
+            let hit = host.rateLimiter.hit(storeKey, limit: Int(limit), window: window, bucket: bucket,
+                                           countRefused: countRefused, on: runtime.loop)
+            return suspend(runtime, state, hit, push: push)
         }
         lua_setfield(L, -2, "ratelimit")
     }
