@@ -778,3 +778,52 @@ def test_relay_ignores_claimed_identity_even_without_the_validate_policy(tmp_pat
         alive = srv.proc.poll() is None
         srv.stop()
         assert alive, f"server died: {srv.log_tail()}"
+
+
+# 5 (limits as settings): update size, document size, documents per connection
+
+
+def test_update_over_the_size_limit_is_refused_and_not_stored(stock, editor):
+    srv = setup_directory(stock(PALISADE_YJS_MAX_UPDATE_BYTES="64"))
+    ann, bob = editor(srv, "ann"), editor(srv, "bob")
+    ann.join()
+    bob.join()
+    ann.send(ann.edit(lambda t: t.insert(0, "small")))
+    bob.receive()
+    big = ann.edit(lambda t: t.insert(0, "x" * 200))
+    assert len(big) > 64
+    ann.send(big)
+    assert ann.client.error() == {"message": "update too large", "event": "ydoc:document:update"}
+    bob.client.nothing("ydoc:document:update", wait=0.5)
+    assert text_of(editor(srv, "cat").join()["state"]) == "small", "the refused update was not stored"
+
+
+def test_document_over_the_size_limit_refuses_the_update_that_would_pass_it(stock, editor):
+    srv = setup_directory(stock(PALISADE_YJS_MAX_DOCUMENT_BYTES="300"))
+    ann, bob = editor(srv, "ann"), editor(srv, "bob")
+    ann.join()
+    bob.join()
+    stored = ""
+    for word in ("one ", "two ", "three "):
+        ann.send(ann.edit(lambda t, w=word: t.insert(len(t), w)))
+        bob.receive()
+        stored += word
+    ann.send(ann.edit(lambda t: t.insert(len(t), "y" * 400)))
+    assert ann.client.error() == {"message": "document too large", "event": "ydoc:document:update"}
+    bob.client.nothing("ydoc:document:update", wait=0.5)
+    assert text_of(editor(srv, "cat").join()["state"]) == stored
+
+
+def test_documents_per_connection_are_limited(stock, editor):
+    srv = setup_directory(stock(PALISADE_YJS_MAX_DOCUMENTS_PER_CONNECTION="2"))
+    for note in ("n2", "n3"):
+        srv.put_record("note", note, {"id": note, "user_id": "ann", "access_control": {}})
+    ann = editor(srv, "ann")
+    ann.join("note:n1")
+    ann.join("note:n2")
+    ann.emit_join("note:n3")
+    assert ann.client.error() == {"message": "too many documents open on this connection",
+                                  "event": "ydoc:document:join"}
+    ann.client.nothing("ydoc:document:state", wait=0.3)
+    ann.client.emit("ydoc:document:leave", {"document_id": "note:n2"})
+    ann.join("note:n3")  # leaving one makes room
