@@ -156,8 +156,7 @@ final class DocumentHome: Sendable {
         if table.documents[id] != nil { return loop.makeSucceededVoidFuture() }
         if let loading = table.loading[id] { return loading }
         let loading = context.store.load(id, on: loop).assumeIsolated().map { stored -> Void in
-            let parts = stored.map { StoredParts(snapshot: $0.snapshot, snapshotSequence: $0.snapshotSequence, updates: $0.updates) }
-            table.documents[id] = LiveDocument(id: id, stored: parts ?? .empty)
+            table.documents[id] = LiveDocument(id: id, stored: stored)
         }.always { _ in table.loading.removeValue(forKey: id) }.nonisolated()
         table.loading[id] = loading
         return loading

@@ -1,4 +1,5 @@
 import NIOCore
+import PalisadeDocuments
 
 /// A document in memory while it has editors or work in flight. Lives on its home loop.
 final class LiveDocument {
@@ -31,12 +32,13 @@ final class LiveDocument {
     var latestContent: (socketID: String, token: UInt64)?
     var nextContentToken: UInt64 = 1
 
-    init(id: String, stored: StoredParts) {
+    /// A document as the store gave it back (nil: the store has none yet).
+    init(id: String, stored: StoredDocument?) {
         self.id = id
-        snapshot = stored.snapshot
-        snapshotSequence = stored.snapshotSequence
-        log = stored.updates
-        logBytes = stored.updates.reduce(0) { $0 + $1.bytes.count }
+        snapshot = stored?.snapshot
+        snapshotSequence = stored?.snapshotSequence ?? 0
+        log = stored?.updates ?? []
+        logBytes = log.reduce(0) { $0 + $1.bytes.count }
     }
 
     var storedBytes: Int { (snapshot?.count ?? 0) + logBytes }
@@ -55,13 +57,4 @@ final class LiveDocument {
     var parts: [[UInt8]] {
         (snapshot.map { [$0] } ?? []) + log.map(\.bytes)
     }
-}
-
-/// What a document store gave back, as the live document takes it.
-struct StoredParts: Sendable {
-    var snapshot: [UInt8]?
-    var snapshotSequence: Int64
-    var updates: [(sequence: Int64, bytes: [UInt8])]
-
-    static let empty = StoredParts(snapshot: nil, snapshotSequence: 0, updates: [])
 }
