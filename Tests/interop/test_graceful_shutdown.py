@@ -10,9 +10,14 @@ DRAIN_TIMEOUT_S = 2
 
 
 def _connect_refused(srv) -> bool:
+    """True once nothing accepts on the port any more.
+
+    A connection that reached the kernel's accept queue just before the listener
+    closed is reset rather than refused; both mean the server no longer takes it.
+    """
     try:
         socket.create_connection((srv.host, srv.port), timeout=1).close()
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
         return True
     return False
 
