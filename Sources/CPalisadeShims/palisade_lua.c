@@ -62,6 +62,18 @@ void px_set_budget(lua_State *co, px_budget *budget) {
     lua_sethook(co, budget ? px_count_hook : NULL, budget ? LUA_MASKCOUNT : 0, PX_HOOK_STEP);
 }
 
+static int px_chain_step(lua_State *L) {
+    px_budget *budget = *(px_budget **)lua_getextraspace(L);
+    lua_Integer module = luaL_checkinteger(L, 1);
+    if (budget == NULL) return 0;
+    budget->module = (int)module;
+    budget->instructions_left = budget->module_instructions;
+    if (budget->module_span_ns > 0) budget->deadline_ns = px_monotonic_ns() + budget->module_span_ns;
+    return 0;
+}
+
+void px_push_chain_step(lua_State *L) { lua_pushcfunction(L, px_chain_step); }
+
 // MARK: Host functions
 
 static px_dispatch_fn px_dispatch = NULL;

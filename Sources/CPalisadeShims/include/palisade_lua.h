@@ -28,6 +28,10 @@ typedef struct px_budget {
     int64_t instructions_left;   // decremented by PX_HOOK_STEP on every count hook
     int64_t deadline_ns;         // CLOCK_MONOTONIC deadline, 0 = none
     int exceeded;                // 1 = instructions, 2 = deadline
+    // A chain of modules run in one coroutine gives each module a budget of its own:
+    int64_t module_instructions; // what `px_chain_step` resets instructions_left to
+    int64_t module_span_ns;      // what `px_chain_step` sets the deadline to, from now (0 = none)
+    int module;                  // the 1-based module running, 0 outside a chain
 } px_budget;
 
 /// Instructions between two budget checks.
@@ -36,6 +40,9 @@ typedef struct px_budget {
 /// Attaches `budget` to coroutine `co` (stored in its extra space) and installs the count hook.
 void px_set_budget(lua_State *co, px_budget *budget);
 int64_t px_monotonic_ns(void);
+/// Pushes `step(i)`, which a chain dispatcher calls before module i: it records i in
+/// the coroutine's budget and gives the module a fresh instruction budget and deadline.
+void px_push_chain_step(lua_State *L);
 /// Unix time in seconds, with fractions (`px.now()`).
 double px_wall_seconds(void);
 

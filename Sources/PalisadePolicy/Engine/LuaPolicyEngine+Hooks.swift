@@ -59,35 +59,37 @@ extension LuaPolicyEngine {
 
     public func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision> {
         guard let runtime = runtime(on: socket.loop) else { return socket.loop.makeSucceededFuture(.deny(reason: "no policy is loaded")) }
-        guard runtime.hasHook(.event) else { return socket.loop.makeSucceededFuture(.allow) }
-        // The arguments become one Lua table that every module's hook gets (converting them
-        // once per module was most of a chain's bridging cost); a module that changes it
-        // changes it for the modules after it.
-        var argumentsTable: Int32?
-        return chain(runtime, .event, push: { state in
+        guard let eventChain = runtime.eventChain else { return socket.loop.makeSucceededFuture(.allow) }
+        // One call runs every module's hook (EventChain.swift), with one conversion of the arguments.
+        let outcome = runtime.callNow(eventChain) { state in
             runtime.pushConn(socket, on: state)
             LuaBridge.pushString(name, state)
-            if let argumentsTable {
-                lua_rawgeti(state, px_registryindex(), lua_Integer(argumentsTable))
-            } else {
-                LuaBridge.push(.array(arguments), state)
-                lua_pushvalue(state, -1)
-                argumentsTable = luaL_ref(state, px_registryindex())
-            }
+            LuaBridge.push(.array(arguments), state)
             return 3
-        }, stopAt: { answer in
-            switch answer {
-            case .deny, .drop: return true
-            default: return false
-            }
-        }).assumeIsolated().always { _ in
-            if let argumentsTable { luaL_unref(runtime.vm.L, px_registryindex(), argumentsTable) }
-        }.nonisolated().map { answer in
-            switch answer {
-            case .deny(let reason, _, let details)?: return .deny(reason: reason, details: details)
-            case .drop?: return .drop
+        }
+        switch outcome {
+        case .done(let result):
+            return socket.loop.makeSucceededFuture(eventDecision(result.mapError { $0 }, runtime: runtime))
+        case .pending(let future):
+            return future.assumeIsolated().map { .success($0) }.recover { .failure($0) }.map { result in
+                self.eventDecision(result, runtime: runtime)
+            }.nonisolated()
+        }
+    }
+
+    /// The event chain's answer as a decision; a failed module is reported and denies.
+    private func eventDecision(_ result: Result<[JSONValue], any Error>, runtime: LuaRuntime) -> EventDecision {
+        switch result {
+        case .success(let values):
+            switch HookAnswer(values) {
+            case .deny(let reason, _, let details): return .deny(reason: reason, details: details)
+            case .drop: return .drop
             default: return .allow
             }
+        case .failure(let error):
+            let module = (error as? HookError).map { runtime.eventChainModule(of: $0) } ?? "event_chain"
+            report(error, hook: "\(module).event", runtime: runtime)
+            return .deny(reason: JoinDecision.policyFailureReason)
         }
     }
 

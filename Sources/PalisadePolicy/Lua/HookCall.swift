@@ -25,6 +25,8 @@ public struct HookError: Error, Sendable, CustomStringConvertible {
     public var kind: Kind
     /// The Lua message, usually `file:line: text`.
     public var message: String
+    /// In a chain run as one call (`EventChain.swift`), the 1-based module that failed; 0 otherwise.
+    public var module: Int = 0
 
     public var description: String { message }
 }
@@ -71,11 +73,7 @@ final class HookCall {
     init(runtime: LuaRuntime, functionReference: Int32, limits: HookLimits, pushArguments: (OpaquePointer) -> Int32) {
         self.runtime = runtime
         coroutine = runtime.idleCoroutines.popLast() ?? Self.makeCoroutine(in: runtime)
-        budget.pointee = px_budget(
-            instructions_left: limits.instructions,
-            deadline_ns: px_monotonic_ns() + limits.deadline.nanoseconds,
-            exceeded: 0
-        )
+        budget.pointee = px_budget(starting: limits)
         let thread = coroutine.thread
         lua_rawgeti(thread, px_registryindex(), lua_Integer(functionReference))
         let count = pushArguments(thread)
@@ -89,7 +87,7 @@ final class HookCall {
         let thread = lua_newthread(L)!
         let reference = luaL_ref(L, px_registryindex())
         let budget = UnsafeMutablePointer<px_budget>.allocate(capacity: 1)
-        budget.initialize(to: px_budget(instructions_left: 0, deadline_ns: 0, exceeded: 0))
+        budget.initialize(to: px_budget())
         return PooledCoroutine(thread: thread, reference: reference, budget: budget)
     }
 
@@ -112,7 +110,8 @@ final class HookCall {
         case LUA_YIELD where awaitingHost:
             break
         case LUA_YIELD:
-            finish(.failure(HookError(kind: .error, message: "a hook may not yield (coroutine.yield outside a coroutine of its own)")))
+            finish(.failure(HookError(kind: .error, message: "a hook may not yield (coroutine.yield outside a coroutine of its own)",
+                                            module: Int(budget.pointee.module))))
         default:
             let message = LuaVM.string(thread, at: -1) ?? "error object is not a string"
             let kind: HookError.Kind
@@ -125,7 +124,7 @@ final class HookCall {
                 default: kind = .error
                 }
             }
-            finish(.failure(HookError(kind: kind, message: message)))
+            finish(.failure(HookError(kind: kind, message: message, module: Int(budget.pointee.module))))
         }
     }
 
@@ -161,7 +160,8 @@ final class HookCall {
         guard deadlineTask == nil else { return }
         let left = max(0, budget.pointee.deadline_ns - px_monotonic_ns())
         deadlineTask = runtime.loop.assumeIsolated().scheduleTask(in: .nanoseconds(left)) {
-            self.finish(.failure(HookError(kind: .deadline, message: "deadline exceeded (while waiting for I/O)")))
+            self.finish(.failure(HookError(kind: .deadline, message: "deadline exceeded (while waiting for I/O)",
+                                           module: Int(self.budget.pointee.module))))
         }
     }
 
@@ -198,3 +198,11 @@ final class HookCall {
 
 @available(*, unavailable)
 extension HookCall: Sendable {}
+
+extension px_budget {
+    /// A budget of `limits` from now; a chain's `step` gives each module the same again.
+    init(starting limits: HookLimits) {
+        self.init(instructions_left: limits.instructions, deadline_ns: px_monotonic_ns() + limits.deadline.nanoseconds,
+                  exceeded: 0, module_instructions: limits.instructions, module_span_ns: limits.deadline.nanoseconds, module: 0)
+    }
+}

@@ -33,6 +33,8 @@ package final class LuaRuntime {
     package private(set) var hooks: [HookName: [(module: String, function: Int32)]] = [:]
     /// Event name → handler reference (the first module that defines it wins).
     private(set) var eventHandlers: [String: Int32] = [:]
+    /// Every module's `event` hook as one function (`EventChain.swift`); nil when none has one.
+    private(set) var eventChain: Int32?
     private var moduleTables: [String: Int32] = [:]
     private let sources: [String: PolicySource]
     private var loading: Set<String> = []
@@ -58,6 +60,7 @@ package final class LuaRuntime {
             let table = try loadModule(source)
             indexHooks(of: source.name, table: table)
         }
+        eventChain = try makeEventChain()
     }
 
     deinit {
@@ -75,8 +78,7 @@ package final class LuaRuntime {
         }
         defer { loading.remove(source.name) }
         let budget = UnsafeMutablePointer<px_budget>.allocate(capacity: 1)
-        budget.initialize(to: px_budget(instructions_left: Self.loadLimits.instructions,
-                                        deadline_ns: px_monotonic_ns() + Self.loadLimits.deadline.nanoseconds, exceeded: 0))
+        budget.initialize(to: px_budget(starting: Self.loadLimits))
         px_set_budget(vm.L, budget)
         defer {
             px_set_budget(vm.L, nil)
