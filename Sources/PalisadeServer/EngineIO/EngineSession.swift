@@ -31,7 +31,8 @@ public final class EngineSession {
     private(set) var transport: Transport
 
     // Polling
-    private var outbox = CircularBuffer<EngineFrame>()
+    /// Frames for the next poll; starts small, since WebSocket sessions never use it.
+    private var outbox = CircularBuffer<EngineFrame>(initialCapacity: 2)
     private var outboxBytes = 0
     private var pendingPoll: EventLoopPromise<PollingResponse>?
     private var postInProgress = false

@@ -23,7 +23,8 @@ public final class Socket {
     private var nextAckID: UInt64 = 0
     private var pendingAcks: [UInt64: PendingAck] = [:]
     /// Events wait here while the policy decides on an earlier one, so order is kept.
-    private var eventQueue = CircularBuffer<SocketPacket>()
+    /// Starts small (NIO's default of 16 slots was 1 KiB per idle socket) and grows on demand.
+    private var eventQueue = CircularBuffer<SocketPacket>(initialCapacity: 2)
     private var awaitingDecision = false
     private var drainingEvents = false
 
