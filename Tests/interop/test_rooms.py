@@ -89,3 +89,28 @@ def test_disconnect_leaves_rooms(server, sio_client):
         count = a.call("member-count", "r", timeout=5)
     assert count == 2
     assert a.call("member-count", "nobody-here", timeout=5) == 0
+
+
+def test_a_sockets_own_room_reaches_it_and_anyone_who_joined_it(server, sio_client):
+    """Every socket is in the room named by its id (implied, not stored: see RoomRegistry)."""
+    (a, b, c), (ea, eb, ec) = _connect_three(server, sio_client, "news")
+    b_sid = b.get_sid()
+    assert a.call("member-count", b_sid, timeout=5) == 1
+    assert a.call("broadcast", (b_sid, "news", "to b"), timeout=5) is True
+    assert eb.get("news") == ("to b",)
+
+    # Another socket may join that room too; both then get what is sent to it.
+    assert c.call("join", b_sid, timeout=5) is True
+    assert a.call("member-count", b_sid, timeout=5) == 2
+    assert a.call("broadcast", (b_sid, "news", "to b's room"), timeout=5) is True
+    assert eb.get("news") == ("to b's room",)
+    assert ec.get("news") == ("to b's room",)
+
+    # Once b is gone, its room holds only those who joined it.
+    b.disconnect()
+    deadline = time.monotonic() + 5
+    while a.call("member-count", b_sid, timeout=5) != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert a.call("member-count", b_sid, timeout=5) == 1
+    time.sleep(0.2)
+    assert ea.empty("news")

@@ -4,6 +4,9 @@ import PalisadeProtocol
 
 /// Who is in which room, for every namespace, across all event loops.
 /// A broadcast is encoded once; each loop gets one task that writes to its members.
+///
+/// Every socket is in the room named by its id. That room is implied, not stored: its
+/// member is found in the socket registry (storing it cost ~600 B per idle connection).
 final class RoomRegistry: Sendable {
     private struct Key: Hashable {
         var namespace: String
@@ -11,6 +14,17 @@ final class RoomRegistry: Sendable {
     }
 
     private let rooms = NIOLockedValueBox<[Key: [String: SocketHandle]]>([:])
+    private let sockets: SocketRegistry
+
+    init(sockets: SocketRegistry) {
+        self.sockets = sockets
+    }
+
+    /// The socket whose own room `room` is, if it is in `namespace`.
+    private func owner(of room: String, namespace: String) -> SocketHandle? {
+        guard let socket = sockets.handle(room), socket.namespace == namespace else { return nil }
+        return socket
+    }
 
     func join(_ room: String, socket: SocketHandle, namespace: String) {
         rooms.withLockedValue { $0[Key(namespace: namespace, room: room), default: [:]][socket.id] = socket }
@@ -25,11 +39,15 @@ final class RoomRegistry: Sendable {
     }
 
     func members(of room: String, namespace: String) -> [SocketHandle] {
-        rooms.withLockedValue { $0[Key(namespace: namespace, room: room)].map { Array($0.values) } ?? [] }
+        var members = rooms.withLockedValue { $0[Key(namespace: namespace, room: room)].map { Array($0.values) } ?? [] }
+        if let owner = owner(of: room, namespace: namespace), !members.contains(where: { $0.id == owner.id }) {
+            members.append(owner)
+        }
+        return members
     }
 
     func count(of room: String, namespace: String) -> Int {
-        rooms.withLockedValue { $0[Key(namespace: namespace, room: room)]?.count ?? 0 }
+        members(of: room, namespace: namespace).count
     }
 
     /// Sends `frames` to every member of `room` except the socket `skipping`.
@@ -53,11 +71,13 @@ final class RoomRegistry: Sendable {
 /// A reference to a `Socket` that may cross loops (rooms hold these).
 struct SocketHandle: Sendable {
     let id: String
+    let namespace: String
     let loop: any EventLoop
     private let bound: NIOLoopBound<Socket>
 
     init(_ socket: Socket) {
         id = socket.id
+        namespace = socket.namespace
         loop = socket.loop
         bound = NIOLoopBound(socket, eventLoop: socket.loop)
     }

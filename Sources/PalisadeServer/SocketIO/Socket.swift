@@ -11,7 +11,10 @@ public final class Socket {
     public let auth: JSONValue
     /// Who the socket acts as, as the policy decided at connect (nil: anonymous).
     public var identity: JSONValue?
-    public private(set) var rooms: Set<String> = []
+    /// The rooms the socket is in, its own room (its id) included.
+    public var rooms: Set<String> { isConnected ? joinedRooms.union([id]) : [] }
+    /// The rooms joined; the own room is implied (see `RoomRegistry`).
+    private var joinedRooms: Set<String> = []
     public private(set) var isConnected = false
     /// Unix seconds when the CONNECT was accepted.
     public private(set) var connectedAt: Double = 0
@@ -114,12 +117,12 @@ public final class Socket {
     }
 
     func joinWithoutCheck(_ room: String) {
-        guard rooms.insert(room).inserted else { return }
+        guard room != id, joinedRooms.insert(room).inserted else { return }
         server.rooms.join(room, socket: SocketHandle(self), namespace: namespace)
     }
 
     public func leave(_ room: String) {
-        guard rooms.remove(room) != nil else { return }
+        guard joinedRooms.remove(room) != nil else { return }
         server.rooms.leave(room, socketID: id, namespace: namespace)
     }
 
@@ -128,7 +131,6 @@ public final class Socket {
     func markConnected() {
         isConnected = true
         connectedAt = UnixTime.now()
-        joinWithoutCheck(id)
         server.registry.add(SocketHandle(self))
     }
 
@@ -166,8 +168,8 @@ public final class Socket {
         server.disconnectHandler?(self, reason)
         isConnected = false
         server.registry.remove(id)
-        for room in rooms { server.rooms.leave(room, socketID: id, namespace: namespace) }
-        rooms.removeAll()
+        for room in joinedRooms { server.rooms.leave(room, socketID: id, namespace: namespace) }
+        joinedRooms.removeAll()
         eventQueue.removeAll()
         let acks = pendingAcks
         pendingAcks.removeAll()

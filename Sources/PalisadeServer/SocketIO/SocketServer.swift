@@ -7,9 +7,9 @@ import PalisadeProtocol
 public final class SocketServer: EngineApplication {
     let policy: any GatewayPolicy
     let logger: Logger
-    let rooms = RoomRegistry()
+    let rooms: RoomRegistry
     /// Every connected socket, for the admin API.
-    let registry = SocketRegistry()
+    let registry: SocketRegistry
     let connectTimeout: TimeAmount
     let ackTimeout: TimeAmount
     private let namespaces: Set<String>
@@ -35,6 +35,8 @@ public final class SocketServer: EngineApplication {
         self.handlers = handlers
         self.connectHandler = onConnect
         self.disconnectHandler = onDisconnect
+        registry = SocketRegistry()
+        rooms = RoomRegistry(sockets: registry)
         namespaces = Set(["/"] + configuration.namespaces)
         connectTimeout = .milliseconds(Int64(configuration.connectTimeoutMs))
         ackTimeout = .milliseconds(Int64(configuration.ackTimeoutMs))
