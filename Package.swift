@@ -107,7 +107,7 @@ let package = Package(
         // Micro-benchmark of hook calls (`make bench`): not a test, not part of the product.
         .executableTarget(
             name: "palisade-hookbench",
-            dependencies: ["PalisadePolicy", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["PalisadePolicy", "PalisadeProtocol", "CLua", "CPalisadeShims", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
             path: "benchmarks/HookBench",
             swiftSettings: strict

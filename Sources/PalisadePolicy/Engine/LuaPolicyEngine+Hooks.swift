@@ -58,8 +58,15 @@ extension LuaPolicyEngine {
     }
 
     public func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision> {
-        guard let runtime = runtime(on: socket.loop) else { return socket.loop.makeSucceededFuture(.deny(reason: "no policy is loaded")) }
-        guard let eventChain = runtime.eventChain else { return socket.loop.makeSucceededFuture(.allow) }
+        switch decideEvent(socket, name: name, arguments: arguments) {
+        case .now(let decision): socket.loop.makeSucceededFuture(decision)
+        case .later(let future): future
+        }
+    }
+
+    public func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue]) -> PolicyAnswer<EventDecision> {
+        guard let runtime = runtime(on: socket.loop) else { return .now(.deny(reason: "no policy is loaded")) }
+        guard let eventChain = runtime.eventChain else { return .now(.allow) }
         // One call runs every module's hook (EventChain.swift), with one conversion of the arguments.
         let outcome = runtime.callNow(eventChain) { state in
             runtime.pushConn(socket, on: state)
@@ -69,11 +76,11 @@ extension LuaPolicyEngine {
         }
         switch outcome {
         case .done(let result):
-            return socket.loop.makeSucceededFuture(eventDecision(result.mapError { $0 }, runtime: runtime))
+            return .now(eventDecision(result.mapError { $0 }, runtime: runtime))
         case .pending(let future):
-            return future.assumeIsolated().map { .success($0) }.recover { .failure($0) }.map { result in
+            return .later(future.assumeIsolated().map { .success($0) }.recover { .failure($0) }.map { result in
                 self.eventDecision(result, runtime: runtime)
-            }.nonisolated()
+            }.nonisolated())
         }
     }
 
@@ -140,16 +147,21 @@ extension LuaPolicyEngine {
     public func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool {
         guard let runtime = runtime(on: socket.loop), let handler = runtime.eventHandlers[name] else { return false }
         let ackID = ack.map { runtime.registerAck($0) }
-        runtime.call(handler) { state in
+        let outcome = runtime.callNow(handler) { state in
             runtime.pushConn(socket, on: state)
             for argument in arguments { LuaBridge.push(argument, state) }
             if let ackID { runtime.pushAck(ackID, on: state) }
             return Int32(1 + arguments.count + (ackID == nil ? 0 : 1))
-        }.assumeIsolated().whenComplete { result in
+        }
+        let finish = { (result: Result<[JSONValue], any Error>) in
             if let ackID { runtime.releaseAck(ackID) }
             if case .failure(let error) = result {
                 self.report(error, hook: "events.\(name)", runtime: runtime)
             }
+        }
+        switch outcome {
+        case .done(let result): finish(result.mapError { $0 })
+        case .pending(let future): future.assumeIsolated().whenComplete(finish)
         }
         return true
     }

@@ -34,7 +34,7 @@ package final class LuaRuntime {
     /// Event name → handler reference (the first module that defines it wins).
     private(set) var eventHandlers: [String: Int32] = [:]
     /// Every module's `event` hook as one function (`EventChain.swift`); nil when none has one.
-    private(set) var eventChain: Int32?
+    package private(set) var eventChain: Int32?
     private var moduleTables: [String: Int32] = [:]
     private let sources: [String: PolicySource]
     private var loading: Set<String> = []

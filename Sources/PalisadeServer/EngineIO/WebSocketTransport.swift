@@ -17,25 +17,27 @@ final class WebSocketTransport: Sendable {
     }
 
     func write(_ frames: [EngineFrame]) {
-        let channel = channel
-        let flushPending = flushPending
-        let write: @Sendable () -> Void = {
-            for frame in frames {
-                let wsFrame: WebSocketFrame
-                switch frame {
-                case .text(let bytes): wsFrame = WebSocketFrame(fin: true, opcode: .text, data: bytes)
-                case .binary(let bytes): wsFrame = WebSocketFrame(fin: true, opcode: .binary, data: bytes)
-                }
-                channel.write(wsFrame, promise: nil)
-            }
-            guard !flushPending.value else { return }
-            flushPending.value = true
-            channel.eventLoop.assumeIsolated().execute {
-                flushPending.value = false
-                channel.flush()
+        if channel.eventLoop.inEventLoop {
+            writeOnLoop(frames)
+        } else {
+            channel.eventLoop.execute { self.writeOnLoop(frames) }
+        }
+    }
+
+    /// Writes `frames` and schedules the flush of this loop turn. On the channel's loop.
+    private func writeOnLoop(_ frames: [EngineFrame]) {
+        for frame in frames {
+            switch frame {
+            case .text(let bytes): channel.write(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: nil)
+            case .binary(let bytes): channel.write(WebSocketFrame(fin: true, opcode: .binary, data: bytes), promise: nil)
             }
         }
-        if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
+        guard !flushPending.value else { return }
+        flushPending.value = true
+        channel.eventLoop.assumeIsolated().execute {
+            self.flushPending.value = false
+            self.channel.flush()
+        }
     }
 
     /// Stops or restarts reading from the client (backpressure while its messages wait).

@@ -16,6 +16,9 @@ public protocol GatewayPolicy: Sendable {
     func connected(_ socket: Socket)
     /// Every incoming event, before any handler.
     func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision>
+    /// `event`, answered at once when the decision needed no I/O (most do), so the core
+    /// makes no future per event. The default wraps `event`.
+    func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue]) -> PolicyAnswer<EventDecision>
     /// Before a socket joins a room.
     func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision>
     /// Before a document read or write, or any other access the core checks itself:
@@ -30,6 +33,12 @@ public protocol GatewayPolicy: Sendable {
     /// An allowed event that no built-in handler took (the Lua plugins' `events`).
     /// Returns false when nothing handles it.
     func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool
+}
+
+/// A decision made at once, or one that waits for I/O.
+public enum PolicyAnswer<Decision> {
+    case now(Decision)
+    case later(EventLoopFuture<Decision>)
 }
 
 public enum HandshakeDecision: Sendable, Equatable {
@@ -80,6 +89,10 @@ extension GatewayPolicy {
 
     public func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision> {
         socket.loop.makeSucceededFuture(.allow)
+    }
+
+    public func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue]) -> PolicyAnswer<EventDecision> {
+        .later(event(socket, name: name, arguments: arguments))
     }
 
     public func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision> {

@@ -222,11 +222,16 @@ public final class Socket {
             handled += 1
             guard let (name, arguments) = packet.eventNameAndArguments else { continue }
             let args = Array(arguments)
-            awaitingDecision = true
-            server.policy.event(self, name: name, arguments: args).assumeIsolated().whenComplete { result in
-                self.awaitingDecision = false
-                self.apply(result, name: name, arguments: args, ackID: packet.ackId)
-                self.drainEvents()
+            switch server.policy.decideEvent(self, name: name, arguments: args) {
+            case .now(let decision):
+                apply(.success(decision), name: name, arguments: args, ackID: packet.ackId)
+            case .later(let future):
+                awaitingDecision = true
+                future.assumeIsolated().whenComplete { result in
+                    self.awaitingDecision = false
+                    self.apply(result, name: name, arguments: args, ackID: packet.ackId)
+                    self.drainEvents()
+                }
             }
         }
         updateReading()
