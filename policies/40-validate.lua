@@ -33,12 +33,18 @@ local M = {}
 
 local ARRAY = getmetatable(px.array())
 
+local NULL = px.null
+
+-- The JSON size of a key: its bytes and quotes and colon (array indices add a comma).
+local function key_size(key)
+  if type(key) == "string" then return #key + 4 end
+  return 1
+end
+
 -- Roughly the JSON size of `value`; nil once it passes `budget` or nests deeper than MAX_DEPTH.
 local function measure(value, budget, depth)
   local kind, size = type(value), 8
-  if value == px.null then
-    size = 4
-  elseif kind == "string" or kind == "userdata" then
+  if kind == "string" then
     size = #value + 2
   elseif kind == "table" then
     if depth >= MAX_DEPTH then return nil end
@@ -46,93 +52,105 @@ local function measure(value, budget, depth)
     for key, item in pairs(value) do
       local item_size = measure(item, budget - size, depth + 1)
       if item_size == nil then return nil end
-      size = size + item_size + #tostring(key) + 4
+      size = size + item_size + key_size(key)
       if size > budget then return nil end
     end
+  elseif value == NULL then
+    size = 4
+  elseif kind == "userdata" then
+    size = #value + 2
   end
   if size > budget then return nil end
   return size
 end
 
--- Checks: function(value, path) → nil when valid, else the error text.
+-- Checks: function(value, path, key) → nil when valid, else the error text. The value is
+-- `path.key` (or `path` itself when key is nil): texts are built for errors only, and a
+-- valid payload costs string work only for its nested objects' paths.
 -- A missing value (nil) fails unless wrapped in `optional` or `nullable`.
+local function at(path, key)
+  if key == nil then return path end
+  return path .. "." .. key
+end
+
 local function optional(check)
-  return function(value, path)
-    if value ~= nil then return check(value, path) end
+  return function(value, path, key)
+    if value ~= nil then return check(value, path, key) end
   end
 end
 
 local function nullable(check)
-  return function(value, path)
-    if value ~= nil and value ~= px.null then return check(value, path) end
+  return function(value, path, key)
+    if value ~= nil and value ~= NULL then return check(value, path, key) end
   end
 end
 
 local function text(max, pattern)
-  return function(value, path)
-    if type(value) ~= "string" then return path .. " must be a string" end
-    if #value > max then return path .. " is longer than " .. max .. " bytes" end
-    if pattern and not value:find(pattern) then return path .. " has characters ids never have" end
+  return function(value, path, key)
+    if type(value) ~= "string" then return at(path, key) .. " must be a string" end
+    if #value > max then return at(path, key) .. " is longer than " .. max .. " bytes" end
+    if pattern and not value:find(pattern) then return at(path, key) .. " has characters ids never have" end
   end
 end
 
 local id = text(MAX_ID, "^[%w%-_.:@]+$")
 
-local function boolean(value, path)
-  if type(value) ~= "boolean" then return path .. " must be true or false" end
+local function boolean(value, path, key)
+  if type(value) ~= "boolean" then return at(path, key) .. " must be true or false" end
 end
 
 local function one_of(...)
   local allowed, names = {}, table.concat({ ... }, ", ")
   for _, item in ipairs({ ... }) do allowed[item] = true end
-  return function(value, path)
-    if not allowed[value] then return path .. " must be one of: " .. names end
+  return function(value, path, key)
+    if not allowed[value] then return at(path, key) .. " must be one of: " .. names end
   end
 end
 
 local function free(max)
-  return function(value, path)
-    if measure(value, max, 0) == nil then return path .. " is larger than " .. max .. " bytes" end
+  return function(value, path, key)
+    if measure(value, max, 0) == nil then return at(path, key) .. " is larger than " .. max .. " bytes" end
   end
 end
 
 -- Bytes: a JSON array of integers 0–255 (Open WebUI's client) or a binary attachment.
 local function bytes(max)
-  return function(value, path)
-    if type(value) == "userdata" and value ~= px.null then
-      if #value == 0 or #value > max then return path .. " must hold 1 to " .. max .. " bytes" end
+  return function(value, path, key)
+    if type(value) == "userdata" and value ~= NULL then
+      if #value == 0 or #value > max then return at(path, key) .. " must hold 1 to " .. max .. " bytes" end
       return nil
     end
-    if type(value) ~= "table" or getmetatable(value) ~= ARRAY then return path .. " must be an array of bytes" end
+    if type(value) ~= "table" or getmetatable(value) ~= ARRAY then return at(path, key) .. " must be an array of bytes" end
     local count = #value
-    if count == 0 or count > max then return path .. " must hold 1 to " .. max .. " bytes" end
+    if count == 0 or count > max then return at(path, key) .. " must hold 1 to " .. max .. " bytes" end
     local integer = math.type
     for index = 1, count do
       local byte = value[index]
       if integer(byte) ~= "integer" or byte < 0 or byte > 255 then
-        return path .. "[" .. index .. "] is not a byte"
+        return at(path, key) .. "[" .. index .. "] is not a byte"
       end
     end
   end
 end
 
 local function object(fields)
-  return function(value, path)
-    if type(value) ~= "table" or getmetatable(value) == ARRAY then return path .. " must be an object" end
+  return function(value, path, key)
+    local here = at(path, key) -- a concatenation only for nested objects
+    if type(value) ~= "table" or getmetatable(value) == ARRAY then return here .. " must be an object" end
     local extra = MAX_EXTRA
-    for key, item in pairs(value) do
-      local check = fields[key]
+    for field, item in pairs(value) do
+      local check = fields[field]
       if check then
-        local err = check(item, path .. "." .. key)
+        local err = check(item, here, field)
         if err then return err end
       else
-        local size = measure(item, extra - #tostring(key), 0)
-        if size == nil then return path .. " has too much in fields it does not know" end
-        extra = extra - size - #tostring(key)
+        local size = measure(item, extra - key_size(field), 0)
+        if size == nil then return here .. " has too much in fields it does not know" end
+        extra = extra - size - key_size(field)
       end
     end
-    for key, check in pairs(fields) do
-      if value[key] == nil and check(nil, path .. "." .. key) then return path .. "." .. key .. " is missing" end
+    for field, check in pairs(fields) do
+      if value[field] == nil and check(nil, here, field) then return at(here, field) .. " is missing" end
     end
   end
 end
@@ -177,7 +195,7 @@ local function check_event(name, args)
   end
   if #args > 1 or (#args == 0 and name ~= "heartbeat") then return "invalid payload: expects one argument" end
   local payload = args[1]
-  local err = spec(payload, "payload")
+  local err = spec(payload, "payload", nil)
   if err then return "invalid payload: " .. err end
   if name == "ydoc:document:update" and payload.update == nil and (payload.data == nil or payload.data.content == nil) then
     return "invalid payload: an update needs payload.update or payload.data.content"
@@ -187,7 +205,7 @@ end
 
 -- Hole 5: a Yjs payload may only name the socket's own user and socket.
 local function claims_other_identity(conn, name, payload)
-  if name:sub(1, 5) ~= "ydoc:" or type(payload) ~= "table" then return nil end
+  if type(payload) ~= "table" or string.byte(name, 1) ~= 121 --[[ y ]] or name:sub(1, 5) ~= "ydoc:" then return nil end
   if payload.user_id ~= nil and (conn.user == nil or payload.user_id ~= conn.user.id) then
     return "payload.user_id is not the socket's user"
   end

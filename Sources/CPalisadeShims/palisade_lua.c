@@ -1,4 +1,7 @@
 #include "palisade_lua.h"
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -62,6 +65,134 @@ void px_set_budget(lua_State *co, px_budget *budget) {
     lua_sethook(co, budget ? px_count_hook : NULL, budget ? LUA_MASKCOUNT : 0, PX_HOOK_STEP);
 }
 
+void px_attach_budget(lua_State *co, px_budget *budget) {
+    *(px_budget **)lua_getextraspace(co) = budget;
+    if (lua_gethook(co) != NULL) lua_sethook(co, NULL, 0, 0);
+}
+
+// MARK: Watched calls
+//
+// Each thread that runs watched calls has a px_watch, on a list the watchdog thread walks
+// every PX_WATCH_TICK_NS. A call running longer than its arm_after_ns gets PX_WATCH_SIGNAL
+// sent to its thread; the handler, on that thread, sets the count hook on the coroutine
+// being resumed there. Only that thread ever touches its Lua states, and a signal that
+// comes late (the call ended, another began) at worst arms a call early.
+
+#define PX_WATCH_SIGNAL SIGURG
+#define PX_WATCH_TICK_NS 1000000
+
+typedef struct px_watch {
+    _Atomic(lua_State *) running;
+    _Atomic int64_t started_ns;
+    _Atomic int64_t arm_after_ns;
+    _Atomic int armed;
+    int alive;                 // under px_watch_lock
+    pthread_t thread;
+    struct px_watch *next;     // under px_watch_lock
+} px_watch;
+
+static __thread px_watch *px_this_watch;
+static px_watch *px_watches;   // under px_watch_lock
+static pthread_mutex_t px_watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t px_watch_once = PTHREAD_ONCE_INIT;
+static pthread_key_t px_watch_key;
+
+static void px_on_watch_signal(int signal_number) {
+    (void)signal_number;
+    px_watch *watch = px_this_watch;
+    if (watch == NULL) return;
+    lua_State *co = atomic_load(&watch->running);
+    if (co == NULL || atomic_load(&watch->armed)) return;
+    lua_sethook(co, px_count_hook, LUA_MASKCOUNT, PX_HOOK_STEP);
+    atomic_store(&watch->armed, 1);
+}
+
+static void *px_watchdog(void *unused) {
+    (void)unused;
+    struct timespec tick = { 0, PX_WATCH_TICK_NS };
+    for (;;) {
+        nanosleep(&tick, NULL);
+        int64_t now = px_monotonic_ns();
+        pthread_mutex_lock(&px_watch_lock);
+        for (px_watch *watch = px_watches; watch != NULL; watch = watch->next) {
+            if (!watch->alive || atomic_load(&watch->running) == NULL || atomic_load(&watch->armed)) continue;
+            if (now - atomic_load(&watch->started_ns) < atomic_load(&watch->arm_after_ns)) continue;
+            pthread_kill(watch->thread, PX_WATCH_SIGNAL);
+        }
+        pthread_mutex_unlock(&px_watch_lock);
+    }
+    return NULL;
+}
+
+/// A thread that ends is skipped from then on (its px_watch stays on the list, unused).
+static void px_watch_thread_ended(void *value) {
+    px_watch *watch = value;
+    pthread_mutex_lock(&px_watch_lock);
+    watch->alive = 0;
+    atomic_store(&watch->running, NULL);
+    pthread_mutex_unlock(&px_watch_lock);
+}
+
+static void px_watch_start(void) {
+    pthread_key_create(&px_watch_key, px_watch_thread_ended);
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = px_on_watch_signal;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigaction(PX_WATCH_SIGNAL, &action, NULL);
+    pthread_t watchdog;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_create(&watchdog, &attributes, px_watchdog, NULL);
+    pthread_attr_destroy(&attributes);
+}
+
+static px_watch *px_watch_of_this_thread(void) {
+    if (px_this_watch != NULL) return px_this_watch;
+    pthread_once(&px_watch_once, px_watch_start);
+    px_watch *watch = calloc(1, sizeof *watch);
+    if (watch == NULL) abort();
+    watch->thread = pthread_self();
+    watch->alive = 1;
+    pthread_mutex_lock(&px_watch_lock);
+    watch->next = px_watches;
+    px_watches = watch;
+    pthread_mutex_unlock(&px_watch_lock);
+    pthread_setspecific(px_watch_key, watch);
+    // Threads made from a dispatch or Swift concurrency thread inherit a mask that blocks
+    // most signals; this one must reach us.
+    sigset_t watch_signal;
+    sigemptyset(&watch_signal);
+    sigaddset(&watch_signal, PX_WATCH_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &watch_signal, NULL);
+    px_this_watch = watch;
+    return watch;
+}
+
+px_watch_state px_watch_begin(lua_State *co, int64_t arm_after_ns) {
+    px_watch *watch = px_watch_of_this_thread();
+    px_watch_state previous = { atomic_load(&watch->running), atomic_load(&watch->started_ns),
+                                atomic_load(&watch->arm_after_ns), atomic_load(&watch->armed) };
+    atomic_store(&watch->running, NULL);
+    atomic_store(&watch->armed, 0);
+    atomic_store(&watch->arm_after_ns, arm_after_ns);
+    atomic_store(&watch->started_ns, px_monotonic_ns());
+    atomic_store(&watch->running, co);
+    return previous;
+}
+
+void px_watch_end(lua_State *co, px_watch_state previous) {
+    px_watch *watch = px_this_watch;
+    atomic_store(&watch->running, NULL);
+    if (atomic_load(&watch->armed)) lua_sethook(co, NULL, 0, 0);
+    atomic_store(&watch->armed, previous.armed);
+    atomic_store(&watch->arm_after_ns, previous.arm_after_ns);
+    atomic_store(&watch->started_ns, previous.started_ns);
+    atomic_store(&watch->running, previous.running);
+}
+
 static int px_chain_step(lua_State *L) {
     px_budget *budget = *(px_budget **)lua_getextraspace(L);
     lua_Integer module = luaL_checkinteger(L, 1);
@@ -73,6 +204,60 @@ static int px_chain_step(lua_State *L) {
 }
 
 void px_push_chain_step(lua_State *L) { lua_pushcfunction(L, px_chain_step); }
+
+// MARK: Coroutines made by scripts
+
+// coroutine.resume, in front of Lua's: the resumed coroutine gets the caller's budget and
+// count hook, and the watch follows it while it runs, so a loop inside a script's own
+// coroutine is stopped like one in the hook itself.
+static int px_coroutine_resume(lua_State *L) {
+    lua_State *co = lua_tothread(L, 1);
+    if (co == NULL) return luaL_typeerror(L, 1, "coroutine");
+    *(px_budget **)lua_getextraspace(co) = *(px_budget **)lua_getextraspace(L);
+    lua_sethook(co, lua_gethook(L), lua_gethookmask(L), lua_gethookcount(L));
+    px_watch *watch = px_this_watch;
+    int watched = watch != NULL && atomic_load(&watch->running) == L;
+    px_watch_state previous = { NULL, 0, 0, 0 };
+    if (watched) previous = px_watch_begin(co, atomic_load(&watch->arm_after_ns));
+    int arguments = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1)); // Lua's resume: it catches the coroutine's errors
+    lua_insert(L, 1);
+    lua_call(L, arguments, LUA_MULTRET);
+    if (watched) px_watch_end(co, previous);
+    return lua_gettop(L);
+}
+
+// coroutine.wrap on top of the guarded resume (Lua's own wrap resumes directly).
+static const char px_coroutine_wrap[] =
+    "local create, resume = ...\n"
+    "local function results(ok, ...)\n"
+    "  if ok then return ... end\n"
+    "  error((...), 0)\n"
+    "end\n"
+    "return function(f)\n"
+    "  local co = create(f)\n"
+    "  return function(...) return results(resume(co, ...)) end\n"
+    "end\n";
+
+int px_guard_coroutines(lua_State *L) {
+    lua_getglobal(L, "coroutine");
+    if (!lua_istable(L, -1)) { lua_pop(L, 1); return 0; }
+    lua_getfield(L, -1, "resume");
+    lua_pushcclosure(L, px_coroutine_resume, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "resume");
+    // stack: coroutine, guarded resume
+    if (luaL_loadbufferx(L, px_coroutine_wrap, sizeof px_coroutine_wrap - 1, "=palisade.coroutine", "t") != LUA_OK) {
+        lua_pop(L, 3);
+        return 0;
+    }
+    lua_getfield(L, -3, "create");
+    lua_pushvalue(L, -3);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) { lua_pop(L, 3); return 0; }
+    lua_setfield(L, -3, "wrap");
+    lua_pop(L, 2);
+    return 1;
+}
 
 // MARK: Host functions
 

@@ -110,6 +110,6 @@ public final class MemoryRateLimiter: RateLimiter {
     }
 
     private func shard(_ key: ByteKey) -> NIOLockedValueBox<LimiterShard> {
-        shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
+        shards[Int(UInt(bitPattern: key.byteHash) % UInt(shards.count))]
     }
 }

@@ -124,6 +124,6 @@ public final class MemoryStateStore: StateStore {
     }
 
     private func shard(_ key: ByteKey) -> NIOLockedValueBox<StoreShard> {
-        shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
+        shards[Int(UInt(bitPattern: key.byteHash) % UInt(shards.count))]
     }
 }

@@ -60,7 +60,8 @@ import Testing
     @Test func eachModuleHasAnInstructionBudgetOfItsOwn() throws {
         // Each module spends about 60 % of the budget: together they exceed it, alone none does.
         let busy = "return { event = function() local x = 0; for i = 1, 300000 do x = x + i end end }"
-        let limits = HookLimits(instructions: 1_000_000, deadline: .seconds(10))
+        // Counted from the first instruction (no watch delay), so each module's count is exact.
+        let limits = HookLimits(instructions: 1_000_000, deadline: .seconds(10), watchAfter: .zero)
         let (results, _) = try runChain([("a", busy), ("b", busy), ("c", busy)], limits: limits)
         #expect(results == [.null])
         let spin = "return { event = function() while true do end end }"

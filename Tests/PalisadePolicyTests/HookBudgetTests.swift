@@ -25,6 +25,53 @@ import Testing
         #expect(error.kind == .instructionBudget)
     }
 
+    @Test func budgetsStartCountingAfterTheWatchDelayOrAtOnce() throws {
+        // ~600 000 instructions: under a 500 000 budget counted from the start they fail;
+        // watched (the default), the first 2 ms run uncounted and the call finishes.
+        let busy = "return { selftest = function() local x = 0; for i = 1, 300000 do x = x + i end return x end }"
+        let strict = try failure(busy, limits: HookLimits(instructions: 500_000, deadline: .seconds(10), watchAfter: .zero))
+        #expect(strict.kind == .instructionBudget)
+        let runtime = try harness.runtime([("m", busy)], limits: HookLimits(instructions: 500_000, deadline: .seconds(10),
+                                                                           watchAfter: .seconds(5)))
+        #expect(try harness.call(runtime, .selftest, []) == [.number("45000150000")])
+    }
+
+    @Test func aLoopInsideAWatchedCallIsStoppedOnceArmed() throws {
+        let started = NIODeadline.now()
+        let error = try failure("return { selftest = function() while true do end end }",
+                                limits: HookLimits(instructions: 1_000_000, deadline: .seconds(10), watchAfter: .milliseconds(20)))
+        #expect(error.kind == .instructionBudget)
+        #expect(NIODeadline.now() - started >= .milliseconds(20), "nothing counted before the watch delay")
+    }
+
+    @Test func aLoopInAScriptsOwnCoroutineIsStopped() throws {
+        for resume in ["coroutine.resume(coroutine.create(spin))", "coroutine.wrap(spin)()"] {
+            for watchAfter in [TimeAmount.zero, .milliseconds(2)] {
+                let error = try failure("""
+                    local function spin() while true do end end
+                    return { selftest = function()
+                      local ok, why = pcall(function() return \(resume) end)
+                      while true do end -- a swallowed budget error does not give the call more time
+                    end }
+                    """, limits: HookLimits(instructions: 1_000_000, deadline: .seconds(10), watchAfter: watchAfter))
+                #expect(error.kind == .instructionBudget, "\(resume), watch after \(watchAfter)")
+            }
+        }
+    }
+
+    @Test func scriptCoroutinesStillWork() throws {
+        let runtime = try harness.runtime([("m", """
+            return { selftest = function()
+              local gen = coroutine.wrap(function(a) local b = coroutine.yield(a + 1); return b * 2 end)
+              local co = coroutine.create(function() error("inner") end)
+              local ok, why = coroutine.resume(co)
+              local wrapped_ok, wrapped_why = pcall(coroutine.wrap(function() error("wrapped", 0) end))
+              return gen(1), gen(5), ok, why:find("inner") ~= nil, wrapped_ok, wrapped_why
+            end }
+            """)])
+        #expect(try harness.call(runtime, .selftest, []) == [.number("2"), .number("10"), .bool(false), .bool(true), .bool(false), .string("wrapped")])
+    }
+
     @Test func infiniteLoopIsStoppedByTheDeadline() throws {
         let error = try failure("return { selftest = function() while true do end end }", limits: HookLimits(instructions: .max, deadline: .milliseconds(100)))
         #expect(error.kind == .deadline)

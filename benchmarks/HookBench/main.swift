@@ -1,6 +1,7 @@
 // Nanoseconds per event: an empty `event` hook, and the stock policies' `event` hooks for an
 // authenticated `heartbeat`, called one by one and as the server calls them (the event chain:
-// one call runs every module's hook). Run by `make bench`; prints one JSON line each.
+// one call runs every module's hook), and the chain for a typing indicator (`events:channel`).
+// Run by `make bench`; prints one JSON line each.
 import CLua
 import CPalisadeShims
 import Foundation
@@ -29,7 +30,14 @@ let conn = JSONValue.object([
     "data": .object([:]),
 ])
 
-func measure(_ name: String, sources: [PolicySource], asChain: Bool = false) throws {
+/// Open WebUI's typing indicator, its most frequent event, as the client sends it.
+let typing = JSONValue.object([
+    "channel_id": .string("c-1"), "message_id": .null,
+    "data": .object(["type": .string("typing"), "data": .object(["typing": .bool(true)])]),
+])
+
+func measure(_ name: String, sources: [PolicySource], asChain: Bool = false,
+             event: String = "heartbeat", payload: JSONValue = .object([:])) throws {
     let result = try loop.submit { () -> (Double, Int) in
         let runtime = try LuaRuntime(sources: sources, loop: loop, generation: 1, limits: .init(), memoryCap: 64 << 20,
                                      logger: logger) { PalisadeModule.install(in: $0, host: host) }
@@ -47,8 +55,8 @@ func measure(_ name: String, sources: [PolicySource], asChain: Bool = false) thr
                         lua_pushvalue(state, -1)
                         connTable = luaL_ref(state, px_registryindex())
                     }
-                    LuaBridge.push(.string("heartbeat"), state)
-                    LuaBridge.push(.array([.object([:])]), state)
+                    LuaBridge.push(.string(event), state)
+                    LuaBridge.push(.array([payload]), state)
                     return 3
                 }.whenFailure { error in fatalError("a hook failed: \(error)") }
             }
@@ -64,3 +72,4 @@ try measure("empty_event_hook", sources: empty)
 let stock = try PolicyLoader.read(directories: ["policies", "plugins"])
 try measure("stock_event_hooks_one_by_one", sources: stock)
 try measure("stock_event_chain", sources: stock, asChain: true)
+try measure("stock_event_chain_typing", sources: stock, asChain: true, event: "events:channel", payload: typing)

@@ -37,8 +37,37 @@ typedef struct px_budget {
 /// Instructions between two budget checks.
 #define PX_HOOK_STEP 1000
 
-/// Attaches `budget` to coroutine `co` (stored in its extra space) and installs the count hook.
+/// Attaches `budget` to coroutine `co` (stored in its extra space) and installs the count hook
+/// (nil: detaches it and removes the hook).
 void px_set_budget(lua_State *co, px_budget *budget);
+
+/// Attaches `budget` to `co` without the count hook: a watched call (below). Lua's count hook
+/// makes the interpreter stop at every instruction, which was half of the cost of running
+/// the policies' Lua; almost every call ends long before a budget matters.
+void px_attach_budget(lua_State *co, px_budget *budget);
+
+/// Puts `coroutine.resume` and `coroutine.wrap` in front of Lua's so that coroutines a script
+/// makes run under the budget of the hook call that resumes them. Returns 1 when done.
+int px_guard_coroutines(lua_State *L);
+
+// MARK: Watched calls
+
+/// What `px_watch_begin` replaced on this thread, for `px_watch_end` to put back (a hook
+/// call can start another one on the same thread, e.g. `conn:join` asking `authorize`).
+typedef struct px_watch_state {
+    lua_State *running;
+    int64_t started_ns;
+    int64_t arm_after_ns;
+    int armed;
+} px_watch_state;
+
+/// Marks `co` as running on this thread from now. If it is still running after
+/// `arm_after_ns`, a watchdog thread signals this thread, whose handler installs the count
+/// hook on `co` (lua_sethook is made to be called from a signal handler): from then on the
+/// budget's instructions and deadline are enforced as for `px_set_budget`.
+px_watch_state px_watch_begin(lua_State *co, int64_t arm_after_ns);
+/// `co` stopped running (returned, failed or yielded): removes the hook if it was armed.
+void px_watch_end(lua_State *co, px_watch_state previous);
 int64_t px_monotonic_ns(void);
 /// Pushes `step(i)`, which a chain dispatcher calls before module i: it records i in
 /// the coroutine's budget and gives the module a fresh instruction budget and deadline.

@@ -21,6 +21,19 @@ enum LuaStack {
         lua_type(L, index) == LUA_TSTRING ? LuaVM.string(L, at: index) : nil
     }
 
+    /// The string at `index` with `prefix` in front, made in one allocation (for keys
+    /// built on every event); nil when the value is not a string.
+    static func optionalString(_ L: OpaquePointer, _ index: Int32, prefixedBy prefix: [UInt8]) -> String? {
+        var length = 0
+        guard lua_type(L, index) == LUA_TSTRING, let bytes = lua_tolstring(L, index, &length) else { return nil }
+        return String(unsafeUninitializedCapacity: prefix.count + length) { buffer in
+            let base = buffer.baseAddress!
+            prefix.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: prefix.count) }
+            UnsafeMutableRawPointer(base + prefix.count).copyMemory(from: bytes, byteCount: length)
+            return prefix.count + length
+        }
+    }
+
     static func optionalNumber(_ L: OpaquePointer, _ index: Int32) -> Double? {
         lua_type(L, index) == LUA_TNUMBER ? px_tonumber(L, index) : nil
     }

@@ -47,7 +47,7 @@ extension PalisadeModule {
         px_newtable(L)
         // px.ratelimit.hit(key, limit, window_s[, bucket_s[, {count_refused = bool}]]) → allowed, remaining, retry_after
         vm.setFunction("hit", inTableAt: -1) { state in
-            guard let key = LuaStack.optionalString(state, 1), let limit = LuaStack.optionalNumber(state, 2),
+            guard let storeKey = LuaStack.optionalString(state, 1, prefixedBy: host.rateLimitKeyPrefix), let limit = LuaStack.optionalNumber(state, 2),
                   let window = LuaStack.optionalNumber(state, 3) else {
                 return LuaStack.raise(state, "px.ratelimit.hit(key, limit, window_s[, bucket_s[, options]]) needs a key, a limit and a window")
             }
@@ -64,7 +64,6 @@ extension PalisadeModule {
                 lua_pushnumber(state, result.retryAfter)
                 return 3
             }
-            let storeKey = host.storeKey("ratelimit:" + key)
             switch host.rateLimiter.hitNow(storeKey, limit: Int(limit), window: window, bucket: bucket, countRefused: countRefused) {
             case .success(let result)?: return push(state, result)
             case .failure(let error)?: return LuaStack.failure(state, "\(error)")

@@ -18,6 +18,8 @@ public final class PolicyHost: Sendable {
     public let rateLimiter: any RateLimiter
     /// Prefix of every store and rate-limit key (`palisade` by default, as in Redis).
     public let keyPrefix: String
+    /// `{prefix}:ratelimit:`, the start of every `px.ratelimit.hit` key (made once).
+    let rateLimitKeyPrefix: [UInt8]
     /// The key `px.jwt.verify` uses when a policy names none (the configured JWT secret).
     public let defaultJWTKey: JWTKey?
     /// Behind `px.directory.get`; nil = no directory (every record unknown).
@@ -42,6 +44,7 @@ public final class PolicyHost: Sendable {
         self.store = store
         self.rateLimiter = rateLimiter
         self.keyPrefix = keyPrefix
+        rateLimitKeyPrefix = Array("\(keyPrefix):ratelimit:".utf8)
         defaultJWTKey = jwtSecret.flatMap { try? JWTKey(secret: $0) }
     }
 

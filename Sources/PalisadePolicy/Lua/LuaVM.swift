@@ -97,6 +97,8 @@ final class LuaVM {
             lua_pushnil(L)
             lua_setglobal(L, name)
         }
+        // A script's own coroutines run under the budget of the call that resumes them.
+        precondition(px_guard_coroutines(L) == 1, "coroutine guard")
     }
 
     // MARK: Loading
