@@ -39,15 +39,18 @@ final class RoomRegistry: Sendable {
     }
 
     func members(of room: String, namespace: String) -> [SocketHandle] {
-        var members = rooms.withLockedValue { $0[Key(namespace: namespace, room: room)].map { Array($0.values) } ?? [] }
-        if let owner = owner(of: room, namespace: namespace), !members.contains(where: { $0.id == owner.id }) {
+        let stored = rooms.withLockedValue { $0[Key(namespace: namespace, room: room)] }
+        var members = stored.map { Array($0.values) } ?? []
+        if let owner = owner(of: room, namespace: namespace), stored?[owner.id] == nil {
             members.append(owner)
         }
         return members
     }
 
     func count(of room: String, namespace: String) -> Int {
-        members(of: room, namespace: namespace).count
+        let stored = rooms.withLockedValue { $0[Key(namespace: namespace, room: room)] }
+        guard let owner = owner(of: room, namespace: namespace), stored?[owner.id] == nil else { return stored?.count ?? 0 }
+        return (stored?.count ?? 0) + 1
     }
 
     /// Sends `frames` to every member of `room` except the socket `skipping`.
