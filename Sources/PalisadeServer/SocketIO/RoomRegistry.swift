@@ -53,26 +53,29 @@ final class RoomRegistry: Sendable {
         return (stored?.count ?? 0) + 1
     }
 
-    /// Sends `frames` to every member of `room` except the socket `skipping`.
+    /// Sends `frames` to every member of `room` except the socket `skipping`: at once to
+    /// those on this loop, with one task per other loop for the rest.
     func broadcast(_ frames: [EngineFrame], to room: String, namespace: String, skipping: String?) {
-        var byLoop: [ObjectIdentifier: (any EventLoop, [SocketHandle])] = [:]
+        var elsewhere: [ObjectIdentifier: (any EventLoop, [SocketHandle])] = [:]
         for member in members(of: room, namespace: namespace) where member.id != skipping {
-            byLoop[ObjectIdentifier(member.loop), default: (member.loop, [])].1.append(member)
-        }
-        for (_, (loop, members)) in byLoop {
-            if loop.inEventLoop {
-                for member in members { member.sendOnLoop(frames) }
+            if member.loop.inEventLoop {
+                member.sendOnLoop(frames)
             } else {
-                loop.execute {
-                    for member in members { member.sendOnLoop(frames) }
-                }
+                elsewhere[ObjectIdentifier(member.loop), default: (member.loop, [])].1.append(member)
+            }
+        }
+        for (_, (loop, members)) in elsewhere {
+            loop.execute {
+                for member in members { member.sendOnLoop(frames) }
             }
         }
     }
 }
 
-/// A reference to a `Socket` that may cross loops (rooms hold these).
-struct SocketHandle: Sendable {
+/// A reference to a `Socket` that may cross loops (rooms and the registry hold these).
+/// One per connected socket, shared by every room it is in: a class, so a broadcast's
+/// member list costs one retain per member (the struct cost four).
+final class SocketHandle: Sendable {
     let id: String
     let namespace: String
     let loop: any EventLoop

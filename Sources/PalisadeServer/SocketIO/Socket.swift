@@ -15,6 +15,15 @@ public final class Socket {
     public var rooms: Set<String> { isConnected ? joinedRooms.union([id]) : [] }
     /// The rooms joined; the own room is implied (see `RoomRegistry`).
     private var joinedRooms: Set<String> = []
+    /// What the registry and the rooms hold of this socket; made at connect, dropped at
+    /// tear-down (it refers back to the socket).
+    private var handleStorage: SocketHandle?
+    private var handle: SocketHandle {
+        if let handleStorage { return handleStorage }
+        let handle = SocketHandle(self)
+        handleStorage = handle
+        return handle
+    }
     public private(set) var isConnected = false
     /// Unix seconds when the CONNECT was accepted.
     public private(set) var connectedAt: Double = 0
@@ -118,7 +127,7 @@ public final class Socket {
 
     func joinWithoutCheck(_ room: String) {
         guard room != id, joinedRooms.insert(room).inserted else { return }
-        server.rooms.join(room, socket: SocketHandle(self), namespace: namespace)
+        server.rooms.join(room, socket: handle, namespace: namespace)
     }
 
     public func leave(_ room: String) {
@@ -131,7 +140,7 @@ public final class Socket {
     func markConnected() {
         isConnected = true
         connectedAt = UnixTime.now()
-        server.registry.add(SocketHandle(self))
+        server.registry.add(handle)
     }
 
     /// What the admin API shows of this socket.
@@ -170,6 +179,7 @@ public final class Socket {
         server.registry.remove(id)
         for room in joinedRooms { server.rooms.leave(room, socketID: id, namespace: namespace) }
         joinedRooms.removeAll()
+        handleStorage = nil
         eventQueue.removeAll()
         let acks = pendingAcks
         pendingAcks.removeAll()
