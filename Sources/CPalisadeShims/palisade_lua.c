@@ -1,3 +1,4 @@
+#define _GNU_SOURCE // pthread_setname_np
 #include "palisade_lua.h"
 #include <pthread.h>
 #include <signal.h>
@@ -73,13 +74,15 @@ void px_attach_budget(lua_State *co, px_budget *budget) {
 // MARK: Watched calls
 //
 // Each thread that runs watched calls has a px_watch, on a list the watchdog thread walks
-// every PX_WATCH_TICK_NS. A call running longer than its arm_after_ns gets PX_WATCH_SIGNAL
-// sent to its thread; the handler, on that thread, sets the count hook on the coroutine
+// every PX_WATCH_TICK_NS (PX_WATCH_IDLE_NS while nothing runs). A call running longer than
+// its arm_after_ns gets PX_WATCH_SIGNAL sent to its thread; the handler, on that thread,
+// sets the count hook on the coroutine
 // being resumed there. Only that thread ever touches its Lua states, and a signal that
 // comes late (the call ended, another began) at worst arms a call early.
 
 #define PX_WATCH_SIGNAL SIGURG
 #define PX_WATCH_TICK_NS 1000000
+#define PX_WATCH_IDLE_NS 20000000
 
 typedef struct px_watch {
     _Atomic(lua_State *) running;
@@ -109,13 +112,20 @@ static void px_on_watch_signal(int signal_number) {
 
 static void *px_watchdog(void *unused) {
     (void)unused;
-    struct timespec tick = { 0, PX_WATCH_TICK_NS };
+    pthread_setname_np(pthread_self(), "palisade-watch");
+    int busy = 0;
     for (;;) {
+        // Every PX_WATCH_TICK_NS while calls are seen running, every PX_WATCH_IDLE_NS when
+        // none was at the last look (an idle server wakes this thread 50 times a second).
+        struct timespec tick = { 0, busy ? PX_WATCH_TICK_NS : PX_WATCH_IDLE_NS };
         nanosleep(&tick, NULL);
         int64_t now = px_monotonic_ns();
+        busy = 0;
         pthread_mutex_lock(&px_watch_lock);
         for (px_watch *watch = px_watches; watch != NULL; watch = watch->next) {
-            if (!watch->alive || atomic_load(&watch->running) == NULL || atomic_load(&watch->armed)) continue;
+            if (!watch->alive || atomic_load(&watch->running) == NULL) continue;
+            busy = 1;
+            if (atomic_load(&watch->armed)) continue;
             if (now - atomic_load(&watch->started_ns) < atomic_load(&watch->arm_after_ns)) continue;
             pthread_kill(watch->thread, PX_WATCH_SIGNAL);
         }
