@@ -30,7 +30,8 @@ struct PolicyGateway {
     func run() async throws {
         let directory = try await SQLiteDirectoryStore.open(dataDirectory: configuration.dataDirectory)
         let host = PolicyHost(logger: logger, config: .object(["policy": policySettings]),
-                              keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret, directory: directory)
+                              keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
+                              directory: CachedPolicyDirectory(directory))
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
         let engine = LuaPolicyEngine(settings: .init(directories: directories), host: host)
         let documentStore = try await SQLiteDocumentStore.open(dataDirectory: configuration.dataDirectory)
