@@ -89,17 +89,17 @@ final class DocumentHome: Sendable {
     /// Stores a validated update, then relays it to the document's other editors.
     /// Refusals and failures go back to the sender as `error` events; `finished` runs
     /// (on this loop) once the update is stored, refused or failed.
-    func append(_ id: String, update: [UInt8], from sender: SocketReference, userID: String, namespace: String,
+    func append(_ id: String, update: [UInt8], from sender: SocketHandle, userID: String,
                 finished: @escaping @Sendable () -> Void) {
         loop.execute {
             guard let document = self.table.value.documents[id], document.members[sender.id] != nil else {
                 finished()
-                return sender.withSocket { $0.refuse(YjsEvent.update, "join the document first") }
+                return Self.refuse(sender, YjsEvent.update, "join the document first")
             }
             let projected = document.storedBytes + document.reservedBytes + update.count
             guard projected <= self.context.settings.maxDocumentBytes else {
                 finished()
-                return sender.withSocket { $0.refuse(YjsEvent.update, "document too large") }
+                return Self.refuse(sender, YjsEvent.update, "document too large")
             }
             document.reservedBytes += update.count
             document.appendsInFlight += 1
@@ -116,11 +116,11 @@ final class DocumentHome: Sendable {
                         JSONMember("user_id", .string(userID)),
                         JSONMember("update", YjsPayloadBytes.jsonArray(update)),
                         JSONMember("socket_id", .string(sender.id)),
-                    ])], namespace: namespace, skipping: sender.id)
+                    ])], namespace: sender.namespace, skipping: sender.id)
                     self.compactIfDue(document)
                 case .failure(let error):
                     self.context.logger.error("storing a Yjs update failed", metadata: ["document": "\(id)", "error": "\(error)"])
-                    sender.withSocket { $0.refuse(YjsEvent.update, "the update could not be stored") }
+                    Self.refuse(sender, YjsEvent.update, "the update could not be stored")
                 }
                 self.unloadIfIdle(document)
             }
@@ -151,6 +151,13 @@ final class DocumentHome: Sendable {
     // MARK: Loading, state, compaction
 
     /// Loads the document into the table unless it is there; loads of one id are shared.
+    /// Sends the sender an `error` for its update, on its loop, if it is still connected.
+    private static func refuse(_ sender: SocketHandle, _ event: String, _ message: String) {
+        sender.execute { socket in
+            if socket.isConnected { socket.refuse(event, message) }
+        }
+    }
+
     private func load(_ id: String) -> EventLoopFuture<Void> {
         let table = table.value
         if table.documents[id] != nil { return loop.makeSucceededVoidFuture() }

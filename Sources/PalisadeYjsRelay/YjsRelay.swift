@@ -194,8 +194,7 @@ public final class YjsRelay: Sendable {
         let bound = NIOLoopBound(documents, eventLoop: socket.loop)
         let session = NIOLoopBound(socket.session, eventLoop: socket.loop)
         let loop = socket.loop
-        home(of: id).append(id, update: update, from: SocketReference(socket), userID: shownUserID(socket),
-                            namespace: socket.namespace) {
+        home(of: id).append(id, update: update, from: socket.handle, userID: shownUserID(socket)) {
             loop.execute {
                 let documents = bound.value
                 documents.appendsInFlight -= 1

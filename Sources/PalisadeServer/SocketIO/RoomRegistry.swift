@@ -72,13 +72,13 @@ final class RoomRegistry: Sendable {
     }
 }
 
-/// A reference to a `Socket` that may cross loops (rooms and the registry hold these).
-/// One per connected socket, shared by every room it is in: a class, so a broadcast's
-/// member list costs one retain per member (the struct cost four).
-final class SocketHandle: Sendable {
-    let id: String
-    let namespace: String
-    let loop: any EventLoop
+/// A reference to a `Socket` that may cross loops (rooms, the registry and core handlers
+/// such as the Yjs relay hold these). One per connected socket (`Socket.handle`), shared by
+/// every room it is in: a class, so a broadcast's member list costs one retain per member.
+public final class SocketHandle: Sendable {
+    public let id: String
+    public let namespace: String
+    public let loop: any EventLoop
     private let bound: NIOLoopBound<Socket>
 
     init(_ socket: Socket) {
@@ -98,7 +98,8 @@ final class SocketHandle: Sendable {
         bound.value.info
     }
 
-    func execute(_ body: @escaping @Sendable (Socket) -> Void) {
+    /// Runs `body` with the socket on its loop: at once when already there, else queued.
+    public func execute(_ body: @escaping @Sendable (Socket) -> Void) {
         if loop.inEventLoop {
             body(bound.value)
         } else {

@@ -15,13 +15,13 @@ public final class Socket {
     public var rooms: Set<String> { isConnected ? joinedRooms.union([id]) : [] }
     /// The rooms joined; the own room is implied (see `RoomRegistry`).
     private var joinedRooms: Set<String> = []
-    /// What the registry and the rooms hold of this socket; made at connect, dropped at
-    /// tear-down (it refers back to the socket).
+    /// What the registry, the rooms and core handlers on other loops hold of this socket:
+    /// one per connected socket, kept until tear-down (it refers back to the socket).
     private var handleStorage: SocketHandle?
-    private var handle: SocketHandle {
+    public var handle: SocketHandle {
         if let handleStorage { return handleStorage }
         let handle = SocketHandle(self)
-        handleStorage = handle
+        if isConnected { handleStorage = handle } // never kept (a cycle) after tear-down
         return handle
     }
     public private(set) var isConnected = false

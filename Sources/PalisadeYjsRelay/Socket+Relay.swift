@@ -1,0 +1,19 @@
+import NIOCore
+import PalisadeProtocol
+import PalisadeServer
+
+extension Socket {
+    /// The relay's refusal: an `error` event `{message, event}` (what the stock policies send too).
+    func refuse(_ event: String, _ message: String) {
+        emit("error", [.object([JSONMember("message", .string(message)), JSONMember("event", .string(event))])])
+    }
+
+    /// The identity's `id` (a string or an integer), or nil for anonymous sockets.
+    var userID: String? {
+        guard let id = identity?["id"] else { return nil }
+        return id.stringValue ?? id.intValue.map(String.init)
+    }
+
+    /// The identity's `name`, if any.
+    var userName: String? { identity?["name"]?.stringValue }
+}
