@@ -63,10 +63,8 @@ public final class MemoryRateLimiter: RateLimiter {
 
     public func hitNow(
         _ key: String, limit: Int, window: Double, bucket: Double?, countRefused: Bool
-    ) -> Result<RateLimitResult, StateError>? {
-        Result { () throws(StateError) in
-            try hit(key, limit: limit, window: window, bucket: bucket, countRefused: countRefused, now: clock.milliseconds())
-        }
+    ) throws(StateError) -> RateLimitResult? {
+        try hit(key, limit: limit, window: window, bucket: bucket, countRefused: countRefused, now: clock.milliseconds())
     }
 
     /// The same, synchronously, at `now` (milliseconds on this limiter's clock).

@@ -50,20 +50,21 @@ public protocol RateLimiter: Sendable {
 
     /// The same answer at once, for a backend that needs no I/O (memory); nil when the
     /// backend must wait (Redis), and then `hit` is the way. Saves a future per hit on the
-    /// per-event path.
+    /// per-event path. (Typed throws rather than a `Result`: a generic return type across a
+    /// protocol cost a metadata lookup per hit.)
     func hitNow(
         _ key: String,
         limit: Int,
         window: Double,
         bucket: Double?,
         countRefused: Bool
-    ) -> Result<RateLimitResult, StateError>?
+    ) throws(StateError) -> RateLimitResult?
 }
 
 extension RateLimiter {
     public func hitNow(
         _ key: String, limit: Int, window: Double, bucket: Double?, countRefused: Bool
-    ) -> Result<RateLimitResult, StateError>? {
+    ) throws(StateError) -> RateLimitResult? {
         nil
     }
 }

@@ -5,11 +5,11 @@ import PalisadeServer
 /// The `ack` argument of a plugin's event handler: a callable table whose call sends
 /// the client's ack (`ack(value, …)`), once.
 extension LuaRuntime {
-    static let ackMetatable = "palisade.ack"
+    static let ackMetatable = LuaName("palisade.ack")
 
     func installAckMetatable() {
         let L = vm.L
-        luaL_newmetatable(L, Self.ackMetatable)
+        luaL_newmetatable(L, Self.ackMetatable.cString)
         vm.pushHostFunction { [unowned self] state in
             lua_getfield(state, 1, "__ack")
             let id = Int(px_tointeger(state, -1))
@@ -41,6 +41,6 @@ extension LuaRuntime {
         px_newtable(state)
         lua_pushinteger(state, lua_Integer(id))
         lua_setfield(state, -2, "__ack")
-        luaL_setmetatable(state, Self.ackMetatable)
+        luaL_setmetatable(state, Self.ackMetatable.cString)
     }
 }

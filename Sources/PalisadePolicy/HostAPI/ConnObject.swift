@@ -18,12 +18,12 @@ final class ConnEntry {
 }
 
 extension LuaRuntime {
-    static let connMetatable = "palisade.conn"
+    static let connMetatable = LuaName("palisade.conn")
 
     /// Installs the methods shared by every conn table.
     func installConnMethods() {
         let L = vm.L
-        luaL_newmetatable(L, Self.connMetatable)
+        luaL_newmetatable(L, Self.connMetatable.cString)
         px_newtable(L)
         vm.setFunction("join", inTableAt: -1) { [unowned self] state in
             guard let socket = self.socket(state), let room = LuaStack.optionalString(state, 2) else {
@@ -122,7 +122,7 @@ extension LuaRuntime {
             px_newtable(state)
         }
         lua_setfield(state, -2, "data")
-        luaL_setmetatable(state, Self.connMetatable)
+        luaL_setmetatable(state, Self.connMetatable.cString)
         lua_pushvalue(state, -1)
         let reference = luaL_ref(state, px_registryindex())
         connections[socket.id] = ConnEntry(table: reference, socket: socket)

@@ -64,10 +64,13 @@ extension PalisadeModule {
                 lua_pushnumber(state, result.retryAfter)
                 return 3
             }
-            switch host.rateLimiter.hitNow(storeKey, limit: Int(limit), window: window, bucket: bucket, countRefused: countRefused) {
-            case .success(let result)?: return push(state, result)
-            case .failure(let error)?: return LuaStack.failure(state, "\(error)")
-            case nil: break
+            do {
+                if let result = try host.rateLimiter.hitNow(storeKey, limit: Int(limit), window: window, bucket: bucket,
+                                                            countRefused: countRefused) {
+                    return push(state, result)
+                }
+            } catch {
+                return LuaStack.failure(state, "\(error)")
             }
             let hit = host.rateLimiter.hit(storeKey, limit: Int(limit), window: window, bucket: bucket,
                                            countRefused: countRefused, on: runtime.loop)

@@ -23,7 +23,7 @@ package enum PalisadeModule {
                     lua_rawseti(state, -2, lua_Integer(index))
                 }
             }
-            luaL_setmetatable(state, LuaBridge.arrayMetatable)
+            luaL_setmetatable(state, LuaBridge.arrayMetatable.cString)
             return 1
         }
         vm.setFunction("now", inTableAt: -1) { state in

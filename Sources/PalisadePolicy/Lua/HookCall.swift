@@ -38,7 +38,7 @@ public struct HookError: Error, Sendable, CustomStringConvertible {
 }
 
 /// How a hook call ended.
-enum HookOutcome {
+package enum HookOutcome {
     case done(Result<[JSONValue], HookError>)
     case pending(EventLoopFuture<[JSONValue]>)
 }

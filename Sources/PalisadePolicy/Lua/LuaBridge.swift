@@ -13,8 +13,8 @@ package enum LuaBridge {
     /// Most elements (array items plus object members, all levels) one conversion may carry.
     static let maxElements = 100_000
 
-    static let arrayMetatable = "px.array"
-    static let bytesMetatable = "px.bytes"
+    static let arrayMetatable = LuaName("px.array")
+    static let bytesMetatable = LuaName("px.bytes")
 
     struct ConversionError: Error, CustomStringConvertible {
         var description: String
@@ -22,9 +22,9 @@ package enum LuaBridge {
 
     /// Creates the metatables; called once per state.
     static func install(_ L: OpaquePointer) {
-        luaL_newmetatable(L, arrayMetatable)
+        luaL_newmetatable(L, arrayMetatable.cString)
         px_pop(L, 1)
-        luaL_newmetatable(L, bytesMetatable)
+        luaL_newmetatable(L, bytesMetatable.cString)
         lua_pushcclosure(L, { state in
             guard let state, let bytes = LuaBridge.bytes(state, at: 1) else { return 0 }
             lua_pushinteger(state, lua_Integer(bytes.readableBytes))
@@ -67,7 +67,7 @@ package enum LuaBridge {
                 push(item, L)
                 lua_rawseti(L, -2, lua_Integer(index + 1))
             }
-            luaL_setmetatable(L, arrayMetatable)
+            luaL_setmetatable(L, arrayMetatable.cString)
         case .object(let members):
             lua_createtable(L, 0, Int32(min(members.count, 1 << 20)))
             for member in members {
@@ -95,11 +95,11 @@ package enum LuaBridge {
         bytes.withUnsafeReadableBytes { raw in
             if let base = raw.baseAddress { (block + MemoryLayout<Int>.size).copyMemory(from: base, byteCount: count) }
         }
-        luaL_setmetatable(L, bytesMetatable)
+        luaL_setmetatable(L, bytesMetatable.cString)
     }
 
     static func bytes(_ L: OpaquePointer, at index: Int32) -> ByteBuffer? {
-        guard let block = luaL_testudata(L, index, bytesMetatable) else { return nil }
+        guard let block = luaL_testudata(L, index, bytesMetatable.cString) else { return nil }
         let count = block.load(as: Int.self)
         return ByteBuffer(bytes: UnsafeRawBufferPointer(start: block + MemoryLayout<Int>.size, count: count))
     }
@@ -149,7 +149,7 @@ package enum LuaBridge {
         let length = Int(lua_rawlen(L, index))
         var isArray = false
         if lua_getmetatable(L, index) != 0 {
-            px_getmetatable_named(L, arrayMetatable)
+            px_getmetatable_named(L, arrayMetatable.cString)
             isArray = lua_rawequal(L, -1, -2) != 0
             px_pop(L, 2)
         }
@@ -166,7 +166,10 @@ package enum LuaBridge {
             }
             return .array(items)
         }
+        // Sized exactly: an identity kept per socket would otherwise carry the spare slots of
+        // doubling growth (a 352-byte block for seven members).
         var members: [JSONMember] = []
+        members.reserveCapacity(countKeys(L, at: index))
         lua_pushnil(L)
         while lua_next(L, index) != 0 {
             budget -= 1

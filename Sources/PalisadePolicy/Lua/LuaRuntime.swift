@@ -156,7 +156,7 @@ package final class LuaRuntime {
     }
 
     /// `call` without a future when the call finishes at once (most do).
-    func callNow(_ function: Int32, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome {
+    package func callNow(_ function: Int32, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome {
         HookCall(runtime: self, functionReference: function, limits: limits, pushArguments: pushArguments).outcome
     }
 

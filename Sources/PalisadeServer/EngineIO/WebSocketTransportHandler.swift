@@ -9,7 +9,8 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
     typealias OutboundOut = WebSocketFrame
 
     private let engine: EngineServer
-    private let request: HandshakeRequest
+    /// Read once, when the handler is added; then dropped (its headers are not small).
+    private var request: HandshakeRequest?
     private var socket: WebSocketTransport?
     private var session: SessionHandle?
 
@@ -21,6 +22,8 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         let socket = WebSocketTransport(channel: context.channel)
         self.socket = socket
+        guard let request else { return }
+        self.request = nil
         if let sid = request.sid {
             session = engine.attachWebSocket(sid: sid, socket: socket)
         } else {

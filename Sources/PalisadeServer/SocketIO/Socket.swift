@@ -7,8 +7,12 @@ public final class Socket {
     /// The socket id the client sees in the CONNECT reply (not the Engine.IO sid, which is secret).
     public let id: String
     public let namespace: String
-    /// The auth payload of the client's CONNECT (`{}` when it sent none).
-    public let auth: JSONValue
+    /// The auth payload of the client's CONNECT (`{}` when it sent none). Released (`{}`)
+    /// once the connect hooks and handler ran: a token is a few hundred bytes per idle socket.
+    public private(set) var auth: JSONValue
+    /// The token's id (`jti`, read unverified) that the admin API matches revocations
+    /// against, taken from `auth` when the socket connects.
+    private var authTokenID: String?
     /// Who the socket acts as, as the policy decided at connect (nil: anonymous).
     public var identity: JSONValue?
     /// The rooms the socket is in, its own room (its id) included.
@@ -66,7 +70,7 @@ public final class Socket {
     public var loop: any EventLoop { connection.session.loop }
     public var session: EngineSession { connection.session }
     /// The client's IP address.
-    public var ip: String { connection.session.request.ip }
+    public var ip: String { connection.session.ip }
     public var transport: String { connection.session.transportName }
 
     // MARK: Emitting
@@ -140,6 +144,9 @@ public final class Socket {
     func markConnected() {
         isConnected = true
         connectedAt = UnixTime.now()
+        if identity?["jti"]?.stringValue == nil {
+            authTokenID = auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
+        }
         server.registry.add(handle)
     }
 
@@ -148,8 +155,13 @@ public final class Socket {
         SocketInfo(
             sid: id, namespace: namespace, userID: identity?["id"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) },
             ip: ip, transport: transport, rooms: rooms.sorted(), connectedAt: connectedAt,
-            tokenID: identity?["jti"]?.stringValue ?? auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
+            tokenID: identity?["jti"]?.stringValue ?? authTokenID
         )
+    }
+
+    /// Drops the CONNECT's auth payload (after the connect hooks and handler read it).
+    func releaseAuth() {
+        auth = .object([])
     }
 
     /// Disconnects this socket from the server side: the client gets DISCONNECT; when it

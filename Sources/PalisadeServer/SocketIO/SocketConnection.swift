@@ -65,6 +65,7 @@ final class SocketConnection: EngineSessionHandler {
         let socket = Socket(id: RandomID.make(), namespace: namespace, auth: auth, connection: self)
         server.policy.authenticate(socket, auth: auth).assumeIsolated().whenComplete { result in
             self.connecting.remove(namespace)
+            if self.connecting.isEmpty { self.connecting = [] } // frees the set's storage (192 B per idle connection)
             guard self.session.isOpen else { return }
             switch result {
             case .success(.accept(let identity)):
@@ -84,11 +85,12 @@ final class SocketConnection: EngineSessionHandler {
         connectTimer = nil
         socket.markConnected()
         socket.sendPacket(SocketPacket(.connect, namespace: socket.namespace, data: .object(["sid": .string(socket.id)])))
-        server.logger.debug("socket connected", metadata: ["sid": "\(socket.id)", "namespace": "\(socket.namespace)", "ip": "\(session.request.ip)"])
+        server.logger.debug("socket connected", metadata: ["sid": "\(socket.id)", "namespace": "\(socket.namespace)", "ip": "\(session.ip)"])
         session.loop.assumeIsolated().scheduleTask(in: Self.connectHookDelay) {
             guard socket.isConnected else { return }
             self.server.policy.connected(socket)
             self.server.connectHandler?(socket)
+            socket.releaseAuth()
         }
     }
 
