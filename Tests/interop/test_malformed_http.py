@@ -128,3 +128,61 @@ def test_websocket_message_over_max_payload_is_closed_with_1009(server_factory, 
     finally:
         ws.close()
     healthy(srv, "after")
+
+
+def _send_fragments(ws: websocket.WebSocket, parts: list[bytes], opcode=websocket.ABNF.OPCODE_TEXT):
+    """One message in `parts`: the first frame carries the opcode, the rest are continuations."""
+    for index, part in enumerate(parts):
+        frame_opcode = opcode if index == 0 else websocket.ABNF.OPCODE_CONT
+        ws.send_frame(websocket.ABNF.create_frame(part, frame_opcode, fin=int(index == len(parts) - 1)))
+
+
+def test_a_fragmented_message_is_joined_with_control_frames_between(server, healthy):
+    healthy(server, "before")
+    ws = _connected_raw_websocket(server)
+    try:
+        message = b'421["message-with-ack","fragm\xc3\xa9nted"]'
+        # split inside the two-byte é too: UTF-8 is checked on the whole message, not per frame
+        ws.send_frame(websocket.ABNF.create_frame(message[:10], websocket.ABNF.OPCODE_TEXT, fin=0))
+        ws.send_frame(websocket.ABNF.create_frame(b"are you there", websocket.ABNF.OPCODE_PING))
+        ws.send_frame(websocket.ABNF.create_frame(message[10:35], websocket.ABNF.OPCODE_CONT, fin=0))
+        ws.send_frame(websocket.ABNF.create_frame(message[35:], websocket.ABNF.OPCODE_CONT, fin=1))
+        ws.settimeout(5)
+        opcode, data = ws.recv_data(control_frame=True)
+        assert (opcode, data) == (websocket.ABNF.OPCODE_PONG, b"are you there")
+        assert ws_recv(ws) == '431["fragménted"]'
+    finally:
+        ws.close()
+    healthy(server, "after")
+
+
+@pytest.mark.parametrize("frames", [
+    pytest.param([(b'42["message","x"]', websocket.ABNF.OPCODE_CONT, 1)], id="continuation-without-a-start"),
+    pytest.param([(b'42["mess', websocket.ABNF.OPCODE_TEXT, 0), (b'42["message","x"]', websocket.ABNF.OPCODE_TEXT, 1)],
+                 id="new-message-inside-a-fragmented-one"),
+])
+def test_fragments_out_of_order_close_with_1002(server, healthy, frames):
+    healthy(server, "before")
+    ws = _connected_raw_websocket(server)
+    try:
+        for data, opcode, fin in frames:
+            ws.send_frame(websocket.ABNF.create_frame(data, opcode, fin=fin))
+        code = _wait_close_code(ws)
+        assert code == 1002, f"close code {code}, expected 1002 (protocol error)"
+    finally:
+        ws.close()
+    healthy(server, "after")
+
+
+def test_fragments_over_max_payload_together_are_closed_with_1009(server_factory, healthy):
+    srv = server_factory("--max-payload", "1000")
+    healthy(srv, "before")
+    ws = _connected_raw_websocket(srv)
+    try:
+        # each fragment is within the limit; the message is not
+        _send_fragments(ws, [b'42["message","'] + [b"x" * 400] * 3 + [b'"]'])
+        code = _wait_close_code(ws)
+        assert code == 1009, f"close code {code}, expected 1009 (message too big)"
+    finally:
+        ws.close()
+    healthy(srv, "after")

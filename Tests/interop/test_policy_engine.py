@@ -312,3 +312,37 @@ return {
                 refused.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"], auth={"token": token}, wait_timeout=5)
     finally:
         server.stop()
+
+
+CONN_FIELDS_POLICY = """
+local px = require "palisade"
+return {
+  authenticate = function(conn, auth) return {id = "u1"} end,
+  authorize = function() return px.allow() end,
+  events = {
+    whoami = function(conn, ack)
+      ack({id = conn.id, ip = conn.ip, transport = conn.transport, user = conn.user.id,
+           rooms = conn:rooms(), nothing = conn.nothing == nil, raw = rawget(conn, "transport") == nil})
+    end,
+  },
+}
+"""
+
+
+@pytest.mark.parametrize("transports", [["websocket"], ["polling"], ["polling", "websocket"]])
+def test_conn_fields_and_methods(tmp_path, transports):
+    server = start(tmp_path, policy=CONN_FIELDS_POLICY)
+    try:
+        sio = socketio.Client(reconnection=False)
+        sio.connect(server.url, socketio_path="/ws/socket.io", transports=transports, wait_timeout=5)
+        deadline = time.monotonic() + 5
+        while sio.transport() != transports[-1] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        me = sio.call("whoami", timeout=5)
+        assert me["id"] == sio.get_sid() and me["ip"] == "127.0.0.1" and me["user"] == "u1"
+        assert me["transport"] == transports[-1], "conn.transport follows an upgrade"
+        assert me["rooms"] == [sio.get_sid()]
+        assert me["nothing"] is True and me["raw"] is True
+        sio.disconnect()
+    finally:
+        server.stop()

@@ -7,6 +7,8 @@ import PalisadeServer
 /// The `conn` table a hook receives for a socket: `id`, `user`, `ip`, `transport`,
 /// `data` (survives reloads), and the methods `join`, `leave`, `rooms`, `emit`,
 /// `disconnect`, `set_user`. One table per socket per runtime, made on first use.
+/// `id`, `ip`, `user` and `data` are fields; `transport` (it changes on an upgrade) is
+/// looked up when read, which also keeps the table at four slots (96 bytes, not 192).
 final class ConnEntry {
     let table: Int32
     weak var socket: Socket?
@@ -20,8 +22,19 @@ final class ConnEntry {
 extension LuaRuntime {
     static let connMetatable = LuaName("palisade.conn")
 
+    /// The conn metatable's `__index`: methods first, then `transport`, read from the socket.
+    private static let connIndexSource = """
+        local methods, transport_of = ...
+        return function(conn, key)
+          local method = methods[key]
+          if method ~= nil then return method end
+          if key == "transport" then return transport_of(conn) end
+          return nil
+        end
+        """
+
     /// Installs the methods shared by every conn table.
-    func installConnMethods() {
+    func installConnMethods() throws {
         let L = vm.L
         luaL_newmetatable(L, Self.connMetatable.cString)
         px_newtable(L)
@@ -84,8 +97,16 @@ extension LuaRuntime {
             lua_setfield(state, 1, "user")
             return 0
         }
-        lua_setfield(L, -2, "__index")
-        px_pop(L, 1)
+        try vm.load(code: Self.connIndexSource, chunkName: "=palisade.conn")
+        lua_pushvalue(L, -2)
+        vm.pushHostFunction { [unowned self] state in
+            guard let socket = self.socket(state) else { return 0 }
+            LuaBridge.pushString(socket.transport, state)
+            return 1
+        }
+        try vm.protectedCall(arguments: 2, results: 1)
+        lua_setfield(L, -3, "__index")
+        px_pop(L, 2)
     }
 
     /// The socket of the conn table at index 1 (the method's `self`).
@@ -101,17 +122,13 @@ extension LuaRuntime {
     func pushConn(_ socket: Socket, on state: OpaquePointer) {
         if let entry = connections[socket.id] {
             lua_rawgeti(state, px_registryindex(), lua_Integer(entry.table))
-            LuaBridge.pushString(socket.transport, state)
-            lua_setfield(state, -2, "transport")
             return
         }
-        px_newtable(state)
+        lua_createtable(state, 0, 4)
         LuaBridge.pushString(socket.id, state)
         lua_setfield(state, -2, "id")
         LuaBridge.pushString(socket.ip, state)
         lua_setfield(state, -2, "ip")
-        LuaBridge.pushString(socket.transport, state)
-        lua_setfield(state, -2, "transport")
         if let identity = socket.identity {
             LuaBridge.push(identity, state)
             lua_setfield(state, -2, "user")

@@ -53,7 +53,7 @@ package final class LuaRuntime {
         self.sources = Dictionary(sources.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         LuaBridge.install(vm.L)
         installHostAPI(self)
-        installConnMethods()
+        try installConnMethods()
         installAckMetatable()
         installRequire()
         for source in sources {

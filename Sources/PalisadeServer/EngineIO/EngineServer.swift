@@ -104,14 +104,9 @@ public final class EngineServer: Sendable {
     /// After the 101: installs the frame handling and opens or joins the session.
     func webSocketUpgraded(_ request: HandshakeRequest, channel: any Channel) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandlers([
-                NIOWebSocketFrameAggregator(
-                    minNonFinalFragmentSize: 0,
-                    maxAccumulatedFrameCount: 1024,
-                    maxAccumulatedFrameSize: settings.maxPayload
-                ),
-                WebSocketTransportHandler(engine: self, request: request),
-            ])
+            try channel.pipeline.syncOperations.addHandler(
+                WebSocketTransportHandler(engine: self, request: request, maxMessageBytes: settings.maxPayload)
+            )
             channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: settings.maxOutboundBytes / 2, high: settings.maxOutboundBytes))
                 .whenFailure { _ in }
         }
