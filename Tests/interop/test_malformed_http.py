@@ -104,30 +104,29 @@ def _connected_raw_websocket(srv) -> websocket.WebSocket:
     return ws
 
 
-def test_websocket_text_frame_with_invalid_utf8_closes_that_socket(server, healthy):
-    healthy(server, "before")
-    ws = _connected_raw_websocket(server)
+def _assert_closes_with(srv, healthy, send, codes):
+    """On a connected raw WebSocket, `send(ws)` makes the server close it with one of `codes`;
+    a healthy client is served before and after."""
+    healthy(srv, "before")
+    ws = _connected_raw_websocket(srv)
     try:
-        # "4" (an Engine.IO message) then bytes that are not UTF-8, sent as a *text* frame
-        ws.send_frame(websocket.ABNF.create_frame(b'42["message","\xff\xfe\xc3"]', websocket.ABNF.OPCODE_TEXT))
+        send(ws)
         code = _wait_close_code(ws)
-        assert code in (None, 1007), f"close code {code}, expected 1007 (invalid frame payload data)"
+        assert code in codes, f"close code {code}, expected one of {codes}"
     finally:
         ws.close()
-    healthy(server, "after")
+    healthy(srv, "after")
+
+
+def test_websocket_text_frame_with_invalid_utf8_closes_that_socket(server, healthy):
+    # "4" (an Engine.IO message) then bytes that are not UTF-8, sent as a *text* frame: 1007
+    frame = websocket.ABNF.create_frame(b'42["message","\xff\xfe\xc3"]', websocket.ABNF.OPCODE_TEXT)
+    _assert_closes_with(server, healthy, lambda ws: ws.send_frame(frame), (None, 1007))
 
 
 def test_websocket_message_over_max_payload_is_closed_with_1009(server_factory, healthy):
     srv = server_factory("--max-payload", "1000")
-    healthy(srv, "before")
-    ws = _connected_raw_websocket(srv)
-    try:
-        ws.send('42["message","' + "x" * 5000 + '"]')
-        code = _wait_close_code(ws)
-        assert code in (None, 1009), f"close code {code}, expected 1009 (message too big)"
-    finally:
-        ws.close()
-    healthy(srv, "after")
+    _assert_closes_with(srv, healthy, lambda ws: ws.send('42["message","' + "x" * 5000 + '"]'), (None, 1009))
 
 
 def _send_fragments(ws: websocket.WebSocket, parts: list[bytes], opcode=websocket.ABNF.OPCODE_TEXT):
@@ -162,27 +161,13 @@ def test_a_fragmented_message_is_joined_with_control_frames_between(server, heal
                  id="new-message-inside-a-fragmented-one"),
 ])
 def test_fragments_out_of_order_close_with_1002(server, healthy, frames):
-    healthy(server, "before")
-    ws = _connected_raw_websocket(server)
-    try:
+    def send(ws):
         for data, opcode, fin in frames:
             ws.send_frame(websocket.ABNF.create_frame(data, opcode, fin=fin))
-        code = _wait_close_code(ws)
-        assert code == 1002, f"close code {code}, expected 1002 (protocol error)"
-    finally:
-        ws.close()
-    healthy(server, "after")
+    _assert_closes_with(server, healthy, send, (1002,))
 
 
 def test_fragments_over_max_payload_together_are_closed_with_1009(server_factory, healthy):
     srv = server_factory("--max-payload", "1000")
-    healthy(srv, "before")
-    ws = _connected_raw_websocket(srv)
-    try:
-        # each fragment is within the limit; the message is not
-        _send_fragments(ws, [b'42["message","'] + [b"x" * 400] * 3 + [b'"]'])
-        code = _wait_close_code(ws)
-        assert code == 1009, f"close code {code}, expected 1009 (message too big)"
-    finally:
-        ws.close()
-    healthy(srv, "after")
+    # each fragment is within the limit; the message is not
+    _assert_closes_with(srv, healthy, lambda ws: _send_fragments(ws, [b'42["message","'] + [b"x" * 400] * 3 + [b'"]']), (1009,))
