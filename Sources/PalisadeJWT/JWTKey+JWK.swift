@@ -82,6 +82,14 @@ extension JWTKey {
     // MARK: Members
 
     static func hasUniqueNames(_ members: [JSONMember]) -> Bool {
+        // A token's header and claims have a handful of members: comparing pairs costs less
+        // than the set this made on every verification.
+        guard members.count > 16 else {
+            for (index, member) in members.enumerated() where members[(index + 1)...].contains(where: { $0.key == member.key }) {
+                return false
+            }
+            return true
+        }
         var seen = Set<String>()
         return members.allSatisfy { seen.insert($0.key).inserted }
     }

@@ -24,6 +24,11 @@ import Testing
         #expect(request("/x?sid=one&sid=two").sid == "one")
     }
 
+    @Test func encodedUTF8EmptyPairsAndSecondEqualsSigns() {
+        #expect(request("/x?&&a=%C3%A9&=v&b=x=y&c=%e2%82%ac").query == ["a": "é", "": "v", "b": "x=y", "c": "€"])
+        #expect(request("/caf%C3%A9?q=1").path == "/caf%C3%A9", "the path is not decoded here")
+    }
+
     @Test func malformedPercentEscapesAreKeptAsText() {
         #expect(request("/x?a=%zz&b=%4").query == ["a": "%zz", "b": "%4"])
     }

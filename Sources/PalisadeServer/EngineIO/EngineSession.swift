@@ -46,9 +46,10 @@ public final class EngineSession {
     private var upgradeTimeout: Scheduled<Void>?
     private var probeDrain: Scheduled<Void>?
 
-    // Heartbeat
-    private var pingTask: Scheduled<Void>?
-    private var pongDeadline: Scheduled<Void>?
+    // Heartbeat: one wheel timer, armed for the next ping, then for the pong's deadline.
+    /// This loop's timer wheel (the connection's connect deadline uses it too).
+    lazy var timers = TimerWheel.on(loop)
+    private let heartbeat = WheelTimer()
     private var pingSentAt: NIODeadline?
     private var closingDeadline: Scheduled<Void>?
 
@@ -348,8 +349,8 @@ public final class EngineSession {
     // MARK: Heartbeat
 
     private func schedulePing() {
-        pingTask = loop.assumeIsolated().scheduleTask(in: settings.pingInterval) {
-            self.sendPing()
+        timers.schedule(heartbeat, in: settings.pingInterval) { [self] in
+            sendPing()
         }
     }
 
@@ -357,16 +358,14 @@ public final class EngineSession {
         guard state == .open else { return }
         pingSentAt = .now()
         enqueue([.ping])
-        pongDeadline = loop.assumeIsolated().scheduleTask(in: settings.pingTimeout) {
-            self.close(reason: .pingTimeout)
+        timers.schedule(heartbeat, in: settings.pingTimeout) { [self] in
+            close(reason: .pingTimeout)
         }
     }
 
     private func receivedPong() {
         guard pingSentAt != nil else { return }
         pingSentAt = nil
-        pongDeadline?.cancel()
-        pongDeadline = nil
         schedulePing()
     }
 
@@ -431,10 +430,7 @@ public final class EngineSession {
     }
 
     private func stopTimers() {
-        pingTask?.cancel()
-        pingTask = nil
-        pongDeadline?.cancel()
-        pongDeadline = nil
+        timers.cancel(heartbeat)
     }
 }
 

@@ -30,34 +30,55 @@ public struct HandshakeRequest: Sendable {
     }
 }
 
-/// Splits `/path?a=1&b=2` and percent-decodes the query.
+/// Splits `/path?a=1&b=2` and percent-decodes the query. Works on the UTF-8 bytes: the
+/// `Character` and Foundation string searches it used were ~5 % of a connect.
 enum URLQuery {
     static func split(_ uri: String) -> (path: String, query: [String: String]) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        let bytes = uri.utf8
+        guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (uri, [:]) }
         var query: [String: String] = [:]
-        for pair in uri[uri.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = percentDecode(parts[0])
-            if query[key] == nil { query[key] = parts.count > 1 ? percentDecode(parts[1]) : "" }
+        for pair in bytes[bytes.index(after: mark)...].split(separator: UInt8(ascii: "&")) {
+            let equals = pair.firstIndex(of: UInt8(ascii: "="))
+            let key = percentDecode(equals.map { pair[..<$0] } ?? pair)
+            if query[key] == nil { query[key] = equals.map { percentDecode(pair[pair.index(after: $0)...]) } ?? "" }
         }
         return (String(uri[..<mark]), query)
     }
 
     static func percentDecode(_ text: Substring) -> String {
-        guard text.contains("%") || text.contains("+") else { return String(text) }
+        percentDecode(text.utf8)
+    }
+
+    /// `+` is a space and `%XX` a byte; a `%` without two hex digits stays as it is.
+    static func percentDecode(_ text: Substring.UTF8View) -> String {
+        guard text.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return String(Substring(text))
+        }
         var bytes: [UInt8] = []
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
+        bytes.reserveCapacity(text.count)
+        var index = text.startIndex
+        while index != text.endIndex {
+            let byte = text[index]
+            text.formIndex(after: &index)
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), iterator.count >= 2,
-                      let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                iterator = iterator.dropFirst(2)
+            } else if byte == UInt8(ascii: "%"), index != text.endIndex, let high = hexValue(text[index]),
+                      text.index(after: index) != text.endIndex, let low = hexValue(text[text.index(after: index)]) {
+                bytes.append(high << 4 | low)
+                text.formIndex(&index, offsetBy: 2)
             } else {
                 bytes.append(byte)
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

@@ -121,16 +121,20 @@ public final class GatewayServer: Sendable {
     static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
     private static func configureConnection(_ channel: any Channel, router: HTTPRouter, maxPayload: Int, decoderLimits: NIOHTTPDecoderLimitConfiguration) throws {
+        // The request is parsed once, when the upgrade is decided, and reused when it is done.
+        let parsed = NIOLoopBoundBox<HandshakeRequest?>(nil, eventLoop: channel.eventLoop)
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: maxPayload,
             automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
                 let request = HandshakeRequest(head: head, remoteAddress: channel.remoteAddress)
+                parsed.value = request
                 guard let engine = router.engine(for: request.path) else { return channel.eventLoop.makeSucceededFuture(nil) }
                 return engine.shouldUpgrade(request, on: channel.eventLoop)
             },
             upgradePipelineHandler: { channel, head in
-                let request = HandshakeRequest(head: head, remoteAddress: channel.remoteAddress)
+                let request = parsed.value ?? HandshakeRequest(head: head, remoteAddress: channel.remoteAddress)
+                parsed.value = nil
                 guard let engine = router.engine(for: request.path) else { return channel.close() }
                 return engine.webSocketUpgraded(request, channel: channel)
             }

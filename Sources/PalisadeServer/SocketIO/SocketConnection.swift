@@ -11,7 +11,8 @@ final class SocketConnection: EngineSessionHandler {
     private var sockets: [String: Socket] = [:]
     /// Namespaces whose CONNECT waits for the policy's answer.
     private var connecting: Set<String> = []
-    private var connectTimer: Scheduled<Void>?
+    /// Until the first namespace is joined (a wheel timer: cancelled on nearly every connect).
+    private var connectTimer: WheelTimer?
 
     /// The connect hooks run this long after the CONNECT reply is written, so the reply
     /// reaches the client in a read of its own. Clients that take "the next message" one
@@ -22,7 +23,9 @@ final class SocketConnection: EngineSessionHandler {
     init(session: EngineSession, server: SocketServer) {
         self.session = session
         self.server = server
-        connectTimer = session.loop.assumeIsolated().scheduleTask(in: server.connectTimeout) {
+        let connectTimer = WheelTimer()
+        self.connectTimer = connectTimer
+        session.timers.schedule(connectTimer, in: server.connectTimeout) {
             // No namespace joined in time: the reference closes the connection.
             session.close(reason: .forcedClose)
         }
@@ -81,8 +84,7 @@ final class SocketConnection: EngineSessionHandler {
 
     private func accept(_ socket: Socket) {
         sockets[socket.namespace] = socket
-        connectTimer?.cancel()
-        connectTimer = nil
+        cancelConnectTimer()
         socket.markConnected()
         socket.sendPacket(SocketPacket(.connect, namespace: socket.namespace, data: .object(["sid": .string(socket.id)])))
         server.logger.debug("socket connected", metadata: ["sid": "\(socket.id)", "namespace": "\(socket.namespace)", "ip": "\(session.ip)"])
@@ -92,6 +94,11 @@ final class SocketConnection: EngineSessionHandler {
             self.server.connectHandler?(socket)
             socket.releaseAuth()
         }
+    }
+
+    private func cancelConnectTimer() {
+        if let connectTimer { session.timers.cancel(connectTimer) }
+        connectTimer = nil
     }
 
     private func refuse(namespace: String, message: String, data: JSONValue?) {
@@ -111,8 +118,7 @@ final class SocketConnection: EngineSessionHandler {
     }
 
     func engineSessionClosed(_ session: EngineSession, reason: EngineCloseReason) {
-        connectTimer?.cancel()
-        connectTimer = nil
+        cancelConnectTimer()
         let all = sockets.values
         sockets.removeAll()
         for socket in all { socket.tearDown(reason: reason.rawValue) }

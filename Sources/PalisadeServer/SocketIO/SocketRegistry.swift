@@ -34,11 +34,18 @@ public struct SocketInfo: Sendable, Equatable {
 
     /// The `jti` claim of a JWT's payload, without checking the signature.
     public static func unverifiedTokenID(_ token: String) -> String? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[1].utf8.count < 16 * 1024 else { return nil }
-        var base64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.utf8.count % 4 != 0 { base64 += "=" }
-        guard let bytes = Base64.decode(Array(base64.utf8)),
+        // On the bytes (Foundation's string replacing was 8 % of a connect's time).
+        let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1].count < 16 * 1024 else { return nil }
+        var base64 = parts[1].map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "-"): UInt8(ascii: "+")
+            case UInt8(ascii: "_"): UInt8(ascii: "/")
+            default: byte
+            }
+        }
+        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+        guard let bytes = Base64.decode(base64),
               let payload = try? JSONParser.parse(bytes.readableBytesView) else { return nil }
         return payload["jti"]?.stringValue
     }
