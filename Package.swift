@@ -170,8 +170,11 @@ let package = Package(
             name: "PalisadeServerTests",
             dependencies: [
                 "PalisadeServer",
+                "PalisadeProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -87,6 +87,16 @@ public final class EngineSession {
 
     public func send(_ frame: EngineFrame) { send([frame]) }
 
+    /// Frames prepared for many sessions: a WebSocket writes their wire bytes as they are.
+    public func send(_ frames: PreparedFrames) {
+        guard state == .open else { return }
+        if case .websocket(let socket) = transport {
+            socket.writeEncoded(frames.webSocketBytes)
+        } else {
+            enqueue(frames.frames)
+        }
+    }
+
     /// Stops reading the client's messages until every `pauseReading()` has had its
     /// `resumeReading()`: for a reader (the socket's event queue, the Yjs relay's store
     /// writes) that fell behind. WebSocket only; a polling client waits for its POST's

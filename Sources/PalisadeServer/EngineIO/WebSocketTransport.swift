@@ -8,12 +8,21 @@ import PalisadeProtocol
 /// broadcasts of one burst of reads leave in one `writev`, not one system call each.
 final class WebSocketTransport: Sendable {
     let channel: any Channel
-    /// A flush is scheduled for the end of this loop turn.
-    private let flushPending: NIOLoopBoundBox<Bool>
+    private let onLoop: NIOLoopBoundBox<LoopState>
 
+    /// What only the channel's loop touches.
+    private struct LoopState {
+        /// A flush is scheduled for the end of this loop turn.
+        var flushPending = false
+        /// The frame encoder's place in the pipeline: `writeEncoded` writes below it.
+        var encoder: ChannelHandlerContext?
+    }
+
+    /// Made on the channel's loop, once the WebSocket handlers are in the pipeline.
     init(channel: any Channel) {
         self.channel = channel
-        flushPending = .makeBoxSendingValue(false, eventLoop: channel.eventLoop)
+        let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        onLoop = .makeBoxSendingValue(LoopState(encoder: encoder), eventLoop: channel.eventLoop)
     }
 
     func write(_ frames: [EngineFrame]) {
@@ -32,10 +41,24 @@ final class WebSocketTransport: Sendable {
             case .binary(let bytes): channel.write(WebSocketFrame(fin: true, opcode: .binary, data: bytes), promise: nil)
             }
         }
-        guard !flushPending.value else { return }
-        flushPending.value = true
+        scheduleFlush()
+    }
+
+    /// Writes complete WebSocket frames (`PreparedFrames`) below the frame encoder, in order
+    /// with the frames written through it. On the channel's loop.
+    func writeEncoded(_ bytes: ByteBuffer) {
+        guard let encoder = onLoop.value.encoder else {
+            return channel.close(promise: nil)  // no frame encoder: not a WebSocket pipeline
+        }
+        encoder.write(NIOAny(bytes), promise: nil)
+        scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        guard !onLoop.value.flushPending else { return }
+        onLoop.value.flushPending = true
         channel.eventLoop.assumeIsolated().execute {
-            self.flushPending.value = false
+            self.onLoop.value.flushPending = false
             self.channel.flush()
         }
     }

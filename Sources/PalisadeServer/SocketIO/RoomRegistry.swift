@@ -56,6 +56,7 @@ final class RoomRegistry: Sendable {
     /// Sends `frames` to every member of `room` except the socket `skipping`: at once to
     /// those on this loop, with one task per other loop for the rest.
     func broadcast(_ frames: [EngineFrame], to room: String, namespace: String, skipping: String?) {
+        let frames = PreparedFrames(frames)
         var elsewhere: [ObjectIdentifier: (any EventLoop, [SocketHandle])] = [:]
         for member in members(of: room, namespace: namespace) where member.id != skipping {
             if member.loop.inEventLoop {
@@ -89,7 +90,7 @@ public final class SocketHandle: Sendable {
     }
 
     /// Must be called on `loop`.
-    func sendOnLoop(_ frames: [EngineFrame]) {
+    func sendOnLoop(_ frames: PreparedFrames) {
         bound.value.sendFrames(frames)
     }
 

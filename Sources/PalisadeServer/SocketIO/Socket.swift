@@ -131,6 +131,11 @@ public final class Socket {
         connection.session.send(frames)
     }
 
+    func sendFrames(_ frames: PreparedFrames) {
+        guard isConnected else { return }
+        connection.session.send(frames)
+    }
+
     // MARK: Rooms
 
     /// Joins `room` if the policy allows it; the future says whether it did.

@@ -1,0 +1,57 @@
+import NIOCore
+import PalisadeProtocol
+
+/// Engine.IO frames sent to many sessions (a room broadcast), with their WebSocket wire
+/// bytes built once: every WebSocket member gets the same buffer, written below NIO's
+/// frame encoder, instead of a frame (and a header buffer) made per member. Polling
+/// members take `frames` into their outbox.
+public final class PreparedFrames: Sendable {
+    public let frames: [EngineFrame]
+    /// Each frame as a server WebSocket frame (final, unmasked), one after the other.
+    let webSocketBytes: ByteBuffer
+
+    public init(_ frames: [EngineFrame]) {
+        self.frames = frames
+        let size = frames.reduce(0) { $0 + Self.headerSize(of: $1.bytes.readableBytes) + $1.bytes.readableBytes }
+        var bytes = ByteBuffer()
+        bytes.reserveCapacity(size)
+        for frame in frames {
+            var payload = frame.bytes
+            Self.writeHeader(opcode: frame.isText ? 0x1 : 0x2, length: payload.readableBytes, into: &bytes)
+            bytes.writeBuffer(&payload)
+        }
+        webSocketBytes = bytes
+    }
+
+    /// RFC 6455 §5.2: FIN and the opcode, then the length in 7 bits, or 126 and 16 bits, or 127 and 64 bits.
+    static func writeHeader(opcode: UInt8, length: Int, into bytes: inout ByteBuffer) {
+        bytes.writeInteger(0x80 | opcode)
+        switch length {
+        case ..<126:
+            bytes.writeInteger(UInt8(length))
+        case ..<65536:
+            bytes.writeInteger(UInt8(126))
+            bytes.writeInteger(UInt16(length))
+        default:
+            bytes.writeInteger(UInt8(127))
+            bytes.writeInteger(UInt64(length))
+        }
+    }
+
+    private static func headerSize(of length: Int) -> Int {
+        length < 126 ? 2 : length < 65536 ? 4 : 10
+    }
+}
+
+extension EngineFrame {
+    var bytes: ByteBuffer {
+        switch self {
+        case .text(let bytes), .binary(let bytes): bytes
+        }
+    }
+
+    var isText: Bool {
+        if case .text = self { return true }
+        return false
+    }
+}
