@@ -242,4 +242,21 @@ private func attachments(of packet: SocketPacket) -> [ByteBuffer] {
         let messages = SocketPacketEncoder.encode(example.packet)
         #expect(try decoder.receive(messages[0].payload) == example.packet)
     }
+
+    // MARK: Wire frames
+
+    @Test func framesAreTheEncodedMessagesWithRoomForAWebSocketHeader() {
+        let packets = [
+            SocketPacket.event("m", [.binary(attachment(1)), .object(["k": .array([.binary(attachment(2))])])], namespace: "/admin", ackId: 5),
+            SocketPacket(.ack, ackId: 0, data: .array([.string(String(repeating: "x", count: 5000))])),
+            SocketPacket.event("chat", [.string("a/b é 😀")]),
+            SocketPacket(.connect, namespace: "/", data: .object(["sid": .string("abc")])),
+        ]
+        for packet in packets {
+            let frames = SocketPacketEncoder.frames(packet)
+            #expect(frames == SocketPacketEncoder.encode(packet).map(EngineFrame.init))
+            guard case .text(let text)? = frames.first else { Issue.record("no text frame first"); continue }
+            #expect(text.readerIndex == SocketPacketEncoder.webSocketHeadroom, "headroom kept through the buffer's growth")
+        }
+    }
 }

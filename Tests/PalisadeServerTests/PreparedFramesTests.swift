@@ -6,18 +6,19 @@ import Testing
 
 @testable import PalisadeServer
 
+/// Server frames read back with NIO's own decoder.
+private func decode(_ bytes: ByteBuffer) throws -> [WebSocketFrame] {
+    let channel = EmbeddedChannel(handler: ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
+    try channel.writeInbound(bytes)
+    var frames: [WebSocketFrame] = []
+    while let frame = try channel.readInbound(as: WebSocketFrame.self) { frames.append(frame) }
+    _ = try channel.finish()
+    return frames
+}
+
 /// A broadcast's frames encoded once as WebSocket bytes: read back with NIO's own frame
 /// decoder, at every length encoding (7-bit, 16-bit and 64-bit).
 @Suite struct PreparedFramesTests {
-    private func decode(_ bytes: ByteBuffer) throws -> [WebSocketFrame] {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
-        try channel.writeInbound(bytes)
-        var frames: [WebSocketFrame] = []
-        while let frame = try channel.readInbound(as: WebSocketFrame.self) { frames.append(frame) }
-        _ = try channel.finish()
-        return frames
-    }
-
     @Test(arguments: [0, 1, 125, 126, 127, 65535, 65536, 70000])
     func aTextAndABinaryFrameOfEveryLengthDecode(length: Int) throws {
         let text = ByteBuffer(repeating: UInt8(ascii: "x"), count: length)
@@ -28,5 +29,38 @@ import Testing
         #expect(frames.allSatisfy { $0.fin && $0.maskKey == nil && $0.rsv1 == false })
         #expect(frames.first?.opcode == .text && frames.first?.data == text)
         #expect(frames.last?.opcode == .binary && frames.last?.data == binary)
+    }
+}
+
+/// A frame written through `WebSocketTransport` reaches NIO's encoder with one owner, so the
+/// header goes into the buffer's headroom: one buffer per frame on the wire, not two.
+@Suite struct WebSocketTransportWriteTests {
+    @Test(arguments: [4, 200, 70000])  // the three header sizes
+    func aSingleFrameLeavesAsOneBuffer(length: Int) throws {
+        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+        let transport = WebSocketTransport(channel: channel)
+        let text = String(repeating: "p", count: length)
+        var frames = SocketPacketEncoder.frames(SocketPacket(.ack, ackId: 7, data: .array([.string(text)])))
+        transport.write(frames.removeLast())  // moved out, as Socket.sendPacket does
+        channel.embeddedEventLoop.run()
+        let wire = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "header and payload in one buffer")
+        let decoded = try decode(wire)
+        #expect(decoded.map(\.opcode) == [.text])
+        #expect(decoded.first.map { String(buffer: $0.data) } == #"437[""# + text + #""]"#)
+        _ = try channel.finish()
+    }
+
+    @Test func preparedFramesAreWrittenBelowTheEncoderInOrder() throws {
+        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+        let transport = WebSocketTransport(channel: channel)
+        transport.write([.text(ByteBuffer(string: "4first"))])
+        transport.writeEncoded(PreparedFrames([.text(ByteBuffer(string: "4second"))]).webSocketBytes)
+        channel.embeddedEventLoop.run()
+        var wire = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) { wire.writeBuffer(&part) }
+        let frames = try decode(wire)
+        #expect(frames.map { String(buffer: $0.data) } == ["4first", "4second"])
+        _ = try channel.finish()
     }
 }

@@ -51,9 +51,3 @@ extension EngineCodec {
     }
 }
 
-extension SocketPacketEncoder {
-    /// Encodes a Socket.IO packet straight into wire frames.
-    public static func frames(_ packet: SocketPacket) -> [EngineFrame] {
-        encode(packet).map(EngineFrame.init)
-    }
-}

@@ -85,7 +85,11 @@ public final class EngineSession {
         enqueue(frames)
     }
 
-    public func send(_ frame: EngineFrame) { send([frame]) }
+    public func send(_ frame: consuming EngineFrame) {
+        guard state == .open else { return }
+        guard case .websocket(let socket) = transport else { return enqueue([frame]) }
+        socket.write(consume frame)
+    }
 
     /// Frames prepared for many sessions: a WebSocket writes their wire bytes as they are.
     public func send(_ frames: PreparedFrames) {

@@ -23,22 +23,40 @@ public final class PreparedFrames: Sendable {
         webSocketBytes = bytes
     }
 
-    /// RFC 6455 §5.2: FIN and the opcode, then the length in 7 bits, or 126 and 16 bits, or 127 and 64 bits.
+    /// Appends the header of a final frame carrying `length` bytes.
     static func writeHeader(opcode: UInt8, length: Int, into bytes: inout ByteBuffer) {
-        bytes.writeInteger(0x80 | opcode)
+        let start = bytes.writerIndex
+        bytes.writeRepeatingByte(0, count: headerSize(of: length))
+        setHeader(opcode: opcode, length: length, at: start, in: &bytes)
+    }
+
+    /// Writes the header of a final frame in front of `bytes`' readable bytes, in the room
+    /// before its reader index; false (and nothing changed) when there is not enough room.
+    static func prependHeader(opcode: UInt8, to bytes: inout ByteBuffer) -> Bool {
+        let length = bytes.readableBytes
+        let start = bytes.readerIndex - headerSize(of: length)
+        guard start >= 0 else { return false }
+        bytes.moveReaderIndex(to: start)
+        setHeader(opcode: opcode, length: length, at: start, in: &bytes)
+        return true
+    }
+
+    /// RFC 6455 §5.2: FIN and the opcode, then the length in 7 bits, or 126 and 16 bits, or 127 and 64 bits.
+    private static func setHeader(opcode: UInt8, length: Int, at start: Int, in bytes: inout ByteBuffer) {
+        bytes.setInteger(0x80 | opcode, at: start)
         switch length {
         case ..<126:
-            bytes.writeInteger(UInt8(length))
+            bytes.setInteger(UInt8(length), at: start + 1)
         case ..<65536:
-            bytes.writeInteger(UInt8(126))
-            bytes.writeInteger(UInt16(length))
+            bytes.setInteger(UInt8(126), at: start + 1)
+            bytes.setInteger(UInt16(length), at: start + 2)
         default:
-            bytes.writeInteger(UInt8(127))
-            bytes.writeInteger(UInt64(length))
+            bytes.setInteger(UInt8(127), at: start + 1)
+            bytes.setInteger(UInt64(length), at: start + 2)
         }
     }
 
-    private static func headerSize(of length: Int) -> Int {
+    static func headerSize(of length: Int) -> Int {
         length < 126 ? 2 : length < 65536 ? 4 : 10
     }
 }

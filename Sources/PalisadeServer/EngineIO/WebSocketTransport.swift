@@ -33,15 +33,34 @@ final class WebSocketTransport: Sendable {
         }
     }
 
+    /// One frame, passed on without a copy being kept (see `Socket.sendPacket`).
+    func write(_ frame: consuming EngineFrame) {
+        guard channel.eventLoop.inEventLoop else { return write([frame]) }
+        writeFrameOnLoop(consume frame)
+        scheduleFlush()
+    }
+
     /// Writes `frames` and schedules the flush of this loop turn. On the channel's loop.
     private func writeOnLoop(_ frames: [EngineFrame]) {
-        for frame in frames {
-            switch frame {
-            case .text(let bytes): channel.write(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: nil)
-            case .binary(let bytes): channel.write(WebSocketFrame(fin: true, opcode: .binary, data: bytes), promise: nil)
-            }
-        }
+        for frame in frames { writeFrameOnLoop(frame) }
         scheduleFlush()
+    }
+
+    /// A frame whose buffer has room in front (`SocketPacketEncoder.frames`) gets its WebSocket
+    /// header there and goes below the frame encoder as one buffer: in place when the buffer
+    /// has no other owner, else one copy. (NIO's encoder can never prepend in place: the frame
+    /// it is handed still holds the buffer, so it sent each header as a buffer of its own.)
+    private func writeFrameOnLoop(_ frame: consuming EngineFrame) {
+        switch consume frame {
+        case .text(var bytes):
+            if let encoder = onLoop.value.encoder, PreparedFrames.prependHeader(opcode: 0x1, to: &bytes) {
+                encoder.write(NIOAny(bytes), promise: nil)
+            } else {
+                channel.write(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: nil)
+            }
+        case .binary(let bytes):
+            channel.write(WebSocketFrame(fin: true, opcode: .binary, data: bytes), promise: nil)
+        }
     }
 
     /// Writes complete WebSocket frames (`PreparedFrames`) below the frame encoder, in order

@@ -123,7 +123,12 @@ public final class Socket {
     }
 
     func sendPacket(_ packet: SocketPacket) {
-        sendFrames(SocketPacketEncoder.frames(packet))
+        guard isConnected else { return }
+        var frames = SocketPacketEncoder.frames(packet)
+        guard frames.count == 1 else { return connection.session.send(frames) }
+        // Moved out of the array: the buffer reaches NIO's frame encoder with one owner,
+        // and the encoder writes the WebSocket header into the buffer's headroom.
+        connection.session.send(frames.removeLast())
     }
 
     func sendFrames(_ frames: [EngineFrame]) {
