@@ -68,9 +68,20 @@ end
 -- `path.key` (or `path` itself when key is nil): texts are built for errors only, and a
 -- valid payload costs string work only for its nested objects' paths.
 -- A missing value (nil) fails unless wrapped in `optional` or `nullable`.
+local joined = {} -- path → key → "path.key": spec paths only, so bounded; no concatenation per event
 local function at(path, key)
   if key == nil then return path end
-  return path .. "." .. key
+  local by_key = joined[path]
+  if by_key == nil then
+    by_key = {}
+    joined[path] = by_key
+  end
+  local text = by_key[key]
+  if text == nil then
+    text = path .. "." .. key
+    by_key[key] = text
+  end
+  return text
 end
 
 local function optional(check)
@@ -93,7 +104,19 @@ local function text(max, pattern)
   end
 end
 
-local id = text(MAX_ID, "^[%w%-_.:@]+$")
+-- Ids repeat (a channel's typing indicators): the last 4 096 valid ones skip the pattern match.
+local check_id = text(MAX_ID, "^[%w%-_.:@]+$")
+local valid_ids, valid_id_count = {}, 0
+local function id(value, path, key)
+  if valid_ids[value] then return nil end
+  local err = check_id(value, path, key)
+  if err == nil then
+    if valid_id_count >= 4096 then valid_ids, valid_id_count = {}, 0 end
+    valid_ids[value] = true
+    valid_id_count = valid_id_count + 1
+  end
+  return err
+end
 
 local function boolean(value, path, key)
   if type(value) ~= "boolean" then return at(path, key) .. " must be true or false" end
@@ -134,8 +157,12 @@ local function bytes(max)
 end
 
 local function object(fields)
+  local required = {} -- fields whose check refuses a missing value
+  for field, check in pairs(fields) do
+    if check(nil, "", field) then required[#required + 1] = field end
+  end
   return function(value, path, key)
-    local here = at(path, key) -- a concatenation only for nested objects
+    local here = at(path, key)
     if type(value) ~= "table" or getmetatable(value) == ARRAY then return here .. " must be an object" end
     local extra = MAX_EXTRA
     for field, item in pairs(value) do
@@ -149,8 +176,9 @@ local function object(fields)
         extra = extra - size - key_size(field)
       end
     end
-    for field, check in pairs(fields) do
-      if value[field] == nil and check(nil, here, field) then return at(here, field) .. " is missing" end
+    for index = 1, #required do
+      local field = required[index]
+      if value[field] == nil then return at(here, field) .. " is missing" end
     end
   end
 end

@@ -111,3 +111,20 @@ def test_hole_05_yjs_update_cannot_claim_another_socket(stock, client):
     c = client(srv).connect(mint("u1"))
     c.emit("ydoc:document:update", {"document_id": "note:n1", "update": [0, 0], "socket_id": "someone-elses-sid"})
     assert c.error()["message"] == "payload.socket_id is not this socket"
+
+
+def test_ids_seen_valid_do_not_let_other_values_through(stock, client):
+    """Valid ids are remembered (a channel's typing indicators repeat them); what is
+    remembered is only ever a valid string, so nothing else rides on it."""
+    srv = stock()
+    c = client(srv).connect(mint("u1"))
+    for _ in range(3):
+        c.emit("events:channel", TYPING)  # "c1" valid, now remembered
+        assert c.error()["message"] == "not a member of this channel", "past validation, refused by the plugin"
+    for bad, expected in [({"c1": True}, "must be a string"), ("c1/../x", "characters ids never have"),
+                          ("c1" * 100, "is longer than")]:
+        c.emit("events:channel", {**TYPING, "channel_id": bad})
+        error = c.error()
+        assert expected in error["message"], error
+    c.emit("join-note", {})  # a missing required field is still reported after the change
+    assert "payload.note_id is missing" in c.error()["message"]
