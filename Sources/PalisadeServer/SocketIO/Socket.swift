@@ -126,14 +126,9 @@ public final class Socket {
         guard isConnected else { return }
         var frames = SocketPacketEncoder.frames(packet)
         guard frames.count == 1 else { return connection.session.send(frames) }
-        // Moved out of the array: the buffer reaches NIO's frame encoder with one owner,
-        // and the encoder writes the WebSocket header into the buffer's headroom.
+        // Moved out of the array: the buffer has one owner when the WebSocket header is
+        // written into its headroom (`WebSocketTransport`), so no copy is made.
         connection.session.send(frames.removeLast())
-    }
-
-    func sendFrames(_ frames: [EngineFrame]) {
-        guard isConnected else { return }
-        connection.session.send(frames)
     }
 
     func sendFrames(_ frames: PreparedFrames) {
@@ -172,10 +167,11 @@ public final class Socket {
 
     // MARK: Lifecycle
 
-    func markConnected() {
+    func markConnected(as identity: JSONValue?) {
+        self.identity = identity
         isConnected = true
         connectedAt = UnixTime.now()
-        if isAnonymous || identity?["jti"]?.stringValue == nil {
+        if identity?["jti"]?.stringValue == nil {
             authTokenID = auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
         }
         server.registry.add(handle)

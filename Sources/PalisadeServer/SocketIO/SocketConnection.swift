@@ -72,8 +72,7 @@ final class SocketConnection: EngineSessionHandler {
             guard self.session.isOpen else { return }
             switch result {
             case .success(.accept(let identity)):
-                socket.identity = identity
-                self.accept(socket)
+                self.accept(socket, as: identity)
             case .success(.refuse(let message, let data)):
                 self.refuse(namespace: namespace, message: message, data: data)
             case .failure:
@@ -82,10 +81,10 @@ final class SocketConnection: EngineSessionHandler {
         }
     }
 
-    private func accept(_ socket: Socket) {
+    private func accept(_ socket: Socket, as identity: JSONValue?) {
         sockets[socket.namespace] = socket
         cancelConnectTimer()
-        socket.markConnected()
+        socket.markConnected(as: identity)
         socket.sendPacket(SocketPacket(.connect, namespace: socket.namespace, data: .object(["sid": .string(socket.id)])))
         server.logger.debug("socket connected", metadata: ["sid": "\(socket.id)", "namespace": "\(socket.namespace)", "ip": "\(session.ip)"])
         session.loop.assumeIsolated().scheduleTask(in: Self.connectHookDelay) {

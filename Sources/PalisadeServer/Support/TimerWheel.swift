@@ -22,7 +22,9 @@ final class WheelTimer {
 ///
 /// A timer fires within about one tick after its deadline, never before. Slots cover
 /// `slotCount` ticks; a later deadline waits in its slot for more rounds. The wheel
-/// ticks only while a timer is armed. One wheel per event loop (`TimerWheel.on(_:)`),
+/// ticks only while a timer is armed (then 100 times a second: a loop with one live
+/// connection wakes that often, where NIO's heap woke it once per heartbeat). A cancelled
+/// timer's entry stays in its slot, holding only the timer object, until the wheel passes it. One wheel per event loop (`TimerWheel.on(_:)`),
 /// used only on that loop.
 final class TimerWheel {
     /// The wheels' resolution and span (one round: 41 s).
@@ -42,8 +44,7 @@ final class TimerWheel {
         self.loop = loop
         tickNanoseconds = UInt64(tick.nanoseconds)
         slots = Array(repeating: [], count: slotCount)
-        cursor = 0
-        cursor = tickNumber(of: .now())
+        cursor = Int64(NIODeadline.now().uptimeNanoseconds / UInt64(tick.nanoseconds))
     }
 
     /// Arms `timer` to run `action` on this loop once `delay` has passed (re-arms it if armed).
