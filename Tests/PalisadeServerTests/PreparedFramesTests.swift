@@ -63,4 +63,15 @@ private func decode(_ bytes: ByteBuffer) throws -> [WebSocketFrame] {
         #expect(frames.map { String(buffer: $0.data) } == ["4first", "4second"])
         _ = try channel.finish()
     }
+
+    @Test func writesAfterTheChannelClosedAreDropped() throws {
+        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+        let transport = WebSocketTransport(channel: channel)
+        try channel.close().wait()
+        var frames = SocketPacketEncoder.frames(SocketPacket(.ack, ackId: 1, data: .array([])))
+        transport.write(frames.removeLast())
+        transport.writeEncoded(PreparedFrames([.text(ByteBuffer(string: "4late"))]).webSocketBytes)
+        channel.embeddedEventLoop.run()
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+    }
 }
