@@ -306,7 +306,3 @@ int px_error_position(lua_State *L) {
     }
     return 1;
 }
-
-void px_gc_generational(lua_State *L) {
-    lua_gc(L, LUA_GCGEN, 0, 0);
-}

@@ -50,9 +50,6 @@ void px_attach_budget(lua_State *co, px_budget *budget);
 /// makes run under the budget of the hook call that resumes them. Returns 1 when done.
 int px_guard_coroutines(lua_State *L);
 
-/// Switches the collector to generational mode (`lua_gc` is variadic, which Swift cannot call).
-void px_gc_generational(lua_State *L);
-
 // MARK: Watched calls
 
 /// What `px_watch_begin` replaced on this thread, for `px_watch_end` to put back (a hook

@@ -99,9 +99,6 @@ final class LuaVM {
         }
         // A script's own coroutines run under the budget of the call that resumes them.
         precondition(px_guard_coroutines(L) == 1, "coroutine guard")
-        // Hooks make short-lived tables (arguments, answers) on every call: a generational
-        // collector reclaims those young objects without walking the whole heap.
-        px_gc_generational(L)
     }
 
     // MARK: Loading
