@@ -65,8 +65,7 @@ local function measure(value, budget, depth)
 end
 
 -- Checks: function(value, path, key) → nil when valid, else the error text. The value is
--- `path.key` (or `path` itself when key is nil): texts are built for errors only, and a
--- valid payload costs string work only for its nested objects' paths.
+-- `path.key` (or `path` itself when key is nil); `at` joins the two, once per spec path.
 -- A missing value (nil) fails unless wrapped in `optional` or `nullable`.
 local joined = {} -- path → key → "path.key": spec paths only, so bounded; no concatenation per event
 local function at(path, key)

@@ -150,7 +150,6 @@ final class DocumentHome: Sendable {
 
     // MARK: Loading, state, compaction
 
-    /// Loads the document into the table unless it is there; loads of one id are shared.
     /// Sends the sender an `error` for its update, on its loop, if it is still connected.
     private static func refuse(_ sender: SocketHandle, _ event: String, _ message: String) {
         sender.execute { socket in
@@ -158,6 +157,7 @@ final class DocumentHome: Sendable {
         }
     }
 
+    /// Loads the document into the table unless it is there; loads of one id are shared.
     private func load(_ id: String) -> EventLoopFuture<Void> {
         let table = table.value
         if table.documents[id] != nil { return loop.makeSucceededVoidFuture() }

@@ -8,12 +8,6 @@ extension Socket {
         emit("error", [.object([JSONMember("message", .string(message)), JSONMember("event", .string(event))])])
     }
 
-    /// The identity's `id` (a string or an integer), or nil for anonymous sockets.
-    var userID: String? {
-        guard let id = identity?["id"] else { return nil }
-        return id.stringValue ?? id.intValue.map(String.init)
-    }
-
     /// The identity's `name`, if any.
     var userName: String? { identity?["name"]?.stringValue }
 }

@@ -25,10 +25,14 @@ public final class Socket {
             }
         }
         set {
+            userID = newValue?["id"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) }
             guard let newValue else { return storedIdentity = nil }
             storedIdentity = newValue.containsBinary ? .value(newValue) : .text(JSONWriter.string(newValue))
         }
     }
+    /// The identity's `id` (a string or an integer), or nil for anonymous sockets. Kept apart
+    /// from the identity's text: the Yjs relay names the sender of every update with it.
+    public private(set) var userID: String?
     private var storedIdentity: StoredIdentity?
     private enum StoredIdentity {
         case text(String)
@@ -179,9 +183,8 @@ public final class Socket {
 
     /// What the admin API shows of this socket.
     var info: SocketInfo {
-        let identity = self.identity
-        return SocketInfo(
-            sid: id, namespace: namespace, userID: identity?["id"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) },
+        SocketInfo(
+            sid: id, namespace: namespace, userID: userID,
             ip: ip, transport: transport, rooms: rooms.sorted(), connectedAt: connectedAt,
             tokenID: identity?["jti"]?.stringValue ?? authTokenID
         )
