@@ -32,7 +32,11 @@ typedef struct px_budget {
     int64_t module_instructions; // what `px_chain_step` resets instructions_left to
     int64_t module_span_ns;      // what `px_chain_step` sets the deadline to, from now (0 = none)
     int module;                  // the 1-based module running, 0 outside a chain
+    void *call;                  // the host's object of the hook call (unretained), or NULL
 } px_budget;
+
+/// The budget attached to coroutine `L`, or NULL.
+static inline px_budget *px_get_budget(lua_State *L) { return *(px_budget **)lua_getextraspace(L); }
 
 /// Instructions between two budget checks.
 #define PX_HOOK_STEP 1000

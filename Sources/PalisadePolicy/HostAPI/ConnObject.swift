@@ -42,7 +42,7 @@ extension LuaRuntime {
             guard let socket = self.socket(state), let room = LuaStack.optionalString(state, 2) else {
                 return LuaStack.raise(state, "conn:join(room) needs a room")
             }
-            guard let call = self.activeCalls[state] else {
+            guard let call = self.activeCall(state) else {
                 socket.join(room)
                 return 0
             }

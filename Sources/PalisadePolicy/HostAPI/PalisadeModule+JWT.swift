@@ -20,7 +20,7 @@ extension PalisadeModule {
             guard !algorithms.isEmpty else { return LuaStack.raise(state, "px.jwt.verify: options.algorithms must list the accepted algorithms") }
             let leeway = Int64(options["leeway"]?.intValue ?? 0)
             if let path = options["jwks_file"]?.stringValue {
-                guard let call = runtime.activeCalls[state] else {
+                guard let call = runtime.activeCall(state) else {
                     return LuaStack.raise(state, "px.jwt.verify with a jwks_file can only run inside a hook")
                 }
                 return call.suspend(on: host.keySet(path: path, on: runtime.loop)) { state, result in

@@ -82,7 +82,7 @@ extension PalisadeModule {
     /// Suspends the calling hook until `operation` completes; a failure raises in Lua.
     private static func suspend<Value: Sendable>(_ runtime: LuaRuntime, _ state: OpaquePointer, _ operation: EventLoopFuture<Value>,
                                                  push: @escaping (OpaquePointer, Value) -> Int32) -> Int32 {
-        guard let call = runtime.activeCalls[state] else {
+        guard let call = runtime.activeCall(state) else {
             return LuaStack.raise(state, "this function needs I/O and can only run inside a hook")
         }
         return call.suspend(on: operation) { state, result in

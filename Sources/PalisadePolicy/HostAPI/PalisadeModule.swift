@@ -151,7 +151,7 @@ package enum PalisadeModule {
                 lua_pushnil(state)
                 return 1
             }
-            guard let call = runtime.activeCalls[state] else {
+            guard let call = runtime.activeCall(state) else {
                 return LuaStack.raise(state, "px.directory.get can only run inside a hook")
             }
             return call.suspend(on: directory.get(kind: kind, id: id, on: runtime.loop)) { state, result in
@@ -173,7 +173,7 @@ package enum PalisadeModule {
                 lua_pushboolean(state, 0)
                 return 1
             }
-            guard let call = runtime.activeCalls[state] else {
+            guard let call = runtime.activeCall(state) else {
                 return LuaStack.raise(state, "px.directory.put can only run inside a hook")
             }
             return call.suspend(on: directory.put(kind: kind, id: id, record: record, on: runtime.loop)) { state, result in

@@ -43,61 +43,70 @@ package enum HookOutcome {
     case pending(EventLoopFuture<[JSONValue]>)
 }
 
-/// One hook call running as a coroutine of a VM. Host functions that need I/O suspend
-/// it (`suspend`); the reply resumes it on the VM's loop. Budgets apply across resumes.
+/// A coroutine of a VM that runs hook calls, one at a time. Host functions that need
+/// I/O suspend the call (`suspend`); the reply resumes it on the VM's loop. Budgets apply
+/// across resumes.
+///
+/// The object, its coroutine and its budget block are reused: a runtime keeps the ones
+/// whose last call returned normally (`LuaRuntime.idleCalls`), so a call that finishes at
+/// once allocates nothing. The budget block points back at the object (`px_budget.call`),
+/// which is how a host function finds the call it runs in (`LuaRuntime.activeCall`).
 final class HookCall {
-    private let runtime: LuaRuntime
-    private let coroutine: PooledCoroutine
-    private var thread: OpaquePointer { coroutine.thread }
-    private var budget: UnsafeMutablePointer<px_budget> { coroutine.budget }
+    /// Not retained: the runtime keeps its idle calls. A running call is reached from its
+    /// runtime's caller, and one waiting for I/O keeps the runtime alive through the
+    /// closures it registered, so the runtime outlives every use.
+    private unowned(unsafe) let runtime: LuaRuntime
+    let thread: OpaquePointer
+    /// Keeps the thread alive in the registry.
+    private let reference: Int32
+    private let budget: UnsafeMutablePointer<px_budget>
     /// Made only when the call waits for host I/O: most calls finish at once, and a
     /// promise per call was a visible part of their cost.
     private var promise: EventLoopPromise<[JSONValue]>?
     private var deadlineTask: Scheduled<Void>?
-    private var finished = false
+    private(set) var running = false
     /// Set while a host function's I/O is outstanding (so a bare `coroutine.yield` is told apart).
     private var awaitingHost = false
     /// `HookLimits.watchAfter` in nanoseconds; 0: the count hook is on from the start.
     private var watchAfter: Int64 = 0
-    /// The result of a call that finished without waiting.
-    private(set) var immediateResult: Result<[JSONValue], HookError>?
+    /// Counts the calls run here, so a late reply or timer of an earlier call does nothing.
+    private var serial = 0
+    /// The result of a call that finished without waiting, until `run` hands it over.
+    private var immediateResult: Result<[JSONValue], HookError>?
 
-    /// How the call ended: at once (`done`) or later (`pending`, on the runtime's loop).
-    var outcome: HookOutcome {
-        if let immediateResult { return .done(immediateResult) }
-        return .pending(promise!.futureResult)
-    }
+    /// The answer of a hook that returned a single `nil`, the usual case: shared, so that
+    /// it costs no allocation.
+    private static let nilResult: [JSONValue] = [.null]
 
-    var future: EventLoopFuture<[JSONValue]> {
-        switch outcome {
-        case .done(.success(let values)): runtime.loop.makeSucceededFuture(values)
-        case .done(.failure(let error)): runtime.loop.makeFailedFuture(error)
-        case .pending(let future): future
-        }
-    }
-
-    /// Prepares a coroutine with the function of `functionReference`; `pushArguments`
-    /// pushes the arguments on the coroutine's stack and returns their count.
-    init(runtime: LuaRuntime, functionReference: Int32, limits: HookLimits, pushArguments: (OpaquePointer) -> Int32) {
+    init(runtime: LuaRuntime) {
         self.runtime = runtime
-        coroutine = runtime.idleCoroutines.popLast() ?? Self.makeCoroutine(in: runtime)
-        budget.pointee = px_budget(starting: limits)
-        let thread = coroutine.thread
+        let L = runtime.vm.L
+        thread = lua_newthread(L)!
+        reference = luaL_ref(L, px_registryindex())
+        budget = UnsafeMutablePointer<px_budget>.allocate(capacity: 1)
+        budget.initialize(to: px_budget())
+    }
+
+    deinit {
+        budget.deallocate()
+    }
+
+    /// Runs `functionReference` with the arguments `pushArguments` pushes on the coroutine's
+    /// stack (returning their count): at once (`done`) or later (`pending`, on the runtime's loop).
+    func run(_ functionReference: Int32, limits: HookLimits, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome {
+        serial &+= 1
+        running = true
+        budget.pointee = px_budget(starting: limits, call: Unmanaged.passUnretained(self).toOpaque())
         lua_rawgeti(thread, px_registryindex(), lua_Integer(functionReference))
         let count = pushArguments(thread)
         watchAfter = limits.watchAfter.nanoseconds
         if watchAfter > 0 { px_attach_budget(thread, budget) } else { px_set_budget(thread, budget) }
-        runtime.activeCalls[thread] = self
         resume(arguments: count)
-    }
-
-    private static func makeCoroutine(in runtime: LuaRuntime) -> PooledCoroutine {
-        let L = runtime.vm.L
-        let thread = lua_newthread(L)!
-        let reference = luaL_ref(L, px_registryindex())
-        let budget = UnsafeMutablePointer<px_budget>.allocate(capacity: 1)
-        budget.initialize(to: px_budget())
-        return PooledCoroutine(thread: thread, reference: reference, budget: budget)
+        if let result = immediateResult {
+            immediateResult = nil
+            return .done(result)
+        }
+        return .pending(promise!.futureResult)
     }
 
     /// Runs the coroutine until it returns, fails or waits for host I/O.
@@ -113,21 +122,12 @@ final class HookCall {
         }
         switch status {
         case LUA_OK:
-            var values: [JSONValue] = []
-            let base = lua_gettop(thread) - results
-            for index in 0..<results {
-                do {
-                    values.append(try LuaBridge.value(thread, at: base + 1 + index))
-                } catch {
-                    return finish(.failure(HookError(kind: .error, message: "hook returned an unconvertible value: \(error)")))
-                }
-            }
-            finish(.success(values))
+            finish(returnedValues(count: results))
         case LUA_YIELD where awaitingHost:
             break
         case LUA_YIELD:
             finish(.failure(HookError(kind: .error, message: "a hook may not yield (coroutine.yield outside a coroutine of its own)",
-                                            module: Int(budget.pointee.module))))
+                                      module: Int(budget.pointee.module))))
         default:
             let message = LuaVM.string(thread, at: -1) ?? "error object is not a string"
             let kind: HookError.Kind
@@ -144,6 +144,21 @@ final class HookCall {
         }
     }
 
+    /// The `count` values the function returned, on top of the coroutine's stack.
+    private func returnedValues(count: Int32) -> Result<[JSONValue], HookError> {
+        if count == 1, lua_type(thread, -1) == LUA_TNIL { return .success(Self.nilResult) }
+        var values: [JSONValue] = []
+        let base = lua_gettop(thread) - count
+        for index in 0..<count {
+            do {
+                values.append(try LuaBridge.value(thread, at: base + 1 + index))
+            } catch {
+                return .failure(HookError(kind: .error, message: "hook returned an unconvertible value: \(error)"))
+            }
+        }
+        return .success(values)
+    }
+
     /// Called by a host function running in this call: suspends the coroutine until
     /// `operation` completes, then pushes its results with `push` and resumes.
     /// When the operation has already completed (the memory store answers at once), its
@@ -151,15 +166,19 @@ final class HookCall {
     func suspend<Value: Sendable>(on operation: EventLoopFuture<Value>, push: @escaping (OpaquePointer, Result<Value, any Error>) -> Int32) -> Int32 {
         var answeredAtOnce: Result<Value, any Error>?
         var returned = false
+        let serial = self.serial
+        let runtime = self.runtime  // kept alive while the call waits
         operation.hop(to: runtime.loop).assumeIsolated().whenComplete { result in
             guard returned else {
                 answeredAtOnce = result
                 return
             }
+            guard self.running, self.serial == serial else { return }
             self.awaitingHost = false
-            guard !self.finished else { return }
-            let count = push(self.thread, result)
-            self.resume(arguments: count)
+            withExtendedLifetime(runtime) {
+                let count = push(self.thread, result)
+                self.resume(arguments: count)
+            }
         }
         returned = true
         if let answeredAtOnce { return push(thread, answeredAtOnce) }
@@ -175,39 +194,44 @@ final class HookCall {
     private func armDeadline() {
         guard deadlineTask == nil else { return }
         let left = max(0, budget.pointee.deadline_ns - px_monotonic_ns())
+        let serial = self.serial
+        let runtime = self.runtime
         deadlineTask = runtime.loop.assumeIsolated().scheduleTask(in: .nanoseconds(left)) {
-            self.finish(.failure(HookError(kind: .deadline, message: "deadline exceeded (while waiting for I/O)",
-                                           module: Int(self.budget.pointee.module))))
+            guard self.running, self.serial == serial else { return }
+            withExtendedLifetime(runtime) {
+                self.finish(.failure(HookError(kind: .deadline, message: "deadline exceeded (while waiting for I/O)",
+                                               module: Int(self.budget.pointee.module))))
+            }
         }
     }
 
     private func finish(_ result: Result<[JSONValue], HookError>) {
-        guard !finished else { return }
-        finished = true
+        guard running else { return }
+        running = false
+        awaitingHost = false
         deadlineTask?.cancel()
         deadlineTask = nil
-        runtime.activeCalls.removeValue(forKey: thread)
         px_set_budget(thread, nil)
+        budget.pointee.call = nil
+        let promise = self.promise
+        self.promise = nil
+        if promise == nil { immediateResult = result }
         recycle(reusable: lua_status(thread) == LUA_OK)
-        guard let promise else {
-            immediateResult = result
-            return
-        }
         switch result {
-        case .success(let values): promise.succeed(values)
-        case .failure(let error): promise.fail(error)
+        case .success(let values): promise?.succeed(values)
+        case .failure(let error): promise?.fail(error)
         }
     }
 
-    /// A coroutine whose function returned is clean once its stack is emptied; one that
-    /// failed or is still suspended (a deadline while waiting) is dropped.
+    /// A coroutine whose function returned is clean once its stack is emptied and goes back
+    /// to the runtime's idle calls; one that failed or is still suspended (a deadline while
+    /// waiting) is dropped.
     private func recycle(reusable: Bool) {
-        if reusable, runtime.idleCoroutines.count < LuaRuntime.maxIdleCoroutines {
+        if reusable, runtime.idleCalls.count < LuaRuntime.maxIdleCalls {
             lua_settop(thread, 0)
-            runtime.idleCoroutines.append(coroutine)
+            runtime.idleCalls.append(self)
         } else {
-            budget.deallocate()
-            luaL_unref(runtime.vm.L, px_registryindex(), coroutine.reference)
+            luaL_unref(runtime.vm.L, px_registryindex(), reference)
         }
     }
 }
@@ -217,8 +241,9 @@ extension HookCall: Sendable {}
 
 extension px_budget {
     /// A budget of `limits` from now; a chain's `step` gives each module the same again.
-    init(starting limits: HookLimits) {
+    init(starting limits: HookLimits, call: UnsafeMutableRawPointer? = nil) {
         self.init(instructions_left: limits.instructions, deadline_ns: px_monotonic_ns() + limits.deadline.nanoseconds,
-                  exceeded: 0, module_instructions: limits.instructions, module_span_ns: limits.deadline.nanoseconds, module: 0)
+                  exceeded: 0, module_instructions: limits.instructions, module_span_ns: limits.deadline.nanoseconds, module: 0,
+                  call: call)
     }
 }

@@ -14,13 +14,11 @@ package final class LuaRuntime {
     let generation: Int
     let limits: HookLimits
     let logger: Logger
-    /// Coroutines of hook calls in progress, so host functions find their call.
-    var activeCalls: [OpaquePointer: HookCall] = [:]
-    /// Coroutines (with their registry reference and budget block) whose call returned
+    /// Hook calls (each a coroutine with its budget block) whose last call returned
     /// normally, kept for the next calls: creating one per hook call was a large part of
     /// a call's cost.
-    var idleCoroutines: [PooledCoroutine] = []
-    static let maxIdleCoroutines = 64
+    var idleCalls: [HookCall] = []
+    static let maxIdleCalls = 64
     /// Conn tables by socket id.
     var connections: [String: ConnEntry] = [:]
     /// `conn.data` carried over from the previous generation, by socket id.
@@ -64,7 +62,7 @@ package final class LuaRuntime {
     }
 
     deinit {
-        for coroutine in idleCoroutines { coroutine.budget.deallocate() }
+        idleCalls.removeAll()
         vm.close()
     }
 
@@ -152,12 +150,25 @@ package final class LuaRuntime {
 
     /// Calls `function` as a coroutine with the arguments `pushArguments` pushes.
     package func call(_ function: Int32, pushArguments: (OpaquePointer) -> Int32) -> EventLoopFuture<[JSONValue]> {
-        HookCall(runtime: self, functionReference: function, limits: limits, pushArguments: pushArguments).future
+        switch callNow(function, pushArguments: pushArguments) {
+        case .done(.success(let values)): loop.makeSucceededFuture(values)
+        case .done(.failure(let error)): loop.makeFailedFuture(error)
+        case .pending(let future): future
+        }
     }
 
     /// `call` without a future when the call finishes at once (most do).
     package func callNow(_ function: Int32, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome {
-        HookCall(runtime: self, functionReference: function, limits: limits, pushArguments: pushArguments).outcome
+        let call = idleCalls.popLast() ?? HookCall(runtime: self)
+        return call.run(function, limits: limits, pushArguments: pushArguments)
+    }
+
+    /// The hook call running in coroutine `state`, for host functions that suspend it;
+    /// nil outside a hook call (module load time, a coroutine a script made).
+    func activeCall(_ state: OpaquePointer) -> HookCall? {
+        guard let budget = px_get_budget(state), let owner = budget.pointee.call else { return nil }
+        let call = Unmanaged<HookCall>.fromOpaque(owner).takeUnretainedValue()
+        return call.thread == state && call.running ? call : nil
     }
 
     func hasHook(_ hook: HookName) -> Bool { !(hooks[hook]?.isEmpty ?? true) }
@@ -165,11 +176,3 @@ package final class LuaRuntime {
 
 @available(*, unavailable)
 extension LuaRuntime: Sendable {}
-
-/// A coroutine of a runtime's VM, reusable once a call in it returned normally.
-struct PooledCoroutine {
-    let thread: OpaquePointer
-    /// Keeps the thread alive in the registry.
-    let reference: Int32
-    let budget: UnsafeMutablePointer<px_budget>
-}
