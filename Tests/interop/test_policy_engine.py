@@ -157,6 +157,11 @@ def test_plugin_added_while_50_clients_are_connected_works_within_3s_without_dis
         for sio in clients:
             assert sio.call("hello", "again", timeout=5)[0] == "hello again"
         assert disconnects == []
+        # The new generation's conn tables are counted, the retired generation's are not.
+        assert held_sockets(server) == 50
+        for sio in clients[:10]:
+            sio.disconnect()
+        assert wait_for_held_sockets(server, 40) == 40
     finally:
         for sio in clients:
             sio.disconnect()
@@ -344,5 +349,40 @@ def test_conn_fields_and_methods(tmp_path, transports):
         assert me["rooms"] == [sio.get_sid()]
         assert me["nothing"] is True and me["raw"] is True
         sio.disconnect()
+    finally:
+        server.stop()
+
+
+def held_sockets(server) -> int:
+    metrics = requests.get(server.url + "/metrics", timeout=5).text
+    line = next(line for line in metrics.splitlines() if line.startswith("palisade_policy_sockets "))
+    return int(line.split()[1])
+
+
+def wait_for_held_sockets(server, expected: int) -> int:
+    deadline = time.monotonic() + 5
+    while (held := held_sockets(server)) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return held
+
+
+def test_the_policy_forgets_refused_and_disconnected_sockets(tmp_path):
+    server = start(tmp_path)
+    try:
+        secret = (tmp_path / "data" / "jwt-secret").read_text().strip()
+        bad = jwt.encode({"id": "x"}, "not-the-secret", algorithm="HS256")
+        for _ in range(20):  # each refused CONNECT made a conn table that nothing released
+            sio = socketio.Client(reconnection=False)
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                sio.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"], auth={"token": bad}, wait_timeout=5)
+            sio.disconnect()
+        assert wait_for_held_sockets(server, 0) == 0
+        good = [client(server, token=jwt.encode({"id": f"u{n}"}, secret, algorithm="HS256"))[0] for n in range(5)]
+        for sio in good:
+            assert sio.call("count", timeout=5)[0] == 1
+        assert held_sockets(server) == 5
+        for sio in good:
+            sio.disconnect()
+        assert wait_for_held_sockets(server, 0) == 0
     finally:
         server.stop()

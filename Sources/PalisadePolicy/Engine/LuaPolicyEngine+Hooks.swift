@@ -144,6 +144,10 @@ extension LuaPolicyEngine {
         }, stopAt: { _ in false }).assumeIsolated().whenComplete { _ in runtime.releaseConn(socket.id) }
     }
 
+    public func abandoned(_ socket: Socket) {
+        runtime(on: socket.loop)?.releaseConn(socket.id)
+    }
+
     public func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool {
         guard let runtime = runtime(on: socket.loop), let handler = runtime.eventHandlers[name] else { return false }
         let ackID = ack.map { runtime.registerAck($0) }

@@ -51,6 +51,8 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
     private let threadSlot = ThreadSpecificVariable<RuntimeSlot>()
     /// Hook calls that failed (error, overrun, out of memory), for metrics.
     let hookFailureCount = NIOLockedValueBox(0)
+    /// Conn tables held by the loops' current runtimes.
+    private let heldSocketCount = HeldSocketCount()
     private let reloadFailureCount = NIOLockedValueBox(0)
 
     /// One event loop's runtime of the latest generation it has seen.
@@ -74,6 +76,7 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
     public var policyError: String? { status.error }
     public var hookFailures: Int { hookFailureCount.withLockedValue { $0 } }
     public var reloadFailures: Int { reloadFailureCount.withLockedValue { $0 } }
+    public var heldSockets: Int { heldSocketCount.value }
 
     // MARK: Reload
 
@@ -150,7 +153,11 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
         let (latest, sources) = current.withLockedValue { ($0.generation, $0.sources) }
         do {
             let runtime = try makeRuntime(sources, generation: latest, on: loop)
-            if let previous = slot.runtime { runtime.migratedData = previous.exportConnData() }
+            if let previous = slot.runtime {
+                runtime.migratedData = previous.exportConnData()
+                previous.retire()
+            }
+            runtime.heldSockets = heldSocketCount
             slot.runtime = runtime
             return runtime
         } catch {

@@ -9,9 +9,13 @@ import PalisadeServer
 /// `disconnect`, `set_user`. One table per socket per runtime, made on first use.
 /// `id`, `ip`, `user` and `data` are fields; `transport` (it changes on an upgrade) is
 /// looked up when read, which also keeps the table at four slots (96 bytes, not 192).
+///
+/// The entry holds its socket strongly until `releaseConn` (after the disconnect hooks, or
+/// when the socket is abandoned before it connected). A weak reference would give every
+/// socket a side table, which makes each retain and release of it slower.
 final class ConnEntry {
     let table: Int32
-    weak var socket: Socket?
+    let socket: Socket
 
     init(table: Int32, socket: Socket) {
         self.table = table
@@ -143,6 +147,7 @@ extension LuaRuntime {
         lua_pushvalue(state, -1)
         let reference = luaL_ref(state, px_registryindex())
         connections[socket.id] = ConnEntry(table: reference, socket: socket)
+        heldSockets?.add(1)
     }
 
     /// Sets `conn.user` of a socket's conn table (after `authenticate` accepted it).
@@ -158,12 +163,20 @@ extension LuaRuntime {
     func releaseConn(_ socketID: String) {
         guard let entry = connections.removeValue(forKey: socketID) else { return }
         luaL_unref(vm.L, px_registryindex(), entry.table)
+        heldSockets?.add(-1)
+    }
+
+    /// This runtime is replaced by the next generation's on its loop: its conn tables stop
+    /// counting (calls still in progress may finish in it).
+    func retire() {
+        heldSockets?.add(-connections.count)
+        heldSockets = nil
     }
 
     /// Every live conn's `data`, for the next generation.
     func exportConnData() -> [String: JSONValue] {
         var exported: [String: JSONValue] = [:]
-        for (id, entry) in connections where entry.socket?.isConnected == true {
+        for (id, entry) in connections where entry.socket.isConnected {
             lua_rawgeti(vm.L, px_registryindex(), lua_Integer(entry.table))
             lua_getfield(vm.L, -1, "data")
             exported[id] = (try? LuaBridge.value(vm.L, at: -1)) ?? .object([])

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import PalisadeProtocol
 import PalisadeServer
+import Synchronization
 
 /// The modules of one policy generation loaded into one VM, on one event loop:
 /// the hook functions by hook point (in module order) and the plugins' event handlers.
@@ -21,6 +22,8 @@ package final class LuaRuntime {
     static let maxIdleCalls = 64
     /// Conn tables by socket id.
     var connections: [String: ConnEntry] = [:]
+    /// The engine's count of conn tables, kept up to date while this runtime is current.
+    var heldSockets: HeldSocketCount?
     /// `conn.data` carried over from the previous generation, by socket id.
     var migratedData: [String: JSONValue] = [:]
     /// Acks of plugin event handlers in progress.
@@ -176,3 +179,12 @@ package final class LuaRuntime {
 
 @available(*, unavailable)
 extension LuaRuntime: Sendable {}
+
+/// How many conn tables the current runtimes of an engine hold, readable from any thread
+/// (for the metrics). Changed on connects and disconnects, never per event.
+final class HeldSocketCount: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func add(_ delta: Int) { count.wrappingAdd(delta, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}

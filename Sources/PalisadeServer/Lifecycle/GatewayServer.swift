@@ -60,6 +60,8 @@ public final class GatewayServer: Sendable {
                     text += "palisade_hook_failures_total \(policyStatus.hookFailures)\n"
                     text += "# HELP palisade_policy_reload_failures_total Reloads refused.\n# TYPE palisade_policy_reload_failures_total counter\n"
                     text += "palisade_policy_reload_failures_total \(policyStatus.reloadFailures)\n"
+                    text += "# HELP palisade_policy_sockets Sockets the policy keeps a conn table for.\n# TYPE palisade_policy_sockets gauge\n"
+                    text += "palisade_policy_sockets \(policyStatus.heldSockets)\n"
                 }
                 return text
             }

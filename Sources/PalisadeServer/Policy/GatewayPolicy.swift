@@ -30,6 +30,9 @@ public protocol GatewayPolicy: Sendable {
     func documentContent(_ socket: Socket, documentID: String, content: JSONValue)
     /// When the socket's session ends.
     func disconnected(_ socket: Socket, reason: String)
+    /// A socket that never connected: its CONNECT was refused, or its session closed while
+    /// `authenticate` decided. No hook runs; the policy forgets what it kept of the socket.
+    func abandoned(_ socket: Socket)
     /// An allowed event that no built-in handler took (the Lua plugins' `events`).
     /// Returns false when nothing handles it.
     func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool
@@ -106,6 +109,8 @@ extension GatewayPolicy {
     public func documentContent(_ socket: Socket, documentID: String, content: JSONValue) {}
 
     public func disconnected(_ socket: Socket, reason: String) {}
+
+    public func abandoned(_ socket: Socket) {}
 
     public func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool { false }
 }

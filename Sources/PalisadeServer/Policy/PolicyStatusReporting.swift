@@ -8,4 +8,11 @@ public protocol PolicyStatusReporting: Sendable {
     var hookFailures: Int { get }
     /// Reloads that were refused since start.
     var reloadFailures: Int { get }
+    /// Sockets the policy keeps state for now (the Lua engine's conn tables): one per
+    /// connected socket, so a figure above the session count is a leak.
+    var heldSockets: Int { get }
+}
+
+extension PolicyStatusReporting {
+    public var heldSockets: Int { 0 }
 }

@@ -13,7 +13,9 @@ public typealias DisconnectHandler = @Sendable (Socket, String) -> Void
 
 /// The reply to an event the client sent with an ack id. Only the first call is sent.
 public final class Ack {
-    private weak var socket: Socket?
+    /// Strong: a weak reference would give every socket a side table, which makes each
+    /// retain and release of it slower. An ack is let go once its handler is done.
+    private let socket: Socket
     private let id: UInt64
     private var sent = false
 
@@ -23,7 +25,7 @@ public final class Ack {
     }
 
     public func callAsFunction(_ arguments: [JSONValue]) {
-        guard !sent, let socket else { return }
+        guard !sent, socket.isConnected else { return }
         sent = true
         socket.sendPacket(SocketPacket(.ack, namespace: socket.namespace, ackId: id, data: .array(arguments)))
     }
