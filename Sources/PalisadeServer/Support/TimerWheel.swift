@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 /// A timer of a `TimerWheel`. Armed by `TimerWheel.schedule`, disarmed by `cancel` or by
 /// firing; may be armed again. Loop-confined, like its wheel.
@@ -31,7 +31,7 @@ final class TimerWheel {
     static let defaultTick = TimeAmount.milliseconds(10)
     static let defaultSlotCount = 4096
 
-    private let loop: any EventLoop
+    let loop: any EventLoop
     private let tickNanoseconds: UInt64
     private var slots: [[Entry]]
     /// The next tick (a count of `tick`s of uptime) not yet processed.
@@ -125,27 +125,23 @@ final class TimerWheel {
     /// The wheel of `loop` (made on first use). Call on `loop`.
     static func on(_ loop: any EventLoop) -> TimerWheel {
         loop.preconditionInEventLoop()
-        return registry.withLockedValue { wheels in
-            let key = ObjectIdentifier(loop)
-            if let known = wheels[key], let owner = known.loop, owner === loop { return known.wheel.value }
-            let wheel = TimerWheel(loop: loop)
-            wheels[key] = RegistryEntry(loop: loop, wheel: UnsafeTransfer(wheel))
-            return wheel
-        }
+        if let known = threadWheel.currentValue, known.wheel.loop === loop { return known.wheel }
+        let wheel = TimerWheel(loop: loop)
+        threadWheel.currentValue = ThreadWheel(wheel)
+        return wheel
     }
 
-    /// Weak, so a loop that is gone (tests make many) is told apart from a new one at its address.
-    private struct RegistryEntry {
-        weak var loop: (any EventLoop)?
-        let wheel: UnsafeTransfer<TimerWheel>
-    }
-
-    private static let registry = NIOLockedValueBox<[ObjectIdentifier: RegistryEntry]>([:])
+    /// The wheel of the loop running on this thread (each loop is one thread, for its
+    /// lifetime). Not a table of loops: it would need weak references to tell a loop that
+    /// is gone (tests make many) from a new one at its address, and a weak reference gives
+    /// the loop a side table, which sends every retain and release of the loop (each future
+    /// holds one) down the runtime's slow path.
+    private static let threadWheel = ThreadSpecificVariable<ThreadWheel>()
 }
 
-/// Moves a loop-confined object through the registry's lock: a wheel is only ever used
-/// on its own loop, and `on(_:)` is only called there.
-private struct UnsafeTransfer<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+/// Unchecked: the value of a thread-specific variable is only read on its own thread, and
+/// a wheel is only used on its loop's thread.
+private final class ThreadWheel: @unchecked Sendable {
+    let wheel: TimerWheel
+    init(_ wheel: TimerWheel) { self.wheel = wheel }
 }
