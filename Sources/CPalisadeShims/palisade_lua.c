@@ -215,6 +215,30 @@ static int px_chain_step(lua_State *L) {
 
 void px_push_chain_step(lua_State *L) { lua_pushcfunction(L, px_chain_step); }
 
+// MARK: Fast built-ins
+
+// Upvalue i + 1 holds the name of type i (LUA_TNIL = 0 … LUA_TTHREAD = 8).
+static int px_fast_type(lua_State *L) {
+    int t = lua_type(L, 1);
+    luaL_argcheck(L, t != LUA_TNONE, 1, "value expected");
+    lua_pushvalue(L, lua_upvalueindex(t + 1));
+    return 1;
+}
+
+int px_install_fast_type(lua_State *L) {
+    for (int t = LUA_TNIL; t < LUA_NUMTYPES; t++) lua_pushstring(L, lua_typename(L, t));
+    lua_pushcclosure(L, px_fast_type, LUA_NUMTYPES);
+    lua_setglobal(L, "type");
+    return 1;
+}
+
+static int px_now(lua_State *L) {
+    lua_pushnumber(L, px_wall_seconds());
+    return 1;
+}
+
+void px_push_now(lua_State *L) { lua_pushcfunction(L, px_now); }
+
 // MARK: Coroutines made by scripts
 
 // coroutine.resume, in front of Lua's: the resumed coroutine gets the caller's budget and

@@ -109,6 +109,26 @@ import Testing
         #expect(try harness.call(runtime, .selftest, []) == Array(repeating: .bool(true), count: 7))
     }
 
+    /// `type` is the sandbox's own (interned names, `px_install_fast_type`): same answers and error as Lua's.
+    @Test func typeAnswersAsLuasOwn() throws {
+        let runtime = try harness.runtime([("m", """
+            local px = require "palisade"
+            return { selftest = function()
+              local names = {}
+              for _, value in ipairs({ false, 1, 1.5, "s", {}, print, coroutine.create(print), px.null }) do
+                names[#names + 1] = type(value)
+              end
+              names[#names + 1] = type(nil)
+              local ok, err = pcall(type)
+              return table.concat(names, ","), ok, err
+            end }
+            """)])
+        let results = try harness.call(runtime, .selftest, [])
+        #expect(results[0] == .string("boolean,number,number,string,table,function,thread,userdata,nil"))
+        #expect(results[1] == .bool(false))
+        #expect(results[2].stringValue?.contains("bad argument #1 to 'type' (value expected)") == true)
+    }
+
     @Test func syntaxErrorFailsTheLoadWithFileAndLine() throws {
         #expect {
             _ = try harness.runtime([("broken", "return {\n selftest = function( end\n}")])

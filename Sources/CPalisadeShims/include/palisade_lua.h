@@ -54,6 +54,15 @@ void px_attach_budget(lua_State *co, px_budget *budget);
 /// makes run under the budget of the hook call that resumes them. Returns 1 when done.
 int px_guard_coroutines(lua_State *L);
 
+/// Replaces the global `type` with one that answers with type names interned once, as
+/// upvalues: Lua's own pushes the name as a C string on every call, which looks it up in
+/// the string cache and compares it with strcmp. Policies ask `type` of every value they
+/// check. Same results and errors. Returns 1 when done.
+int px_install_fast_type(lua_State *L);
+
+/// Pushes a C function returning the wall-clock time in Unix seconds (`px.now`).
+void px_push_now(lua_State *L);
+
 // MARK: Watched calls
 
 /// What `px_watch_begin` replaced on this thread, for `px_watch_end` to put back (a hook

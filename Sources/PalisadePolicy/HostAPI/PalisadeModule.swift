@@ -26,10 +26,8 @@ package enum PalisadeModule {
             luaL_setmetatable(state, LuaBridge.arrayMetatable.cString)
             return 1
         }
-        vm.setFunction("now", inTableAt: -1) { state in
-            lua_pushnumber(state, px_wall_seconds())
-            return 1
-        }
+        px_push_now(L)  // in C: hooks ask for the time on every event
+        lua_setfield(L, -2, "now")
         LuaBridge.push(host.config, L)
         lua_setfield(L, -2, "config")
         installJSON(vm)

@@ -99,6 +99,7 @@ final class LuaVM {
         }
         // A script's own coroutines run under the budget of the call that resumes them.
         precondition(px_guard_coroutines(L) == 1, "coroutine guard")
+        precondition(px_install_fast_type(L) == 1, "type")
     }
 
     // MARK: Loading
