@@ -64,6 +64,18 @@ import Testing
         }
         #expect(seen.count == 1000)
     }
+
+    /// Each thread reads its own pool of random bytes: ids made on several threads at once never repeat.
+    @Test func idsMadeOnManyThreadsAreDistinct() async {
+        let ids = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<4 {
+                group.addTask { (0..<2000).map { _ in RandomID.make() } }
+            }
+            return await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(ids.count == 8000)
+        #expect(Set(ids).count == 8000)
+    }
 }
 
 @Suite struct OriginPolicyTests {
