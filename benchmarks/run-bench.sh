@@ -21,6 +21,7 @@ DURATION=${BENCH_DURATION:-8}
 JOIN_UPDATES_RATE=${BENCH_JOIN_RATE:-2000}     # updates/s offered while building the big document
 JOIN_SECONDS=${BENCH_JOIN_SECONDS:-50}          # ~100 000 updates at 2 000/s
 SERVERS=${BENCH_SERVERS:-"peer empty stock"}
+ROUNDS=${BENCH_ROUNDS:-3}                       # interleaved connect + echo rounds (see the end)
 SERVER_CORE=0
 CLIENT_CORE=1
 
@@ -117,6 +118,19 @@ for server in $SERVERS; do
     kill $holder 2>/dev/null || true
     wait $holder 2>/dev/null || true
     stop_server
+done
+
+# The headline ratios again, in interleaved rounds: each round runs connect and echo on every
+# server in turn, so a burst of load on this shared host hits all three about alike. The
+# report takes each server's median over the rounds for the targets.
+for round in $(seq 1 "$ROUNDS"); do
+    for server in $SERVERS; do
+        echo "== round $round: $server" >&2
+        start_server "$server"
+        bench "$server connect-round-$round" connect --connections "$CONNECTIONS" --hold 1
+        bench "$server echo-round-$round" echo --connections 50 --inflight 20 --duration "$DURATION"
+        stop_server
+    done
 done
 
 echo "results: $OUT" >&2
