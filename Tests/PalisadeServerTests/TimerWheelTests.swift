@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 import Testing
 
@@ -83,6 +84,18 @@ import Testing
         #expect(fired["cancelled"] == nil)
         let idle = try #require(fired["idle"]), again = try #require(fired["again"])
         #expect(again >= idle + .milliseconds(5))
+    }
+
+    /// One wheel per loop, found without a table of weak loop references: a loop gets the same
+    /// wheel every time, and loops sharing a thread (embedded loops in tests) get one each.
+    @Test func eachLoopHasOneWheel() throws {
+        let onLoop = try loop.submit { [loop] in TimerWheel.on(loop) === TimerWheel.on(loop) }.wait()
+        #expect(onLoop)
+        let first = EmbeddedEventLoop(), second = EmbeddedEventLoop()
+        let wheel = TimerWheel.on(first)
+        #expect(TimerWheel.on(second) !== wheel)
+        #expect(TimerWheel.on(first) === wheel)
+        #expect(wheel.loop === first)
     }
 }
 

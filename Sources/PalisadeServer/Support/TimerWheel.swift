@@ -125,23 +125,35 @@ final class TimerWheel {
     /// The wheel of `loop` (made on first use). Call on `loop`.
     static func on(_ loop: any EventLoop) -> TimerWheel {
         loop.preconditionInEventLoop()
-        if let known = threadWheel.currentValue, known.wheel.loop === loop { return known.wheel }
-        let wheel = TimerWheel(loop: loop)
-        threadWheel.currentValue = ThreadWheel(wheel)
-        return wheel
+        let wheels = threadWheels.currentValue ?? {
+            let wheels = ThreadWheels()
+            threadWheels.currentValue = wheels
+            return wheels
+        }()
+        return wheels.wheel(of: loop)
     }
 
-    /// The wheel of the loop running on this thread (each loop is one thread, for its
-    /// lifetime). Not a table of loops: it would need weak references to tell a loop that
-    /// is gone (tests make many) from a new one at its address, and a weak reference gives
-    /// the loop a side table, which sends every retain and release of the loop (each future
-    /// holds one) down the runtime's slow path.
-    private static let threadWheel = ThreadSpecificVariable<ThreadWheel>()
+    /// The wheels of the loops running on this thread: one for a `MultiThreadedEventLoopGroup`
+    /// loop, which has a thread of its own for its lifetime; a few for tests, whose embedded
+    /// loops all run on the test's thread. Not a process-wide table of loops: it would need
+    /// weak references to tell a loop that is gone from a new one at its address, and a weak
+    /// reference gives the loop a side table, which sends every retain and release of the
+    /// loop (each future holds one) down the runtime's slow path.
+    private static let threadWheels = ThreadSpecificVariable<ThreadWheels>()
 }
 
-/// Unchecked: the value of a thread-specific variable is only read on its own thread, and
-/// a wheel is only used on its loop's thread.
-private final class ThreadWheel: @unchecked Sendable {
-    let wheel: TimerWheel
-    init(_ wheel: TimerWheel) { self.wheel = wheel }
+/// Unchecked: the value of a thread-specific variable is only used on its own thread, and
+/// a wheel only on its loop's thread.
+private final class ThreadWheels: @unchecked Sendable {
+    /// Most wheels kept per thread; the oldest is let go past that (with its loop).
+    private static let limit = 8
+    private var wheels: [TimerWheel] = []
+
+    func wheel(of loop: any EventLoop) -> TimerWheel {
+        if let known = wheels.first(where: { $0.loop === loop }) { return known }
+        let wheel = TimerWheel(loop: loop)
+        if wheels.count == Self.limit { wheels.removeFirst() }
+        wheels.append(wheel)
+        return wheel
+    }
 }
