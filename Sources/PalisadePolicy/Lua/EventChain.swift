@@ -17,7 +17,7 @@ extension LuaRuntime {
           for i = 1, count do
             step(i)
             local answer = hooks[i](...)
-            -- Most hooks answer nil; `type` pushes its answer as a new string, so it is asked only of the rest.
+            -- Most hooks answer nil: they skip the call to `type`.
             if answer ~= nil and type(answer) == "table" then
               local verdict = rawget(answer, "__px")
               if verdict == "deny" or verdict == "drop" then return answer end

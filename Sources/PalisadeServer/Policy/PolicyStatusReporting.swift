@@ -8,8 +8,9 @@ public protocol PolicyStatusReporting: Sendable {
     var hookFailures: Int { get }
     /// Reloads that were refused since start.
     var reloadFailures: Int { get }
-    /// Sockets the policy keeps state for now (the Lua engine's conn tables): one per
-    /// connected socket, so a figure above the session count is a leak.
+    /// Sockets the policy keeps state for now (the Lua engine's conn tables): at most one per
+    /// connected socket (after a reload, a socket counts again once the new generation has
+    /// seen it), so a figure above the session count is a leak.
     var heldSockets: Int { get }
 }
 
