@@ -128,7 +128,7 @@ package enum LuaBridge {
             var length = 0
             let pointer = lua_tolstring(L, index, &length)!
             let raw = UnsafeRawBufferPointer(start: pointer, count: length)
-            if let text = String(validating: raw, as: UTF8.self) { return .string(text) }
+            if let text = String(utf8Validating: raw) { return .string(text) }
             return .binary(ByteBuffer(bytes: raw))
         case LUA_TLIGHTUSERDATA:
             return .null

@@ -20,8 +20,8 @@ public enum EngineCodec {
         guard first >= UInt8(ascii: "0"), let kind = EnginePacket.Kind(rawValue: first - UInt8(ascii: "0")) else {
             throw .unknownPacketType(first)
         }
-        let rest = bytes.readableBytesView.dropFirst()
-        guard let text = String(validating: rest, as: UTF8.self) else { throw .invalidUTF8 }
+        let decoded = bytes.withUnsafeReadableBytes { String(utf8Validating: UnsafeRawBufferPointer(rebasing: $0.dropFirst())) }
+        guard let text = decoded else { throw .invalidUTF8 }
         return EnginePacket(kind, .text(text))
     }
 

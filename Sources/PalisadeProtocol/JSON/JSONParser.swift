@@ -177,8 +177,8 @@ public struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                guard let text = String(validating: raw, as: UTF8.self) else {
+                let raw = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                guard let text = String(utf8Validating: raw) else {
                     throw JSONError(kind: .invalidUTF8, offset: start)
                 }
                 index += 1
@@ -200,7 +200,7 @@ public struct JSONParser {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: utf8, as: UTF8.self) else {
+                guard let text = utf8.withUnsafeBytes({ String(utf8Validating: $0) }) else {
                     throw JSONError(kind: .invalidUTF8, offset: start)
                 }
                 return text
