@@ -12,7 +12,7 @@ public final class PreparedFrames: Sendable {
 
     public init(_ frames: [EngineFrame]) {
         self.frames = frames
-        let size = frames.reduce(0) { $0 + Self.headerSize(of: $1.bytes.readableBytes) + $1.bytes.readableBytes }
+        let size = frames.reduce(0) { $0 + Self.headerSize(of: $1.byteCount) + $1.byteCount }
         var bytes = ByteBuffer()
         bytes.reserveCapacity(size)
         for frame in frames {

@@ -25,7 +25,7 @@ public final class Ack {
     }
 
     public func callAsFunction(_ arguments: [JSONValue]) {
-        guard !sent, socket.isConnected else { return }
+        guard !sent else { return }  // `sendPacket` drops it if the socket has gone
         sent = true
         socket.sendPacket(SocketPacket(.ack, namespace: socket.namespace, ackId: id, data: .array(arguments)))
     }

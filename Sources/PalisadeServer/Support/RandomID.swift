@@ -12,14 +12,10 @@ import Glibc
 /// ids (the session's and the socket's), which was ten system calls per connect.
 enum RandomID {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-    static let byteCount = 15
+    private static let byteCount = 15
 
     static func make() -> String {
-        let pool = threadPool.currentValue ?? {
-            let pool = RandomPool()
-            threadPool.currentValue = pool
-            return pool
-        }()
+        let pool = threadPool.currentValue(orMake: RandomPool.init)
         return String(unsafeUninitializedCapacity: byteCount / 3 * 4) { characters in
             pool.take(byteCount) { bytes in
                 var out = 0

@@ -24,8 +24,8 @@ final class WheelTimer {
 /// `slotCount` ticks; a later deadline waits in its slot for more rounds. The wheel
 /// ticks only while a timer is armed (then 100 times a second: a loop with one live
 /// connection wakes that often, where NIO's heap woke it once per heartbeat). A cancelled
-/// timer's entry stays in its slot, holding only the timer object, until the wheel passes it. One wheel per event loop (`TimerWheel.on(_:)`),
-/// used only on that loop.
+/// timer's entry stays in its slot, holding only the timer object, until the wheel passes
+/// it. One wheel per event loop (`TimerWheel.on(_:)`), used only on that loop.
 final class TimerWheel {
     /// The wheels' resolution and span (one round: 41 s).
     static let defaultTick = TimeAmount.milliseconds(10)
@@ -125,12 +125,7 @@ final class TimerWheel {
     /// The wheel of `loop` (made on first use). Call on `loop`.
     static func on(_ loop: any EventLoop) -> TimerWheel {
         loop.preconditionInEventLoop()
-        let wheels = threadWheels.currentValue ?? {
-            let wheels = ThreadWheels()
-            threadWheels.currentValue = wheels
-            return wheels
-        }()
-        return wheels.wheel(of: loop)
+        return threadWheels.currentValue(orMake: ThreadWheels.init).wheel(of: loop)
     }
 
     /// The wheels of the loops running on this thread: one for a `MultiThreadedEventLoopGroup`
