@@ -41,28 +41,9 @@ local function key_size(key)
   return 1
 end
 
--- Roughly the JSON size of `value`; nil once it passes `budget` or nests deeper than MAX_DEPTH.
-local function measure(value, budget, depth)
-  local kind, size = type(value), 8
-  if kind == "string" then
-    size = #value + 2
-  elseif kind == "table" then
-    if depth >= MAX_DEPTH then return nil end
-    size = 2
-    for key, item in pairs(value) do
-      local item_size = measure(item, budget - size, depth + 1)
-      if item_size == nil then return nil end
-      size = size + item_size + key_size(key)
-      if size > budget then return nil end
-    end
-  elseif value == NULL then
-    size = 4
-  elseif kind == "userdata" then
-    size = #value + 2
-  end
-  if size > budget then return nil end
-  return size
-end
+-- The JSON size of `value`, walked in C; nil once it passes `budget` or nests deeper than
+-- MAX_DEPTH (call it as measure(value, budget, MAX_DEPTH)).
+local measure = px.json.size
 
 -- Checks: function(value, path, key) → nil when valid, else the error text. The value is
 -- `path.key` (or `path` itself when key is nil); `at` joins the two, once per spec path.
@@ -131,7 +112,7 @@ end
 
 local function free(max)
   return function(value, path, key)
-    if measure(value, max, 0) == nil then return at(path, key) .. " is larger than " .. max .. " bytes" end
+    if measure(value, max, MAX_DEPTH) == nil then return at(path, key) .. " is larger than " .. max .. " bytes" end
   end
 end
 
@@ -170,7 +151,7 @@ local function object(fields)
         local err = check(item, here, field)
         if err then return err end
       else
-        local size = measure(item, extra - key_size(field), 0)
+        local size = measure(item, extra - key_size(field), MAX_DEPTH)
         if size == nil then return here .. " has too much in fields it does not know" end
         extra = extra - size - key_size(field)
       end
@@ -217,7 +198,7 @@ local function check_event(name, args)
   local spec = specs[name]
   if spec == nil then
     if not extra_events[name] then return "unknown event" end
-    if measure(args, MAX_EXTRA_EVENT, 0) == nil then return "payload too large" end
+    if measure(args, MAX_EXTRA_EVENT, MAX_DEPTH) == nil then return "payload too large" end
     return nil
   end
   if #args > 1 or (#args == 0 and name ~= "heartbeat") then return "invalid payload: expects one argument" end
@@ -267,7 +248,7 @@ function M.selftest()
   assert(claims_other_identity(me, "ydoc:document:join", { user_id = "u1" }) == nil)
   assert(claims_other_identity(me, "ydoc:document:join", { user_id = "u2" }) ~= nil)
   assert(claims_other_identity(me, "ydoc:document:update", { socket_id = "s2" }) ~= nil)
-  assert(measure({ a = { b = { c = "x" } } }, 100, 0) ~= nil and measure(string.rep("x", 200), 100, 0) == nil)
+  assert(measure({ a = { b = { c = "x" } } }, 100, MAX_DEPTH) ~= nil and measure(string.rep("x", 200), 100, MAX_DEPTH) == nil)
 end
 
 return M

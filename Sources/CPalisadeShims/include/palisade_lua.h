@@ -63,6 +63,11 @@ int px_install_fast_type(lua_State *L);
 /// Pushes a C function returning the wall-clock time in Unix seconds (`px.now`).
 void px_push_now(lua_State *L);
 
+/// Pushes `px.json.size(value[, limit[, max_depth]])`: the bytes of `value` as JSON, or nil
+/// past `limit` or `max_depth` nested tables (palisade_json_size.c). Policies bound every
+/// payload with it; walking the table in C costs a fraction of doing it in Lua.
+void px_push_json_size(lua_State *L);
+
 // MARK: Watched calls
 
 /// What `px_watch_begin` replaced on this thread, for `px_watch_end` to put back (a hook

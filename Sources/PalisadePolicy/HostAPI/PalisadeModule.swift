@@ -80,7 +80,8 @@ package enum PalisadeModule {
         }
     }
 
-    // `px.json.encode(value)`, `px.json.decode(text)` → value | nil, err
+    // `px.json.encode(value)`, `px.json.decode(text)` → value | nil, err,
+    // `px.json.size(value[, limit[, max_depth]])` → bytes | nil
     private static func installJSON(_ vm: LuaVM) {
         let L = vm.L
         px_newtable(L)
@@ -102,6 +103,8 @@ package enum PalisadeModule {
                 return LuaStack.failure(state, "invalid JSON: \(error)")
             }
         }
+        px_push_json_size(L)  // in C: 40-validate measures every event's arguments
+        lua_setfield(L, -2, "size")
         lua_setfield(L, -2, "json")
     }
 
