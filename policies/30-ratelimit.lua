@@ -48,16 +48,39 @@ local class_of_event = {
 -- Refused attempts are not counted, so a client that keeps knocking is not locked out longer.
 local NOT_REFUSED = { count_refused = false }
 
+-- Keys are made once and kept: building "rl:<class>:user:<id>" on every event cost about as
+-- much as the hit itself. keys.user[class][id] and keys.ip[class][ip]; the memo starts again
+-- past 4 096 keys, so a stream of new users or addresses cannot grow it without bound.
+local keys, key_count
+local function forget_keys()
+  keys, key_count = { user = {}, ip = {} }, 0
+  for class in pairs(CLASSES) do
+    keys.user[class] = {}
+    keys.ip[class] = {}
+  end
+end
+forget_keys()
+
+local function make_key(kind, class, id)
+  if key_count >= 4096 then forget_keys() end
+  local key = "rl:" .. class .. ":" .. kind .. ":" .. id
+  keys[kind][class][id] = key
+  key_count = key_count + 1
+  return key
+end
+
 -- Counts one hit of `class` for the user and the IP (each when given). Returns
 -- true, or false and the seconds until a retry can succeed.
 local function hit(class, user_id, ip)
   local limits = CLASSES[class]
   if user_id then
-    local allowed, _, retry = px.ratelimit.hit("rl:" .. class .. ":user:" .. user_id, limits.limit, limits.window_s, nil, NOT_REFUSED)
+    local key = keys.user[class][user_id] or make_key("user", class, user_id)
+    local allowed, _, retry = px.ratelimit.hit(key, limits.limit, limits.window_s, nil, NOT_REFUSED)
     if not allowed then return false, retry end
   end
   if ip then
-    local allowed, _, retry = px.ratelimit.hit("rl:" .. class .. ":ip:" .. ip, limits.ip_limit, limits.window_s, nil, NOT_REFUSED)
+    local key = keys.ip[class][ip] or make_key("ip", class, ip)
+    local allowed, _, retry = px.ratelimit.hit(key, limits.ip_limit, limits.window_s, nil, NOT_REFUSED)
     if not allowed then return false, retry end
   end
   return true
@@ -111,6 +134,10 @@ function M.selftest()
   assert(offend(data, 1000), "one refusal too many disconnects")
   assert(not offend(data, 1000 + OFFENCES.window_s), "offences are forgotten after their window")
   assert(class_of_event["ydoc:document:update"] == "updates" and class_of_event["usage"] == nil)
+  assert(make_key("user", "events", "u1") == "rl:events:user:u1" and keys.user.events.u1 == "rl:events:user:u1")
+  for n = 1, 4096 do make_key("ip", "events", "10.0.0." .. n) end
+  assert(key_count <= 4096 and keys.user.events.u1 == nil, "the memo is bounded")
+  forget_keys()
 end
 
 return M

@@ -62,9 +62,9 @@ public final class MemoryRateLimiter: RateLimiter {
     }
 
     public func hitNow(
-        _ key: String, limit: Int, window: Double, bucket: Double?, countRefused: Bool
+        _ key: RateLimitKey, limit: Int, window: Double, bucket: Double?, countRefused: Bool
     ) throws(StateError) -> RateLimitResult? {
-        try hit(key, limit: limit, window: window, bucket: bucket, countRefused: countRefused, now: clock.milliseconds())
+        try hit(key.key, limit: limit, window: window, bucket: bucket, countRefused: countRefused, now: clock.milliseconds())
     }
 
     /// The same, synchronously, at `now` (milliseconds on this limiter's clock).
@@ -76,11 +76,16 @@ public final class MemoryRateLimiter: RateLimiter {
         countRefused: Bool,
         now: Int64
     ) throws(StateError) -> RateLimitResult {
+        try hit(ByteKey(key), limit: limit, window: window, bucket: bucket, countRefused: countRefused, now: now)
+    }
+
+    private func hit(
+        _ key: ByteKey, limit: Int, window: Double, bucket: Double?, countRefused: Bool, now: Int64
+    ) throws(StateError) -> RateLimitResult {
         guard limit >= 1, limit <= Int(UInt32.max) else {
             throw StateError(.invalidArgument, "limit must be an integer in [1, \(UInt32.max)], got \(limit)")
         }
         let geometry = try RateLimitGeometry(window: window, bucket: bucket, maxBuckets: configuration.maxBucketsPerWindow)
-        let key = ByteKey(key)
         return shard(key).withLockedValue {
             $0.hit(key, geometry: geometry, limit: limit, countRefused: countRefused, now: now)
         }

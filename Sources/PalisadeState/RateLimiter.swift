@@ -50,10 +50,10 @@ public protocol RateLimiter: Sendable {
 
     /// The same answer at once, for a backend that needs no I/O (memory); nil when the
     /// backend must wait (Redis), and then `hit` is the way. Saves a future per hit on the
-    /// per-event path. (Typed throws rather than a `Result`: a generic return type across a
-    /// protocol cost a metadata lookup per hit.)
+    /// per-event path, and takes a key made ready once. (Typed throws rather than a `Result`:
+    /// a generic return type across a protocol cost a metadata lookup per hit.)
     func hitNow(
-        _ key: String,
+        _ key: RateLimitKey,
         limit: Int,
         window: Double,
         bucket: Double?,
@@ -63,7 +63,7 @@ public protocol RateLimiter: Sendable {
 
 extension RateLimiter {
     public func hitNow(
-        _ key: String, limit: Int, window: Double, bucket: Double?, countRefused: Bool
+        _ key: RateLimitKey, limit: Int, window: Double, bucket: Double?, countRefused: Bool
     ) throws(StateError) -> RateLimitResult? {
         nil
     }

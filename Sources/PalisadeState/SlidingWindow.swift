@@ -19,6 +19,9 @@ struct SlidingWindow: Sendable {
     private var buckets: [Bucket]
     /// The latest time seen; time never runs backwards for a key, whatever the clock does.
     private var latest: Int64
+    /// The counts of every bucket in the ring, summed: `count(at:)` then only looks at the
+    /// buckets the window's lower edge has reached (one or two) instead of the whole ring.
+    private var ringTotal: Int64 = 0
     private var newest: Int64 { geometry.bucketIndex(latest) }
 
     init(geometry: RateLimitGeometry, now: Int64) {
@@ -59,20 +62,25 @@ struct SlidingWindow: Sendable {
         guard counted > 0, let lastHit = latestHit, lastHit > now - geometry.windowMs else { return carried }
         let index = geometry.bucketIndex(lastHit)
         let offset = UInt32(lastHit - index * geometry.bucketMs)
-        carried.buckets[carried.slot(index)] = Bucket(count: UInt32(min(counted, Int64(UInt32.max))), first: offset, last: offset)
+        let kept = UInt32(min(counted, Int64(UInt32.max)))
+        carried.buckets[carried.slot(index)] = Bucket(count: kept, first: offset, last: offset)
+        carried.ringTotal = Int64(kept)
         return carried
     }
 
     // MARK: the formula
 
-    /// Counted hits in the window `(t - window, t]`, for `t >= latest`.
+    /// Counted hits in the window `(t - window, t]`, for `t >= latest`: the ring's total less
+    /// the hits at or before the edge, which only buckets up to the edge's own can hold.
     func count(at t: Int64) -> Int64 {
         let edge = t - geometry.windowMs
-        var total: Int64 = 0
-        for index in oldestStored...newest {
+        let last = min(newest, geometry.bucketIndex(edge))
+        var total = ringTotal
+        var index = oldestStored
+        while index <= last {
             let bucket = buckets[slot(index)]
-            guard bucket.count > 0 else { continue }
-            total += Int64(bucket.count) - out(bucket, index, edge: edge)
+            if bucket.count > 0 { total -= out(bucket, index, edge: edge) }
+            index += 1
         }
         return total
     }
@@ -148,6 +156,7 @@ struct SlidingWindow: Sendable {
         if buckets[slot].count == 0 { buckets[slot].first = offset }
         buckets[slot].last = offset
         buckets[slot].count += 1
+        ringTotal += 1
         return true
     }
 
@@ -160,8 +169,12 @@ struct SlidingWindow: Sendable {
         guard entering > 0 else { return }
         if entering >= Int64(buckets.count) {
             for slot in buckets.indices { buckets[slot] = Bucket() }
+            ringTotal = 0
         } else {
-            for index in (previous + 1)...newest { buckets[slot(index)] = Bucket() }
+            for index in (previous + 1)...newest {
+                ringTotal -= Int64(buckets[slot(index)].count)
+                buckets[slot(index)] = Bucket()
+            }
         }
     }
 }

@@ -30,11 +30,11 @@ struct MemoryRateLimiterTests {
         let limiter = MemoryRateLimiter()
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let viaFuture = try limiter.hit("k", limit: 2, window: 60, bucket: nil, countRefused: false, on: loop).wait()
-        let second = try #require(try limiter.hitNow("k", limit: 2, window: 60, bucket: nil, countRefused: false))
-        let third = try #require(try limiter.hitNow("k", limit: 2, window: 60, bucket: nil, countRefused: false))
+        let second = try #require(try limiter.hitNow(RateLimitKey("k"), limit: 2, window: 60, bucket: nil, countRefused: false))
+        let third = try #require(try limiter.hitNow(RateLimitKey("k"), limit: 2, window: 60, bucket: nil, countRefused: false))
         #expect(viaFuture.allowed && second.allowed, "both paths count in one window")
         #expect(!third.allowed, "the third hit of a limit of 2 is refused")
-        #expect(throws: StateError.self) { try limiter.hitNow("k", limit: 0, window: 60, bucket: nil, countRefused: false) }
+        #expect(throws: StateError.self) { try limiter.hitNow(RateLimitKey("k"), limit: 0, window: 60, bucket: nil, countRefused: false) }
     }
 
     @Test func keysAreCountedApart() throws {

@@ -45,9 +45,10 @@ extension PalisadeModule {
         lua_setfield(L, -2, "store")
 
         px_newtable(L)
+        let rateLimitKeys = RateLimitKeys(prefix: host.rateLimitKeyPrefix)
         // px.ratelimit.hit(key, limit, window_s[, bucket_s[, {count_refused = bool}]]) → allowed, remaining, retry_after
         vm.setFunction("hit", inTableAt: -1) { state in
-            guard let storeKey = LuaStack.optionalString(state, 1, prefixedBy: host.rateLimitKeyPrefix), let limit = LuaStack.optionalNumber(state, 2),
+            guard let key = rateLimitKeys.key(state, at: 1), let limit = LuaStack.optionalNumber(state, 2),
                   let window = LuaStack.optionalNumber(state, 3) else {
                 return LuaStack.raise(state, "px.ratelimit.hit(key, limit, window_s[, bucket_s[, options]]) needs a key, a limit and a window")
             }
@@ -65,14 +66,14 @@ extension PalisadeModule {
                 return 3
             }
             do {
-                if let result = try host.rateLimiter.hitNow(storeKey, limit: Int(limit), window: window, bucket: bucket,
+                if let result = try host.rateLimiter.hitNow(key, limit: Int(limit), window: window, bucket: bucket,
                                                             countRefused: countRefused) {
                     return push(state, result)
                 }
             } catch {
                 return LuaStack.failure(state, "\(error)")
             }
-            let hit = host.rateLimiter.hit(storeKey, limit: Int(limit), window: window, bucket: bucket,
+            let hit = host.rateLimiter.hit(key.string, limit: Int(limit), window: window, bucket: bucket,
                                            countRefused: countRefused, on: runtime.loop)
             return suspend(runtime, state, hit, push: push)
         }
