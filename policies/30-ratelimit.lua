@@ -69,18 +69,20 @@ local function make_key(kind, class, id)
   return key
 end
 
+local ratelimit_hit = px.ratelimit.hit
+
 -- Counts one hit of `class` for the user and the IP (each when given). Returns
 -- true, or false and the seconds until a retry can succeed.
 local function hit(class, user_id, ip)
   local limits = CLASSES[class]
   if user_id then
     local key = keys.user[class][user_id] or make_key("user", class, user_id)
-    local allowed, _, retry = px.ratelimit.hit(key, limits.limit, limits.window_s, nil, NOT_REFUSED)
+    local allowed, _, retry = ratelimit_hit(key, limits.limit, limits.window_s, nil, NOT_REFUSED)
     if not allowed then return false, retry end
   end
   if ip then
     local key = keys.ip[class][ip] or make_key("ip", class, ip)
-    local allowed, _, retry = px.ratelimit.hit(key, limits.ip_limit, limits.window_s, nil, NOT_REFUSED)
+    local allowed, _, retry = ratelimit_hit(key, limits.ip_limit, limits.window_s, nil, NOT_REFUSED)
     if not allowed then return false, retry end
   end
   return true

@@ -6,6 +6,10 @@ import PalisadeState
 /// `px.store.get/set/incr/del` and `px.ratelimit.hit`: shared across connections and
 /// loops, asynchronous (the hook's coroutine waits; the loop does not).
 extension PalisadeModule {
+    /// The option's name as static C memory (a Swift string literal passed as `const char *`
+    /// can be copied into a temporary array on every call).
+    private static let countRefusedName = LuaName("count_refused")
+
     static func installState(in runtime: LuaRuntime, host: PolicyHost) {
         let vm = runtime.vm
         let L = vm.L
@@ -55,7 +59,7 @@ extension PalisadeModule {
             let bucket = LuaStack.optionalNumber(state, 4)
             var countRefused = true
             if px_istable(state, 5) != 0 {
-                lua_getfield(state, 5, "count_refused")
+                lua_getfield(state, 5, Self.countRefusedName.cString)
                 if lua_type(state, -1) == LUA_TBOOLEAN { countRefused = lua_toboolean(state, -1) != 0 }
                 px_pop(state, 1)
             }
