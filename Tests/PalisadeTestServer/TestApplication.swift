@@ -52,7 +52,7 @@ enum TestApplication {
 }
 
 /// Refuses a CONNECT whose auth carries `{"refuse": reason}`; allows everything else.
-struct TestPolicy: GatewayPolicy {
+final class TestPolicy: GatewayPolicy {
     func authenticate(_ socket: Socket, auth: JSONValue) -> EventLoopFuture<ConnectDecision> {
         if let reason = auth["refuse"]?.stringValue {
             return socket.loop.makeSucceededFuture(.refuse(message: reason, data: nil))

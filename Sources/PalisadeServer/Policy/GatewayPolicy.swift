@@ -7,7 +7,10 @@ import PalisadeProtocol
 ///
 /// Every method is called on the socket's event loop and may answer later (the
 /// returned future), so a decision can wait for I/O without blocking the loop.
-public protocol GatewayPolicy: Sendable {
+///
+/// Class-bound: the core reads its policy on every event, and a class existential is
+/// copied with one retain where any other is copied through its value witness.
+public protocol GatewayPolicy: AnyObject, Sendable {
     /// Before a transport opens (polling handshake or WebSocket upgrade).
     func handshake(_ request: HandshakeRequest, on loop: any EventLoop) -> EventLoopFuture<HandshakeDecision>
     /// On a Socket.IO CONNECT, with the client's auth payload (`{}` when it sent none).
@@ -117,6 +120,6 @@ extension GatewayPolicy {
 
 /// The default policy: everything is allowed. For development and for apps that
 /// put their decisions elsewhere.
-public struct AllowAllPolicy: GatewayPolicy {
+public final class AllowAllPolicy: GatewayPolicy {
     public init() {}
 }
