@@ -4,9 +4,9 @@ import NIOCore
 /// message per attachment (depth-first order, as the reference numbers them).
 public enum SocketPacketEncoder {
     public static func encode(_ packet: SocketPacket) -> [EnginePacket] {
-        var text = ByteBuffer()
+        var text: [UInt8] = []
         let attachments = write(packet, into: &text)
-        var packets = [EnginePacket.message(String(buffer: text))]
+        var packets = [EnginePacket.message(String(decoding: text, as: UTF8.self))]
         for attachment in attachments { packets.append(.message(attachment)) }
         return packets
     }
@@ -17,21 +17,25 @@ public enum SocketPacketEncoder {
     public static let webSocketHeadroom = 10
 
     /// The packet as Engine.IO frames ready for the wire. The text message (`4` and the
-    /// Socket.IO text) is written straight into its frame's buffer, after the headroom.
+    /// Socket.IO text) is copied into its frame's buffer after the headroom.
     public static func frames(_ packet: SocketPacket) -> [EngineFrame] {
+        // The text is built in an array and copied into the frame's buffer once (see JSONWriter).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128)
+        bytes.append(UInt8(ascii: "4"))  // Engine.IO message
+        let attachments = write(packet, into: &bytes)
         var text = ByteBuffer()
-        text.reserveCapacity(webSocketHeadroom + 128)
+        text.reserveCapacity(webSocketHeadroom + bytes.count)
         text.moveWriterIndex(forwardBy: webSocketHeadroom)
         text.moveReaderIndex(forwardBy: webSocketHeadroom)
-        text.writeInteger(UInt8(ascii: "4"))  // Engine.IO message
-        let attachments = write(packet, into: &text)
+        text.writeBytes(bytes)
         var frames = [EngineFrame.text(text)]
         for attachment in attachments { frames.append(.binary(attachment)) }
         return frames
     }
 
     /// Writes the packet's text (§2.6) into `text`; returns its binary attachments in order.
-    private static func write(_ packet: SocketPacket, into text: inout ByteBuffer) -> [ByteBuffer] {
+    private static func write(_ packet: SocketPacket, into text: inout [UInt8]) -> [ByteBuffer] {
         var attachments: [ByteBuffer] = []
         var kind = packet.kind
         var data = packet.data
@@ -44,16 +48,16 @@ public enum SocketPacketEncoder {
             if kind == .binaryEvent { kind = .event }
             if kind == .binaryAck { kind = .ack }
         }
-        text.writeInteger(UInt8(ascii: "0") + kind.rawValue)
+        text.append(UInt8(ascii: "0") + kind.rawValue)
         if kind == .binaryEvent || kind == .binaryAck {
-            text.writeString(String(attachments.count))
-            text.writeInteger(UInt8(ascii: "-"))
+            JSONWriter.append(String(attachments.count), to: &text)
+            text.append(UInt8(ascii: "-"))
         }
         if packet.namespace != "/" {
-            text.writeString(packet.namespace)
-            text.writeInteger(UInt8(ascii: ","))
+            JSONWriter.append(packet.namespace, to: &text)
+            text.append(UInt8(ascii: ","))
         }
-        if let id = packet.ackId { text.writeString(String(id)) }
+        if let id = packet.ackId { JSONWriter.append(String(id), to: &text) }
         if let data { JSONWriter.write(data, into: &text) }
         return attachments
     }

@@ -42,16 +42,18 @@ public final class PreparedFrames: Sendable {
     }
 
     /// RFC 6455 §5.2: FIN and the opcode, then the length in 7 bits, or 126 and 16 bits, or 127 and 64 bits.
+    /// The first two bytes are set as one integer: each write to a buffer checks its storage's
+    /// exclusive access.
     private static func setHeader(opcode: UInt8, length: Int, at start: Int, in bytes: inout ByteBuffer) {
-        bytes.setInteger(0x80 | opcode, at: start)
+        let first = UInt16(0x80 | opcode) << 8
         switch length {
         case ..<126:
-            bytes.setInteger(UInt8(length), at: start + 1)
+            bytes.setInteger(first | UInt16(length), at: start)
         case ..<65536:
-            bytes.setInteger(UInt8(126), at: start + 1)
+            bytes.setInteger(first | 126, at: start)
             bytes.setInteger(UInt16(length), at: start + 2)
         default:
-            bytes.setInteger(UInt8(127), at: start + 1)
+            bytes.setInteger(first | 127, at: start)
             bytes.setInteger(UInt64(length), at: start + 2)
         }
     }
