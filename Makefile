@@ -52,11 +52,12 @@ conformance:
 # python-socketio peer, Palisade with the empty policy set and with the stock policies side by
 # side (server on core 0, palisade-bench on core 1) and writes the tables of BENCHMARKS.md.
 bench:
-	scripts/install-deps.sh --python
+	scripts/install-deps.sh --python --bench
 	$(SWIFT) build -c release --product palisade-hookbench
 	.build/release/palisade-hookbench 200000
 	$(SWIFT) build -c release --product palisade
 	$(SWIFT) build -c release --product palisade-bench
+	$(SWIFT) build -c release --product palisade-serverbench
 	benchmarks/run-bench.sh
 
 # Remove build output and the Python virtualenv.

@@ -113,6 +113,15 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The benchmark's server in-process for a set time, for callgrind (benchmarks/server-instructions.sh).
+        .executableTarget(
+            name: "palisade-serverbench",
+            dependencies: ["PalisadePolicy", "PalisadeProtocol", "PalisadeServer", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+            path: "benchmarks/ServerBench",
+            swiftSettings: strict
+        ),
+
         // The Socket.IO load client of `make bench` (connect, echo, fanout, yjs modes).
         .executableTarget(
             name: "palisade-bench",

@@ -92,6 +92,7 @@ def tables(results: dict, source: Path) -> str:
         ("Yjs: updates in the big document", "yjs-join", "characters", 0),
         ("Yjs: join of the big document, ms", "yjs-join", "join_ms", 1),
         ("Yjs: its state, bytes", "yjs-join", "state_bytes", 0),
+        ("server instructions per echo event (callgrind, 10 × 5)", "instructions", "per_event", 0),
         ("server CPU during echo, cores", "echo", "server_cpu_cores", 2),
         ("client CPU during echo, cores", "echo", "client_cpu_cores", 2),
     ]
@@ -123,6 +124,9 @@ def tables(results: dict, source: Path) -> str:
         ("echo events/s, stock ÷ raw node-ws echo (120 000/s, issue 5's reference)", ratio(stock_echo, 120_000), "≥ 1×"),
         ("cost of the stock policies: 1 − stock ÷ empty echo", None if ratio(stock_echo, empty_echo) is None
          else 1 - ratio(stock_echo, empty_echo), "≤ 15 %"),
+        ("the same cost in instructions: 1 − empty ÷ stock instructions per echo event (callgrind)",
+         None if ratio(figure(results, "empty", "instructions", "per_event"), figure(results, "stock", "instructions", "per_event")) is None
+         else 1 - ratio(figure(results, "empty", "instructions", "per_event"), figure(results, "stock", "instructions", "per_event")), "≤ 15 %"),
         ("fanout deliveries/s, stock ÷ python peer", ratio(figure(results, "stock", "fanout", "deliveries_per_s"),
                                                           figure(results, "peer", "fanout", "deliveries_per_s")), "≥ 10×"),
         ("connects/s, stock ÷ python peer", ratio(headline(results, "stock", "connect", "connects_per_s"),

@@ -133,5 +133,17 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
+# The server's instructions per echo event under callgrind, empty and stock: the policies' cost
+# in a figure this shared host's load does not move.
+if command -v valgrind >/dev/null; then
+    echo "== instructions per echo event (callgrind)" >&2
+    benchmarks/server-instructions.sh | while IFS= read -r line; do
+        case $line in
+            '{'*) printf '%s instructions\t%s\n' "$(echo "$line" | grep -o '"set":"[a-z]*"' | cut -d'"' -f4)" "$line" >>"$OUT" ;;
+            *) echo "$line" >&2 ;;
+        esac
+    done
+fi
+
 echo "results: $OUT" >&2
 $PYTHON benchmarks/report.py "$OUT"

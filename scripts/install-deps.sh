@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Palisade builds and tests with: Debian packages, and with --python the .venv for the interop tests.
-# Usage: scripts/install-deps.sh [--python] [--conformance]   (idempotent: does nothing when all is present)
+# Usage: scripts/install-deps.sh [--python] [--conformance] [--bench]   (idempotent: does nothing when all is present)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +10,8 @@ for arg in "$@"; do
   case "$arg" in
     --python) python=1 ;;
     --conformance) packages+=(mocha chai node-ws) ;;
-    *) echo "usage: $0 [--python] [--conformance]" >&2; exit 2 ;;
+    --bench) packages+=(valgrind) ;;  # counts the server's instructions per event (benchmarks/server-instructions.sh)
+    *) echo "usage: $0 [--python] [--conformance] [--bench]" >&2; exit 2 ;;
   esac
 done
 

@@ -1,0 +1,65 @@
+// Serves the benchmark's Socket.IO server in this process for a set time, then exits, so
+// callgrind can count the server's instructions per event. valgrind cannot run `palisade
+// serve`: its async main parks the main thread in libdispatch, where valgrind 3.19 crashes.
+//
+//   palisade-serverbench PORT SECONDS empty|stock
+//
+// `empty` is Palisade with benchmarks/policies-minimal and the benchmark's plugin; `stock` the
+// stock policies and plugins with benchmarks/bench-config.json, as `make bench` runs them.
+// One event loop, as in `make bench`. Run from the repository root. benchmarks/server-instructions.sh
+// drives it with palisade-bench.
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PalisadePolicy
+import PalisadeProtocol
+import PalisadeServer
+
+let arguments = CommandLine.arguments
+guard arguments.count == 4, let seconds = Double(arguments[2]), ["empty", "stock"].contains(arguments[3]) else {
+    FileHandle.standardError.write(Data("usage: palisade-serverbench PORT SECONDS empty|stock\n".utf8))
+    exit(2)
+}
+let stock = arguments[3] == "stock"
+let directories = stock ? ["policies", "plugins", "benchmarks/plugins"] : ["benchmarks/policies-minimal", "benchmarks/plugins"]
+let configFile = stock ? "benchmarks/bench-config.json" : nil
+var environment = ProcessInfo.processInfo.environment
+environment["PALISADE_JWT_SECRET"] = environment["PALISADE_JWT_SECRET"] ?? "bench-secret-0123456789abcdef0123456789abcdef"
+let configuration = try ConfigurationLoader(
+    commandLine: ["server.host": "127.0.0.1", "server.port": arguments[1], "server.threads": "1"],
+    environment: environment, configFile: configFile
+).load()
+let policySettings = try PolicySection.load(configFile: configFile, environment: environment)
+
+var logger = Logger(label: "serverbench")
+logger.logLevel = .error
+let host = PolicyHost(logger: logger, config: .object(["policy": policySettings]), jwtSecret: configuration.jwtSecret)
+let engine = LuaPolicyEngine(settings: .init(directories: directories), host: host)
+let group = GatewayServer.makeEventLoopGroup(configuration)
+let socketServer = SocketServer(configuration: configuration, policy: engine, logger: logger)
+host.attach(socketServer)
+let server = GatewayServer(configuration: configuration, applications: [(configuration.path, socketServer)],
+                           policyStatus: engine, group: group, logger: logger)
+
+/// Runs `body` on Swift's executors and waits for it here (this main thread never parks in libdispatch).
+func wait(_ body: @escaping @Sendable () async throws -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { try await body() } catch { FileHandle.standardError.write(Data("serverbench: \(error)\n".utf8)); exit(1) }
+        done.signal()
+    }
+    done.wait()
+}
+
+wait {
+    let generation = try await engine.reload(on: group.next())
+    guard generation >= 1 else { throw PolicyLoadFailure() }
+    _ = try await server.start()
+}
+FileHandle.standardOutput.write(Data("listening on 127.0.0.1:\(arguments[1])\n".utf8))
+Thread.sleep(forTimeInterval: seconds)
+exit(0)
+
+struct PolicyLoadFailure: Error {}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The server's instructions per echo event, counted by callgrind: Palisade with the empty policy
+# set and with the stock policies, on this noisy machine a figure that does not move between runs.
+# Each set is served twice (palisade-serverbench under callgrind) and driven by palisade-bench echo
+# for a short and a long time; the difference of the two runs' instructions over the difference
+# of their events leaves out start-up, connecting and shutting down. One connection with one event
+# in flight, so every event is read, decided and answered on its own (with more in flight, how
+# many events one read brings depends on timing and moves the figure), and Swift's hashing is
+# made deterministic (its per-process seed changes how long table probes take).
+#
+#   benchmarks/server-instructions.sh [SHORT_S LONG_S]     (defaults 5 and 20; run from the repository root)
+#
+# Needs the release builds of palisade (for tokens), palisade-bench and palisade-serverbench, and valgrind.
+set -euo pipefail
+SHORT=${1:-5}
+LONG=${2:-20}
+SECRET=bench-secret-0123456789abcdef0123456789abcdef
+WORK=$(mktemp -d /tmp/palisade-instr.XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+for i in $(seq 1 10); do PALISADE_JWT_SECRET=$SECRET .build/release/palisade token --sub "u$i" --ttl 86400; done > "$WORK/tokens.txt"
+# valgrind cannot read Swift 6.3's debug info; a copy without it runs.
+cp .build/release/palisade-serverbench "$WORK/server" && strip --strip-debug "$WORK/server"
+
+# run SET SECONDS → "instructions events"
+run() {
+    local set=$1 seconds=$2 port=$((20000 + RANDOM % 2000))
+    PALISADE_JWT_SECRET=$SECRET SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" \
+        "$WORK/server" "$port" $((seconds + 6)) "$set" > "$WORK/server.log" 2> "$WORK/valgrind.log" &
+    local pid=$!
+    for _ in $(seq 1 300); do grep -q listening "$WORK/server.log" 2>/dev/null && break; sleep 0.2; done
+    .build/release/palisade-bench echo --connections 1 --inflight 1 --duration "$seconds" \
+        --url "http://127.0.0.1:$port/ws/socket.io/" --token-file "$WORK/tokens.txt" > "$WORK/bench.out" 2>&1
+    wait "$pid"
+    local instructions events
+    instructions=$(grep -o 'Collected : [0-9]*' "$WORK/valgrind.log" | awk '{print $3}')
+    events=$(grep -o '"events":[0-9]*' "$WORK/bench.out" | head -1 | cut -d: -f2)
+    echo "$instructions $events"
+}
+
+declare -A per_event
+for set in empty stock; do
+    read -r i1 e1 < <(run "$set" "$SHORT")
+    read -r i2 e2 < <(run "$set" "$LONG")
+    per_event[$set]=$(( (i2 - i1) / (e2 - e1) ))
+    echo "{\"bench\":\"server_instructions_per_echo_event\",\"set\":\"$set\",\"events\":[$e1,$e2],\"instructions\":[$i1,$i2],\"per_event\":${per_event[$set]}}"
+done
+awk -v e="${per_event[empty]}" -v s="${per_event[stock]}" \
+    'BEGIN { printf "server instructions per echo event: empty %d, stock %d; stock costs %.1f %% of its throughput (1 - empty/stock)\n", e, s, 100 * (1 - e / s) }'
