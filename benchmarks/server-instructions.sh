@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The server's instructions per echo event, counted by callgrind: Palisade with the empty policy
-# set and with the stock policies, on this noisy machine a figure that does not move between runs.
+# set and with the stock policies. On this shared host wall-clock figures move by ±30 % between
+# runs; these move by about ±5 % (timing still decides a few paths, such as how often the Lua
+# watchdog wakes).
 # Each set is served twice (palisade-serverbench under callgrind) and driven by palisade-bench echo
 # for a short and a long time; the difference of the two runs' instructions over the difference
 # of their events leaves out start-up, connecting and shutting down. One connection with one event
