@@ -65,6 +65,7 @@ static lua_Integer px_value_size(lua_State *L, int index, lua_Integer budget, in
         size = 4;
         break;
     case LUA_TUSERDATA: {
+        // A px.bytes block (LuaBridge.bytesMetatable) starts with its length.
         void *block = luaL_testudata(L, index, "px.bytes");
         if (block != NULL) size = (lua_Integer)(*(intptr_t *)block) + 2;
         break;
