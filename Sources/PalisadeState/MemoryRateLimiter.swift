@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// The embedded `RateLimiter` (semantics there): process memory, safe from every event loop,
 /// bounded in keys and in state per key.
@@ -36,16 +36,14 @@ public final class MemoryRateLimiter: RateLimiter {
 
     public let configuration: Configuration
     private let clock: StateClock
-    private let shards: [NIOLockedValueBox<LimiterShard>]
+    private let shards: [Shard]
 
     public init(configuration: Configuration = .init(), clock: StateClock = .monotonic) {
         precondition(configuration.maxKeys >= 1 && configuration.maxBucketsPerWindow >= 1 && configuration.shardCount >= 1)
         let shardCount = min(configuration.shardCount, configuration.maxKeys)
         self.configuration = configuration
         self.clock = clock
-        self.shards = (0..<shardCount).map { _ in
-            NIOLockedValueBox(LimiterShard(maxKeys: configuration.maxKeys / shardCount))
-        }
+        self.shards = (0..<shardCount).map { _ in Shard(LimiterShard(maxKeys: configuration.maxKeys / shardCount)) }
     }
 
     public func hit(
@@ -86,14 +84,14 @@ public final class MemoryRateLimiter: RateLimiter {
             throw StateError(.invalidArgument, "limit must be an integer in [1, \(UInt32.max)], got \(limit)")
         }
         let geometry = try RateLimitGeometry(window: window, bucket: bucket, maxBuckets: configuration.maxBucketsPerWindow)
-        return shard(key).withLockedValue {
+        return shard(key).state.withLock {
             $0.hit(key, geometry: geometry, limit: limit, countRefused: countRefused, now: now)
         }
     }
 
     /// Keys kept now, shard by shard.
     public var count: Int {
-        shards.reduce(0) { total, shard in total + shard.withLockedValue { $0.count } }
+        shards.reduce(0) { total, shard in total + shard.state.withLock { $0.count } }
     }
 
     /// Forgets idle keys (default time: the limiter's clock); returns how many. Walks each
@@ -102,7 +100,7 @@ public final class MemoryRateLimiter: RateLimiter {
     @discardableResult
     public func sweep(now: Int64? = nil) -> Int {
         let now = now ?? clock.milliseconds()
-        return shards.reduce(0) { total, shard in total + shard.withLockedValue { $0.sweep(now: now) } }
+        return shards.reduce(0) { total, shard in total + shard.state.withLock { $0.sweep(now: now) } }
     }
 
     /// Runs `sweep()` on `loop` every `interval`; cancel the returned task to stop.
@@ -112,7 +110,19 @@ public final class MemoryRateLimiter: RateLimiter {
         }
     }
 
-    private func shard(_ key: ByteKey) -> NIOLockedValueBox<LimiterShard> {
+    private func shard(_ key: ByteKey) -> Shard {
         shards[Int(UInt(bitPattern: key.byteHash) % UInt(shards.count))]
+    }
+
+    /// One lock stripe. The standard library's `Mutex` rather than NIO's lock (a pthread mutex):
+    /// with several loops hitting one key (every client behind one proxy shares its IP's
+    /// key), a waiter spins briefly before it sleeps in the kernel, and the critical section
+    /// is a few hundred instructions.
+    private final class Shard: Sendable {
+        let state: Mutex<LimiterShard>
+
+        init(_ shard: LimiterShard) {
+            state = Mutex(shard)
+        }
     }
 }
