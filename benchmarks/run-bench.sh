@@ -134,7 +134,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # The server's instructions per echo event under callgrind, empty and stock: the policies' cost
-# in a figure this shared host's load does not move.
+# in a figure that moves about ±5 % between runs where wall-clock figures move ±30 %. A failure
+# here is reported and leaves the rest of the run's report intact.
 if command -v valgrind >/dev/null; then
     echo "== instructions per echo event (callgrind)" >&2
     benchmarks/server-instructions.sh | while IFS= read -r line; do
@@ -142,7 +143,7 @@ if command -v valgrind >/dev/null; then
             '{'*) printf '%s instructions\t%s\n' "$(echo "$line" | grep -o '"set":"[a-z]*"' | cut -d'"' -f4)" "$line" >>"$OUT" ;;
             *) echo "$line" >&2 ;;
         esac
-    done
+    done || echo "instruction count failed: the report goes without it" >&2
 fi
 
 echo "results: $OUT" >&2

@@ -1,3 +1,4 @@
+import CPalisadeShims
 import PalisadeProtocol
 import Testing
 
@@ -41,6 +42,23 @@ import Testing
             return first, allowed("rl:kept", 1), allowed("rl:other:1", 1)
             """)
         #expect(answers == [.bool(true), .bool(false), .bool(false)], "the limiter keeps the counts; the keys are made again")
+    }
+
+    /// The bound itself, on `RateLimitKeys` directly: past `capacity` distinct keys it starts
+    /// again, and a key made again is the same prefixed key.
+    @Test func keysStayWithinTheirCapacity() throws {
+        let vm = try LuaVM(memoryCap: 16 << 20)
+        let keys = RateLimitKeys(prefix: Array("p:".utf8))
+        for n in 0..<(RateLimitKeys.capacity * 2 + 5) {
+            LuaBridge.pushString("k\(n)", vm.L)
+            #expect(keys.key(vm.L, at: -1)?.string == "p:k\(n)")
+            px_pop(vm.L, 1)
+            #expect(keys.count <= RateLimitKeys.capacity)
+        }
+        #expect(keys.count == 5, "emptied twice, then five more")
+        LuaBridge.pushString("k0", vm.L)
+        #expect(keys.key(vm.L, at: -1)?.string == "p:k0")
+        px_pop(vm.L, 1)
     }
 
     @Test func aKeyThatIsNotAStringIsAnError() throws {

@@ -21,6 +21,9 @@ final class RateLimitKeys {
         self.prefix = prefix
     }
 
+    /// Keys made ready now (at most `capacity`).
+    var count: Int { keys.count }
+
     /// The key for the string at `index`, made ready on first use; nil when it is not a string.
     func key(_ L: OpaquePointer, at index: Int32) -> RateLimitKey? {
         guard lua_type(L, index) == LUA_TSTRING else { return nil }
