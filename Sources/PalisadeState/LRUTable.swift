@@ -48,10 +48,10 @@ struct LRUTable<Value> {
     /// The least recently used entry.
     var oldestHandle: Handle? { oldest >= 0 ? oldest : nil }
 
-    /// The entry used just after `handle`.
-    func newer(than handle: Handle) -> Handle? {
-        let next = nodes[handle].newer
-        return next >= 0 ? next : nil
+    /// Makes the entry at `handle` the most recently used.
+    mutating func makeNewest(_ handle: Handle) {
+        unlink(handle)
+        linkAsNewest(handle)
     }
 
     func value(at handle: Handle) -> Value { nodes[handle].value! }

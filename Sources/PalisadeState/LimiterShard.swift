@@ -1,8 +1,9 @@
-/// One lock stripe of `MemoryRateLimiter`: its keys' sliding windows in use order.
-/// A value type mutated only inside its shard's lock.
+/// One lock stripe of `MemoryRateLimiter`: its keys' windows, in the order they were last
+/// fetched. A value type changed only inside its shard's lock; the windows themselves are
+/// hit without it (`SlidingWindow`).
 struct LimiterShard: Sendable {
-    /// How far from the least recently hit end eviction and the sweep look for idle keys
-    /// before settling: keeps both O(1) per call whatever the shard's size.
+    /// How far from the least recently fetched end eviction and the sweep look before settling:
+    /// keeps both O(1) per call whatever the shard's size.
     static let idleLookahead = 16
 
     let maxKeys: Int
@@ -14,54 +15,59 @@ struct LimiterShard: Sendable {
 
     var count: Int { windows.count }
 
-    mutating func hit(
-        _ key: ByteKey,
-        geometry: RateLimitGeometry,
-        limit: Int,
-        countRefused: Bool,
-        now: Int64
-    ) -> RateLimitResult {
+    /// The window to hit `key` with, under `geometry`: the key's own, made the most recently
+    /// fetched; or, when the key's window has another geometry, a new one carrying its count
+    /// (the old one retired); or a new one, evicting a key if the shard is full.
+    mutating func window(for key: ByteKey, geometry: RateLimitGeometry, now: Int64) -> SlidingWindow {
         let known = windows.use(key) { window in
-            if window.geometry != geometry { window = window.carried(into: geometry, now: now) }
-            return window.hit(limit: limit, countRefused: countRefused, now: now)
+            if window.geometry != geometry { window = window.retireCarrying(into: geometry, now: now) }
+            return window
         }
         if let known { return known }
         if windows.count >= maxKeys { evictOne(now: now) }
-        var window = SlidingWindow(geometry: geometry, now: now)
-        let result = window.hit(limit: limit, countRefused: countRefused, now: now)
+        let window = SlidingWindow(geometry: geometry, now: now)
         windows.insert(key, window)
-        return result
+        return window
     }
 
-    /// Makes room for one key: the first idle key among the `idleLookahead` least recently hit,
-    /// else the least recently hit key (whose count is then lost: the bound wins over that key).
+    /// Makes room for one key, walking at most `idleLookahead` keys from the least recently
+    /// fetched: an idle key is evicted at once; a key hit since the walk last passed it gets a
+    /// second chance (moved to the newest end); the first live key without one is evicted, its
+    /// count lost (the bound wins over that key). If every key walked had a second chance, the
+    /// least recently fetched goes.
     private mutating func evictOne(now: Int64) {
-        guard let oldest = windows.oldestHandle else { return }
-        var candidate: LRUTable<SlidingWindow>.Handle? = oldest
-        for _ in 0..<Self.idleLookahead {
-            guard let handle = candidate else { break }
-            if windows.value(at: handle).isIdle(at: now) {
+        for _ in 0..<min(Self.idleLookahead, windows.count) {
+            guard let handle = windows.oldestHandle else { return }
+            let window = windows.value(at: handle)
+            if window.retireIfIdle(at: now) {
                 windows.remove(at: handle)
                 return
             }
-            candidate = windows.newer(than: handle)
+            guard window.takeReferenced() else { return evict(handle, now: now) }
+            windows.makeNewest(handle)
         }
-        windows.remove(at: oldest)
+        if let oldest = windows.oldestHandle { evict(oldest, now: now) }
     }
 
-    /// Forgets idle keys, walking from the least recently hit; stops after `idleLookahead` live
-    /// keys in a row, since keys hit later are mostly live too. Returns how many were removed.
+    private mutating func evict(_ handle: LRUTable<SlidingWindow>.Handle, now: Int64) {
+        windows.value(at: handle).retire(at: now)
+        windows.remove(at: handle)
+    }
+
+    /// Forgets idle keys, walking from the least recently fetched and moving live keys to the
+    /// newest end; stops after `idleLookahead` live keys in a row (keys fetched later are
+    /// mostly live too) or once every key has been looked at. Returns how many were removed.
     mutating func sweep(now: Int64) -> Int {
         var removed = 0
         var live = 0
-        var candidate = windows.oldestHandle
-        while let handle = candidate, live < Self.idleLookahead {
-            candidate = windows.newer(than: handle)
-            if windows.value(at: handle).isIdle(at: now) {
+        for _ in 0..<windows.count {
+            guard live < Self.idleLookahead, let handle = windows.oldestHandle else { break }
+            if windows.value(at: handle).retireIfIdle(at: now) {
                 windows.remove(at: handle)
                 removed += 1
                 live = 0
             } else {
+                windows.makeNewest(handle)
                 live += 1
             }
         }

@@ -4,17 +4,23 @@ import Synchronization
 /// The embedded `RateLimiter` (semantics there): process memory, safe from every event loop,
 /// bounded in keys and in state per key.
 ///
-/// Keys are spread over lock-striped shards by a per-process seeded hash of their bytes; a lock
-/// is held for one key's arithmetic (O(window / bucket)) and never while calling out.
+/// A hit takes no lock. Each key's counters are a `SlidingWindow`, changed with atomic
+/// compare-and-exchange by whichever loop hits the key; a `RateLimitKey` keeps the window it was
+/// given, so a policy's hits on a key it has hit before reach the counters directly. Finding a
+/// key's window (its first hit from a caller, a hit by string, a window retired meanwhile) goes
+/// through lock-striped shards of a table: keys are spread over them by a per-process seeded
+/// hash of their bytes, and a lock is held for one table operation, never while calling out.
 ///
 /// Bounds: a key keeps at most `maxBucketsPerWindow + 1` counters. At most `maxKeys` keys are
 /// kept; a new key beyond that evicts an idle key (nothing left in its window, so forgetting it
-/// changes no answer) from the least recently hit end, or failing that the least recently hit
-/// key, whose count is lost. `sweep(now:)` forgets idle keys ahead of need.
+/// changes no answer), else a key not hit lately (see `LimiterShard.evictOne`), whose count is
+/// lost. `sweep(now:)` forgets idle keys ahead of need. An evicted window is retired, so a
+/// caller still holding it fetches the key's window again on its next hit.
 ///
 /// A call on a known key with a different window or bucket carries the key's current count into
-/// the new geometry, placed at its latest counted hit (see `SlidingWindow.carried`): a reload that
-/// retunes a limit neither resets a flood nor blocks a client for longer than the new window.
+/// the new geometry, placed at its latest counted hit (see `SlidingWindow.retireCarrying`): a
+/// reload that retunes a limit neither resets a flood nor blocks a client for longer than the new
+/// window.
 public final class MemoryRateLimiter: RateLimiter {
     public struct Configuration: Sendable {
         /// Most keys kept. Default 1,000,000: with the default ten buckets a key takes about
@@ -37,6 +43,9 @@ public final class MemoryRateLimiter: RateLimiter {
     public let configuration: Configuration
     private let clock: StateClock
     private let shards: [Shard]
+    /// Tells this limiter's windows kept in a `RateLimitKey` from another limiter's.
+    private let identity = MemoryRateLimiter.identities.add(1, ordering: .relaxed).newValue
+    private static let identities = Atomic<Int>(0)
 
     public init(configuration: Configuration = .init(), clock: StateClock = .monotonic) {
         precondition(configuration.maxKeys >= 1 && configuration.maxBucketsPerWindow >= 1 && configuration.shardCount >= 1)
@@ -62,7 +71,11 @@ public final class MemoryRateLimiter: RateLimiter {
     public func hitNow(
         _ key: RateLimitKey, limit: Int, window: Double, bucket: Double?, countRefused: Bool
     ) throws(StateError) -> RateLimitResult? {
-        try hit(key.key, limit: limit, window: window, bucket: bucket, countRefused: countRefused, now: clock.milliseconds())
+        let held = key.window?.limiter == identity ? key.window?.window : nil
+        let (result, window) = try hit(key.key, held: held, limit: limit, window: window, bucket: bucket,
+                                       countRefused: countRefused, now: clock.milliseconds())
+        if window !== held { key.window = (identity, window) }
+        return result
     }
 
     /// The same, synchronously, at `now` (milliseconds on this limiter's clock).
@@ -74,18 +87,23 @@ public final class MemoryRateLimiter: RateLimiter {
         countRefused: Bool,
         now: Int64
     ) throws(StateError) -> RateLimitResult {
-        try hit(ByteKey(key), limit: limit, window: window, bucket: bucket, countRefused: countRefused, now: now)
+        try hit(ByteKey(key), held: nil, limit: limit, window: window, bucket: bucket, countRefused: countRefused, now: now).result
     }
 
+    /// A hit on `held` if it is still the key's window with this geometry, else on the window
+    /// the key's shard gives; returns the answer and the window that gave it.
     private func hit(
-        _ key: ByteKey, limit: Int, window: Double, bucket: Double?, countRefused: Bool, now: Int64
-    ) throws(StateError) -> RateLimitResult {
+        _ key: ByteKey, held: SlidingWindow?, limit: Int, window: Double, bucket: Double?, countRefused: Bool, now: Int64
+    ) throws(StateError) -> (result: RateLimitResult, window: SlidingWindow) {
         guard limit >= 1, limit <= Int(UInt32.max) else {
             throw StateError(.invalidArgument, "limit must be an integer in [1, \(UInt32.max)], got \(limit)")
         }
         let geometry = try RateLimitGeometry(window: window, bucket: bucket, maxBuckets: configuration.maxBucketsPerWindow)
-        return shard(key).state.withLock {
-            $0.hit(key, geometry: geometry, limit: limit, countRefused: countRefused, now: now)
+        var candidate = held?.geometry == geometry ? held : nil
+        while true {
+            let window = candidate ?? shard(key).state.withLock { $0.window(for: key, geometry: geometry, now: now) }
+            if let result = window.hit(limit: limit, countRefused: countRefused, now: now) { return (result, window) }
+            candidate = nil  // retired meanwhile: fetch the key's window again
         }
     }
 
@@ -115,9 +133,8 @@ public final class MemoryRateLimiter: RateLimiter {
     }
 
     /// One lock stripe. The standard library's `Mutex` rather than NIO's lock (a pthread mutex):
-    /// with several loops hitting one key (every client behind one proxy shares its IP's
-    /// key), a waiter spins briefly before it sleeps in the kernel, and the critical section
-    /// is a few hundred instructions.
+    /// a waiter spins briefly before it sleeps in the kernel, and the critical section is one
+    /// table operation.
     private final class Shard: Sendable {
         let state: Mutex<LimiterShard>
 

@@ -50,7 +50,9 @@ public protocol RateLimiter: Sendable {
 
     /// The same answer at once, for a backend that needs no I/O (memory); nil when the
     /// backend must wait (Redis), and then `hit` is the way. Saves a future per hit on the
-    /// per-event path, and takes a key made ready once. (Typed throws rather than a `Result`:
+    /// per-event path, and takes a key made ready once, in which the backend may keep what it
+    /// found for the key (the memory backend keeps the key's window, so the next hit takes no
+    /// lock). (Typed throws rather than a `Result`:
     /// a generic return type across a protocol cost a metadata lookup per hit.)
     func hitNow(
         _ key: RateLimitKey,

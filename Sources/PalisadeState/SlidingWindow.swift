@@ -1,180 +1,240 @@
-/// One key's counters for `RateLimiter`'s formula: a ring of buckets covering the window, each
-/// with its count and the offsets of its first and last counted hit. O(window / bucket) in size
-/// (12 bytes a bucket). A pure value; `MemoryRateLimiter` keeps one per key under a lock.
+import Synchronization
+
+/// One key's counters for `RateLimiter`'s formula, shared by every event loop that hits the key
+/// and changed without a lock: a ring of buckets covering the window, each one 16-byte word
+/// swapped with a compare-and-exchange.
 ///
-/// Within a bucket, the `count` hits are modelled as evenly spaced from `first` to `last`:
-/// hit `k` (0-based) at `first + floor(k × (last - first) / (count - 1))`. That is exact for a
-/// bucket holding one or two hits, a burst at one instant, or a steady stream, and the hits of a
-/// bucket are otherwise misplaced only within that bucket's own first-to-last span.
-struct SlidingWindow: Sendable {
-    struct Bucket: Sendable {
-        var count: UInt32 = 0
-        /// Milliseconds from the bucket's start to its first and last counted hit.
-        var first: UInt32 = 0
-        var last: UInt32 = 0
-    }
+/// A word holds its bucket's index (the low 32 bits, as a tag: a slot whose tag is not the
+/// bucket expected there is stale and reads as empty), count, and the offsets of its first and
+/// last counted hit. A hit reads every slot into a `WindowSnapshot`, decides on it, and counts
+/// itself by exchanging the newest slot's word for one with the hit added; if another loop
+/// changed that word meanwhile, it reads and decides again. So concurrent hits in one bucket
+/// never allow more than `limit`. (Hits from two loops a few microseconds apart on either side
+/// of a bucket boundary each change a different slot and can each be allowed once at the
+/// limit: at most one extra per loop, only at that instant.)
+///
+/// A window can be retired (evicted, or replaced by one with another geometry): every slot is
+/// exchanged for a marker, and a hit that meets the marker answers nil, so its caller fetches the
+/// key's window again. Retiring happens only under the limiter shard's lock, which that fetch
+/// also takes, so the fetch finds either the window restored or its replacement.
+final class SlidingWindow: @unchecked Sendable {  // the slots are touched only through atomics
+    typealias Bucket = WindowSnapshot.Bucket
 
     let geometry: RateLimitGeometry
-    /// Bucket `i` at `buckets[i mod slotCount]`, for the `slotCount` buckets up to `newest`.
-    private var buckets: [Bucket]
-    /// The latest time seen; time never runs backwards for a key, whatever the clock does.
-    private var latest: Int64
-    /// The counts of every bucket in the ring, summed: `count(at:)` then only looks at the
-    /// buckets the window's lower edge has reached (one or two) instead of the whole ring.
-    private var ringTotal: Int64 = 0
-    private var newest: Int64 { geometry.bucketIndex(latest) }
+    private let slotCount: Int
+    /// Bucket `i`'s word at `slots[i mod slotCount]`.
+    private let slots: UnsafeMutablePointer<Atomic<WordPair>>
+    /// The latest time seen; time never runs backwards for a key, whatever the clocks of the
+    /// loops hitting it do.
+    private let latest: Atomic<Int64>
+    /// Set by every hit, cleared by eviction's scan: a key hit since the scan last passed it gets
+    /// a second chance (`LimiterShard.evictOne`), which keeps a hot key's count even though its
+    /// hits do not go through the shard's use order.
+    private let referenced = Atomic<Bool>(true)
+
+    /// Counts stop here, one short of the retired marker's.
+    private static let maxCount = UInt32.max - 1
+    private static let retired = WordPair(first: .max, second: .max)
 
     init(geometry: RateLimitGeometry, now: Int64) {
         self.geometry = geometry
-        self.buckets = Array(repeating: Bucket(), count: geometry.slotCount)
-        self.latest = now
+        slotCount = geometry.slotCount
+        slots = .allocate(capacity: slotCount)
+        for slot in 0..<slotCount {
+            (slots + slot).initialize(to: Atomic(WordPair(first: 0, second: 0)))
+        }
+        latest = Atomic(now)
     }
 
-    /// Decides a hit at `now`; counts it if allowed, or if `countRefused`.
-    mutating func hit(limit: Int, countRefused: Bool, now: Int64) -> RateLimitResult {
-        advance(to: now)
-        var counted = count(at: latest)
-        let allowed = counted < Int64(limit)
-        if (allowed || countRefused) && record(at: latest) {
-            counted += 1
+    deinit {
+        slots.deinitialize(count: slotCount)
+        slots.deallocate()
+    }
+
+    /// Decides a hit at `now`; counts it if allowed, or if `countRefused`. Nil when the window
+    /// has been retired: the caller fetches the key's window again.
+    func hit(limit: Int, countRefused: Bool, now: Int64) -> RateLimitResult? {
+        if !referenced.load(ordering: .relaxed) { referenced.store(true, ordering: .relaxed) }
+        let t = advance(to: now)
+        let newest = geometry.bucketIndex(t)
+        return withUnsafeTemporaryAllocation(of: Bucket.self, capacity: slotCount) { buffer in
+            var snapshot = WindowSnapshot(geometry: geometry, newest: newest, buckets: buffer)
+            while true {
+                guard let newestWord = read(into: &snapshot) else { return nil }
+                var counted = snapshot.count(at: t)
+                let allowed = counted < Int64(limit)
+                if allowed || countRefused, let recorded = recording(t, in: snapshot[newest], newest) {
+                    let (exchanged, _) = slots[slot(newest)].compareExchange(
+                        expected: newestWord, desired: Self.word(newest, recorded), ordering: .acquiringAndReleasing)
+                    guard exchanged else { continue }  // another loop counted a hit first: decide again
+                    snapshot[newest] = recorded
+                    snapshot.total += 1
+                    counted += 1
+                }
+                let retryMs = allowed ? 0 : snapshot.earliestAllowed(limit: limit, after: t) - t
+                return RateLimitResult(
+                    allowed: allowed,
+                    remaining: Int(max(0, Int64(limit) - counted)),
+                    retryAfter: Double(retryMs) / 1000
+                )
+            }
         }
-        let retryMs = allowed ? 0 : earliestAllowed(limit: limit) - latest
-        return RateLimitResult(
-            allowed: allowed,
-            remaining: Int(max(0, Int64(limit) - counted)),
-            retryAfter: Double(retryMs) / 1000
-        )
     }
 
     /// True when no counted hit is left in the window at `now`: forgetting the key changes nothing.
     func isIdle(at now: Int64) -> Bool {
-        count(at: max(now, latest)) == 0
+        let t = max(now, latest.load(ordering: .relaxed))
+        return withUnsafeTemporaryAllocation(of: Bucket.self, capacity: slotCount) { buffer in
+            var snapshot = WindowSnapshot(geometry: geometry, newest: geometry.bucketIndex(t), buckets: buffer)
+            guard read(into: &snapshot) != nil else { return true }
+            return snapshot.count(at: t) == 0
+        }
     }
 
-    /// A window with another geometry that holds this one's count at `now`, all placed at the
-    /// latest counted hit (every one of them happened at or before it, so none is forgotten
-    /// early). Used when a reload retunes a limit: a flood is neither reset nor blocked longer
-    /// than the new window from its last counted hit.
-    func carried(into geometry: RateLimitGeometry, now: Int64) -> SlidingWindow {
-        let now = max(now, latest)
-        var carried = SlidingWindow(geometry: geometry, now: now)
-        let counted = count(at: now)
-        guard counted > 0, let lastHit = latestHit, lastHit > now - geometry.windowMs else { return carried }
+    /// A separate window holding the same counters, for asking "what if" without changing this
+    /// one (tests probe the moment `retryAfter` names).
+    func copied() -> SlidingWindow {
+        let copy = SlidingWindow(geometry: geometry, now: latest.load(ordering: .relaxed))
+        for slot in 0..<slotCount {
+            copy.slots[slot].store(slots[slot].load(ordering: .acquiring), ordering: .relaxed)
+        }
+        return copy
+    }
+
+    /// Clears the flag `hit` sets; returns whether it was set.
+    func takeReferenced() -> Bool {
+        referenced.exchange(false, ordering: .relaxed)
+    }
+
+    // MARK: retiring (only under the shard's lock)
+
+    /// Retires the window if it is idle at `now`; false (and the window as it was) when a hit is
+    /// still in its window or lands while it is being retired.
+    func retireIfIdle(at now: Int64) -> Bool {
+        guard isIdle(at: now) else { return false }
+        return retire(at: now, force: false) != nil
+    }
+
+    /// Retires the window whatever it holds and returns one with `geometry` that holds its
+    /// count at `now`, all placed at its latest counted hit (every one of them happened at or
+    /// before it, so none is forgotten early). Used when a reload retunes a limit: a flood is
+    /// neither reset nor blocked longer than the new window from its last counted hit.
+    func retireCarrying(into geometry: RateLimitGeometry, now: Int64) -> SlidingWindow {
+        let now = max(now, latest.load(ordering: .relaxed))
+        let carried = SlidingWindow(geometry: geometry, now: now)
+        guard let (count, latestHit) = retire(at: now, force: true),
+              count > 0, let lastHit = latestHit, lastHit > now - geometry.windowMs else { return carried }
         let index = geometry.bucketIndex(lastHit)
         let offset = UInt32(lastHit - index * geometry.bucketMs)
-        let kept = UInt32(min(counted, Int64(UInt32.max)))
-        carried.buckets[carried.slot(index)] = Bucket(count: kept, first: offset, last: offset)
-        carried.ringTotal = Int64(kept)
+        let kept = UInt32(min(count, Int64(Self.maxCount)))
+        carried.slots[carried.slot(index)].store(Self.word(index, Bucket(count: kept, first: offset, last: offset)), ordering: .releasing)
         return carried
     }
 
-    // MARK: the formula
-
-    /// Counted hits in the window `(t - window, t]`, for `t >= latest`: the ring's total less
-    /// the hits at or before the edge, which only buckets up to the edge's own can hold.
-    func count(at t: Int64) -> Int64 {
-        let edge = t - geometry.windowMs
-        let last = min(newest, geometry.bucketIndex(edge))
-        var total = ringTotal
-        var index = oldestStored
-        while index <= last {
-            let bucket = buckets[slot(index)]
-            if bucket.count > 0 { total -= out(bucket, index, edge: edge) }
-            index += 1
-        }
-        return total
+    /// Retires the window whatever it holds (eviction of a live key: its count is lost).
+    func retire(at now: Int64) {
+        _ = retire(at: now, force: true)
     }
 
-    /// How many of the bucket's modelled hits are at or before `edge` (out of the window):
-    /// `#{k : first + floor(k × span / (count - 1)) <= edge}`, which is
-    /// `ceil((edge - first + 1) × (count - 1) / span)` while the edge is inside the span.
-    private func out(_ bucket: Bucket, _ index: Int64, edge: Int64) -> Int64 {
-        let start = index * geometry.bucketMs
-        let first = start + Int64(bucket.first)
-        let last = start + Int64(bucket.last)
-        let count = Int64(bucket.count)
-        if edge < first { return 0 }
-        if edge >= last { return count }
-        // first <= edge < last: the span is positive and there are at least two hits.
-        let span = Int128(last - first)
-        let passed = Int128(edge - first + 1) * Int128(count - 1)
-        return min(count, Int64((passed + span - 1) / span))
-    }
-
-    /// Time of the bucket's `k`th modelled hit (0-based).
-    private func time(ofHit k: Int64, in bucket: Bucket, _ index: Int64) -> Int64 {
-        let first = index * geometry.bucketMs + Int64(bucket.first)
-        guard bucket.count > 1 else { return first }
-        let span = Int128(bucket.last - bucket.first)
-        return first + Int64(Int128(k) * span / Int128(bucket.count - 1))
-    }
-
-    /// The earliest `t > latest` at which fewer than `limit` counted hits are in the window,
-    /// if nothing more is counted: the moment the `excess`th oldest hit still in the window
-    /// leaves it, `window` after its (modelled) time.
-    private func earliestAllowed(limit: Int) -> Int64 {
-        let edge = latest - geometry.windowMs
-        var excess = count(at: latest) - Int64(limit) + 1
-        for index in oldestStored...newest {
-            let bucket = buckets[slot(index)]
-            guard bucket.count > 0 else { continue }
-            let gone = out(bucket, index, edge: edge)
-            let inside = Int64(bucket.count) - gone
-            if inside < excess {
-                excess -= inside
-                continue
+    /// Exchanges every slot for the marker, oldest bucket first, and returns the count and
+    /// latest hit they held. Unless `force`, a slot that changes under it (a hit landed) or a
+    /// count above zero puts back every slot taken and answers nil.
+    private func retire(at now: Int64, force: Bool) -> (count: Int64, latestHit: Int64?)? {
+        let t = max(now, latest.load(ordering: .relaxed))
+        return withUnsafeTemporaryAllocation(of: WordPair.self, capacity: slotCount) { taken in
+            withUnsafeTemporaryAllocation(of: Bucket.self, capacity: slotCount) { buffer in
+                var snapshot = WindowSnapshot(geometry: geometry, newest: geometry.bucketIndex(t), buckets: buffer)
+                func putBack(_ count: Int) {
+                    for k in 0..<count { slots[slot(snapshot.oldest + Int64(k))].store(taken[k], ordering: .releasing) }
+                }
+                for k in 0..<slotCount {
+                    let index = snapshot.oldest + Int64(k)
+                    var word = slots[slot(index)].load(ordering: .acquiring)
+                    while true {
+                        let (exchanged, current) = slots[slot(index)].compareExchange(
+                            expected: word, desired: Self.retired, ordering: .acquiringAndReleasing)
+                        if exchanged { break }
+                        guard force else { putBack(k); return nil }
+                        word = current
+                    }
+                    taken[k] = word
+                    let bucket = word == Self.retired ? Bucket() : Self.bucket(word, index)
+                    snapshot[index] = bucket
+                    snapshot.total += Int64(bucket.count)
+                }
+                let count = snapshot.count(at: t)
+                guard force || count == 0 else { putBack(slotCount); return nil }
+                return (count, snapshot.latestHit)
             }
-            return time(ofHit: gone + excess - 1, in: bucket, index) + geometry.windowMs
         }
-        return latest  // unreachable when refused: the excess is within the counted hits
     }
 
-    // MARK: the ring
+    // MARK: slots
 
-    private var oldestStored: Int64 { newest - Int64(buckets.count) + 1 }
+    /// Reads every slot into `snapshot`, oldest bucket first; returns the newest slot's word as
+    /// read (what a hit exchanges), or nil when the window is retired.
+    private func read(into snapshot: inout WindowSnapshot) -> WordPair? {
+        var word = WordPair(first: 0, second: 0)
+        var slot = self.slot(snapshot.oldest)
+        var tag = UInt32(truncatingIfNeeded: snapshot.oldest)
+        snapshot.total = 0
+        for k in 0..<slotCount {
+            word = slots[slot].load(ordering: .acquiring)
+            if word == Self.retired { return nil }
+            let bucket = Self.bucket(word, tag: tag)
+            snapshot.buckets[k] = bucket
+            snapshot.total += Int64(bucket.count)
+            slot = slot + 1 == slotCount ? 0 : slot + 1
+            tag &+= 1
+        }
+        return word
+    }
+
+    /// The newest bucket with a hit at `t` added; nil when its count is saturated.
+    private func recording(_ t: Int64, in bucket: Bucket, _ index: Int64) -> Bucket? {
+        let offset = UInt32(t - index * geometry.bucketMs)
+        guard bucket.count > 0 else { return Bucket(count: 1, first: offset, last: offset) }
+        guard bucket.count < Self.maxCount else { return nil }
+        return Bucket(count: bucket.count + 1, first: min(bucket.first, offset), last: max(bucket.last, offset))
+    }
 
     private func slot(_ index: Int64) -> Int {
-        let size = Int64(buckets.count)
+        let size = Int64(slotCount)
         let remainder = index % size
         return Int(remainder < 0 ? remainder + size : remainder)
     }
 
-    /// The time of the latest counted hit still in the ring.
-    private var latestHit: Int64? {
-        for index in stride(from: newest, through: oldestStored, by: -1) {
-            let bucket = buckets[slot(index)]
-            if bucket.count > 0 { return index * geometry.bucketMs + Int64(bucket.last) }
+    /// Moves `latest` to `now` if later; returns the time to decide at (the later of the two).
+    private func advance(to now: Int64) -> Int64 {
+        var seen = latest.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, current) = latest.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { return now }
+            seen = current
         }
-        return nil
+        return seen
     }
 
-    /// Counts a hit at `latest` in the newest bucket; false when that bucket's count is saturated.
-    private mutating func record(at t: Int64) -> Bool {
-        let slot = self.slot(newest)
-        let offset = UInt32(t - newest * geometry.bucketMs)
-        guard buckets[slot].count < UInt32.max else { return false }
-        if buckets[slot].count == 0 { buckets[slot].first = offset }
-        buckets[slot].last = offset
-        buckets[slot].count += 1
-        ringTotal += 1
-        return true
+    /// Word layout: `first` is the tag (the bucket index's low 32 bits) and the count;
+    /// `second` the first and last hit's offsets.
+    private static func word(_ index: Int64, _ bucket: Bucket) -> WordPair {
+        WordPair(
+            first: UInt(UInt32(truncatingIfNeeded: index)) << 32 | UInt(bucket.count),
+            second: UInt(bucket.first) << 32 | UInt(bucket.last)
+        )
     }
 
-    /// Moves `latest` to `now` (if later) and empties the buckets that enter the ring.
-    private mutating func advance(to now: Int64) {
-        guard now > latest else { return }
-        let previous = newest
-        latest = now
-        let entering = newest - previous
-        guard entering > 0 else { return }
-        if entering >= Int64(buckets.count) {
-            for slot in buckets.indices { buckets[slot] = Bucket() }
-            ringTotal = 0
-        } else {
-            for index in (previous + 1)...newest {
-                ringTotal -= Int64(buckets[slot(index)].count)
-                buckets[slot(index)] = Bucket()
-            }
-        }
+    /// The bucket a word holds for `index`; empty when the word is for another bucket (stale).
+    private static func bucket(_ word: WordPair, _ index: Int64) -> Bucket {
+        bucket(word, tag: UInt32(truncatingIfNeeded: index))
+    }
+
+    /// The same, given the index's tag. (A slot left untouched for exactly a multiple of 2^32
+    /// buckets would pass for current: 49 days at the smallest bucket, 1 ms, far past the sweep
+    /// that forgets an idle key.)
+    private static func bucket(_ word: WordPair, tag: UInt32) -> Bucket {
+        let count = UInt32(truncatingIfNeeded: word.first)
+        guard count > 0, UInt32(truncatingIfNeeded: word.first >> 32) == tag else { return Bucket() }
+        return Bucket(count: count, first: UInt32(truncatingIfNeeded: word.second >> 32), last: UInt32(truncatingIfNeeded: word.second))
     }
 }

@@ -153,7 +153,7 @@ struct MemoryRateLimiterTests {
         let window: Int64 = 10_000
         let limit = 6
         let geometry = RateLimitGeometry(windowMs: window, bucketMs: 1_000)
-        var state = SlidingWindow(geometry: geometry, now: t0)
+        let state = SlidingWindow(geometry: geometry, now: t0)
         var log: [Int64] = []
         var now = t0
         for _ in 0..<3_000 {
@@ -166,17 +166,17 @@ struct MemoryRateLimiterTests {
                 : [first, first + Int64(generator.next() % UInt64(bucketStart + 1_000 - first))]
             for time in times {
                 let inWindow = log.filter { $0 > time - window }.sorted()
-                let result = state.hit(limit: limit, countRefused: true, now: time)
+                let result = try #require(state.hit(limit: limit, countRefused: true, now: time))
                 #expect(result.allowed == (inWindow.count < limit))
                 if !result.allowed {
                     // The refusal is counted too: it joins the window before the answer is computed.
                     let counted = inWindow + [time]
                     let expectedRetry = counted[counted.count - limit] + window - time
                     #expect(result.retryAfter == Double(expectedRetry) / 1000)
-                    var probe = state
-                    #expect(!probe.hit(limit: limit, countRefused: false, now: time + expectedRetry - 1).allowed)
-                    probe = state
-                    #expect(probe.hit(limit: limit, countRefused: false, now: time + expectedRetry).allowed)
+                    var probe = state.copied()
+                    #expect(try #require(probe.hit(limit: limit, countRefused: false, now: time + expectedRetry - 1)).allowed == false)
+                    probe = state.copied()
+                    #expect(try #require(probe.hit(limit: limit, countRefused: false, now: time + expectedRetry)).allowed)
                 }
                 log.append(time)
                 now = time
@@ -190,18 +190,18 @@ struct MemoryRateLimiterTests {
         var generator = SplitMix64(seed: 3)
         for _ in 0..<300 {
             let limit = Int(generator.next() % 8) + 1
-            var state = SlidingWindow(geometry: RateLimitGeometry(windowMs: 5_000, bucketMs: 1_000), now: t0)
+            let state = SlidingWindow(geometry: RateLimitGeometry(windowMs: 5_000, bucketMs: 1_000), now: t0)
             var now = t0
             for _ in 0..<(limit + Int(generator.next() % 12)) {
                 now += Int64(generator.next() % 400)
-                let result = state.hit(limit: limit, countRefused: generator.next() % 2 == 0, now: now)
+                let result = try #require(state.hit(limit: limit, countRefused: generator.next() % 2 == 0, now: now))
                 guard !result.allowed else { continue }
                 let retry = Int64((result.retryAfter * 1000).rounded())
                 #expect(retry >= 1)
-                var probe = state
-                #expect(!probe.hit(limit: limit, countRefused: false, now: now + retry - 1).allowed)
-                probe = state
-                #expect(probe.hit(limit: limit, countRefused: false, now: now + retry).allowed)
+                var probe = state.copied()
+                #expect(try #require(probe.hit(limit: limit, countRefused: false, now: now + retry - 1)).allowed == false)
+                probe = state.copied()
+                #expect(try #require(probe.hit(limit: limit, countRefused: false, now: now + retry)).allowed)
             }
         }
     }
