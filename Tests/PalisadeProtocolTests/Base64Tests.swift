@@ -105,4 +105,31 @@ private func encoded(_ bytes: [UInt8]) -> String {
         }
         #expect(accepted > 50)
     }
+
+    // MARK: lenient (JWT segments read without verifying)
+
+    private func lenient(_ text: String) -> [UInt8]? {
+        Array(text.utf8).withUnsafeBufferPointer { Base64.decodeLenient($0) }
+    }
+
+    @Test(arguments: vectors)
+    func lenientDecodingTakesPaddedAndUnpaddedStandardText(plain: [UInt8], encoded text: String) {
+        #expect(lenient(text) == plain)
+        #expect(lenient(String(text.prefix { $0 != "=" })) == plain, "padding left out")
+    }
+
+    @Test func lenientDecodingTakesTheURLAlphabet() {
+        #expect(lenient("-_8") == [0xFB, 0xFF])
+        #expect(lenient("-_8=") == [0xFB, 0xFF])
+        #expect(lenient("eyJqdGkiOiAiYT4_YiJ9") == Array(#"{"jti": "a>?b"}"#.utf8))
+    }
+
+    @Test(arguments: [
+        "A", "AQIDB",  // a lone last character
+        "AQ===", "AQI==", "AQID=", "====", "A===",  // more padding than the length calls for
+        "AQ!D", "AQ D", "AQ=D", "AQ\u{0}D",  // outside both alphabets, or misplaced padding
+    ])
+    func lenientDecodingRefusesMalformedText(text: String) {
+        #expect(lenient(text) == nil)
+    }
 }

@@ -35,25 +35,56 @@ public enum Base64 {
     }
 
     /// Decodes padded base64; nil on any byte outside the alphabet or a bad length.
-    public static func decode<Bytes: Collection<UInt8>>(_ input: Bytes) -> ByteBuffer? {
-        let bytes = Array(input)
-        guard bytes.count % 4 == 0 else { return nil }
-        var output = ByteBuffer()
-        output.reserveCapacity(bytes.count / 4 * 3)
-        var index = 0
-        while index < bytes.count {
-            let isLast = index + 4 == bytes.count
-            let padding = isLast ? (bytes[index + 3] == UInt8(ascii: "=") ? (bytes[index + 2] == UInt8(ascii: "=") ? 2 : 1) : 0) : 0
-            var chunk: UInt32 = 0
-            for offset in 0..<(4 - padding) {
-                let value = decodeTable[Int(bytes[index + offset])]
-                guard value != 0xFF else { return nil }
-                chunk |= UInt32(value) << UInt32(18 - 6 * offset)
+    public static func decode(_ input: some Collection<UInt8>) -> ByteBuffer? {
+        let decoded = input.withContiguousStorageIfAvailable { decode($0, lenient: false) }
+            ?? Array(input).withUnsafeBufferPointer { decode($0, lenient: false) }
+        return decoded.map { ByteBuffer(bytes: $0) }
+    }
+
+    /// Decodes base64 in the standard or the URL alphabet (`+/` or `-_`), padded or not (what
+    /// a JWT segment is, read by a caller that only looks and never verifies); nil on any
+    /// other byte, a lone last character, or more padding than the length calls for.
+    public static func decodeLenient(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        decode(input, lenient: true)
+    }
+
+    /// 0–63 for bytes of either alphabet, 0xFF for everything else.
+    private static let lenientTable: [UInt8] = {
+        var table = decodeTable
+        table[Int(UInt8(ascii: "-"))] = 62
+        table[Int(UInt8(ascii: "_"))] = 63
+        return table
+    }()
+
+    /// Strict: a length that is a multiple of 4, padded to it. Lenient: padding optional, but
+    /// never past the next multiple of 4. Either way the padding is at most two `=`.
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, lenient: Bool) -> [UInt8]? {
+        guard lenient || bytes.count % 4 == 0 else { return nil }
+        var end = bytes.count
+        while end > 0, bytes.count - end < 2, bytes[end - 1] == UInt8(ascii: "=") { end -= 1 }
+        let padding = bytes.count - end
+        let tail = end % 4
+        guard tail != 1, padding == 0 || padding <= (4 - tail) % 4 else { return nil }
+        let table = lenient ? lenientTable : decodeTable
+        var output: [UInt8] = []
+        output.reserveCapacity(end / 4 * 3 + 2)
+        var chunk: UInt32 = 0
+        for index in 0..<end {
+            let value = table[Int(bytes[index])]
+            guard value != 0xFF else { return nil }
+            chunk = chunk << 6 | UInt32(value)
+            if index % 4 == 3 {
+                output.append(UInt8(truncatingIfNeeded: chunk >> 16))
+                output.append(UInt8(truncatingIfNeeded: chunk >> 8))
+                output.append(UInt8(truncatingIfNeeded: chunk))
+                chunk = 0
             }
-            output.writeInteger(UInt8(chunk >> 16 & 0xFF))
-            if padding < 2 { output.writeInteger(UInt8(chunk >> 8 & 0xFF)) }
-            if padding < 1 { output.writeInteger(UInt8(chunk & 0xFF)) }
-            index += 4
+        }
+        // The last 2 or 3 characters carry 1 or 2 bytes (their unused low bits are dropped).
+        if tail == 2 { output.append(UInt8(truncatingIfNeeded: chunk >> 4)) }
+        if tail == 3 {
+            output.append(UInt8(truncatingIfNeeded: chunk >> 10))
+            output.append(UInt8(truncatingIfNeeded: chunk >> 2))
         }
         return output
     }

@@ -32,22 +32,18 @@ public struct SocketInfo: Sendable, Equatable {
     /// find the sessions of a revoked token).
     public var tokenID: String?
 
-    /// The `jti` claim of a JWT's payload, without checking the signature.
+    /// The `jti` claim of a JWT's payload, without checking the signature. On the bytes, with
+    /// no intermediate arrays: it runs on every connect that brings a token.
     public static func unverifiedTokenID(_ token: String) -> String? {
-        // On the bytes (Foundation's string replacing was 8 % of a connect's time).
-        let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[1].count < 16 * 1024 else { return nil }
-        var base64 = parts[1].map { byte -> UInt8 in
-            switch byte {
-            case UInt8(ascii: "-"): UInt8(ascii: "+")
-            case UInt8(ascii: "_"): UInt8(ascii: "/")
-            default: byte
-            }
+        var token = token
+        return token.withUTF8 { bytes -> String? in
+            let dot = UInt8(ascii: ".")
+            guard let first = bytes.firstIndex(of: dot), let last = bytes.lastIndex(of: dot), first < last,
+                  bytes[(first + 1)..<last].firstIndex(of: dot) == nil, last - first - 1 < 16 * 1024,
+                  let payload = Base64.decodeLenient(UnsafeBufferPointer(rebasing: bytes[(first + 1)..<last])),
+                  let claims = try? JSONParser.parse(payload) else { return nil }
+            return claims["jti"]?.stringValue
         }
-        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
-        guard let bytes = Base64.decode(base64),
-              let payload = try? JSONParser.parse(bytes.readableBytesView) else { return nil }
-        return payload["jti"]?.stringValue
     }
 }
 
