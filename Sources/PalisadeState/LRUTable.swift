@@ -54,6 +54,12 @@ struct LRUTable<Value> {
         linkAsNewest(handle)
     }
 
+    /// The entry used just after `handle`.
+    func newer(than handle: Handle) -> Handle? {
+        let next = nodes[handle].newer
+        return next >= 0 ? next : nil
+    }
+
     func value(at handle: Handle) -> Value { nodes[handle].value! }
 
     mutating func remove(at handle: Handle) {

@@ -30,23 +30,30 @@ struct LimiterShard: Sendable {
         return window
     }
 
-    /// Makes room for one key, walking at most `idleLookahead` keys from the least recently
-    /// fetched: an idle key is evicted at once; a key hit since the walk last passed it gets a
-    /// second chance (moved to the newest end); the first live key without one is evicted, its
-    /// count lost (the bound wins over that key). If every key walked had a second chance, the
-    /// least recently fetched goes.
+    /// Makes room for one key, looking at most `idleLookahead` keys from the least recently
+    /// fetched end: the first idle one is evicted. Failing that, the walk starts again from that
+    /// end: a key hit past the table since the walk last passed it
+    /// (`SlidingWindow.markReferenced`) gets a second chance, moved to the newest end; the first
+    /// key without one is evicted, its count lost (the bound wins over that key). If every key
+    /// walked had a second chance, the first of them goes.
     private mutating func evictOne(now: Int64) {
-        for _ in 0..<min(Self.idleLookahead, windows.count) {
-            guard let handle = windows.oldestHandle else { return }
-            let window = windows.value(at: handle)
-            if window.retireIfIdle(at: now) {
+        var candidate = windows.oldestHandle
+        for _ in 0..<Self.idleLookahead {
+            guard let handle = candidate else { break }
+            if windows.value(at: handle).retireIfIdle(at: now) {
                 windows.remove(at: handle)
                 return
             }
-            guard window.takeReferenced() else { return evict(handle, now: now) }
-            windows.makeNewest(handle)
+            candidate = windows.newer(than: handle)
         }
-        if let oldest = windows.oldestHandle { evict(oldest, now: now) }
+        var firstChanced: LRUTable<SlidingWindow>.Handle?
+        for _ in 0..<min(Self.idleLookahead, windows.count) {
+            guard let handle = windows.oldestHandle else { return }
+            guard windows.value(at: handle).takeReferenced() else { return evict(handle, now: now) }
+            windows.makeNewest(handle)
+            firstChanced = firstChanced ?? handle
+        }
+        if let victim = firstChanced ?? windows.oldestHandle { evict(victim, now: now) }
     }
 
     private mutating func evict(_ handle: LRUTable<SlidingWindow>.Handle, now: Int64) {

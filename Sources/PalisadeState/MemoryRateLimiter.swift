@@ -101,7 +101,13 @@ public final class MemoryRateLimiter: RateLimiter {
         let geometry = try RateLimitGeometry(window: window, bucket: bucket, maxBuckets: configuration.maxBucketsPerWindow)
         var candidate = held?.geometry == geometry ? held : nil
         while true {
-            let window = candidate ?? shard(key).state.withLock { $0.window(for: key, geometry: geometry, now: now) }
+            let window: SlidingWindow
+            if let candidate {
+                candidate.markReferenced()  // the table's use order does not see this hit
+                window = candidate
+            } else {
+                window = shard(key).state.withLock { $0.window(for: key, geometry: geometry, now: now) }
+            }
             if let result = window.hit(limit: limit, countRefused: countRefused, now: now) { return (result, window) }
             candidate = nil  // retired meanwhile: fetch the key's window again
         }

@@ -27,10 +27,11 @@ final class SlidingWindow: @unchecked Sendable {  // the slots are touched only 
     /// The latest time seen; time never runs backwards for a key, whatever the clocks of the
     /// loops hitting it do.
     private let latest: Atomic<Int64>
-    /// Set by every hit, cleared by eviction's scan: a key hit since the scan last passed it gets
-    /// a second chance (`LimiterShard.evictOne`), which keeps a hot key's count even though its
-    /// hits do not go through the shard's use order.
-    private let referenced = Atomic<Bool>(true)
+    /// Set by hits that skip the shard's table (`markReferenced`), cleared by eviction's walk: a
+    /// key hit that way since the walk last passed it gets a second chance
+    /// (`LimiterShard.evictOne`), which keeps a hot key's count although its hits do not move it
+    /// in the table's use order. A new key starts without one.
+    private let referenced = Atomic<Bool>(false)
 
     /// Counts stop here, one short of the retired marker's.
     private static let maxCount = UInt32.max - 1
@@ -54,7 +55,6 @@ final class SlidingWindow: @unchecked Sendable {  // the slots are touched only 
     /// Decides a hit at `now`; counts it if allowed, or if `countRefused`. Nil when the window
     /// has been retired: the caller fetches the key's window again.
     func hit(limit: Int, countRefused: Bool, now: Int64) -> RateLimitResult? {
-        if !referenced.load(ordering: .relaxed) { referenced.store(true, ordering: .relaxed) }
         let t = advance(to: now)
         let newest = geometry.bucketIndex(t)
         return withUnsafeTemporaryAllocation(of: Bucket.self, capacity: slotCount) { buffer in
@@ -101,7 +101,12 @@ final class SlidingWindow: @unchecked Sendable {  // the slots are touched only 
         return copy
     }
 
-    /// Clears the flag `hit` sets; returns whether it was set.
+    /// Notes a hit that did not go through the shard's table (a caller held the window).
+    func markReferenced() {
+        if !referenced.load(ordering: .relaxed) { referenced.store(true, ordering: .relaxed) }
+    }
+
+    /// Clears the flag `markReferenced` sets; returns whether it was set.
     func takeReferenced() -> Bool {
         referenced.exchange(false, ordering: .relaxed)
     }

@@ -39,6 +39,20 @@ struct LockFreeHitTests {
         #expect(limiter.count == 2)
     }
 
+    /// A key hit through its held window never moves in the table's use order; its hits still
+    /// give it a second chance when new keys fill the table, so it keeps its count.
+    @Test func aHotHeldKeyKeepsItsCountWhileNewKeysFillTheTable() throws {
+        let clock = ManualClock()
+        let limiter = MemoryRateLimiter(configuration: .init(maxKeys: 8, shardCount: 1), clock: clock.stateClock)
+        let hot = RateLimitKey("hot")
+        #expect(try hitNow(limiter, hot, limit: 100).remaining == 99)
+        for index in 0..<50 {
+            _ = try limiter.hit("new-\(index)", limit: 1, window: 60, countRefused: false, now: clock.now)
+            #expect(try hitNow(limiter, hot, limit: 100).remaining == 98 - index, "hit \(index + 2) of the hot key")
+        }
+        #expect(limiter.count == 8)
+    }
+
     @Test func aHeldKeyWhoseKeyWasSweptCountsInTheTablesWindow() throws {
         let clock = ManualClock()
         let limiter = MemoryRateLimiter(clock: clock.stateClock)
