@@ -86,6 +86,13 @@ stop_server() {
     fi
 }
 
+# Echo runs on a fresh server after a connect run: the python peer can take longer to close
+# 10 000 connections than a handshake may wait (one run's echo found no connection opened).
+restart_server() { # name
+    stop_server
+    start_server "$1"
+}
+
 bench() { # label mode args…
     local label=$1
     shift
@@ -99,6 +106,7 @@ for server in $SERVERS; do
     echo "== $server" >&2
     start_server "$server"
     bench "$server connect" connect --connections "$CONNECTIONS" --hold 5
+    restart_server "$server"
     bench "$server echo" echo --connections 50 --inflight 20 --duration "$DURATION"
     bench "$server echo-more-work" echo --connections 100 --inflight 40 --duration "$DURATION"
     bench "$server fanout" fanout --rooms 10 --members 50 --rate 1000 --duration "$DURATION"
@@ -128,6 +136,7 @@ for round in $(seq 1 "$ROUNDS"); do
         echo "== round $round: $server" >&2
         start_server "$server"
         bench "$server connect-round-$round" connect --connections "$CONNECTIONS" --hold 1
+        restart_server "$server"
         bench "$server echo-round-$round" echo --connections 50 --inflight 20 --duration "$DURATION"
         stop_server
     done
