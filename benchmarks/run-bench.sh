@@ -143,7 +143,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # The server's instructions per echo event under callgrind, empty and stock: the policies' cost
-# in a figure that moves about ±5 % between runs where wall-clock figures move ±30 %. A failure
+# in a figure that moves under 1 % between runs where wall-clock figures move ±30 %. A failure
 # here is reported and leaves the rest of the run's report intact.
 if command -v valgrind >/dev/null; then
     echo "== instructions per echo event (callgrind)" >&2

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The server's instructions per echo event, counted by callgrind: Palisade with the empty policy
 # set and with the stock policies. On this shared host wall-clock figures move by ±30 % between
-# runs; these move by about ±5 % (timing still decides a few paths, such as how often the Lua
-# watchdog wakes).
+# runs; two runs of these agree within 0.5 %.
 # Each set is served twice (palisade-serverbench under callgrind) and driven by palisade-bench echo
 # for a short and a long time; the difference of the two runs' instructions over the difference
 # of their events leaves out start-up, connecting and shutting down. One connection with one event
 # in flight, so every event is read, decided and answered on its own (with more in flight, how
 # many events one read brings depends on timing and moves the figure), and Swift's hashing is
-# made deterministic (its per-process seed changes how long table probes take).
+# made deterministic (its per-process seed changes how long table probes take). The client
+# counts every event it sends (no warm-up): events served but not counted, as many as the
+# speed of the moment allows, do not cancel between the two runs and moved the figure by ±6 %.
 #
 #   benchmarks/server-instructions.sh [SHORT_S LONG_S]     (defaults 5 and 20; run from the repository root)
 #   WORKLOAD=connect benchmarks/server-instructions.sh [FEW MANY]
@@ -42,7 +43,7 @@ run() {
         .build/release/palisade-bench connect --connections "$size" --concurrency 10 --hold 0 \
             --url "$url" --token-file "$WORK/tokens.txt" > "$WORK/bench.out" 2>&1
     else
-        .build/release/palisade-bench echo --connections 1 --inflight 1 --duration "$size" \
+        .build/release/palisade-bench echo --connections 1 --inflight 1 --duration "$size" --warmup 0 \
             --url "$url" --token-file "$WORK/tokens.txt" > "$WORK/bench.out" 2>&1
     fi
     wait "$pid"
