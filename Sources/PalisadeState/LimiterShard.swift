@@ -14,11 +14,14 @@ struct LimiterShard: Sendable {
     }
 
     var count: Int { windows.count }
+    /// Calls of `window(for:)`: how often a hit needed the table (and its lock).
+    private(set) var fetches = 0
 
     /// The window to hit `key` with, under `geometry`: the key's own, made the most recently
     /// fetched; or, when the key's window has another geometry, a new one carrying its count
     /// (the old one retired); or a new one, evicting a key if the shard is full.
     mutating func window(for key: ByteKey, geometry: RateLimitGeometry, now: Int64) -> SlidingWindow {
+        fetches += 1
         let known = windows.use(key) { window in
             if window.geometry != geometry { window = window.retireCarrying(into: geometry, now: now) }
             return window

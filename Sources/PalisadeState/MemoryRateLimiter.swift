@@ -113,6 +113,12 @@ public final class MemoryRateLimiter: RateLimiter {
         }
     }
 
+    /// How many hits have needed the shard table (and its lock) so far: a key's first hit from
+    /// a caller, hits by string, hits after a window was retired.
+    var tableFetches: Int {
+        shards.reduce(0) { total, shard in total + shard.state.withLock { $0.fetches } }
+    }
+
     /// Keys kept now, shard by shard.
     public var count: Int {
         shards.reduce(0) { total, shard in total + shard.state.withLock { $0.count } }

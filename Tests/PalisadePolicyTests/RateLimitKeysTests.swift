@@ -61,6 +61,18 @@ import Testing
         px_pop(vm.L, 1)
     }
 
+    /// A key string found again gives the same `RateLimitKey`, which holds the limiter's window:
+    /// a new one per hit would send every hit through the limiter's table and its lock.
+    @Test func aKeyFoundAgainIsTheSameObject() throws {
+        let vm = try LuaVM(memoryCap: 16 << 20)
+        let keys = RateLimitKeys(prefix: Array("p:".utf8))
+        LuaBridge.pushString("k", vm.L)
+        let first = try #require(keys.key(vm.L, at: -1))
+        LuaBridge.pushString("k", vm.L)
+        #expect(keys.key(vm.L, at: -1) === first)
+        px_pop(vm.L, 2)
+    }
+
     @Test func aKeyThatIsNotAStringIsAnError() throws {
         let answers = try run("""
             return pcall(px.ratelimit.hit, 42, 1, 60)

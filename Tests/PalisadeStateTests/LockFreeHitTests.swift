@@ -26,6 +26,18 @@ struct LockFreeHitTests {
         #expect(try !limiter.hit("k", limit: 3, window: 60, countRefused: false, now: clock.now).allowed)
     }
 
+    /// The point of holding a key: after its first hit, hits skip the shard's table and its lock.
+    @Test func aHeldKeysHitsAfterTheFirstSkipTheTable() throws {
+        let limiter = MemoryRateLimiter()
+        let held = RateLimitKey("held")
+        for _ in 0..<100 { _ = try hitNow(limiter, held, limit: 1_000) }
+        #expect(limiter.tableFetches == 1)
+        _ = try hitNow(limiter, held, limit: 1_000, window: 30)
+        #expect(limiter.tableFetches == 2, "another window length replaces the window through the table")
+        _ = try limiter.hit("held", limit: 1_000, window: 30, countRefused: false, now: 0)
+        #expect(limiter.tableFetches == 3, "hits by string always go through the table")
+    }
+
     /// With the retirement check removed, the held window (still holding its hit) would refuse.
     @Test func aHeldKeyWhoseKeyWasEvictedCountsAfresh() throws {
         let clock = ManualClock()

@@ -5,7 +5,8 @@ import PalisadeState
 /// The rate-limit keys one runtime's policies hit, each made ready once (`RateLimitKey`: the
 /// host's prefix in front, the bytes hashed). A Lua table maps the key string a policy passes
 /// to its place here, so an event's hit finds its key with one table lookup on a string Lua
-/// has already hashed, instead of making a Swift string and hashing its bytes.
+/// has already hashed, instead of making a Swift string and hashing its bytes. Each key also
+/// keeps the limiter's window once found, so its later hits take no lock (`RateLimitKey`).
 ///
 /// Bounded: past `capacity` keys both are emptied and filled again as keys come back, so a
 /// stream of new users or addresses costs what it did before and holds no more memory.
