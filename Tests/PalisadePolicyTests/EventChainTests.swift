@@ -1,3 +1,5 @@
+import CLua
+import CPalisadeShims
 import NIOCore
 import PalisadeProtocol
 import Testing
@@ -84,7 +86,10 @@ import Testing
         #expect(error.module == 2)
         #expect(error.message.contains("test/broken.lua:1:"))
         let named = try harness.runtime([recorder("first"), ("broken", "return { event = function() error('boom') end }")])
-        #expect(try harness.loop.submit { named.value.eventChainModule(of: error) }.wait() == "broken")
+        #expect(try harness.loop.submit { named.value.eventChainFailure(of: error) }.wait() == .hook(module: "broken"))
+        // A module past the hooks is the handler the chain ran after them.
+        let handlerError = HookError(kind: .error, message: "handler", module: 3)
+        #expect(try harness.loop.submit { named.value.eventChainFailure(of: handlerError) }.wait() == .handler)
     }
 
     @Test func aModuleWaitingForIOResumesTheChainWhereItWas() throws {
@@ -100,6 +105,35 @@ import Testing
             ("deny", "local px = require 'palisade'; return { event = function(c, n, args) return px.deny(table.concat(args[1], ',')) end }"),
         ], store: SlowStore(delay: .milliseconds(10)))
         #expect(HookAnswer(results) == .deny(reason: "waited,next", status: nil))
+    }
+
+    @Test func theHandlerRunsOnlyForALiveSocket() throws {
+        // The conn of `runChain` belongs to no socket of the runtime, as one closed by a hook
+        // would not: the handler given after the arguments is skipped.
+        let runtime = try harness.runtime([recorder("a")])
+        let results = try harness.loop.flatSubmit {
+            let L = runtime.value.vm.L
+            lua_pushboolean(L, 0)
+            lua_setglobal(L, "handler_ran")
+            try! runtime.value.vm.load(code: "return function() handler_ran = true end", chunkName: "=handler")
+            try! runtime.value.vm.protectedCall(arguments: 0, results: 1)
+            let handler = runtime.value.vm.reference()
+            return runtime.value.call(runtime.value.eventChain!) { state in
+                LuaBridge.push(.object(["id": .string("s1")]), state)
+                LuaBridge.push(.string("chat"), state)
+                LuaBridge.push(.array([.array([])]), state)
+                lua_rawgeti(state, px_registryindex(), lua_Integer(handler))
+                lua_pushnil(state)
+                return 5
+            }
+        }.wait()
+        #expect(results == [.null])
+        let ran = try harness.loop.submit { () -> Bool in
+            lua_getglobal(runtime.value.vm.L, "handler_ran")
+            defer { px_pop(runtime.value.vm.L, 1) }
+            return lua_toboolean(runtime.value.vm.L, -1) != 0
+        }.wait()
+        #expect(!ran)
     }
 
     @Test func noEventHookMeansNoChain() throws {

@@ -353,6 +353,103 @@ def test_conn_fields_and_methods(tmp_path, transports):
         server.stop()
 
 
+# The hooks and then the handler run as one call (EventChain.swift): the handler gets the
+# arguments the hooks saw, its ack last, and runs only when every hook let the event through
+# and the socket is still open.
+HANDLER_AFTER_HOOKS_POLICY = """
+local px = require "palisade"
+-- What the handlers saw goes to px.store: the two clients of a test may sit on different loops.
+local function ran(name) px.store.set("ran:" .. name, "yes") end
+return {
+  authenticate = function(conn, auth) return {id = "u1"} end,
+  authorize = function() return px.allow() end,
+  event = function(conn, name, args)
+    if name == "refused" then return px.deny("refused by the hook") end
+    if name == "dropped" then return px.drop() end
+    if name == "closing" then conn:disconnect() end
+  end,
+  events = {
+    shape = function(conn, ...)
+      local n = select("#", ...)
+      local last = select(n, ...)
+      local meta = type(last) == "table" and getmetatable(last) or nil
+      local ack = (meta and rawget(meta, "__call")) and last or nil -- only the ack is callable
+      local values = px.array()
+      for i = 1, (ack and n - 1 or n) do values[i] = (select(i, ...)) end
+      local report = {count = ack and n - 1 or n, values = values}
+      if ack then ack(report) else px.store.set("ran:shape", px.json.encode(report)) end
+    end,
+    refused = function() ran("refused") end,
+    dropped = function() ran("dropped") end,
+    closing = function() ran("closing") end,
+    broken = function() error("the handler failed on purpose") end,
+    ran = function(conn, ack)
+      local shape = px.store.get("ran:shape")
+      ack({shape = shape and px.json.decode(shape) or nil, refused = px.store.get("ran:refused") ~= nil,
+           dropped = px.store.get("ran:dropped") ~= nil, closing = px.store.get("ran:closing") ~= nil})
+    end,
+  },
+}
+"""
+
+
+def test_a_handler_after_the_hooks_gets_every_argument_and_its_ack_last(tmp_path):
+    server = start(tmp_path, policy=HANDLER_AFTER_HOOKS_POLICY)
+    try:
+        sio, errors = client(server)
+        assert sio.call("shape", timeout=5) == {"count": 0, "values": []}
+        assert sio.call("shape", {"a": 1}, timeout=5) == {"count": 1, "values": [{"a": 1}]}
+        assert sio.call("shape", (1, "two", [3]), timeout=5) == {"count": 3, "values": [1, "two", [3]]}
+        sio.emit("shape", (4, 5))  # no ack asked: nothing after the arguments
+        deadline = time.monotonic() + 5
+        while (ran := sio.call("ran", timeout=5))["shape"] is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ran["shape"] == {"count": 2, "values": [4, 5]}
+        assert errors == []
+        sio.disconnect()
+    finally:
+        server.stop()
+
+
+def test_a_handler_does_not_run_after_a_deny_a_drop_or_a_close(tmp_path):
+    server = start(tmp_path, policy=HANDLER_AFTER_HOOKS_POLICY)
+    try:
+        sio, errors = client(server)
+        sio.emit("refused")
+        sio.emit("dropped")
+        deadline = time.monotonic() + 5
+        while not errors and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert errors == [{"message": "refused by the hook", "event": "refused"}]
+        closed = threading.Event()
+        other = socketio.Client(reconnection=False)
+        other.on("disconnect", closed.set)
+        other.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"], wait_timeout=5)
+        other.emit("closing")  # the hook closes the socket and lets the event through
+        assert closed.wait(5)
+        ran = sio.call("ran", timeout=5)
+        assert ran["refused"] is False and ran["dropped"] is False and ran["closing"] is False
+        sio.disconnect()
+    finally:
+        server.stop()
+
+
+def test_a_failing_handler_is_counted_and_answers_no_error(tmp_path):
+    server = start(tmp_path, policy=HANDLER_AFTER_HOOKS_POLICY)
+    try:
+        sio, errors = client(server)
+        sio.emit("broken")
+        deadline = time.monotonic() + 5
+        while "palisade_hook_failures_total 1" not in requests.get(server.url + "/metrics", timeout=5).text:
+            assert time.monotonic() < deadline, "the handler's failure was not counted"
+            time.sleep(0.05)
+        assert sio.call("ran", timeout=5)["closing"] is False  # still connected, still served
+        assert errors == [], "an allowed event whose handler fails gets no error event"
+        sio.disconnect()
+    finally:
+        server.stop()
+
+
 def held_sockets(server) -> int:
     metrics = requests.get(server.url + "/metrics", timeout=5).text
     line = next(line for line in metrics.splitlines() if line.startswith("palisade_policy_sockets "))

@@ -58,45 +58,72 @@ extension LuaPolicyEngine {
     }
 
     public func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision> {
-        switch decideEvent(socket, name: name, arguments: arguments) {
+        switch decideEvent(socket, name: name, arguments: arguments, handling: .decideOnly) {
         case .now(let decision): socket.loop.makeSucceededFuture(decision)
         case .later(let future): future
         }
     }
 
-    public func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue]) -> PolicyAnswer<EventDecision> {
+    public func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue],
+                            handling: EventHandling) -> PolicyAnswer<EventDecision> {
         guard let runtime = runtime(on: socket.loop) else { return .now(.deny(reason: "no policy is loaded")) }
-        guard let eventChain = runtime.eventChain else { return .now(.allow) }
-        // One call runs every module's hook (EventChain.swift), with one conversion of the arguments.
-        let outcome = runtime.callNow(eventChain) { state in
+        var handler: Int32?
+        var ack: Ack?
+        if case .decideAndHandle(let given) = handling, let function = runtime.eventHandlers[name] {
+            handler = function
+            ack = given
+        }
+        guard let eventChain = runtime.eventChain else {
+            guard let handler else { return .now(.allow) }
+            runHandler(handler, of: name, in: runtime, socket: socket, arguments: arguments, ack: ack)
+            return .now(.handled)
+        }
+        // One call runs every module's hook and then the handler (EventChain.swift), with
+        // one conversion of the arguments.
+        let ackID = handler == nil ? nil : ack.map { runtime.registerAck($0) }
+        let outcome = runtime.callNow(eventChain, eventSocket: socket) { state in
             runtime.pushConn(socket, on: state)
             LuaBridge.pushString(name, state)
             LuaBridge.push(.array(arguments), state)
-            return 3
+            guard let handler else { return 3 }
+            lua_rawgeti(state, px_registryindex(), lua_Integer(handler))
+            if let ackID { runtime.pushAck(ackID, on: state) } else { lua_pushnil(state) }
+            return 5
         }
+        let handled = handler != nil
         switch outcome {
         case .done(let result):
-            return .now(eventDecision(result.mapError { $0 }, runtime: runtime))
+            if let ackID { runtime.releaseAck(ackID) }
+            return .now(eventDecision(result.mapError { $0 }, event: name, handled: handled, runtime: runtime))
         case .pending(let future):
             return .later(future.assumeIsolated().map { .success($0) }.recover { .failure($0) }.map { result in
-                self.eventDecision(result, runtime: runtime)
+                if let ackID { runtime.releaseAck(ackID) }
+                return self.eventDecision(result, event: name, handled: handled, runtime: runtime)
             }.nonisolated())
         }
     }
 
-    /// The event chain's answer as a decision; a failed module is reported and denies.
-    private func eventDecision(_ result: Result<[JSONValue], any Error>, runtime: LuaRuntime) -> EventDecision {
+    /// The event chain's answer as a decision. A failed module is reported and denies; a
+    /// failed handler is reported, and the event counts as handled (it was allowed).
+    private func eventDecision(_ result: Result<[JSONValue], any Error>, event: String, handled: Bool,
+                               runtime: LuaRuntime) -> EventDecision {
         switch result {
         case .success(let values):
             switch HookAnswer(values) {
             case .deny(let reason, _, let details): return .deny(reason: reason, details: details)
             case .drop: return .drop
-            default: return .allow
+            default: return handled ? .handled : .allow
             }
         case .failure(let error):
-            let module = (error as? HookError).map { runtime.eventChainModule(of: $0) } ?? "event_chain"
-            report(error, hook: "\(module).event", runtime: runtime)
-            return .deny(reason: JoinDecision.policyFailureReason)
+            let failure = (error as? HookError).map { runtime.eventChainFailure(of: $0) } ?? .hook(module: "event_chain")
+            switch failure {
+            case .handler:
+                report(error, hook: "events.\(event)", runtime: runtime)
+                return .handled
+            case .hook(let module):
+                report(error, hook: "\(module).event", runtime: runtime)
+                return .deny(reason: JoinDecision.policyFailureReason)
+            }
         }
     }
 
@@ -150,6 +177,13 @@ extension LuaPolicyEngine {
 
     public func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool {
         guard let runtime = runtime(on: socket.loop), let handler = runtime.eventHandlers[name] else { return false }
+        runHandler(handler, of: name, in: runtime, socket: socket, arguments: arguments, ack: ack)
+        return true
+    }
+
+    /// Calls a plugin's handler of event `name`; a failure is reported (the event was allowed).
+    private func runHandler(_ handler: Int32, of name: String, in runtime: LuaRuntime, socket: Socket,
+                            arguments: [JSONValue], ack: Ack?) {
         let ackID = ack.map { runtime.registerAck($0) }
         let outcome = runtime.callNow(handler) { state in
             runtime.pushConn(socket, on: state)
@@ -167,7 +201,6 @@ extension LuaPolicyEngine {
         case .done(let result): finish(result.mapError { $0 })
         case .pending(let future): future.assumeIsolated().whenComplete(finish)
         }
-        return true
     }
 
     // MARK: Chains

@@ -1,27 +1,48 @@
 import CLua
 import CPalisadeShims
 
-/// The `event` hooks of every module, run as one Lua function in one coroutine.
+/// The `event` hooks of every module, and then the plugin's handler of an allowed event,
+/// run as one Lua function in one coroutine.
 ///
 /// Events are the hot path: resuming a coroutine, bridging the answer and settling a
-/// future per module cost more than the stock policies' own work. The chain function
+/// future per module cost more than the stock policies' own work, and so did a second
+/// call with a second conversion of the arguments for the handler. The chain function
 /// calls the modules in order and stops at the first `deny` or `drop`, as `chain` does
 /// for the other hook points. Before each module it calls `step(i)`, which gives the
 /// module a fresh instruction budget and deadline (each hook call keeps its own budget)
 /// and records `i`, so a failure is reported against the module that failed.
+///
+/// Called as `(conn, name, args, handler, ack)`: when every module let the event through
+/// and `handler` is given, it runs as module `count + 1` with the arguments the hooks saw
+/// (the same tables), unless the socket closed meanwhile (`is_open()`: a hook may have
+/// closed it, or the client while a hook waited for I/O).
+/// `ack` (nil unless the client asked for one) comes last, after the arguments, as
+/// DESIGN.md's `function(conn, args…, ack)` says.
 extension LuaRuntime {
     private static let eventChainSource = """
-        local step, hooks, type, rawget = ...
+        local step, hooks, type, rawget, is_open, unpack, move = ...
         local count = #hooks
-        return function(...)
+        return function(conn, name, args, handler, ack)
           for i = 1, count do
             step(i)
-            local answer = hooks[i](...)
+            local answer = hooks[i](conn, name, args)
             -- Most hooks answer nil: they skip the call to `type`.
             if answer ~= nil and type(answer) == "table" then
               local verdict = rawget(answer, "__px")
               if verdict == "deny" or verdict == "drop" then return answer end
             end
+          end
+          if handler == nil or not is_open() then return nil end
+          step(count + 1)
+          local n = #args
+          if ack == nil then
+            handler(conn, unpack(args, 1, n))
+          elseif n == 1 then
+            handler(conn, args[1], ack)
+          else
+            local packed = move(args, 1, n, 1, {})
+            packed[n + 1] = ack
+            handler(conn, unpack(packed, 1, n + 1))
           end
           return nil
         end
@@ -40,13 +61,29 @@ extension LuaRuntime {
         }
         lua_getglobal(L, "type")
         lua_getglobal(L, "rawget")
-        try vm.protectedCall(arguments: 4, results: 1)
+        vm.pushHostFunction { [unowned self] state in
+            lua_pushboolean(state, self.activeCall(state)?.eventSocket?.isConnected == true ? 1 : 0)
+            return 1
+        }
+        lua_getglobal(L, "table")
+        lua_getfield(L, -1, "unpack")
+        lua_getfield(L, -2, "move")
+        lua_rotate(L, -3, -1)
+        px_pop(L, 1)
+        try vm.protectedCall(arguments: 7, results: 1)
         return vm.reference()
     }
 
-    /// The module whose hook failed in the event chain, for the report.
-    func eventChainModule(of error: HookError) -> String {
-        guard let functions = hooks[.event], error.module >= 1, error.module <= functions.count else { return "event_chain" }
-        return functions[error.module - 1].module
+    /// Where an event chain's failure happened, for the report: a module's `event` hook,
+    /// or the handler that ran after them.
+    enum EventChainFailure: Equatable {
+        case hook(module: String)
+        case handler
+    }
+
+    func eventChainFailure(of error: HookError) -> EventChainFailure {
+        guard let functions = hooks[.event], error.module >= 1 else { return .hook(module: "event_chain") }
+        guard error.module <= functions.count else { return .handler }
+        return .hook(module: functions[error.module - 1].module)
     }
 }

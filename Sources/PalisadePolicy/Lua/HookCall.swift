@@ -2,6 +2,7 @@ import CLua
 import CPalisadeShims
 import NIOCore
 import PalisadeProtocol
+import PalisadeServer
 
 /// Limits of one hook call.
 public struct HookLimits: Sendable {
@@ -73,6 +74,9 @@ final class HookCall {
     private var serial = 0
     /// The result of a call that finished without waiting, until `run` hands it over.
     private var immediateResult: Result<[JSONValue], HookError>?
+    /// The socket whose event this call decides and then handles, for the event chain's
+    /// `is_open` (EventChain.swift); nil in other calls.
+    var eventSocket: Socket?
 
     /// The answer of a hook that returned a single `nil`, the usual case: shared, so that
     /// it costs no allocation.
@@ -213,6 +217,7 @@ final class HookCall {
         deadlineTask = nil
         px_set_budget(thread, nil)
         budget.pointee.call = nil
+        eventSocket = nil
         let promise = self.promise
         self.promise = nil
         if promise == nil { immediateResult = result }

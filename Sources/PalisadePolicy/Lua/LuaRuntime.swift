@@ -161,8 +161,10 @@ package final class LuaRuntime {
     }
 
     /// `call` without a future when the call finishes at once (most do).
-    package func callNow(_ function: Int32, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome {
+    /// `eventSocket`: the socket whose event the call decides and handles (the event chain).
+    package func callNow(_ function: Int32, eventSocket: Socket? = nil, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome {
         let call = idleCalls.popLast() ?? HookCall(runtime: self)
+        call.eventSocket = eventSocket
         return call.run(function, limits: limits, pushArguments: pushArguments)
     }
 

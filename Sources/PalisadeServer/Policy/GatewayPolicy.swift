@@ -20,8 +20,10 @@ public protocol GatewayPolicy: AnyObject, Sendable {
     /// Every incoming event, before any handler.
     func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision>
     /// `event`, answered at once when the decision needed no I/O (most do), so the core
-    /// makes no future per event. The default wraps `event`.
-    func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue]) -> PolicyAnswer<EventDecision>
+    /// makes no future per event. With `.decideAndHandle`, an allowed event that the policy
+    /// itself handles (a Lua plugin's handler) is handled in the same call and answered
+    /// `.handled`. The default wraps `event` and handles nothing.
+    func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue], handling: EventHandling) -> PolicyAnswer<EventDecision>
     /// Before a socket joins a room.
     func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision>
     /// Before a document read or write, or any other access the core checks itself:
@@ -60,8 +62,19 @@ public enum ConnectDecision: Sendable, Equatable {
     case refuse(message: String, data: JSONValue?)
 }
 
+/// Whether `decideEvent` may also handle the event it allows.
+public enum EventHandling {
+    /// Decide only: a built-in handler takes the event, or nothing does.
+    case decideOnly
+    /// Decide, and when allowed let the policy's own handler take it; `ack` is the
+    /// client's ack, nil unless it asked for one.
+    case decideAndHandle(ack: Ack?)
+}
+
 public enum EventDecision: Sendable, Equatable {
     case allow
+    /// Allowed, and the policy's own handler took it in the same call (`EventHandling`).
+    case handled
     /// Ignore the event silently.
     case drop
     /// Refuse: the sender gets an `error` event `{"message": reason, "event": name, …details}`
@@ -97,7 +110,7 @@ extension GatewayPolicy {
         socket.loop.makeSucceededFuture(.allow)
     }
 
-    public func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue]) -> PolicyAnswer<EventDecision> {
+    public func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue], handling: EventHandling) -> PolicyAnswer<EventDecision> {
         .later(event(socket, name: name, arguments: arguments))
     }
 

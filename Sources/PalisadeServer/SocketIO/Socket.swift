@@ -275,14 +275,19 @@ public final class Socket {
             handled += 1
             guard let (name, arguments) = packet.eventNameAndArguments else { continue }
             let args = Array(arguments)
-            switch server.policy.decideEvent(self, name: name, arguments: args) {
+            // A built-in handler takes its events; the policy may handle the others itself,
+            // in the call that decides them (one Lua call and one conversion of the arguments).
+            let builtIn = server.handler(for: name)
+            let ack = packet.ackId.map { Ack(socket: self, id: $0) }
+            let handling: EventHandling = builtIn == nil ? .decideAndHandle(ack: ack) : .decideOnly
+            switch server.policy.decideEvent(self, name: name, arguments: args, handling: handling) {
             case .now(let decision):
-                apply(.success(decision), name: name, arguments: args, ackID: packet.ackId)
+                apply(.success(decision), name: name, arguments: args, builtIn: builtIn, ack: ack)
             case .later(let future):
                 awaitingDecision = true
                 future.assumeIsolated().whenComplete { result in
                     self.awaitingDecision = false
-                    self.apply(result, name: name, arguments: args, ackID: packet.ackId)
+                    self.apply(result, name: name, arguments: args, builtIn: builtIn, ack: ack)
                     self.drainEvents()
                 }
             }
@@ -301,17 +306,17 @@ public final class Socket {
         }
     }
 
-    private func apply(_ result: Result<EventDecision, any Error>, name: String, arguments: [JSONValue], ackID: UInt64?) {
+    private func apply(_ result: Result<EventDecision, any Error>, name: String, arguments: [JSONValue],
+                       builtIn: EventHandler?, ack: Ack?) {
         guard isConnected else { return }
         switch result {
         case .success(.allow):
-            let ack = ackID.map { Ack(socket: self, id: $0) }
-            if let handler = server.handler(for: name) {
-                handler(self, arguments, ack)
+            if let builtIn {
+                builtIn(self, arguments, ack)
             } else {
                 _ = server.policy.handleEvent(self, name: name, arguments: arguments, ack: ack)
             }
-        case .success(.drop):
+        case .success(.handled), .success(.drop):
             break
         case .success(.deny(let reason, let details)):
             let reserved: Set = ["message", "event"]
