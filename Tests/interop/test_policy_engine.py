@@ -393,61 +393,58 @@ return {
 """
 
 
-def test_a_handler_after_the_hooks_gets_every_argument_and_its_ack_last(tmp_path):
+@pytest.fixture
+def handler_client(tmp_path):
+    """A server with HANDLER_AFTER_HOOKS_POLICY, and a client: (server, sio, errors)."""
     server = start(tmp_path, policy=HANDLER_AFTER_HOOKS_POLICY)
     try:
         sio, errors = client(server)
-        assert sio.call("shape", timeout=5) == {"count": 0, "values": []}
-        assert sio.call("shape", {"a": 1}, timeout=5) == {"count": 1, "values": [{"a": 1}]}
-        assert sio.call("shape", (1, "two", [3]), timeout=5) == {"count": 3, "values": [1, "two", [3]]}
-        sio.emit("shape", (4, 5))  # no ack asked: nothing after the arguments
-        deadline = time.monotonic() + 5
-        while (ran := sio.call("ran", timeout=5))["shape"] is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert ran["shape"] == {"count": 2, "values": [4, 5]}
-        assert errors == []
+        yield server, sio, errors
         sio.disconnect()
     finally:
         server.stop()
 
 
-def test_a_handler_does_not_run_after_a_deny_a_drop_or_a_close(tmp_path):
-    server = start(tmp_path, policy=HANDLER_AFTER_HOOKS_POLICY)
-    try:
-        sio, errors = client(server)
-        sio.emit("refused")
-        sio.emit("dropped")
-        deadline = time.monotonic() + 5
-        while not errors and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert errors == [{"message": "refused by the hook", "event": "refused"}]
-        closed = threading.Event()
-        other = socketio.Client(reconnection=False)
-        other.on("disconnect", closed.set)
-        other.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"], wait_timeout=5)
-        other.emit("closing")  # the hook closes the socket and lets the event through
-        assert closed.wait(5)
-        ran = sio.call("ran", timeout=5)
-        assert ran["refused"] is False and ran["dropped"] is False and ran["closing"] is False
-        sio.disconnect()
-    finally:
-        server.stop()
+def test_a_handler_after_the_hooks_gets_every_argument_and_its_ack_last(handler_client):
+    _, sio, errors = handler_client
+    assert sio.call("shape", timeout=5) == {"count": 0, "values": []}
+    assert sio.call("shape", {"a": 1}, timeout=5) == {"count": 1, "values": [{"a": 1}]}
+    assert sio.call("shape", (1, "two", [3]), timeout=5) == {"count": 3, "values": [1, "two", [3]]}
+    sio.emit("shape", (4, 5))  # no ack asked: nothing after the arguments
+    deadline = time.monotonic() + 5
+    while (ran := sio.call("ran", timeout=5))["shape"] is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ran["shape"] == {"count": 2, "values": [4, 5]}
+    assert errors == []
 
 
-def test_a_failing_handler_is_counted_and_answers_no_error(tmp_path):
-    server = start(tmp_path, policy=HANDLER_AFTER_HOOKS_POLICY)
-    try:
-        sio, errors = client(server)
-        sio.emit("broken")
-        deadline = time.monotonic() + 5
-        while "palisade_hook_failures_total 1" not in requests.get(server.url + "/metrics", timeout=5).text:
-            assert time.monotonic() < deadline, "the handler's failure was not counted"
-            time.sleep(0.05)
-        assert sio.call("ran", timeout=5)["closing"] is False  # still connected, still served
-        assert errors == [], "an allowed event whose handler fails gets no error event"
-        sio.disconnect()
-    finally:
-        server.stop()
+def test_a_handler_does_not_run_after_a_deny_a_drop_or_a_close(handler_client):
+    server, sio, errors = handler_client
+    sio.emit("refused")
+    sio.emit("dropped")
+    deadline = time.monotonic() + 5
+    while not errors and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert errors == [{"message": "refused by the hook", "event": "refused"}]
+    closed = threading.Event()
+    other = socketio.Client(reconnection=False)
+    other.on("disconnect", closed.set)
+    other.connect(server.url, socketio_path="/ws/socket.io", transports=["websocket"], wait_timeout=5)
+    other.emit("closing")  # the hook closes the socket and lets the event through
+    assert closed.wait(5)
+    ran = sio.call("ran", timeout=5)
+    assert ran["refused"] is False and ran["dropped"] is False and ran["closing"] is False
+
+
+def test_a_failing_handler_is_counted_and_answers_no_error(handler_client):
+    server, sio, errors = handler_client
+    sio.emit("broken")
+    deadline = time.monotonic() + 5
+    while "palisade_hook_failures_total 1" not in requests.get(server.url + "/metrics", timeout=5).text:
+        assert time.monotonic() < deadline, "the handler's failure was not counted"
+        time.sleep(0.05)
+    assert sio.call("ran", timeout=5)["closing"] is False  # still connected, still served
+    assert errors == [], "an allowed event whose handler fails gets no error event"
 
 
 def held_sockets(server) -> int:
