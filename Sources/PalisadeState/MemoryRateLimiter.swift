@@ -71,10 +71,20 @@ public final class MemoryRateLimiter: RateLimiter {
     public func hitNow(
         _ key: RateLimitKey, limit: Int, window: Double, bucket: Double?, countRefused: Bool
     ) throws(StateError) -> RateLimitResult? {
-        let held = key.window?.limiter == identity ? key.window?.window : nil
-        let (result, window) = try hit(key.key, held: held, limit: limit, window: window, bucket: bucket,
-                                       countRefused: countRefused, now: clock.milliseconds())
-        if window !== held { key.window = (identity, window) }
+        let now = clock.milliseconds()
+        var held: SlidingWindow?
+        if let kept = key.held, kept.limiter == identity {
+            // The same lengths as the hit that found the window: its geometry is still right.
+            if kept.seconds == window, kept.bucketSeconds == bucket, limit >= 1, limit <= Int(UInt32.max) {
+                kept.window.markReferenced()  // the table's use order does not see this hit
+                if let result = kept.window.hit(limit: limit, countRefused: countRefused, now: now) { return result }
+            } else {
+                held = kept.window
+            }
+        }
+        let (result, found) = try hit(key.key, held: held, limit: limit, window: window, bucket: bucket,
+                                      countRefused: countRefused, now: now)
+        key.held = HeldWindow(limiter: identity, window: found, seconds: window, bucketSeconds: bucket)
         return result
     }
 

@@ -7,12 +7,21 @@
 /// (one Lua runtime, on its loop) holds it.
 public final class RateLimitKey {
     let key: ByteKey
-    /// The window `MemoryRateLimiter` found for this key, and which limiter it belongs to.
-    var window: (limiter: Int, window: SlidingWindow)?
+    /// The window `MemoryRateLimiter` found for this key.
+    var held: HeldWindow?
 
     public init(_ string: String) {
         key = ByteKey(string)
     }
 
     public var string: String { key.string }
+}
+
+/// A window a `RateLimitKey` keeps: which limiter it belongs to, and the window and bucket
+/// lengths a hit asked for, so a hit with the same ones skips checking them again.
+struct HeldWindow {
+    let limiter: Int
+    let window: SlidingWindow
+    let seconds: Double
+    let bucketSeconds: Double?
 }
