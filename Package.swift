@@ -80,6 +80,7 @@ let package = Package(
         .target(
             name: "PalisadeServer",
             dependencies: [
+                "COpenSSL",
                 "PalisadeProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -32,12 +32,13 @@ private func decode(_ bytes: ByteBuffer) throws -> [WebSocketFrame] {
     }
 }
 
-/// A frame written through `WebSocketTransport` reaches NIO's encoder with one owner, so the
-/// header goes into the buffer's headroom: one buffer per frame on the wire, not two.
+/// A frame written through `WebSocketTransport` has one owner, so the header goes into the
+/// buffer's headroom: one buffer per frame on the wire, not two. (A WebSocket pipeline has no
+/// frame encoder: the transport frames what it writes.)
 @Suite struct WebSocketTransportWriteTests {
     @Test(arguments: [4, 200, 70000])  // the three header sizes
     func aSingleFrameLeavesAsOneBuffer(length: Int) throws {
-        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+        let channel = EmbeddedChannel()
         let transport = WebSocketTransport(channel: channel)
         let text = String(repeating: "p", count: length)
         var frames = SocketPacketEncoder.frames(SocketPacket(.ack, ackId: 7, data: .array([.string(text)])))
@@ -51,8 +52,8 @@ private func decode(_ bytes: ByteBuffer) throws -> [WebSocketFrame] {
         _ = try channel.finish()
     }
 
-    @Test func preparedFramesAreWrittenBelowTheEncoderInOrder() throws {
-        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+    @Test func preparedFramesAreWrittenInOrder() throws {
+        let channel = EmbeddedChannel()
         let transport = WebSocketTransport(channel: channel)
         transport.write([.text(ByteBuffer(string: "4first"))])
         transport.writeEncoded(PreparedFrames([.text(ByteBuffer(string: "4second"))]).webSocketBytes)
@@ -64,8 +65,26 @@ private func decode(_ bytes: ByteBuffer) throws -> [WebSocketFrame] {
         _ = try channel.finish()
     }
 
+    @Test func binaryFramesPongsAndCloseFramesAreFramedToo() throws {
+        let channel = EmbeddedChannel()
+        let transport = WebSocketTransport(channel: channel)
+        let binary = ByteBuffer(bytes: [0, 1, 2, 255])  // no headroom: copied behind a header
+        transport.write([.binary(binary)])
+        channel.embeddedEventLoop.run()
+        transport.pong(ByteBuffer(string: "ping-data"))
+        transport.close(code: .protocolError)
+        channel.embeddedEventLoop.run()
+        var wire = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) { wire.writeBuffer(&part) }
+        let frames = try decode(wire)
+        #expect(frames.map(\.opcode) == [.binary, .pong, .connectionClose])
+        #expect(frames[0].data == binary && String(buffer: frames[1].data) == "ping-data")
+        #expect(frames[2].data.getInteger(at: frames[2].data.readerIndex, as: UInt16.self) == 1002)
+        _ = try? channel.finish()
+    }
+
     @Test func writesAfterTheChannelClosedAreDropped() throws {
-        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+        let channel = EmbeddedChannel()
         let transport = WebSocketTransport(channel: channel)
         try channel.close().wait()
         var frames = SocketPacketEncoder.frames(SocketPacket(.ack, ackId: 1, data: .array([])))

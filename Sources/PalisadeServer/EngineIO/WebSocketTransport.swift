@@ -14,15 +14,12 @@ final class WebSocketTransport: Sendable {
     private struct LoopState {
         /// A flush is scheduled for the end of this loop turn.
         var flushPending = false
-        /// The frame encoder's place in the pipeline: `writeEncoded` writes below it.
-        var encoder: ChannelHandlerContext?
     }
 
-    /// Made on the channel's loop, once the WebSocket handlers are in the pipeline.
+    /// Made on the channel's loop, once the WebSocket handler is in the pipeline.
     init(channel: any Channel) {
         self.channel = channel
-        let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        onLoop = .makeBoxSendingValue(LoopState(encoder: encoder), eventLoop: channel.eventLoop)
+        onLoop = .makeBoxSendingValue(LoopState(), eventLoop: channel.eventLoop)
     }
 
     func write(_ frames: [EngineFrame]) {
@@ -46,31 +43,36 @@ final class WebSocketTransport: Sendable {
         scheduleFlush()
     }
 
-    /// A frame whose buffer has room in front (`SocketPacketEncoder.frames`) gets its WebSocket
-    /// header there and goes below the frame encoder as one buffer: in place when the buffer
-    /// has no other owner, else one copy. (NIO's encoder can never prepend in place: the frame
-    /// it is handed still holds the buffer, so it sent each header as a buffer of its own.)
+    /// Each frame goes out as one buffer, header and payload: a buffer with room in front
+    /// (`SocketPacketEncoder.frames`) gets its header there, in place when the buffer has no
+    /// other owner; any other is copied once behind a header.
     private func writeFrameOnLoop(_ frame: consuming EngineFrame) {
         switch consume frame {
-        case .text(var bytes):
-            if let encoder = onLoop.value.encoder, PreparedFrames.prependHeader(opcode: 0x1, to: &bytes) {
-                encoder.write(NIOAny(bytes), promise: nil)
-            } else {
-                channel.write(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: nil)
-            }
-        case .binary(let bytes):
-            channel.write(WebSocketFrame(fin: true, opcode: .binary, data: bytes), promise: nil)
+        case .text(let bytes): channel.write(Self.frame(opcode: 0x1, bytes), promise: nil)
+        case .binary(let bytes): channel.write(Self.frame(opcode: 0x2, bytes), promise: nil)
         }
     }
 
-    /// Writes complete WebSocket frames (`PreparedFrames`) below the frame encoder, in order
-    /// with the frames written through it. On the channel's loop.
+    /// A final server frame (unmasked) carrying `payload`.
+    static func frame(opcode: UInt8, _ payload: consuming ByteBuffer) -> ByteBuffer {
+        var bytes = payload
+        if PreparedFrames.prependHeader(opcode: opcode, to: &bytes) { return bytes }
+        var framed = ByteBuffer()
+        framed.reserveCapacity(PreparedFrames.headerSize(of: bytes.readableBytes) + bytes.readableBytes)
+        PreparedFrames.writeHeader(opcode: opcode, length: bytes.readableBytes, into: &framed)
+        framed.writeBuffer(&bytes)
+        return framed
+    }
+
+    /// Writes complete WebSocket frames (`PreparedFrames`). On the channel's loop.
     func writeEncoded(_ bytes: ByteBuffer) {
-        guard let encoder = onLoop.value.encoder else {
-            return channel.close(promise: nil)  // no frame encoder: not a WebSocket pipeline
-        }
-        encoder.write(NIOAny(bytes), promise: nil)
+        channel.write(bytes, promise: nil)
         scheduleFlush()
+    }
+
+    /// Answers a ping (RFC 6455 §5.5.3). On the channel's loop.
+    func pong(_ payload: ByteBuffer) {
+        channel.writeAndFlush(Self.frame(opcode: 0xA, payload), promise: nil)
     }
 
     private func scheduleFlush() {
@@ -115,8 +117,7 @@ final class WebSocketTransport: Sendable {
             }
             var data = channel.allocator.buffer(capacity: 2)
             data.write(webSocketErrorCode: code)
-            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
-            channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+            channel.writeAndFlush(Self.frame(opcode: 0x8, data)).whenComplete { _ in channel.close(promise: nil) }
             channel.eventLoop.scheduleTask(in: Self.closeGracePeriod) { channel.close(promise: nil) }
         }
         if channel.eventLoop.inEventLoop { closeFrame() } else { channel.eventLoop.execute(closeFrame) }

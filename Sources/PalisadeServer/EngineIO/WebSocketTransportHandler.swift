@@ -2,19 +2,20 @@ import NIOCore
 import NIOWebSocket
 import PalisadeProtocol
 
-/// The thin loop around a session's WebSocket: joins fragmented messages, decodes them into
-/// Engine.IO packets and hands them to the session on its loop; reports the connection
-/// closing or backing up. (Joining fragments here rather than in NIO's frame aggregator
-/// saves a pipeline handler, about 160 bytes per idle connection.)
+/// The thin loop around a session's WebSocket: reads frames off the connection
+/// (`WebSocketFrameReader`), joins fragmented messages, decodes them into Engine.IO packets
+/// and hands them to the session on its loop; reports the connection closing or backing up.
+/// The only handler of a WebSocket's pipeline: framing, fragments and protocol errors are
+/// handled here, not in NIO's decoder, aggregator and error handler.
 final class WebSocketTransportHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
 
     private let engine: EngineServer
     /// Read once, when the handler is added; then dropped (its headers are not small).
     private var request: HandshakeRequest?
     private var socket: WebSocketTransport?
     private var session: SessionHandle?
+    private var reader: WebSocketFrameReader
     /// The message being received in fragments, if any (made only then).
     private var partial: PartialMessage?
     /// The largest message, all fragments together (`--max-payload`).
@@ -26,6 +27,7 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
         self.engine = engine
         self.request = request
         self.maxMessageBytes = maxMessageBytes
+        reader = WebSocketFrameReader(maxFrameBytes: maxMessageBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -41,19 +43,34 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        var bytes = unwrapInboundIn(data)
+        reader.append(&bytes)
+        // Stops at the first failure: the socket is closing, and what follows is not read.
+        while session != nil {
+            let frame: WebSocketFrameReader.Frame?
+            do {
+                frame = try reader.next(allocator: context.channel.allocator)
+            } catch {
+                return protocolError(code: error == .tooLarge ? .messageTooLarge : .protocolError)
+            }
+            guard let frame else { return }
+            received(frame)
+        }
+    }
+
+    private func received(_ frame: WebSocketFrameReader.Frame) {
         switch frame.opcode {
         case .text, .binary:
             // RFC 6455 §5.4: a new message may not start inside a fragmented one.
             guard partial == nil else { return protocolError(code: .protocolError) }
             if frame.fin {
-                received(frame.opcode, frame.unmaskedData)
+                received(frame.opcode, frame.payload)
             } else {
-                partial = PartialMessage(opcode: frame.opcode, data: frame.unmaskedData)
+                partial = PartialMessage(opcode: frame.opcode, data: frame.payload)
             }
         case .continuation:
             guard let partial else { return protocolError(code: .protocolError) }
-            var fragment = frame.unmaskedData
+            var fragment = frame.payload
             partial.fragments += 1
             guard partial.data.readableBytes + fragment.readableBytes <= maxMessageBytes,
                   partial.fragments <= Self.maxFragments else {
@@ -64,17 +81,16 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
             self.partial = nil
             received(partial.opcode, partial.data)
         case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
-        case .connectionClose:
+            socket?.pong(frame.payload)
+        case .close:
             socket?.close()
-        default:
+        case .pong:
             break
         }
     }
 
     /// A whole message: text is an Engine.IO packet, binary a binary message.
-    private func received(_ opcode: WebSocketOpcode, _ message: ByteBuffer) {
+    private func received(_ opcode: WebSocketFrameReader.Opcode, _ message: ByteBuffer) {
         guard opcode == .text else { return deliver(.message(message)) }
         do {
             deliver(try EngineCodec.decode(text: message))
@@ -125,11 +141,11 @@ extension WebSocketTransportHandler: Sendable {}
 
 /// A message arriving in fragments: its opcode (text or binary) and the bytes so far.
 private final class PartialMessage {
-    let opcode: WebSocketOpcode
+    let opcode: WebSocketFrameReader.Opcode
     var data: ByteBuffer
     var fragments = 1
 
-    init(opcode: WebSocketOpcode, data: ByteBuffer) {
+    init(opcode: WebSocketFrameReader.Opcode, data: ByteBuffer) {
         self.opcode = opcode
         self.data = data
     }

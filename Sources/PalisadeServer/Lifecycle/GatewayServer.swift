@@ -95,7 +95,6 @@ public final class GatewayServer: Sendable {
     /// Binds and starts serving; returns the listening channel.
     public func start() async throws -> any Channel {
         let router = router
-        let maxPayload = configuration.maxPayloadBytes
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = configuration.maxHeaderBytes
         limits.maxHeaderFieldSize = configuration.maxHeaderBytes
@@ -110,7 +109,7 @@ public final class GatewayServer: Sendable {
             .childChannelOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.configureConnection(channel, router: router, maxPayload: maxPayload, decoderLimits: decoderLimits)
+                    try Self.configureConnection(channel, router: router, decoderLimits: decoderLimits)
                 }
             }
         return try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -122,25 +121,8 @@ public final class GatewayServer: Sendable {
     /// growing up to 64 KiB for connections that read more.
     static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
-    private static func configureConnection(_ channel: any Channel, router: HTTPRouter, maxPayload: Int, decoderLimits: NIOHTTPDecoderLimitConfiguration) throws {
-        // The request is parsed once, when the upgrade is decided, and reused when it is done.
-        let parsed = NIOLoopBoundBox<HandshakeRequest?>(nil, eventLoop: channel.eventLoop)
-        let upgrader = NIOWebSocketServerUpgrader(
-            maxFrameSize: maxPayload,
-            automaticErrorHandling: true,
-            shouldUpgrade: { channel, head in
-                let request = HandshakeRequest(head: head, remoteAddress: channel.remoteAddress)
-                parsed.value = request
-                guard let engine = router.engine(for: request.path) else { return channel.eventLoop.makeSucceededFuture(nil) }
-                return engine.shouldUpgrade(request, on: channel.eventLoop)
-            },
-            upgradePipelineHandler: { channel, head in
-                let request = parsed.value ?? HandshakeRequest(head: head, remoteAddress: channel.remoteAddress)
-                parsed.value = nil
-                guard let engine = router.engine(for: request.path) else { return channel.close() }
-                return engine.webSocketUpgraded(request, channel: channel)
-            }
-        )
+    private static func configureConnection(_ channel: any Channel, router: HTTPRouter, decoderLimits: NIOHTTPDecoderLimitConfiguration) throws {
+        let upgrader = WebSocketUpgrader(router: router, channel: channel)
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(
             withPipeliningAssistance: true,
             withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
