@@ -171,3 +171,15 @@ def test_fragments_over_max_payload_together_are_closed_with_1009(server_factory
     srv = server_factory("--max-payload", "1000")
     # each fragment is within the limit; the message is not
     _assert_closes_with(srv, healthy, lambda ws: _send_fragments(ws, [b'42["message","'] + [b"x" * 400] * 3 + [b'"]']), (1009,))
+
+
+@pytest.mark.parametrize("raw", [
+    pytest.param(b"\x81\x013", id="unmasked-text-frame"),
+    pytest.param(b"\xc1\x81\x00\x00\x00\x003", id="reserved-bit-set"),
+    pytest.param(b"\x83\x81\x00\x00\x00\x003", id="reserved-opcode"),
+    pytest.param(b"\x09\x81\x00\x00\x00\x003", id="fragmented-ping"),
+])
+def test_frames_rfc_6455_forbids_close_with_1002(server, healthy, raw):
+    # Raw bytes (websocket-client never writes such frames), each carrying "3", an Engine.IO
+    # pong that would be served without a word if the frame were accepted.
+    _assert_closes_with(server, healthy, lambda ws: ws.sock.sendall(raw), (1002,))
