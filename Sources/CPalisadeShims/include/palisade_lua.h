@@ -109,9 +109,6 @@ void px_push_host_function(lua_State *L, void *vm, int id);
 // MARK: Macro wrappers
 
 static inline void px_pop(lua_State *L, int n) { lua_pop(L, n); }
-/// Switches to Lua's generational collector; returns the previous mode (LUA_GCGEN or LUA_GCINC).
-/// (lua_gc is variadic, which Swift cannot call.)
-static inline int px_gc_generational(lua_State *L) { return lua_gc(L, LUA_GCGEN, 0, 0); }
 static inline void px_newtable(lua_State *L) { lua_newtable(L); }
 static inline int px_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
 static inline const char *px_tostring(lua_State *L, int idx) { return lua_tostring(L, idx); }
