@@ -71,11 +71,12 @@ public final class MemoryRateLimiter: RateLimiter {
     public func hitNow(
         _ key: RateLimitKey, limit: Int, window: Double, bucket: Double?, countRefused: Bool
     ) throws(StateError) -> RateLimitResult? {
+        try Self.check(limit: limit)
         let now = clock.milliseconds()
         var held: SlidingWindow?
         if let kept = key.held, kept.limiter == identity {
             // The same lengths as the hit that found the window: its geometry is still right.
-            if kept.seconds == window, kept.bucketSeconds == bucket, limit >= 1, limit <= Int(UInt32.max) {
+            if kept.seconds == window, kept.bucketSeconds == bucket {
                 kept.window.markReferenced()  // the table's use order does not see this hit
                 if let result = kept.window.hit(limit: limit, countRefused: countRefused, now: now) { return result }
             } else {
@@ -100,14 +101,19 @@ public final class MemoryRateLimiter: RateLimiter {
         try hit(ByteKey(key), held: nil, limit: limit, window: window, bucket: bucket, countRefused: countRefused, now: now).result
     }
 
+    /// A window counts up to `UInt32.max` hits.
+    private static func check(limit: Int) throws(StateError) {
+        guard limit >= 1, limit <= Int(UInt32.max) else {
+            throw StateError(.invalidArgument, "limit must be an integer in [1, \(UInt32.max)], got \(limit)")
+        }
+    }
+
     /// A hit on `held` if it is still the key's window with this geometry, else on the window
     /// the key's shard gives; returns the answer and the window that gave it.
     private func hit(
         _ key: ByteKey, held: SlidingWindow?, limit: Int, window: Double, bucket: Double?, countRefused: Bool, now: Int64
     ) throws(StateError) -> (result: RateLimitResult, window: SlidingWindow) {
-        guard limit >= 1, limit <= Int(UInt32.max) else {
-            throw StateError(.invalidArgument, "limit must be an integer in [1, \(UInt32.max)], got \(limit)")
-        }
+        try Self.check(limit: limit)
         let geometry = try RateLimitGeometry(window: window, bucket: bucket, maxBuckets: configuration.maxBucketsPerWindow)
         var candidate = held?.geometry == geometry ? held : nil
         while true {

@@ -55,10 +55,12 @@ def test_poll_during_upgrade_is_answered_with_noop_then_upgrade_completes(server
             ws.close()
 
 
-def _raw_upgrade(srv, query: str) -> tuple[int, dict, bytes]:
+RFC_KEY_HEADERS = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+
+
+def _raw_upgrade(srv, query: str, websocket_headers: str = RFC_KEY_HEADERS) -> tuple[int, dict, bytes]:
     request = (f"GET /ws/socket.io/?{query} HTTP/1.1\r\nHost: {srv.hostport}\r\n"
-               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+               f"Upgrade: websocket\r\nConnection: Upgrade\r\n{websocket_headers}\r\n").encode()
     with socket.create_connection((srv.host, srv.port), timeout=5) as raw:
         raw.sendall(request)
         # the status line, or whatever came before the server closed
@@ -74,6 +76,24 @@ def test_refused_websocket_upgrade_gets_an_http_400_response(server, query):
     status, headers, body = _raw_upgrade(server, query)
     assert status == 400, (status, headers, body)
     assert "upgrade" not in headers, headers
+
+
+def test_an_upgrade_is_answered_with_the_rfcs_accept_key(server):
+    status, headers, _ = _raw_upgrade(server, "EIO=4&transport=websocket")
+    assert status == 101, (status, headers)
+    assert headers.get("sec-websocket-accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455 §1.3
+
+
+@pytest.mark.parametrize("websocket_headers", [
+    "Sec-WebSocket-Version: 13\r\n",
+    "Sec-WebSocket-Key: a2V5MQ==\r\nSec-WebSocket-Key: a2V5Mg==\r\nSec-WebSocket-Version: 13\r\n",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 12\r\n",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+], ids=["no-key", "two-keys", "version-12", "no-version"])
+def test_an_upgrade_without_one_key_and_version_13_is_refused(server, websocket_headers):
+    status, headers, _ = _raw_upgrade(server, "EIO=4&transport=websocket", websocket_headers)
+    assert status != 101 and 400 <= status < 500, (status, headers)
+    assert "sec-websocket-accept" not in headers
 
 
 def test_connect_reply_precedes_the_apps_first_event_as_separate_messages(server):

@@ -2,9 +2,8 @@ import NIOCore
 import PalisadeProtocol
 
 /// Engine.IO frames sent to many sessions (a room broadcast), with their WebSocket wire
-/// bytes built once: every WebSocket member gets the same buffer, instead of a frame
-/// made per member. Polling
-/// members take `frames` into their outbox.
+/// bytes built once: every WebSocket member gets the same buffer, instead of a frame made
+/// per member. Polling members take `frames` into their outbox.
 public final class PreparedFrames: Sendable {
     public let frames: [EngineFrame]
     /// Each frame as a server WebSocket frame (final, unmasked), one after the other.

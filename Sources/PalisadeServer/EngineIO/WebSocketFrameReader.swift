@@ -50,15 +50,13 @@ struct WebSocketFrameReader {
 
     /// The next whole frame, or nil until more bytes come.
     mutating func next(allocator: ByteBufferAllocator) throws(Failure) -> Frame? {
-        guard var bytes = buffered else { return nil }
-        buffered = nil  // so that the buffer below is the only owner when it can be
-        defer { buffered = bytes.readableBytes > 0 ? bytes : nil }
-        guard let header = try Self.header(of: bytes, maxFrameBytes: maxFrameBytes) else { return nil }
-        guard bytes.readableBytes >= header.size + header.length else { return nil }
-        let maskAt = bytes.readerIndex + header.size - 4
-        let mask = bytes.getInteger(at: maskAt, endianness: .little, as: UInt32.self)!
+        guard var bytes = buffered, let header = try Self.header(of: bytes, maxFrameBytes: maxFrameBytes),
+              bytes.readableBytes >= header.size + header.length else { return nil }
+        let mask = bytes.getInteger(at: bytes.readerIndex + header.size - 4, endianness: .little, as: UInt32.self)!
         bytes.moveReaderIndex(forwardBy: header.size)
         let masked = bytes.readSlice(length: header.length)!
+        // Let go of a read buffer once it is all taken, so NIO can read into it again.
+        buffered = bytes.readableBytes > 0 ? bytes : nil
         return Frame(fin: header.fin, opcode: header.opcode, payload: Self.unmask(masked, with: mask, allocator: allocator))
     }
 
