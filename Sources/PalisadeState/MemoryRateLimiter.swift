@@ -73,18 +73,14 @@ public final class MemoryRateLimiter: RateLimiter {
     ) throws(StateError) -> RateLimitResult? {
         try Self.check(limit: limit)
         let now = clock.milliseconds()
-        var held: SlidingWindow?
-        if let kept = key.held, kept.limiter == identity {
-            // The same lengths as the hit that found the window: its geometry is still right.
-            if kept.seconds == window, kept.bucketSeconds == bucket {
-                kept.window.markReferenced()  // the table's use order does not see this hit
-                if let result = kept.window.hit(limit: limit, countRefused: countRefused, now: now) { return result }
-            } else {
-                held = kept.window
-            }
+        // A window found for the same lengths still has the right geometry: hit it directly.
+        if let held = key.held, held.limiter == identity, held.seconds == window, held.bucketSeconds == bucket {
+            held.window.markReferenced()  // the table's use order does not see this hit
+            if let result = held.window.hit(limit: limit, countRefused: countRefused, now: now) { return result }
+            // Retired meanwhile (evicted, swept, replaced): the table has the key's window now.
         }
-        let (result, found) = try hit(key.key, held: held, limit: limit, window: window, bucket: bucket,
-                                      countRefused: countRefused, now: now)
+        let (result, found) = try hitThroughTable(key.key, limit: limit, window: window, bucket: bucket,
+                                                  countRefused: countRefused, now: now)
         key.held = HeldWindow(limiter: identity, window: found, seconds: window, bucketSeconds: bucket)
         return result
     }
@@ -98,7 +94,9 @@ public final class MemoryRateLimiter: RateLimiter {
         countRefused: Bool,
         now: Int64
     ) throws(StateError) -> RateLimitResult {
-        try hit(ByteKey(key), held: nil, limit: limit, window: window, bucket: bucket, countRefused: countRefused, now: now).result
+        try Self.check(limit: limit)
+        return try hitThroughTable(ByteKey(key), limit: limit, window: window, bucket: bucket,
+                                   countRefused: countRefused, now: now).result
     }
 
     /// A window counts up to `UInt32.max` hits.
@@ -108,24 +106,16 @@ public final class MemoryRateLimiter: RateLimiter {
         }
     }
 
-    /// A hit on `held` if it is still the key's window with this geometry, else on the window
-    /// the key's shard gives; returns the answer and the window that gave it.
-    private func hit(
-        _ key: ByteKey, held: SlidingWindow?, limit: Int, window: Double, bucket: Double?, countRefused: Bool, now: Int64
+    /// A hit on the window the key's shard gives (under its lock); returns the answer and the
+    /// window that gave it.
+    private func hitThroughTable(
+        _ key: ByteKey, limit: Int, window: Double, bucket: Double?, countRefused: Bool, now: Int64
     ) throws(StateError) -> (result: RateLimitResult, window: SlidingWindow) {
-        try Self.check(limit: limit)
         let geometry = try RateLimitGeometry(window: window, bucket: bucket, maxBuckets: configuration.maxBucketsPerWindow)
-        var candidate = held?.geometry == geometry ? held : nil
         while true {
-            let window: SlidingWindow
-            if let candidate {
-                candidate.markReferenced()  // the table's use order does not see this hit
-                window = candidate
-            } else {
-                window = shard(key).state.withLock { $0.window(for: key, geometry: geometry, now: now) }
-            }
+            let window = shard(key).state.withLock { $0.window(for: key, geometry: geometry, now: now) }
             if let result = window.hit(limit: limit, countRefused: countRefused, now: now) { return (result, window) }
-            candidate = nil  // retired meanwhile: fetch the key's window again
+            // Retired between the fetch and the hit (another loop evicted it): fetch again.
         }
     }
 

@@ -367,6 +367,7 @@ return {
     if name == "refused" then return px.deny("refused by the hook") end
     if name == "dropped" then return px.drop() end
     if name == "closing" then conn:disconnect() end
+    if name == "marked" then args[1].marked_by_hook = true end
   end,
   events = {
     shape = function(conn, ...)
@@ -379,6 +380,7 @@ return {
       local report = {count = ack and n - 1 or n, values = values}
       if ack then ack(report) else px.store.set("ran:shape", px.json.encode(report)) end
     end,
+    marked = function(conn, data, ack) ack(data.marked_by_hook == true) end,
     refused = function() ran("refused") end,
     dropped = function() ran("dropped") end,
     closing = function() ran("closing") end,
@@ -416,6 +418,13 @@ def test_a_handler_after_the_hooks_gets_every_argument_and_its_ack_last(handler_
         time.sleep(0.05)
     assert ran["shape"] == {"count": 2, "values": [4, 5]}
     assert errors == []
+
+
+def test_a_handler_gets_the_tables_the_hooks_saw(handler_client):
+    # One call, one conversion of the arguments: what a hook wrote is there (README: hooks
+    # should not rely on it, but two conversions would lose it).
+    _, sio, _ = handler_client
+    assert sio.call("marked", {"n": 1}, timeout=5) is True
 
 
 def test_a_handler_does_not_run_after_a_deny_a_drop_or_a_close(handler_client):
