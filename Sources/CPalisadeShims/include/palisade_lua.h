@@ -13,14 +13,30 @@
 
 // MARK: Allocator with a memory cap (one per VM)
 
+// Blocks of up to PX_POOL_MAX bytes are sized in classes of PX_POOL_GRAIN bytes, and a freed
+// one waits on its class's free list for the next allocation of that class (up to
+// PX_POOL_KEEP_BYTES per class; past that it goes back to malloc).
+#define PX_POOL_GRAIN 16
+#define PX_POOL_MAX 512
+#define PX_POOL_CLASSES (PX_POOL_MAX / PX_POOL_GRAIN)
+#define PX_POOL_KEEP_BYTES 32768
+
 typedef struct px_memory {
-    size_t used;
+    size_t used;                       // bytes Lua holds (as it asked for them)
     size_t cap;
-    int refused;   // set when an allocation was refused for the cap
+    int refused;                       // set when an allocation was refused for the cap
+    void *pool[PX_POOL_CLASSES];       // free blocks of each class, linked through their first word
+    uint32_t pooled[PX_POOL_CLASSES];  // how many wait on each list
 } px_memory;
 
 /// A new state whose every allocation is counted against `memory->cap`.
 lua_State *px_newstate(px_memory *memory);
+
+/// Gives the blocks waiting on the free lists back to malloc (after `lua_close`).
+void px_memory_release(px_memory *memory);
+
+/// The allocator itself, for tests: lua_Alloc's contract, with `memory` as `ud`.
+void *px_memory_alloc(px_memory *memory, void *ptr, size_t osize, size_t nsize);
 
 // MARK: Budgets (one per hook call, i.e. per coroutine)
 

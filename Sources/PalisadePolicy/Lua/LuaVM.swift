@@ -21,7 +21,9 @@ final class LuaVM {
 
     init(memoryCap: Int) throws {
         memory = .allocate(capacity: 1)
-        memory.initialize(to: px_memory(used: 0, cap: memoryCap, refused: 0))
+        var empty = px_memory()
+        empty.cap = memoryCap
+        memory.initialize(to: empty)
         guard let state = px_newstate(memory) else {
             memory.deallocate()
             throw Failure(description: "cannot create a Lua state")
@@ -33,6 +35,7 @@ final class LuaVM {
 
     deinit {
         if !isClosed { lua_close(L) }
+        px_memory_release(memory)
         memory.deallocate()
     }
 
@@ -157,6 +160,7 @@ final class LuaVM {
         guard !isClosed else { return }
         isClosed = true
         lua_close(L)
+        px_memory_release(memory)
     }
 }
 
