@@ -176,6 +176,10 @@ struct WireCase: Sendable, CustomTestStringConvertible {
         #expect(SocketPacketDecoder.reservedEventNames == [
             "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
         ])
+        for name in SocketPacketDecoder.reservedEventNames { #expect(SocketPacketDecoder.isReserved(name)) }
+        for name in ["", "echo", "Connect", "connect ", "connec", "connect_errors", "newlistener"] {
+            #expect(!SocketPacketDecoder.isReserved(name))
+        }
     }
 
     @Test(arguments: ["1{}", "1[]", #"1"x""#, "1null", "1/admin,{}", "1/admin,[]", "1 "])

@@ -27,13 +27,11 @@ extension LuaRuntime {
     }
 
     func registerAck(_ ack: Ack) -> Int {
-        nextAckID += 1
-        pendingAcks[nextAckID] = ack
-        return nextAckID
+        pendingAcks.add(ack)
     }
 
     func releaseAck(_ id: Int) {
-        pendingAcks.removeValue(forKey: id)
+        pendingAcks.remove(id)
     }
 
     /// Stack: +1.

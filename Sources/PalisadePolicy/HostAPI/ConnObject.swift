@@ -124,7 +124,12 @@ extension LuaRuntime {
 
     /// Pushes the conn table of `socket` on `state`. Stack: +1.
     func pushConn(_ socket: Socket, on state: OpaquePointer) {
+        if socket.policyHandle.owner == serial {
+            lua_rawgeti(state, px_registryindex(), lua_Integer(socket.policyHandle.reference))
+            return
+        }
         if let entry = connections[socket.id] {
+            socket.policyHandle = (serial, entry.table)
             lua_rawgeti(state, px_registryindex(), lua_Integer(entry.table))
             return
         }
@@ -147,6 +152,7 @@ extension LuaRuntime {
         lua_pushvalue(state, -1)
         let reference = luaL_ref(state, px_registryindex())
         connections[socket.id] = ConnEntry(table: reference, socket: socket)
+        socket.policyHandle = (serial, reference)
         heldSockets?.add(1)
     }
 
@@ -162,6 +168,7 @@ extension LuaRuntime {
     /// Forgets a socket's conn table (after its disconnect hooks ran).
     func releaseConn(_ socketID: String) {
         guard let entry = connections.removeValue(forKey: socketID) else { return }
+        if entry.socket.policyHandle.owner == serial { entry.socket.policyHandle = (0, 0) }
         luaL_unref(vm.L, px_registryindex(), entry.table)
         heldSockets?.add(-1)
     }

@@ -13,6 +13,9 @@ package final class LuaRuntime {
     let vm: LuaVM
     let loop: any EventLoop
     let generation: Int
+    /// This runtime's own number, never reused (`Socket.policyHandle`'s owner).
+    let serial = LuaRuntime.serials.add(1, ordering: .relaxed).newValue
+    private static let serials = Atomic<Int>(0)
     let limits: HookLimits
     let logger: Logger
     /// Hook calls (each a coroutine with its budget block) whose last call returned
@@ -27,13 +30,14 @@ package final class LuaRuntime {
     /// `conn.data` carried over from the previous generation, by socket id.
     var migratedData: [String: JSONValue] = [:]
     /// Acks of plugin event handlers in progress.
-    var pendingAcks: [Int: Ack] = [:]
-    var nextAckID = 0
+    var pendingAcks = SlotTable<Ack>()
 
     /// Hook point → (module name, function reference), in module order.
     package private(set) var hooks: [HookName: [(module: String, function: Int32)]] = [:]
     /// Event name → handler reference (the first module that defines it wins).
-    private(set) var eventHandlers: [String: Int32] = [:]
+    private(set) var eventHandlers = NameTable<Int32>()
+    /// The same while the modules load.
+    private var loadingHandlers: [String: Int32] = [:]
     /// Every module's `event` hook as one function (`EventChain.swift`); nil when none has one.
     package private(set) var eventChain: Int32?
     private var moduleTables: [String: Int32] = [:]
@@ -61,6 +65,8 @@ package final class LuaRuntime {
             let table = try loadModule(source)
             indexHooks(of: source.name, table: table)
         }
+        eventHandlers = NameTable(loadingHandlers)
+        loadingHandlers = [:]
         eventChain = try makeEventChain()
     }
 
@@ -111,8 +117,8 @@ package final class LuaRuntime {
         if px_istable(L, -1) != 0 {
             lua_pushnil(L)
             while lua_next(L, -2) != 0 {
-                if lua_type(L, -2) == LUA_TSTRING, px_isfunction(L, -1) != 0, let name = LuaVM.string(L, at: -2), eventHandlers[name] == nil {
-                    eventHandlers[name] = vm.reference()
+                if lua_type(L, -2) == LUA_TSTRING, px_isfunction(L, -1) != 0, let name = LuaVM.string(L, at: -2), loadingHandlers[name] == nil {
+                    loadingHandlers[name] = vm.reference()
                 } else {
                     px_pop(L, 1)
                 }

@@ -58,6 +58,10 @@ public final class Socket {
     public private(set) var connectedAt: Double = 0
     /// Per-socket state of core handlers (the Yjs relay's joined documents, say), by type.
     public var attachments = SocketAttachments()
+    /// Where the policy engine notes its handle on this socket: which of its runtimes (`owner`,
+    /// a number no other runtime has) holds which entry (`reference`), so that a runtime finds
+    /// its own without hashing the socket's id on every event. 0: none. On the socket's loop only.
+    public var policyHandle: (owner: Int, reference: Int32) = (0, 0)
 
     let connection: SocketConnection
     private var server: SocketServer { connection.server }

@@ -9,6 +9,8 @@ final class SocketConnection: EngineSessionHandler {
     let server: SocketServer
     private var decoder = SocketPacketDecoder()
     private var sockets: [String: Socket] = [:]
+    /// The socket most packets are for (the last one joined): found without hashing the namespace.
+    private var lastJoined: Socket?
     /// Namespaces whose CONNECT waits for the policy's answer.
     private var connecting: Set<String> = []
     /// Until the first namespace is joined (a wheel timer: cancelled on nearly every connect).
@@ -52,7 +54,7 @@ final class SocketConnection: EngineSessionHandler {
             guard let socket = sockets[namespace] else { return session.close(reason: .parseError) }
             socketDisconnected(socket, reason: "client namespace disconnect", closeIfLast: false)
         case .event, .binaryEvent, .ack, .binaryAck:
-            guard let socket = sockets[namespace] else { return session.close(reason: .parseError) }
+            guard let socket = socket(in: namespace) else { return session.close(reason: .parseError) }
             socket.received(packet)
         case .connectError:
             session.close(reason: .parseError)
@@ -85,6 +87,7 @@ final class SocketConnection: EngineSessionHandler {
 
     private func accept(_ socket: Socket, as identity: JSONValue?) {
         sockets[socket.namespace] = socket
+        lastJoined = socket
         cancelConnectTimer()
         socket.markConnected(as: identity)
         socket.sendPacket(SocketPacket(.connect, namespace: socket.namespace, data: .object(["sid": .string(socket.id)])))
@@ -95,6 +98,12 @@ final class SocketConnection: EngineSessionHandler {
             self.server.connectHandler?(socket)
             socket.releaseAuth()
         }
+    }
+
+    /// The connected socket of `namespace`, if any.
+    private func socket(in namespace: String) -> Socket? {
+        if let lastJoined, lastJoined.namespace == namespace { return lastJoined }
+        return sockets[namespace]
     }
 
     private func cancelConnectTimer() {
@@ -112,6 +121,7 @@ final class SocketConnection: EngineSessionHandler {
     func socketDisconnected(_ socket: Socket, reason: String, closeIfLast: Bool) {
         guard sockets[socket.namespace] === socket else { return }
         sockets.removeValue(forKey: socket.namespace)
+        if lastJoined === socket { lastJoined = nil }
         socket.tearDown(reason: reason)
         if closeIfLast, sockets.isEmpty, connecting.isEmpty {
             session.close(reason: .forcedClose)
@@ -122,6 +132,7 @@ final class SocketConnection: EngineSessionHandler {
         cancelConnectTimer()
         let all = sockets.values
         sockets.removeAll()
+        lastJoined = nil
         for socket in all { socket.tearDown(reason: reason.rawValue) }
     }
 }
