@@ -21,10 +21,33 @@ import Testing
         #expect(Base64URL.decode(text.utf8) == nil)
     }
 
+    /// A foreign byte is refused wherever it stands: in a group of four or in either tail.
+    @Test func aForeignByteAnywhereIsRefused() {
+        let valid = Array("Zm9vYmFyYmF6".utf8)  // "foobarbaz"
+        for length in [4, 6, 7, 8, 12] {
+            for position in 0..<length {
+                for foreign in [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "/"), 0x00, 0x80, 0xFF] {
+                    var text = Array(valid[..<length])
+                    text[position] = foreign
+                    #expect(Base64URL.decode(text) == nil, "\(length) \(position) \(foreign)")
+                }
+            }
+        }
+    }
+
+    /// Collections without contiguous storage decode the same.
+    @Test func anyCollectionDecodes() {
+        let text = Array("Zm9vYmFyYg".utf8)
+        #expect(Base64URL.decode(text.lazy.map { $0 }) == Array("foobarb".utf8))
+        #expect(Base64URL.decode(text[2...]) == Base64URL.decode(Array(text[2...])))
+    }
+
     @Test func everyByteStringRoundTrips() {
         var bytes: [UInt8] = []
         for length in 0..<70 {
-            #expect(Base64URL.decode(Base64URL.encode(bytes).utf8) == bytes)
+            let encoded = Base64URL.encode(bytes)
+            #expect(Base64URL.decode(encoded.utf8) == bytes)
+            #expect(Base64URL.decode(Array(encoded.utf8)[...]) == bytes)
             bytes.append(UInt8(truncatingIfNeeded: length &* 37 &+ 11))
         }
     }
