@@ -107,8 +107,9 @@ public final class EngineServer: Sendable {
             try channel.pipeline.syncOperations.addHandler(
                 WebSocketTransportHandler(engine: self, request: request, maxMessageBytes: settings.maxPayload)
             )
-            channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: settings.maxOutboundBytes / 2, high: settings.maxOutboundBytes))
-                .whenFailure { _ in }
+            // Synchronously, on the loop: the asynchronous `setOption` made a future per connect.
+            try? channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark,
+                                               value: .init(low: settings.maxOutboundBytes / 2, high: settings.maxOutboundBytes))
         }
     }
 
