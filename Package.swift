@@ -159,7 +159,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PalisadePolicyTests",
-            dependencies: ["PalisadePolicy", "PalisadeProtocol", "PalisadeState", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "PalisadePolicy", "PalisadeProtocol", "PalisadeServer", "PalisadeState", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "PalisadeJWTTests", dependencies: ["PalisadeJWT", "PalisadeProtocol"], exclude: ["Fixtures"], swiftSettings: strict),

@@ -9,6 +9,16 @@ import Testing
         HandshakeRequest(head: HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers)), remoteAddress: nil)
     }
 
+    @Test func aWebSocketUpgradeIsRecognisedInAnyCaseAndList() {
+        for values in [["websocket"], ["WebSocket"], ["h2c, websocket"], [" websocket\t"], ["h2c", "WEBSOCKET"], ["websocket,h2c"]] {
+            #expect(request("/", headers: values.map { ("Upgrade", $0) }).isWebSocketUpgrade, "\(values)")
+        }
+        for values in [[], ["websockets"], ["web socket"], ["h2c"], ["websocket2"], [""], ["wEbsocke"], ["websocket;"]] {
+            #expect(!request("/", headers: values.map { ("Upgrade", $0) }).isWebSocketUpgrade, "\(values)")
+        }
+        #expect(!request("/", headers: [("Connection", "websocket")]).isWebSocketUpgrade)
+    }
+
     @Test func queryIsSplitAndPercentDecoded() {
         let parsed = request("/ws/socket.io/?EIO=4&transport=polling&t=a%2Fb&name=a+b&flag")
         #expect(parsed.path == "/ws/socket.io/")

@@ -265,8 +265,10 @@ extension LuaPolicyEngine {
 
     static func requestTable(_ request: HandshakeRequest) -> JSONValue {
         var headers: [JSONMember] = []
-        for (name, value) in request.headers where !headers.contains(where: { $0.key == name.lowercased() }) {
-            headers.append(JSONMember(name.lowercased(), .string(value)))
+        for (name, value) in request.headers {
+            // Most clients send some names lowercase already: those are kept as they are.
+            let key = name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? name.lowercased() : name
+            if !headers.contains(where: { $0.key == key }) { headers.append(JSONMember(key, .string(value))) }
         }
         return .object([
             JSONMember("ip", .string(request.ip)),

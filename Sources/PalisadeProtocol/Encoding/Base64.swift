@@ -13,23 +13,30 @@ public enum Base64 {
 
     public static func encode(_ input: ByteBuffer, into output: inout ByteBuffer) {
         input.withUnsafeReadableBytes { bytes in
-            output.reserveCapacity(minimumWritableBytes: (bytes.count + 2) / 3 * 4)
-            var index = 0
-            while index + 3 <= bytes.count {
-                let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-                output.writeInteger(alphabet[Int(chunk >> 18 & 63)])
-                output.writeInteger(alphabet[Int(chunk >> 12 & 63)])
-                output.writeInteger(alphabet[Int(chunk >> 6 & 63)])
-                output.writeInteger(alphabet[Int(chunk & 63)])
-                index += 3
-            }
-            let rest = bytes.count - index
-            if rest > 0 {
-                let chunk = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-                output.writeInteger(alphabet[Int(chunk >> 18 & 63)])
-                output.writeInteger(alphabet[Int(chunk >> 12 & 63)])
-                output.writeInteger(rest == 2 ? alphabet[Int(chunk >> 6 & 63)] : UInt8(ascii: "="))
-                output.writeInteger(UInt8(ascii: "="))
+            let count = (bytes.count + 2) / 3 * 4
+            // Into the buffer in one write: a `writeInteger` per character cost ~250 instructions each.
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { target in
+                alphabet.withUnsafeBufferPointer { alphabet in
+                    var index = 0, out = 0
+                    while index + 3 <= bytes.count {
+                        let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+                        target[out] = alphabet[Int(chunk >> 18 & 63)]
+                        target[out + 1] = alphabet[Int(chunk >> 12 & 63)]
+                        target[out + 2] = alphabet[Int(chunk >> 6 & 63)]
+                        target[out + 3] = alphabet[Int(chunk & 63)]
+                        index += 3
+                        out += 4
+                    }
+                    let rest = bytes.count - index
+                    if rest > 0 {
+                        let chunk = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+                        target[out] = alphabet[Int(chunk >> 18 & 63)]
+                        target[out + 1] = alphabet[Int(chunk >> 12 & 63)]
+                        target[out + 2] = rest == 2 ? alphabet[Int(chunk >> 6 & 63)] : UInt8(ascii: "=")
+                        target[out + 3] = UInt8(ascii: "=")
+                    }
+                }
+                return count
             }
         }
     }

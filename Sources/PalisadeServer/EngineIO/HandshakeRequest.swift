@@ -24,9 +24,22 @@ public struct HandshakeRequest: Sendable {
         ip = remoteAddress?.ipAddress ?? ""
     }
 
-    /// True when the request asks for a WebSocket upgrade.
+    /// True when the request asks for a WebSocket upgrade: an `Upgrade` value lists
+    /// `websocket`, in any case. On bytes: the canonical form and `lowercased()` made strings.
     public var isWebSocketUpgrade: Bool {
-        headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
+        headers["upgrade"].contains { value in
+            value.utf8.split(separator: UInt8(ascii: ",")).contains(where: Self.isWebSocketToken)
+        }
+    }
+
+    private static let websocket = Array("websocket".utf8)
+
+    /// `websocket` in any case, with spaces or tabs around it. (`| 0x20` lowercases a letter
+    /// and maps no other byte onto one.)
+    private static func isWebSocketToken(_ token: Substring.UTF8View) -> Bool {
+        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        let trimmed = token.drop(while: blank).reversed().drop(while: blank)
+        return trimmed.count == websocket.count && zip(trimmed.reversed(), websocket).allSatisfy { $0 | 0x20 == $1 }
     }
 }
 
