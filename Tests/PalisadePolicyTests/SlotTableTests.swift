@@ -26,6 +26,15 @@ import Testing
         #expect(table[second] == 2)
     }
 
+    /// Past 2³¹ − 1 adds the count starts again at 1: ids stay positive and are found.
+    @Test func theCountWrapsAndIDsStayValid() {
+        var table = SlotTable<Int>(issued: SlotTable<Int>.maxCount - 1)
+        let ids = (0..<3).map { table.add($0) }
+        #expect(ids.allSatisfy { $0 > 0 })
+        #expect(ids.map { $0 >> 32 } == [SlotTable<Int>.maxCount, 1, 2])
+        for (value, id) in ids.enumerated() { #expect(table[id] == value) }
+    }
+
     @Test func idsNeverHandedOutFindNothing() {
         var table = SlotTable<Int>()
         _ = table.add(1)

@@ -1,14 +1,20 @@
 /// Values by an id it hands out (a runtime's acks in progress): a slot array with a free
 /// list, so that adding and removing one per event hashes nothing. An id is the slot (low 32
-/// bits) and a count (the rest) that is never reused, so an id kept past its removal (an ack
-/// a script held on to) finds nothing, not the value a later `add` put in the same slot.
+/// bits) and a count (the 31 bits above), so an id kept past its removal (an ack a script
+/// held on to) finds nothing, not the value a later `add` put in the same slot, unless it
+/// was kept across 2³¹ adds. The count wraps from 2³¹ − 1 to 1: ids stay positive.
 struct SlotTable<Value> {
     private var slots: [(id: Int, value: Value)?] = []
     private var free: [Int] = []
-    private var issued = 0
+    private var issued: Int
+
+    /// `issued`: the count the last id carried (tests start near the wrap).
+    init(issued: Int = 0) {
+        self.issued = issued
+    }
 
     mutating func add(_ value: Value) -> Int {
-        issued += 1
+        issued = issued >= Self.maxCount ? 1 : issued + 1
         let slot = free.popLast() ?? slots.count
         let id = issued << 32 | slot
         if slot == slots.count { slots.append((id, value)) } else { slots[slot] = (id, value) }
@@ -30,4 +36,6 @@ struct SlotTable<Value> {
 
     /// Values added and not yet removed.
     var count: Int { slots.count - free.count }
+
+    static var maxCount: Int { 0x7FFF_FFFF }
 }

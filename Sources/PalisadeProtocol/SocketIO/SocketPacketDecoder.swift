@@ -8,17 +8,14 @@ public struct SocketPacketDecoder: Sendable {
     /// socket.io-parser 4.2.6 caps attachments at 10; more is a parse error.
     public static let maxAttachments = 10
     /// Event names that would collide with the client library's own events.
-    public static let reservedEventNames: Set<String> = [
+    public static let reservedEventNames = [
         "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
     ]
 
     /// Whether `name` is one of `reservedEventNames`, asked of every event: comparing a short
-    /// string six times costs a fraction of hashing it for the set.
+    /// string six times costs a fraction of hashing it for a set.
     public static func isReserved(_ name: String) -> Bool {
-        switch name {
-        case "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener": true
-        default: false
-        }
+        reservedEventNames.contains(name)
     }
 
     private var pending: SocketPacket?

@@ -37,9 +37,10 @@ public struct HandshakeRequest: Sendable {
     /// `websocket` in any case, with spaces or tabs around it. (`| 0x20` lowercases a letter
     /// and maps no other byte onto one.)
     private static func isWebSocketToken(_ token: Substring.UTF8View) -> Bool {
-        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-        let trimmed = token.drop(while: blank).reversed().drop(while: blank)
-        return trimmed.count == websocket.count && zip(trimmed.reversed(), websocket).allSatisfy { $0 | 0x20 == $1 }
+        var token = token
+        while let first = token.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { token.removeFirst() }
+        while let last = token.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { token.removeLast() }
+        return token.count == websocket.count && zip(token, websocket).allSatisfy { $0 | 0x20 == $1 }
     }
 }
 
