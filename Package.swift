@@ -117,8 +117,9 @@ let package = Package(
         // The benchmark's server in-process for a set time, for callgrind (benchmarks/server-instructions.sh).
         .executableTarget(
             name: "palisade-serverbench",
-            dependencies: ["PalisadePolicy", "PalisadeProtocol", "PalisadeServer", .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PalisadeDocuments", "PalisadePolicy", "PalisadeProtocol", "PalisadeServer", "PalisadeYjsRelay",
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "benchmarks/ServerBench",
             swiftSettings: strict
         ),

@@ -6,6 +6,8 @@
 //
 // `empty` is Palisade with benchmarks/policies-minimal and the benchmark's plugin; `stock` the
 // stock policies and plugins with benchmarks/bench-config.json, as `make bench` runs them.
+// The Yjs relay's handlers are registered as `palisade serve` registers them (every event is
+// looked up among them), with its documents in a temporary folder removed at exit.
 // One event loop, as in `make bench`. Run from the repository root. benchmarks/server-instructions.sh
 // drives it with palisade-bench.
 import Dispatch
@@ -15,7 +17,9 @@ import NIOCore
 import NIOPosix
 import PalisadePolicy
 import PalisadeProtocol
+import PalisadeDocuments
 import PalisadeServer
+import PalisadeYjsRelay
 
 let arguments = CommandLine.arguments
 guard arguments.count == 4, let seconds = Double(arguments[2]), ["empty", "stock"].contains(arguments[3]) else {
@@ -33,15 +37,17 @@ let configuration = try ConfigurationLoader(
 ).load()
 let policySettings = try PolicySection.load(configFile: configFile, environment: environment)
 
-var logger = Logger(label: "serverbench")
-logger.logLevel = .error
+let logger = {
+    var logger = Logger(label: "serverbench")
+    logger.logLevel = .error
+    return logger
+}()
 let host = PolicyHost(logger: logger, config: .object(["policy": policySettings]), jwtSecret: configuration.jwtSecret)
 let engine = LuaPolicyEngine(settings: .init(directories: directories), host: host)
 let group = GatewayServer.makeEventLoopGroup(configuration)
-let socketServer = SocketServer(configuration: configuration, policy: engine, logger: logger)
-host.attach(socketServer)
-let server = GatewayServer(configuration: configuration, applications: [(configuration.path, socketServer)],
-                           policyStatus: engine, group: group, logger: logger)
+let dataDirectory = NSTemporaryDirectory() + "palisade-serverbench-\(getpid())"
+/// The server, kept alive while it serves.
+nonisolated(unsafe) var serving: GatewayServer?
 
 /// Runs `body` on Swift's executors and waits for it here (this main thread never parks in libdispatch).
 func wait(_ body: @escaping @Sendable () async throws -> Void) {
@@ -54,12 +60,24 @@ func wait(_ body: @escaping @Sendable () async throws -> Void) {
 }
 
 wait {
+    try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+    let documents = try await SQLiteDocumentStore.open(dataDirectory: dataDirectory)
+    let relay = YjsRelay(settings: configuration.yjs, store: documents, policy: engine,
+                         loops: Array(group.makeIterator()), logger: logger)
+    let socketServer = SocketServer(configuration: configuration, policy: engine, handlers: relay.handlers,
+                                    onDisconnect: relay.disconnected, logger: logger)
+    host.attach(socketServer)
+    relay.attach(socketServer)
+    let server = GatewayServer(configuration: configuration, applications: [(configuration.path, socketServer)],
+                               policyStatus: engine, group: group, logger: logger)
     let generation = try await engine.reload(on: group.next())
     guard generation >= 1 else { throw PolicyLoadFailure() }
     _ = try await server.start()
+    serving = server
 }
 FileHandle.standardOutput.write(Data("listening on 127.0.0.1:\(arguments[1])\n".utf8))
 Thread.sleep(forTimeInterval: seconds)
+try? FileManager.default.removeItem(atPath: dataDirectory)
 exit(0)
 
 struct PolicyLoadFailure: Error {}

@@ -13,7 +13,7 @@ public final class SocketServer: EngineApplication {
     let connectTimeout: TimeAmount
     let ackTimeout: TimeAmount
     private let namespaces: Set<String>
-    private let handlers: [String: EventHandler]
+    private let handlers: NameTable<EventHandler>
     let connectHandler: ConnectHandler?
     let disconnectHandler: DisconnectHandler?
 
@@ -32,7 +32,7 @@ public final class SocketServer: EngineApplication {
     ) {
         self.policy = policy
         self.logger = logger
-        self.handlers = handlers
+        self.handlers = NameTable(handlers)
         self.connectHandler = onConnect
         self.disconnectHandler = onDisconnect
         registry = SocketRegistry()
