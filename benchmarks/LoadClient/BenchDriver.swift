@@ -12,14 +12,7 @@ final class BenchDriver {
     let connector: Connector
     private(set) var channels: [Channel] = []
 
-    /// What opening the connections gave.
-    struct OpenOutcome {
-        var opened = 0
-        var failures: [String: Int] = [:]
-        var handshake = LatencyHistogram()
-        var seconds = 0.0
-        var failed: Int { failures.values.reduce(0, +) }
-    }
+    typealias OpenOutcome = ConnectionOpener.Outcome
 
     init(options: CommonOptions, connections: Int) async throws {
         SystemProbe.raiseDescriptorLimit()
@@ -39,49 +32,15 @@ final class BenchDriver {
     /// `loopIndex(i)` with the role `makeRole(i, loop)`.
     func open(count: Int, rate: Double? = nil, loopIndex: @escaping @Sendable (Int) -> Int,
               makeRole: @escaping @Sendable (Int, EventLoop) -> any SessionRole) async -> OpenOutcome {
-        var outcome = OpenOutcome()
         let connector = self.connector
-        let clock = ContinuousClock()
-        let begin = clock.now
-        await withTaskGroup(of: (Result<Channel, Error>, UInt64).self) { tasks in
-            var next = 0
-            var inFlight = 0
-            func record(_ result: (Result<Channel, Error>, UInt64)) {
-                inFlight -= 1
-                switch result.0 {
-                case .success(let channel):
-                    channels.append(channel)
-                    outcome.opened += 1
-                    outcome.handshake.record(result.1)
-                case .failure(let error):
-                    let kind = (error as? SocketIOConnection.Failure)?.kind ?? SocketIOConnection.describe(error)
-                    outcome.failures[kind, default: 0] += 1
-                }
-            }
-            while next < count {
-                while inFlight >= options.concurrency, let result = await tasks.next() { record(result) }
-                if let rate, rate > 0 {
-                    let due = begin + .nanoseconds(Int64(Double(next) / rate * 1e9))
-                    if clock.now < due { try? await Task.sleep(until: due, clock: clock) }
-                }
-                let index = next
-                next += 1
-                inFlight += 1
-                tasks.addTask {
-                    let started = MonotonicClock.now()
-                    let future = connector.connect(index: index, loopIndex: loopIndex(index)) { loop in makeRole(index, loop) }
-                    do {
-                        let channel = try await future.get()
-                        return (.success(channel), MonotonicClock.now() - started)
-                    } catch {
-                        return (.failure(error), MonotonicClock.now() - started)
-                    }
-                }
-            }
-            while let result = await tasks.next() { record(result) }
-        }
-        outcome.seconds = Self.seconds(clock.now - begin)
-        return outcome
+        let opened = try? await ConnectionOpener.run(
+            on: connector.loops[0], count: count, concurrency: options.concurrency, rate: rate
+        ) { index in
+            connector.connect(index: index, loopIndex: loopIndex(index)) { loop in makeRole(index, loop) }
+        }.get()
+        guard let opened else { return OpenOutcome() }  // only if the loop was shut down
+        channels.append(contentsOf: opened.channels)
+        return opened
     }
 
     /// Sends `signal` down every open connection's pipeline.

@@ -1,7 +1,5 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 import PalisadeProtocol
 
 /// Opens Socket.IO connections over a direct WebSocket (`?EIO=4&transport=websocket`),
@@ -12,6 +10,8 @@ final class Connector: Sendable {
     let stats: [NIOLoopBound<LoopStats>]
     /// Pre-encoded CONNECT frames, one per token, used round-robin.
     private let connectFrames: [ByteBuffer]
+    /// The upgrade request every connection sends (`UpgradeHandshake`).
+    private let upgradeRequest: ByteBuffer
     /// Local addresses to connect from, round-robin (spreads ephemeral ports over several
     /// loopback addresses when one address's ~28 000 ports are not enough).
     private let sources: [SocketAddress]
@@ -29,6 +29,7 @@ final class Connector: Sendable {
         self.connectFrames = tokens.isEmpty
             ? [ClientFrame.text("40")]
             : tokens.map { ClientFrame.text("40" + JSONWriter.string(.object(["token": .string($0)]))) }
+        self.upgradeRequest = UpgradeHandshake.request(target: target)
         self.sources = sources
         self.handshakeTimeout = handshakeTimeout
     }
@@ -40,7 +41,7 @@ final class Connector: Sendable {
         let ready = loop.makePromise(of: Channel.self)
         let statsBox = stats[loopIndex % loops.count]
         let connectFrame = connectFrames[index % connectFrames.count]
-        let target = self.target
+        let upgradeRequest = self.upgradeRequest
         let timeout = handshakeTimeout
 
         var bootstrap = ClientBootstrap(group: loop)
@@ -49,35 +50,11 @@ final class Connector: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let connection = SocketIOConnection(
-                        role: makeRole(channel.eventLoop), connectFrame: connectFrame,
+                        role: makeRole(channel.eventLoop), upgradeRequest: upgradeRequest, connectFrame: connectFrame,
                         stats: statsBox.value, ready: ready, loop: channel.eventLoop, handshakeTimeout: timeout)
                     // A connection that fails before it is ready (e.g. a timeout mid-upgrade) is closed.
                     ready.futureResult.whenFailure { _ in channel.close(promise: nil) }
-                    let bound = NIOLoopBound(connection, eventLoop: channel.eventLoop)
-                    let requestHandler = UpgradeRequestHandler(target: target, connection: connection)
-                    let upgrader = NIOWebSocketClientUpgrader(
-                        automaticErrorHandling: false
-                    ) { channel, _ in
-                        channel.eventLoop.makeCompletedFuture {
-                            // SocketIOConnection reads and writes raw frames itself, so it goes in
-                            // front of NIO's frame encoder and decoder (which the upgrader adds and
-                            // which cannot be removed synchronously): it never forwards a read, and
-                            // its writes do not pass the encoder.
-                            let pipeline = channel.pipeline.syncOperations
-                            let encoder = try pipeline.handler(type: WebSocketFrameEncoder.self)
-                            try pipeline.addHandler(bound.value, position: .before(encoder))
-                        }
-                    }
-                    let upgrade: NIOHTTPClientUpgradeConfiguration = (
-                        upgraders: [upgrader],
-                        completionHandler: { context in
-                            context.pipeline.syncOperations.removeHandler(name: UpgradeRequestHandler.name, promise: nil)
-                        }
-                    )
-                    let pipeline = channel.pipeline.syncOperations
-                    // The server may send its open packet in the same segment as the 101: keep those bytes.
-                    try pipeline.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes, withClientUpgrade: upgrade)
-                    try pipeline.addHandler(requestHandler, name: UpgradeRequestHandler.name)
+                    try channel.pipeline.syncOperations.addHandler(connection)
                 }
             }
         if !sources.isEmpty {
@@ -106,46 +83,3 @@ final class Connector: Sendable {
         return "connect_" + SocketIOConnection.describe(error)
     }
 }
-
-/// Sends the WebSocket upgrade request once TCP is up; reports a refused upgrade.
-final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
-    static let name = "bench-upgrade-request"
-
-    private let target: BenchTarget
-    private let connection: SocketIOConnection
-
-    init(target: BenchTarget, connection: SocketIOConnection) {
-        self.target = target
-        self.connection = connection
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: target.hostHeader)
-        headers.add(name: "Content-Length", value: "0")
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target.upgradeURI, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        context.fireChannelActive()
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // Only a response that did not upgrade reaches this handler.
-        if case .head(let head) = unwrapInboundIn(data) {
-            connection.fail(.init(kind: "http_\(head.status.code)"))
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        connection.fail(.init(kind: "upgrade_" + SocketIOConnection.describe(error)))
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        connection.fail(.init(kind: "closed_during_upgrade"))
-        context.fireChannelInactive()
-    }
-}
-
-@available(*, unavailable) extension UpgradeRequestHandler: Sendable {}

@@ -1,11 +1,12 @@
 import NIOCore
 
-/// The Engine.IO v4 / Socket.IO v5 client side of one WebSocket: answers pings, sends the
-/// CONNECT with auth, dispatches ACKs and EVENTs to its role, and batches every frame it
+/// The Engine.IO v4 / Socket.IO v5 client side of one WebSocket, the only handler of its
+/// channel: sends the upgrade request and reads the 101 (`UpgradeHandshake`), answers pings,
+/// sends the CONNECT with auth, dispatches ACKs and EVENTs to its role, and batches every frame it
 /// writes during one read burst into a single buffer flushed at `channelReadComplete`.
 ///
-/// It sits in front of NIO's WebSocket frame codec and splits frames itself
-/// (`ServerFrameParser`), writing client frames as raw bytes (`ClientFrame`). The dispatch
+/// It splits frames itself (`ServerFrameParser`) and writes client frames as raw bytes
+/// (`ClientFrame`). The dispatch
 /// reads the first two bytes of a message and, for an ACK, the digits of its id: no JSON is
 /// parsed on the message path.
 final class SocketIOConnection: ChannelInboundHandler {
@@ -28,6 +29,9 @@ final class SocketIOConnection: ChannelInboundHandler {
     let stats: LoopStats
     private let role: any SessionRole
     private let connectFrame: ByteBuffer
+    private let upgradeRequest: ByteBuffer
+    /// Reads the upgrade's response; nil once upgraded.
+    private var handshake: UpgradeHandshake? = UpgradeHandshake()
     private var ready: EventLoopPromise<Channel>?
     private var handshakeTimeout: Scheduled<Void>?
     private var context: ChannelHandlerContext?
@@ -38,9 +42,10 @@ final class SocketIOConnection: ChannelInboundHandler {
     /// Frames written since the last flush.
     var outbound = ByteBuffer()
 
-    init(role: any SessionRole, connectFrame: ByteBuffer, stats: LoopStats,
+    init(role: any SessionRole, upgradeRequest: ByteBuffer, connectFrame: ByteBuffer, stats: LoopStats,
          ready: EventLoopPromise<Channel>, loop: EventLoop, handshakeTimeout: TimeAmount) {
         self.role = role
+        self.upgradeRequest = upgradeRequest
         self.connectFrame = connectFrame
         self.stats = stats
         self.ready = ready
@@ -87,10 +92,28 @@ final class SocketIOConnection: ChannelInboundHandler {
         self.context = nil
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(upgradeRequest), promise: nil)
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         reading = true
+        var bytes = unwrapInboundIn(data)
+        if handshake != nil {
+            switch handshake!.feed(bytes) {
+            case .incomplete:
+                return
+            case .refused(let kind):
+                fail(Failure(kind: kind))
+                return
+            case .upgraded(let leftover):
+                handshake = nil
+                bytes = leftover
+            }
+        }
         do {
-            try parser.feed(unwrapInboundIn(data)) { message in
+            try parser.feed(bytes) { message in
                 switch message {
                 case .text(let text):
                     receive(text)
@@ -116,7 +139,8 @@ final class SocketIOConnection: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         role.stop()
         if ready != nil {
-            fail(Failure(kind: connected ? "closed_before_ready" : "closed_before_connect"))
+            let kind = handshake != nil ? "closed_during_upgrade" : connected ? "closed_before_ready" : "closed_before_connect"
+            fail(Failure(kind: kind))
         } else if !stopping {
             stats.dropped += 1
         }
