@@ -67,10 +67,17 @@ public final class MemoryStateStore: StateStore {
     }
 
     public func get(_ key: String, on loop: any EventLoop) -> EventLoopFuture<String?> {
+        loop.makeSucceededFuture(value(key))
+    }
+
+    public func getNow(_ key: String) -> String?? {
+        .some(value(key))
+    }
+
+    private func value(_ key: String) -> String? {
         let key = ByteKey(key)
         let now = clock.milliseconds()
-        let value = shard(key).withLockedValue { $0.get(key, now: now) }
-        return loop.makeSucceededFuture(value)
+        return shard(key).withLockedValue { $0.get(key, now: now) }
     }
 
     public func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void> {

@@ -18,6 +18,11 @@ public protocol StateStore: Sendable {
     /// The value, or nil when the key is absent or expired (Redis `GET`).
     func get(_ key: String, on loop: any EventLoop) -> EventLoopFuture<String?>
 
+    /// `get`'s answer at once, for a backend that needs no I/O (memory): `.some(value)`, the
+    /// value itself nil when the key is absent. Nil when the backend must wait (Redis), and
+    /// then `get` is the way. Saves the hook a future and its callbacks per read.
+    func getNow(_ key: String) -> String??
+
     /// Stores `value`, replacing any value and TTL; with `ttl` nil the key never expires
     /// (Redis `SET key value [PX ms]`).
     func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void>
@@ -33,6 +38,8 @@ public protocol StateStore: Sendable {
 }
 
 extension StateStore {
+    public func getNow(_ key: String) -> String?? { nil }
+
     public func set(_ key: String, to value: String, on loop: any EventLoop) -> EventLoopFuture<Void> {
         set(key, to: value, ttl: nil, on: loop)
     }

@@ -39,6 +39,17 @@ struct MemoryStateStoreTests {
         #expect(try await store.get("a", on: loop).get() == nil)
     }
 
+    /// `getNow` answers what `get` does, without a future: the value, or an absent key as
+    /// `.some(nil)` (a bare nil would tell the caller to wait for `get`).
+    @Test func getNowAnswersAtOnceAsGetDoes() async throws {
+        let (store, clock) = makeStore()
+        #expect(store.getNow("a") == .some(nil))
+        try await store.set("a", to: "1", ttl: 1, on: loop).get()
+        #expect(store.getNow("a") == .some("1"))
+        clock.advance(by: 1000)
+        #expect(store.getNow("a") == .some(nil), "expired")
+    }
+
     @Test func futuresCompleteOnTheGivenLoop() {
         let (store, _) = makeStore()
         #expect(store.get("a", on: loop).eventLoop === loop)

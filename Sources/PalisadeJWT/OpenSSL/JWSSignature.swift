@@ -11,7 +11,7 @@ enum JWSSignature {
         defer { ERR_clear_error() }
         switch (algorithm.family, key.material) {
         case (.hmac, .secret(let secret)):
-            guard let expected = hmac(algorithm, secret: secret, message: message), expected.count == signature.count else {
+            guard let expected = ThreadHMAC.mac(algorithm, secret: secret, message: message), expected.count == signature.count else {
                 return false
             }
             // Constant time, so the comparison does not reveal how many leading bytes matched.
@@ -35,7 +35,7 @@ enum JWSSignature {
         defer { ERR_clear_error() }
         switch (algorithm.family, key.material) {
         case (.hmac, .secret(let secret)):
-            guard let mac = hmac(algorithm, secret: secret, message: message) else { throw .signingFailed("HMAC failed") }
+            guard let mac = ThreadHMAC.mac(algorithm, secret: secret, message: message) else { throw .signingFailed("HMAC failed") }
             return mac
         case (_, .asymmetric(let pkey)):
             guard key.hasPrivateKey else { throw .signingFailed("\(key.description) has no private part") }
@@ -50,23 +50,6 @@ enum JWSSignature {
         default:
             throw .keyCannotUseAlgorithm(key: key.description, algorithm: algorithm.rawValue)
         }
-    }
-
-    private static func hmac(_ algorithm: JWTAlgorithm, secret: [UInt8], message: [UInt8]) -> [UInt8]? {
-        var mac = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let ok = secret.withUnsafeBytes { secret in
-            message.withUnsafeBufferPointer { message in
-                mac.withUnsafeMutableBufferPointer { output in
-                    HMAC(
-                        algorithm.digest, secret.baseAddress, Int32(secret.count),
-                        message.baseAddress, message.count, output.baseAddress, &length
-                    ) != nil
-                }
-            }
-        }
-        guard ok else { return nil }
-        return Array(mac.prefix(Int(length)))
     }
 
     /// PS* use PSS with MGF1 over the same digest and a salt as long as the digest (RFC 7518 §3.5).

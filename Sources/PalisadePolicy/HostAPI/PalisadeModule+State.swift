@@ -16,10 +16,13 @@ extension PalisadeModule {
         px_newtable(L)
         vm.setFunction("get", inTableAt: -1) { state in
             guard let key = LuaStack.optionalString(state, 1) else { return LuaStack.raise(state, "px.store.get(key) needs a key") }
-            return suspend(runtime, state, host.store.get(host.storeKey(key), on: runtime.loop)) { state, value in
+            let push: (OpaquePointer, String?) -> Int32 = { state, value in
                 if let value { LuaBridge.pushString(value, state) } else { lua_pushnil(state) }
                 return 1
             }
+            let storeKey = host.storeKey(key)
+            if let value = host.store.getNow(storeKey) { return push(state, value) }
+            return suspend(runtime, state, host.store.get(storeKey, on: runtime.loop), push: push)
         }
         vm.setFunction("set", inTableAt: -1) { state in
             guard let key = LuaStack.optionalString(state, 1), let value = LuaStack.optionalString(state, 2) ?? LuaStack.optionalNumber(state, 2).map({ "\($0)" }) else {
