@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "PalisadePolicyTests",
             dependencies: [
-                "PalisadePolicy", "PalisadeProtocol", "PalisadeServer", "PalisadeState", .product(name: "NIOCore", package: "swift-nio"),
+                "PalisadePolicy", "PalisadeJWT", "PalisadeProtocol", "PalisadeServer", "PalisadeState", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict

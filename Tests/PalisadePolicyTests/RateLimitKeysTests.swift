@@ -35,6 +35,24 @@ import Testing
         #expect(answers == [.bool(true), .bool(true), .bool(false)])
     }
 
+    /// Keys are remembered by their string's address. A string equal to a known key but made
+    /// anew is found by its content; once it is collected, its address may come back as another
+    /// key's string, which must not find the first key's counter.
+    @Test func aReusedStringAddressIsNotTakenForAnotherKey() throws {
+        let answers = try run("""
+            local base = string.rep("y", 50) -- long keys: each made string is an object of its own
+            for n = 1, 400 do
+              if not allowed("rl:" .. base .. n, 2) then return n end -- the first hit of a new key
+              local again = "rl:" .. base .. n -- equal, another object, soon garbage
+              allowed(again, 2)
+              again = nil
+              for _ = 1, 200 do local garbage = {} end -- the collector runs as garbage is made
+            end
+            return 0
+            """)
+        #expect(answers == [.number("0")])
+    }
+
     @Test func countsSurviveTheKeysBeingForgotten() throws {
         let answers = try run("""
             local first = allowed("rl:kept", 1)

@@ -71,3 +71,13 @@ def test_sigterm_with_no_clients_exits_at_once(server_factory):
     started = time.monotonic()
     assert srv.stop() == 0
     assert time.monotonic() - started < 2, "an idle server waited for the drain timeout"
+
+
+def test_a_sigterm_right_after_listening_is_never_lost(server_factory):
+    # The handler used to be armed asynchronously (a dispatch signal source), with the signal
+    # ignored meanwhile: a SIGTERM in that window left the server running until SIGKILL.
+    for _ in range(20):
+        srv = server_factory("--drain-timeout", "10")
+        started = time.monotonic()
+        assert srv.stop() == 0
+        assert time.monotonic() - started < 2

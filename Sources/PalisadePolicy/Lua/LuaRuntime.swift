@@ -33,7 +33,7 @@ package final class LuaRuntime {
     var pendingAcks = SlotTable<Ack>()
 
     /// Hook point → (module name, function reference), in module order.
-    package private(set) var hooks: [HookName: [(module: String, function: Int32)]] = [:]
+    package private(set) var hooks = HookTable()
     /// Event name → handler reference (the first module that defines it wins).
     private(set) var eventHandlers = NameTable<Int32>()
     /// The same while the modules load.
@@ -108,7 +108,7 @@ package final class LuaRuntime {
         for hook in HookName.allCases {
             lua_getfield(L, -1, hook.rawValue)
             if px_isfunction(L, -1) != 0 {
-                hooks[hook, default: []].append((module, vm.reference()))
+                hooks.append((module, vm.reference()), to: hook)
             } else {
                 px_pop(L, 1)
             }

@@ -1,4 +1,3 @@
-import Dispatch
 import NIOConcurrencyHelpers
 import Logging
 import NIOCore
@@ -152,45 +151,5 @@ public final class GatewayServer: Sendable {
     private func describe(_ address: SocketAddress?) -> String {
         guard let address else { return "?" }
         return "\(address.ipAddress ?? configuration.host):\(address.port ?? configuration.port)"
-    }
-}
-
-/// Catches SIGTERM and SIGINT from creation on; `wait()` returns once one has arrived
-/// (at once if one already did).
-private final class TerminationSignals: @unchecked Sendable {
-    // Safe: `fired` and `waiter` are only touched under `lock`; `sources` is set in init.
-    private let lock = NIOLock()
-    private var fired = false
-    private var waiter: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init() {
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.fire() }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    private func fire() {
-        let waiting = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            fired = true
-            defer { waiter = nil }
-            return waiter
-        }
-        waiting?.resume()
-    }
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = lock.withLock { () -> Bool in
-                if fired { return true }
-                waiter = continuation
-                return false
-            }
-            if resumeNow { continuation.resume() }
-        }
     }
 }
