@@ -24,9 +24,16 @@ final class RateLimitKeys {
     /// Registry reference of the Lua table: key string → index in `keys` (1-based).
     private var table: Int32?
     /// Address of a key string's bytes → index in `keys` (0-based), by the address's bits.
-    private var recent = [(address: UnsafePointer<CChar>?, index: Int)](repeating: (nil, 0), count: recentCount)
+    private var recent = [Recent](repeating: Recent(), count: recentCount)
     /// Registry reference of the Lua table holding `recent`'s strings (slot + 1 → string).
     private var anchors: Int32?
+
+    /// A struct, not a tuple: reading an array of tuples looked up the tuple's type metadata
+    /// at run time, ~250 instructions a hit.
+    private struct Recent {
+        var address: UnsafePointer<CChar>?
+        var index = 0
+    }
 
     init(prefix: [UInt8]) {
         self.prefix = prefix
@@ -68,14 +75,14 @@ final class RateLimitKeys {
         lua_pushvalue(L, string)
         lua_rawseti(L, -2, lua_Integer(slot + 1))
         px_pop(L, 1)
-        recent[slot] = (address, index)
+        recent[slot] = Recent(address: address, index: index)
     }
 
     private func remember(_ key: RateLimitKey, for index: Int32, _ L: OpaquePointer) {
         if table == nil || keys.count >= Self.capacity {
             if let table { luaL_unref(L, px_registryindex(), table) }
             keys.removeAll(keepingCapacity: true)
-            for slot in recent.indices { recent[slot] = (nil, 0) }
+            for slot in recent.indices { recent[slot] = Recent() }
             px_newtable(L)
             table = luaL_ref(L, px_registryindex())
         }
