@@ -69,7 +69,7 @@ final class ConnectionOpener {
             next += 1
             inFlight += 1
             let started = MonotonicClock.now()
-            start(index).hop(to: loop).assumeIsolatedUnsafeUnchecked().whenComplete { result in
+            start(index).hop(to: loop).assumeIsolated().whenComplete { result in
                 self.finished(result, nanoseconds: MonotonicClock.now() - started)
             }
         }

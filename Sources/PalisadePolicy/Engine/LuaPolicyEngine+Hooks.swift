@@ -269,13 +269,13 @@ extension LuaPolicyEngine {
     static func pushRequest(_ request: HandshakeRequest, on L: OpaquePointer) {
         lua_createtable(L, 0, 6)
         LuaBridge.pushString(request.ip, L)
-        lua_setfield(L, -2, "ip")
+        lua_setfield(L, -2, RequestField.ip.cString)
         if let origin = request.origin { LuaBridge.pushString(origin, L) } else { lua_pushlightuserdata(L, nil) }  // px.null
-        lua_setfield(L, -2, "origin")
+        lua_setfield(L, -2, RequestField.origin.cString)
         LuaBridge.pushString(request.path, L)
-        lua_setfield(L, -2, "path")
+        lua_setfield(L, -2, RequestField.path.cString)
         LuaBridge.pushString(request.transport ?? "", L)
-        lua_setfield(L, -2, "transport")
+        lua_setfield(L, -2, RequestField.transport.cString)
         lua_createtable(L, 0, Int32(request.headers.count))
         for (name, value) in request.headers {
             // Most clients send some names lowercase already: those are pushed as they are.
@@ -290,15 +290,22 @@ extension LuaPolicyEngine {
             LuaBridge.pushString(value, L)
             lua_rawset(L, -3)
         }
-        lua_setfield(L, -2, "headers")
+        lua_setfield(L, -2, RequestField.headers.cString)
         lua_createtable(L, 0, Int32(request.query.count))
         for (key, value) in request.query {
             LuaBridge.pushString(key, L)
             LuaBridge.pushString(value, L)
             lua_rawset(L, -3)
         }
-        lua_setfield(L, -2, "query")
+        lua_setfield(L, -2, RequestField.query.cString)
     }
+}
+
+/// The `req` table's field names as static C strings (a literal passed as `const char *`
+/// may be copied into a temporary array on every call).
+private enum RequestField {
+    static let ip = LuaName("ip"), origin = LuaName("origin"), path = LuaName("path")
+    static let transport = LuaName("transport"), headers = LuaName("headers"), query = LuaName("query")
 }
 
 extension LuaPolicyEngine {
