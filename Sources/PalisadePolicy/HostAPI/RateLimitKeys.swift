@@ -10,17 +10,22 @@ import PalisadeState
 ///
 /// In front of that table, `recent` remembers the last keys found by the address of their
 /// Lua string (direct-mapped, `recentCount` entries): a hit then reads no table at all. An
-/// address only means its string while the string lives, so each remembered string is also
-/// held in a Lua table of its own (`anchors`), slot for slot, until another replaces it.
+/// address only means its string while the string lives. The string the table holds as the
+/// key lives as long as the table (its address is kept in `tableAddresses`); any other
+/// string with the same bytes is held in a Lua table of its own (`anchors`), slot for slot,
+/// until another replaces it. Policies that keep their key strings (30-ratelimit memoizes
+/// them) pass the table's own string, so a miss costs the table lookup and no more.
 ///
 /// Bounded: past `capacity` keys both are emptied and filled again as keys come back, so a
 /// stream of new users or addresses costs what it did before and holds no more memory.
 final class RateLimitKeys {
     static let capacity = 4096
-    static let recentCount = 64
+    static let recentCount = 256
 
     private let prefix: [UInt8]
     private var keys: [RateLimitKey] = []
+    /// The address of the string the table holds for each key, parallel to `keys`.
+    private var tableAddresses: [UnsafePointer<CChar>?] = []
     /// Registry reference of the Lua table: key string → index in `keys` (1-based).
     private var table: Int32?
     /// Address of a key string's bytes → index in `keys` (0-based), by the address's bits.
@@ -61,11 +66,16 @@ final class RateLimitKeys {
             remember(RateLimitKey(string), for: index, L)
             found = keys.count
         }
-        recall(address, slot: slot, index: found - 1, string: index, L)
+        if tableAddresses[found - 1] == address {
+            recent[slot] = Recent(address: address, index: found - 1)
+        } else {
+            recall(address, slot: slot, index: found - 1, string: index, L)
+        }
         return keys[found - 1]
     }
 
-    /// Puts a found key in `recent`, its string anchored so that the address stays its own.
+    /// Puts a found key in `recent`, its string (not the table's) anchored so that the address
+    /// stays its own.
     private func recall(_ address: UnsafePointer<CChar>, slot: Int, index: Int, string: Int32, _ L: OpaquePointer) {
         if anchors == nil {
             lua_createtable(L, Int32(Self.recentCount), 0)
@@ -82,11 +92,13 @@ final class RateLimitKeys {
         if table == nil || keys.count >= Self.capacity {
             if let table { luaL_unref(L, px_registryindex(), table) }
             keys.removeAll(keepingCapacity: true)
+            tableAddresses.removeAll(keepingCapacity: true)
             for slot in recent.indices { recent[slot] = Recent() }
             px_newtable(L)
             table = luaL_ref(L, px_registryindex())
         }
         keys.append(key)
+        tableAddresses.append(lua_tolstring(L, index, nil))
         lua_rawgeti(L, px_registryindex(), lua_Integer(table!))
         lua_pushvalue(L, index)
         lua_pushinteger(L, lua_Integer(keys.count))
