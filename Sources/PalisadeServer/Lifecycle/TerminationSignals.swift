@@ -27,13 +27,18 @@ final class TerminationSignals: @unchecked Sendable {
     init() {
         var ends: [Int32] = [-1, -1]
         precondition(pipe(&ends) == 0, "cannot make the signal pipe: errno \(errno)")
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         let readEnd = ends[0]
+        // Non-blocking: a burst of signals that fills the pipe must not block the handler.
+        _ = fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK)
         terminationPipeWriteEnd = ends[1]
         for number in [SIGTERM, SIGINT] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { _ in
+                let saved = errno  // the interrupted code may be about to read it
                 var byte: UInt8 = 1
                 _ = write(terminationPipeWriteEnd, &byte, 1)
+                errno = saved
             }
             sigemptyset(&action.sa_mask)
             action.sa_flags = SA_RESTART
