@@ -39,7 +39,8 @@ def test_connect_opens_every_connection_against_the_real_server(server):
 def test_echo_completes_round_trips_against_the_real_server(server):
     report = run_bench("echo", "--connections", "4", "--inflight", "4", "--warmup", "0", "--duration", "1",
                        "--event", "message-with-ack", "--url", server.url + "/socket.io/")
-    assert report["events"] > 0 and report.get("errors", 0) == 0, report
+    assert report["connections"] == 4 and report["failed_connections"] == 0, report
+    assert report["events"] > 0 and report["errors"] == 0 and report["dropped"] == 0, report
 
 
 def test_a_refused_upgrade_is_counted_by_its_status(server):

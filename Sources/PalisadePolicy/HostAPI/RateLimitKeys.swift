@@ -11,7 +11,7 @@ import PalisadeState
 /// In front of that table, `recent` remembers the last keys found by the address of their
 /// Lua string (direct-mapped, `recentCount` entries): a hit then reads no table at all. An
 /// address only means its string while the string lives. The string the table holds as the
-/// key lives as long as the table (its address is kept in `tableAddresses`); any other
+/// key lives as long as the table (its address is kept with the key, `Entry.tableAddress`); any other
 /// string with the same bytes is held in a Lua table of its own (`anchors`), slot for slot,
 /// until another replaces it. Policies that keep their key strings (30-ratelimit memoizes
 /// them) pass the table's own string, so a miss costs the table lookup and no more.
@@ -23,15 +23,19 @@ final class RateLimitKeys {
     static let recentCount = 256
 
     private let prefix: [UInt8]
-    private var keys: [RateLimitKey] = []
-    /// The address of the string the table holds for each key, parallel to `keys`.
-    private var tableAddresses: [UnsafePointer<CChar>?] = []
+    private var keys: [Entry] = []
     /// Registry reference of the Lua table: key string → index in `keys` (1-based).
     private var table: Int32?
     /// Address of a key string's bytes → index in `keys` (0-based), by the address's bits.
     private var recent = [Recent](repeating: Recent(), count: recentCount)
     /// Registry reference of the Lua table holding `recent`'s strings (slot + 1 → string).
     private var anchors: Int32?
+
+    /// A key and the address of the string the table holds for it.
+    private struct Entry {
+        let key: RateLimitKey
+        let tableAddress: UnsafePointer<CChar>?
+    }
 
     /// A struct, not a tuple: reading an array of tuples looked up the tuple's type metadata
     /// at run time, ~250 instructions a hit.
@@ -51,7 +55,7 @@ final class RateLimitKeys {
     func key(_ L: OpaquePointer, at index: Int32) -> RateLimitKey? {
         guard lua_type(L, index) == LUA_TSTRING, let address = lua_tolstring(L, index, nil) else { return nil }
         let slot = Int(truncatingIfNeeded: UInt(bitPattern: address) >> 4) & (Self.recentCount - 1)
-        if recent[slot].address == address { return keys[recent[slot].index] }
+        if recent[slot].address == address { return keys[recent[slot].index].key }
         let index = lua_absindex(L, index)
         var found = 0
         if let table {
@@ -66,12 +70,12 @@ final class RateLimitKeys {
             remember(RateLimitKey(string), for: index, L)
             found = keys.count
         }
-        if tableAddresses[found - 1] == address {
+        if keys[found - 1].tableAddress == address {
             recent[slot] = Recent(address: address, index: found - 1)
         } else {
             recall(address, slot: slot, index: found - 1, string: index, L)
         }
-        return keys[found - 1]
+        return keys[found - 1].key
     }
 
     /// Puts a found key in `recent`, its string (not the table's) anchored so that the address
@@ -92,13 +96,11 @@ final class RateLimitKeys {
         if table == nil || keys.count >= Self.capacity {
             if let table { luaL_unref(L, px_registryindex(), table) }
             keys.removeAll(keepingCapacity: true)
-            tableAddresses.removeAll(keepingCapacity: true)
             for slot in recent.indices { recent[slot] = Recent() }
             px_newtable(L)
             table = luaL_ref(L, px_registryindex())
         }
-        keys.append(key)
-        tableAddresses.append(lua_tolstring(L, index, nil))
+        keys.append(Entry(key: key, tableAddress: lua_tolstring(L, index, nil)))
         lua_rawgeti(L, px_registryindex(), lua_Integer(table!))
         lua_pushvalue(L, index)
         lua_pushinteger(L, lua_Integer(keys.count))
