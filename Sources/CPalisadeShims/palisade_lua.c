@@ -51,7 +51,7 @@ void *px_memory_alloc(px_memory *memory, void *ptr, size_t osize, size_t nsize) 
         memory->used -= old;
         return NULL;
     }
-    if (nsize > old && memory->cap > 0 && memory->used - old + nsize > memory->cap) {
+    if (nsize > old && memory->cap > 0 && memory->enforcing > 0 && memory->used - old + nsize > memory->cap) {
         memory->refused = 1;
         return NULL;
     }
@@ -87,6 +87,33 @@ void px_memory_release(px_memory *memory) {
         memory->pool[class] = NULL;
         memory->pooled[class] = 0;
     }
+}
+
+static px_memory *px_memory_of(lua_State *L) {
+    void *memory = NULL;
+    lua_getallocf(L, &memory);
+    return (px_memory *)memory;
+}
+
+int px_over_cap(lua_State *L) {
+    px_memory *memory = px_memory_of(L);
+    return memory->cap > 0 && memory->used > memory->cap;
+}
+
+int px_resume(lua_State *co, int nargs, int *nresults) {
+    px_memory *memory = px_memory_of(co);
+    memory->enforcing += 1;
+    int status = lua_resume(co, NULL, nargs, nresults);
+    memory->enforcing -= 1;
+    return status;
+}
+
+int px_pcall(lua_State *L, int nargs, int nresults, int msgh) {
+    px_memory *memory = px_memory_of(L);
+    memory->enforcing += 1;
+    int status = lua_pcall(L, nargs, nresults, msgh);
+    memory->enforcing -= 1;
+    return status;
 }
 
 lua_State *px_newstate(px_memory *memory) {
@@ -365,8 +392,18 @@ void px_set_dispatch(px_dispatch_fn fn) { px_dispatch = fn; }
 static int px_trampoline(lua_State *L) {
     void *vm = lua_touserdata(L, lua_upvalueindex(1));
     int id = (int)lua_tointeger(L, lua_upvalueindex(2));
+    // A refused allocation inside the Swift function would longjmp across its frame: the cap
+    // waits until it returns, and a function that went past it fails then.
+    px_memory *memory = px_memory_of(L);
+    int enforcing = memory->enforcing;
+    memory->enforcing = 0;
     int results = px_dispatch(L, vm, id);
+    memory->enforcing = enforcing;
     // The Swift frame has returned: raising or yielding here longjmps through C only.
+    if (enforcing > 0 && memory->cap > 0 && memory->used > memory->cap) {
+        memory->refused = 1;
+        return luaL_error(L, "not enough memory (a host function's result passed the VM's memory cap)");
+    }
     if (results == PX_RAISE) return lua_error(L);
     if (results == PX_YIELD) return lua_yield(L, 0);
     return results;

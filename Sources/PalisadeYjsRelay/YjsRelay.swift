@@ -106,7 +106,11 @@ public final class YjsRelay: Sendable {
         socket.joinAuthorized(room)
         let member = LiveDocument.Member(socketID: socket.id, canWrite: canWrite)
         return home(of: id).join(id, member: member).hop(to: socket.loop).assumeIsolated().map { reply in
-            guard socket.isConnected else { return }
+            guard socket.isConnected else {
+                // The socket went while the document loaded: its `disconnected` may have left the
+                // document before this join added it, so leave again (queued after the join).
+                return self.home(of: id).leave(id, socketID: socket.id)
+            }
             self.sendState(socket, id, reply)
             socket.broadcast(to: room, YjsEvent.userJoined, [.object([
                 JSONMember("document_id", .string(id)),

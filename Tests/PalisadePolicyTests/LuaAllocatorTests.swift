@@ -13,6 +13,7 @@ import Testing
         let memory = UnsafeMutablePointer<px_memory>.allocate(capacity: 1)
         var empty = px_memory()
         empty.cap = cap
+        empty.enforcing = 1  // as while Lua runs
         memory.initialize(to: empty)
         defer {
             px_memory_release(memory)

@@ -312,11 +312,13 @@ struct WireCase: Sendable, CustomTestStringConvertible {
         #expect(packet?.data == .array(expected))
     }
 
-    @Test func sameAttachmentMayBeReferencedTwice() throws {
+    /// The reference parser lets two placeholders share an attachment; no client sends that, and
+    /// each reference would become a copy wherever the arguments are converted (a Lua policy's are).
+    @Test func sameAttachmentReferencedTwiceIsRefused() throws {
         var decoder = SocketPacketDecoder()
         _ = try decoder.receive(.text(#"51-["a",{"_placeholder":true,"num":0},[{"_placeholder":true,"num":0}]]"#))
-        let packet = try decoder.receive(.binary(attachment(7)))
-        #expect(packet?.data == .array([.string("a"), .binary(attachment(7)), .array([.binary(attachment(7))])]))
+        #expect(throws: SocketDecodingError.repeatedPlaceholder) { _ = try decoder.receive(.binary(attachment(7))) }
+        #expect(!decoder.isAwaitingAttachments)
     }
 
     @Test func objectThatIsNotAPlaceholderIsLeftAlone() throws {
@@ -420,6 +422,25 @@ struct WireCase: Sendable, CustomTestStringConvertible {
         _ = try decoder.receive(.text(#"62-[{"a":[{"_placeholder":true,"num":0},{"b":{"_placeholder":true,"num":2}}]}]"#))
         _ = try decoder.receive(.binary(attachment(1)))
         #expect(throws: SocketDecodingError.invalidPlaceholder) { _ = try decoder.receive(.binary(attachment(2))) }
+    }
+
+    @Test func attachmentNamedTwiceIsRefused() throws {
+        var decoder = SocketPacketDecoder()
+        _ = try decoder.receive(.text(#"52-["a",{"_placeholder":true,"num":1},[{"x":{"_placeholder":true,"num":1}}]]"#))
+        _ = try decoder.receive(.binary(attachment(1)))
+        #expect(throws: SocketDecodingError.repeatedPlaceholder) { _ = try decoder.receive(.binary(attachment(2))) }
+        #expect(!decoder.isAwaitingAttachments)
+    }
+
+    @Test func everyAttachmentNamedOnceIsAccepted() throws {
+        var decoder = SocketPacketDecoder()
+        _ = try decoder.receive(.text(#"52-["a",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]"#))
+        _ = try decoder.receive(.binary(attachment(1)))
+        let packet = try #require(try decoder.receive(.binary(attachment(2))))
+        guard case .array(let items)? = packet.data, items.count == 3, case .binary = items[1], case .binary = items[2] else {
+            Issue.record("attachments not substituted: \(String(describing: packet.data))")
+            return
+        }
     }
 
     @Test func decoderIsNotLeftWaitingAfterABadPlaceholder() throws {

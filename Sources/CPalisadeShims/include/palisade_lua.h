@@ -25,6 +25,11 @@ typedef struct px_memory {
     size_t used;                       // bytes Lua holds (as it asked for them)
     size_t cap;
     int refused;                       // set when an allocation was refused for the cap
+    // The cap is enforced only while Lua code runs in protected mode (px_resume, px_pcall) and
+    // not inside a host function: a refusal raises a Lua error, which anywhere else would
+    // abort the process (no protected call to catch it) or longjmp across a Swift frame.
+    // Swift code that pushes values bounds its own overshoot with px_over_cap.
+    int enforcing;
     void *pool[PX_POOL_CLASSES];       // free blocks of each class, linked through their first word
     uint32_t pooled[PX_POOL_CLASSES];  // how many wait on each list
 } px_memory;
@@ -34,6 +39,14 @@ lua_State *px_newstate(px_memory *memory);
 
 /// Gives the blocks waiting on the free lists back to malloc (after `lua_close`).
 void px_memory_release(px_memory *memory);
+
+/// True when the VM of `L` (any of its coroutines) holds more than its cap: Swift code that
+/// pushes a client's values checks it as it goes, since the cap is not enforced there.
+int px_over_cap(lua_State *L);
+
+/// lua_resume and lua_pcall with the memory cap enforced while Lua runs (see px_memory).
+int px_resume(lua_State *co, int nargs, int *nresults);
+int px_pcall(lua_State *L, int nargs, int nresults, int msgh);
 
 /// The allocator itself, for tests: lua_Alloc's contract, with `memory` as `ud`.
 void *px_memory_alloc(px_memory *memory, void *ptr, size_t osize, size_t nsize);
@@ -125,8 +138,8 @@ void px_push_host_function(lua_State *L, void *vm, int id);
 // MARK: Macro wrappers
 
 static inline void px_pop(lua_State *L, int n) { lua_pop(L, n); }
+static inline void px_full_collect(lua_State *L) { (void)lua_gc(L, LUA_GCCOLLECT); }
 static inline void px_newtable(lua_State *L) { lua_newtable(L); }
-static inline int px_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
 static inline const char *px_tostring(lua_State *L, int idx) { return lua_tostring(L, idx); }
 static inline int px_isnil(lua_State *L, int idx) { return lua_isnil(L, idx); }
 static inline int px_isnoneornil(lua_State *L, int idx) { return lua_isnoneornil(L, idx); }

@@ -43,7 +43,15 @@ extension LuaRuntime {
         luaL_newmetatable(L, Self.connMetatable.cString)
         px_newtable(L)
         vm.setFunction("join", inTableAt: -1) { [unowned self] state in
-            guard let socket = self.socket(state), let room = LuaStack.optionalString(state, 2) else {
+            let socket: Socket
+            switch self.target(state) {
+            case .invalid: return LuaStack.raise(state, "conn:join(room) must be called on a conn")
+            case .closed:
+                lua_pushboolean(state, 0)
+                return 1
+            case .open(let open): socket = open
+            }
+            guard let room = LuaStack.optionalString(state, 2) else {
                 return LuaStack.raise(state, "conn:join(room) needs a room")
             }
             guard let call = self.activeCall(state) else {
@@ -56,7 +64,13 @@ extension LuaRuntime {
             }
         }
         vm.setFunction("leave", inTableAt: -1) { [unowned self] state in
-            guard let socket = self.socket(state), let room = LuaStack.optionalString(state, 2) else {
+            let socket: Socket
+            switch self.target(state) {
+            case .invalid: return LuaStack.raise(state, "conn:leave(room) must be called on a conn")
+            case .closed: return 0
+            case .open(let open): socket = open
+            }
+            guard let room = LuaStack.optionalString(state, 2) else {
                 return LuaStack.raise(state, "conn:leave(room) needs a room")
             }
             socket.leave(room)
@@ -68,7 +82,13 @@ extension LuaRuntime {
             return 1
         }
         vm.setFunction("emit", inTableAt: -1) { [unowned self] state in
-            guard let socket = self.socket(state), let event = LuaStack.optionalString(state, 2) else {
+            let socket: Socket
+            switch self.target(state) {
+            case .invalid: return LuaStack.raise(state, "conn:emit(event, ...) must be called on a conn")
+            case .closed: return 0  // the client has gone: nothing to tell it, nothing went wrong
+            case .open(let open): socket = open
+            }
+            guard let event = LuaStack.optionalString(state, 2) else {
                 return LuaStack.raise(state, "conn:emit(event, ...) needs an event name")
             }
             do {
@@ -85,15 +105,26 @@ extension LuaRuntime {
         // conn:expire_if_anonymous(seconds): a core timer closes the transport if the socket
         // still has no identity by then (the client reconnects and may authenticate).
         vm.setFunction("expire_if_anonymous", inTableAt: -1) { [unowned self] state in
-            guard let socket = self.socket(state), let seconds = LuaStack.optionalNumber(state, 2), seconds > 0 else {
+            let socket: Socket
+            switch self.target(state) {
+            case .invalid: return LuaStack.raise(state, "conn:expire_if_anonymous(seconds) must be called on a conn")
+            case .closed: return 0
+            case .open(let open): socket = open
+            }
+            guard let seconds = LuaStack.optionalNumber(state, 2), seconds > 0 else {
                 return LuaStack.raise(state, "conn:expire_if_anonymous(seconds) needs a positive number")
             }
             socket.closeIfAnonymous(after: .milliseconds(Int64(seconds * 1000)))
             return 0
         }
         vm.setFunction("set_user", inTableAt: -1) { [unowned self] state in
-            guard let socket = self.socket(state), px_istable(state, 2) != 0,
-                  let identity = try? LuaBridge.value(state, at: 2) else {
+            let socket: Socket
+            switch self.target(state) {
+            case .invalid: return LuaStack.raise(state, "conn:set_user(identity) must be called on a conn")
+            case .closed: return 0
+            case .open(let open): socket = open
+            }
+            guard px_istable(state, 2) != 0, let identity = try? LuaBridge.value(state, at: 2) else {
                 return LuaStack.raise(state, "conn:set_user(identity) needs a table")
             }
             socket.identity = identity
@@ -111,6 +142,26 @@ extension LuaRuntime {
         try vm.protectedCall(arguments: 2, results: 1)
         lua_setfield(L, -3, "__index")
         px_pop(L, 2)
+    }
+
+    /// What a conn method was called on.
+    private enum ConnTarget {
+        case open(Socket)
+        /// A conn table whose socket has gone (released after its disconnect hooks): its methods
+        /// are quiet no-ops, since a handler may still run when its client has just closed.
+        case closed
+        /// Not a conn table at all: a script's mistake, raised.
+        case invalid
+    }
+
+    /// The socket of the conn table at index 1 (the method's `self`).
+    private func target(_ state: OpaquePointer) -> ConnTarget {
+        if let socket = socket(state) { return .open(socket) }
+        guard lua_getmetatable(state, 1) != 0 else { return .invalid }
+        px_getmetatable_named(state, Self.connMetatable.cString)
+        let isConn = lua_rawequal(state, -1, -2) != 0
+        px_pop(state, 2)
+        return isConn ? .closed : .invalid
     }
 
     /// The socket of the conn table at index 1 (the method's `self`).
@@ -149,6 +200,10 @@ extension LuaRuntime {
         }
         lua_setfield(state, -2, "data")
         luaL_setmetatable(state, Self.connMetatable.cString)
+        // A call that comes after the socket's tear-down (a reply to I/O it started) gets a table
+        // of its own that nothing keeps: one kept here would never be released. Its methods find
+        // no socket and do nothing.
+        guard !socket.hasEnded else { return }
         lua_pushvalue(state, -1)
         let reference = luaL_ref(state, px_registryindex())
         connections[socket.id] = ConnEntry(table: reference, socket: socket)

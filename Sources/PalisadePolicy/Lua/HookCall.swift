@@ -103,6 +103,16 @@ final class HookCall {
         budget.pointee = px_budget(starting: limits, call: Unmanaged.passUnretained(self).toOpaque())
         lua_rawgeti(thread, px_registryindex(), lua_Integer(functionReference))
         let count = pushArguments(thread)
+        // The cap is not enforced while Swift pushes (a refusal there would abort the process):
+        // arguments that passed it fail the call before any Lua runs.
+        if px_over_cap(thread) != 0 {
+            lua_settop(thread, 0)
+            px_full_collect(runtime.vm.L)
+            let failure = HookError(kind: .memory, message: "not enough memory for the hook's arguments")
+            finish(.failure(failure))
+            immediateResult = nil
+            return .done(.failure(failure))
+        }
         watchAfter = limits.watchAfter.nanoseconds
         if watchAfter > 0 { px_attach_budget(thread, budget) } else { px_set_budget(thread, budget) }
         resume(arguments: count)
@@ -119,10 +129,10 @@ final class HookCall {
         let status: Int32
         if watchAfter > 0 {
             let previous = px_watch_begin(thread, watchAfter)
-            status = lua_resume(thread, nil, arguments, &results)
+            status = px_resume(thread, arguments, &results)
             px_watch_end(thread, previous)
         } else {
-            status = lua_resume(thread, nil, arguments, &results)
+            status = px_resume(thread, arguments, &results)
         }
         switch status {
         case LUA_OK:
@@ -181,6 +191,10 @@ final class HookCall {
             self.awaitingHost = false
             withExtendedLifetime(runtime) {
                 let count = push(self.thread, result)
+                guard px_over_cap(self.thread) == 0 else {
+                    return self.finish(.failure(HookError(kind: .memory, message: "not enough memory for a host function's result",
+                                                          module: Int(self.budget.pointee.module))))
+                }
                 self.resume(arguments: count)
             }
         }

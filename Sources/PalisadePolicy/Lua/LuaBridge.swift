@@ -13,6 +13,9 @@ package enum LuaBridge {
     /// Most elements (array items plus object members, all levels) one conversion may carry.
     static let maxElements = 100_000
 
+    /// A push checks the memory cap every this many + 1 elements of a container.
+    private static let checkInterval = 255
+
     static let arrayMetatable = LuaName("px.array")
     static let bytesMetatable = LuaName("px.bytes")
 
@@ -45,6 +48,11 @@ package enum LuaBridge {
     // MARK: Swift → Lua
 
     /// Pushes `value`. Stack: +1.
+    ///
+    /// The VM's memory cap is not enforced while Swift pushes (px_memory): past it, containers
+    /// are left short and what is left is pushed as nil, so the overshoot stays within one
+    /// leaf and a few hundred small values. Callers that push a client's values check
+    /// `px_over_cap` afterwards (the hook call and the host-function trampoline do).
     package static func push(_ value: JSONValue, _ L: OpaquePointer) {
         // Each nesting level holds a table and a value on the stack; Lua only guarantees 20 slots.
         guard lua_checkstack(L, 4) != 0 else { return lua_pushnil(L) }
@@ -62,20 +70,25 @@ package enum LuaBridge {
         case .string(let text):
             pushString(text, L)
         case .array(let items):
+            guard px_over_cap(L) == 0 else { return lua_pushnil(L) }
             lua_createtable(L, Int32(min(items.count, 1 << 20)), 0)
             for (index, item) in items.enumerated() {
+                if index & checkInterval == checkInterval, px_over_cap(L) != 0 { break }
                 push(item, L)
                 lua_rawseti(L, -2, lua_Integer(index + 1))
             }
             luaL_setmetatable(L, arrayMetatable.cString)
         case .object(let members):
+            guard px_over_cap(L) == 0 else { return lua_pushnil(L) }
             lua_createtable(L, 0, Int32(min(members.count, 1 << 20)))
-            for member in members {
+            for (index, member) in members.enumerated() {
+                if index & checkInterval == checkInterval, px_over_cap(L) != 0 { break }
                 pushString(member.key, L)
                 push(member.value, L)
                 lua_rawset(L, -3)
             }
         case .binary(let bytes):
+            guard px_over_cap(L) == 0 else { return lua_pushnil(L) }
             pushBytes(bytes, L)
         }
     }
@@ -106,13 +119,22 @@ package enum LuaBridge {
 
     // MARK: Lua → Swift
 
-    /// Reads the value at `index` (not popped).
-    static func value(_ L: OpaquePointer, at index: Int32) throws(ConversionError) -> JSONValue {
+    /// What one conversion has left and has seen.
+    private struct Reading {
+        /// Elements it may still read.
         var budget = maxElements
-        return try value(L, at: lua_absindex(L, index), depth: 0, budget: &budget)
+        /// The bytes of each `px.bytes` userdata read so far: one that a table holds many times
+        /// becomes one buffer shared by every place, not a copy for each.
+        var bytes: [UnsafeMutableRawPointer: ByteBuffer] = [:]
     }
 
-    private static func value(_ L: OpaquePointer, at index: Int32, depth: Int, budget: inout Int) throws(ConversionError) -> JSONValue {
+    /// Reads the value at `index` (not popped).
+    static func value(_ L: OpaquePointer, at index: Int32) throws(ConversionError) -> JSONValue {
+        var reading = Reading()
+        return try value(L, at: lua_absindex(L, index), depth: 0, reading: &reading)
+    }
+
+    private static func value(_ L: OpaquePointer, at index: Int32, depth: Int, reading: inout Reading) throws(ConversionError) -> JSONValue {
         switch lua_type(L, index) {
         case LUA_TNIL, LUA_TNONE:
             return .null
@@ -133,19 +155,24 @@ package enum LuaBridge {
         case LUA_TLIGHTUSERDATA:
             return .null
         case LUA_TUSERDATA:
-            if let bytes = bytes(L, at: index) { return .binary(bytes) }
+            if let block = luaL_testudata(L, index, bytesMetatable.cString) {
+                if let seen = reading.bytes[block] { return .binary(seen) }
+                let copy = bytes(L, at: index)!
+                reading.bytes[block] = copy
+                return .binary(copy)
+            }
             throw ConversionError(description: "a userdata cannot leave Lua")
         case LUA_TTABLE:
             guard depth < maxDepth else { throw ConversionError(description: "value nested deeper than \(maxDepth)") }
             // Each level holds a key and a value on the stack; Lua only guarantees 20 free slots.
             guard lua_checkstack(L, 4) != 0 else { throw ConversionError(description: "Lua stack exhausted") }
-            return try table(L, at: index, depth: depth + 1, budget: &budget)
+            return try table(L, at: index, depth: depth + 1, reading: &reading)
         default:
             throw ConversionError(description: "a \(String(cString: px_typename(L, index))) cannot leave Lua")
         }
     }
 
-    private static func table(_ L: OpaquePointer, at index: Int32, depth: Int, budget: inout Int) throws(ConversionError) -> JSONValue {
+    private static func table(_ L: OpaquePointer, at index: Int32, depth: Int, reading: inout Reading) throws(ConversionError) -> JSONValue {
         let length = Int(lua_rawlen(L, index))
         var isArray = false
         if lua_getmetatable(L, index) != 0 {
@@ -158,11 +185,11 @@ package enum LuaBridge {
             var items: [JSONValue] = []
             items.reserveCapacity(length)
             for position in 1...max(length, 1) where position <= length {
-                budget -= 1
-                guard budget >= 0 else { throw ConversionError(description: "value has more than \(maxElements) elements") }
+                reading.budget -= 1
+                guard reading.budget >= 0 else { throw ConversionError(description: "value has more than \(maxElements) elements") }
                 lua_rawgeti(L, index, lua_Integer(position))
                 defer { px_pop(L, 1) }
-                items.append(try value(L, at: lua_gettop(L), depth: depth, budget: &budget))
+                items.append(try value(L, at: lua_gettop(L), depth: depth, reading: &reading))
             }
             return .array(items)
         }
@@ -172,8 +199,8 @@ package enum LuaBridge {
         members.reserveCapacity(countKeys(L, at: index))
         lua_pushnil(L)
         while lua_next(L, index) != 0 {
-            budget -= 1
-            guard budget >= 0 else {
+            reading.budget -= 1
+            guard reading.budget >= 0 else {
                 px_pop(L, 2)
                 throw ConversionError(description: "value has more than \(maxElements) elements")
             }
@@ -186,7 +213,7 @@ package enum LuaBridge {
                 throw ConversionError(description: "object keys must be strings or numbers")
             }
             do {
-                members.append(JSONMember(key, try value(L, at: lua_gettop(L), depth: depth, budget: &budget)))
+                members.append(JSONMember(key, try value(L, at: lua_gettop(L), depth: depth, reading: &reading)))
             } catch {
                 px_pop(L, 2)
                 throw error

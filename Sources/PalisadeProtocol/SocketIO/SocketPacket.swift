@@ -47,4 +47,6 @@ public enum SocketDecodingError: Error, Sendable, Equatable {
     case unexpectedBinary
     case unexpectedText
     case invalidPlaceholder
+    /// Two placeholders name the same attachment.
+    case repeatedPlaceholder
 }

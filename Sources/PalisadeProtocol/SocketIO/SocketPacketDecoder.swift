@@ -5,7 +5,8 @@ import NIOCore
 /// Follows the reference parser's algorithm exactly (the conformance suite probes its
 /// corners), but strictly: a missing EVENT payload is an error too.
 public struct SocketPacketDecoder: Sendable {
-    /// socket.io-parser 4.2.6 caps attachments at 10; more is a parse error.
+    /// socket.io-parser 4.2.6 caps attachments at 10; more is a parse error. (At most 16 here:
+    /// `replacePlaceholders` marks the attachments it has used in a UInt16.)
     public static let maxAttachments = 10
     /// Event names that would collide with the client library's own events.
     public static let reservedEventNames = [
@@ -47,8 +48,9 @@ public struct SocketPacketDecoder: Sendable {
             pending = nil
             attachments = []
             expectedAttachments = 0
+            var used: UInt16 = 0
             packet.data = try packet.data.map { value throws(SocketDecodingError) in
-                try Self.replacePlaceholders(in: value, with: complete)
+                try Self.replacePlaceholders(in: value, with: complete, used: &used)
             }
             return packet
         }
@@ -128,25 +130,32 @@ public struct SocketPacketDecoder: Sendable {
         }
     }
 
-    /// Replaces every `{"_placeholder":true,"num":N}` by attachment N.
-    static func replacePlaceholders(in value: JSONValue, with attachments: [ByteBuffer]) throws(SocketDecodingError) -> JSONValue {
+    /// Replaces every `{"_placeholder":true,"num":N}` by attachment N. Each attachment may be
+    /// referenced once (`used` has bit N set once it is): clients send one attachment per
+    /// buffer, and a packet naming one 1 MB attachment a hundred times would otherwise become a
+    /// hundred copies wherever its arguments are converted (a Lua policy's arguments are).
+    static func replacePlaceholders(in value: JSONValue, with attachments: [ByteBuffer],
+                                    used: inout UInt16) throws(SocketDecodingError) -> JSONValue {
         switch value {
         case .array(let items):
             var result: [JSONValue] = []
             result.reserveCapacity(items.count)
-            for item in items { result.append(try replacePlaceholders(in: item, with: attachments)) }
+            for item in items { result.append(try replacePlaceholders(in: item, with: attachments, used: &used)) }
             return .array(result)
         case .object(let members):
             if value["_placeholder"] == .bool(true) {
                 guard let number = value["num"]?.intValue, attachments.indices.contains(number) else {
                     throw .invalidPlaceholder
                 }
+                let bit: UInt16 = 1 << number
+                guard used & bit == 0 else { throw .repeatedPlaceholder }
+                used |= bit
                 return .binary(attachments[number])
             }
             var result: [JSONMember] = []
             result.reserveCapacity(members.count)
             for member in members {
-                result.append(JSONMember(member.key, try replacePlaceholders(in: member.value, with: attachments)))
+                result.append(JSONMember(member.key, try replacePlaceholders(in: member.value, with: attachments, used: &used)))
             }
             return .object(result)
         default:

@@ -78,7 +78,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.GET, "/healthz"), (.HEAD, "/healthz"):
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Cache-Control", value: "no-store")
-            write(status: .ok, headers: headers, body: ByteBuffer(string: router.health()), keepAlive: keepAlive, version: head.version, context: context)
+            let health = router.health()
+            write(status: health.healthy ? .ok : .serviceUnavailable, headers: headers, body: ByteBuffer(string: health.body),
+                  keepAlive: keepAlive, version: head.version, context: context)
         case (.GET, "/metrics"):
             headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=UTF-8")
             headers.add(name: "Cache-Control", value: "no-store")

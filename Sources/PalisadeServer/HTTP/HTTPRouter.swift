@@ -5,8 +5,8 @@ import NIOHTTP1
 final class HTTPRouter: Sendable {
     let engines: [EngineServer]
     let requestTimeout: TimeAmount
-    /// The body of `GET /healthz`.
-    let health: @Sendable () -> String
+    /// `GET /healthz`: whether the server can serve (503 when not) and the JSON body.
+    let health: @Sendable () -> (healthy: Bool, body: String)
     /// The body of `GET /metrics` (Prometheus text format).
     let metrics: @Sendable () -> String
     /// The admin API; nil when no admin token is configured (then `/admin/` is 404).
@@ -18,7 +18,7 @@ final class HTTPRouter: Sendable {
     static let keepAliveIdleTimeout = TimeAmount.seconds(75)
 
     init(engines: [EngineServer], requestTimeout: TimeAmount, admin: AdminAPI?,
-         health: @escaping @Sendable () -> String, metrics: @escaping @Sendable () -> String) {
+         health: @escaping @Sendable () -> (healthy: Bool, body: String), metrics: @escaping @Sendable () -> String) {
         self.metrics = metrics
         self.engines = engines
         self.admin = admin

@@ -45,7 +45,12 @@ public final class GatewayServer: Sendable {
                 let sessions = engines.reduce(0) { $0 + $1.sessionCount }
                 let generation = policyStatus?.policyGeneration ?? 0
                 let error = policyStatus?.policyError.map(PalisadeJSON.quoted) ?? "null"
-                return "{\"status\":\"ok\",\"generation\":\(generation),\"policy_error\":\(error),\"redis\":\"off\",\"sessions\":\(sessions)}"
+                // With a policy engine but no generation loaded, every connect is refused.
+                let healthy = policyStatus == nil || generation > 0
+                let status = healthy ? "ok" : "unhealthy"
+                let body = "{\"status\":\"\(status)\",\"generation\":\(generation),\"policy_error\":\(error),\"redis\":\"off\","
+                    + "\"sessions\":\(sessions)}"
+                return (healthy, body)
             },
             metrics: {
                 let sessions = engines.reduce(0) { $0 + $1.sessionCount }

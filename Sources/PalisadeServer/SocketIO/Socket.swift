@@ -54,6 +54,9 @@ public final class Socket {
         return handle
     }
     public private(set) var isConnected = false
+    /// True once the socket is over: torn down after it was connected, or abandoned before
+    /// (its CONNECT refused, or its connection gone first). Never false again.
+    public private(set) var hasEnded = false
     /// Unix seconds when the CONNECT was accepted.
     public private(set) var connectedAt: Double = 0
     /// Per-socket state of core handlers (the Yjs relay's joined documents, say), by type.
@@ -218,9 +221,18 @@ public final class Socket {
         }
     }
 
+    /// A socket that never connected (its CONNECT refused, or its connection closed while the
+    /// policy decided): the policy forgets it.
+    func abandon() {
+        guard !hasEnded else { return }
+        hasEnded = true
+        server.policy.abandoned(self)
+    }
+
     /// Leaves every room, fails pending acks, tells the policy. Called once.
     func tearDown(reason: String) {
         guard isConnected else { return }
+        hasEnded = true
         server.disconnectHandler?(self, reason)
         isConnected = false
         server.registry.remove(id)

@@ -71,15 +71,15 @@ final class SocketConnection: EngineSessionHandler {
         server.policy.authenticate(socket, auth: auth).assumeIsolated().whenComplete { result in
             self.connecting.remove(namespace)
             if self.connecting.isEmpty { self.connecting = [] } // frees the set's storage (192 B per idle connection)
-            guard self.session.isOpen else { return self.server.policy.abandoned(socket) }
+            guard self.session.isOpen else { return socket.abandon() }
             switch result {
             case .success(.accept(let identity)):
                 self.accept(socket, as: identity)
             case .success(.refuse(let message, let data)):
-                self.server.policy.abandoned(socket)
+                socket.abandon()
                 self.refuse(namespace: namespace, message: message, data: data)
             case .failure:
-                self.server.policy.abandoned(socket)
+                socket.abandon()
                 self.refuse(namespace: namespace, message: "internal error", data: nil)
             }
         }
