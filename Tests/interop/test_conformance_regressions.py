@@ -96,6 +96,37 @@ def test_an_upgrade_without_one_key_and_version_13_is_refused(server, websocket_
     assert "sec-websocket-accept" not in headers
 
 
+@pytest.mark.parametrize("key", [
+    "dGhlIHNhbXBsZQ==",                  # 10 bytes, not 16
+    "dGhlIHNhbXBsZSBub25jZQ",            # no padding
+    "dGhlIHNhbXBsZSBub25jZR==",          # stray bits in the last character
+    "dGhlIHNhbXBsZSBub2*jZQ==",          # not base64
+    "a" * 1024,
+])
+def test_an_upgrade_whose_key_is_not_16_bytes_of_base64_is_refused(server, key):
+    status, headers, _ = _raw_upgrade(server, "EIO=4&transport=websocket",
+                                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n")
+    assert status != 101 and 400 <= status < 500, (status, headers)
+
+
+def test_an_upgrade_without_connection_upgrade_is_refused(server):
+    request = (f"GET /ws/socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {server.hostport}\r\n"
+               f"Upgrade: websocket\r\n{RFC_KEY_HEADERS}\r\n").encode()
+    with socket.create_connection((server.host, server.port), timeout=5) as raw:
+        raw.sendall(request)
+        status, headers, _ = HTTPResponseReader(raw).response(timeout=5)
+    assert status != 101 and 400 <= status < 500, (status, headers)
+
+
+def test_connection_may_list_upgrade_among_other_tokens_in_any_case(server):
+    request = (f"GET /ws/socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {server.hostport}\r\n"
+               f"Upgrade: websocket\r\nConnection: keep-alive, UPGRADE\r\n{RFC_KEY_HEADERS}\r\n").encode()
+    with socket.create_connection((server.host, server.port), timeout=5) as raw:
+        raw.sendall(request)
+        status, headers, _ = HTTPResponseReader(raw).response(timeout=5)
+    assert status == 101, (status, headers)
+
+
 def test_connect_reply_precedes_the_apps_first_event_as_separate_messages(server):
     for attempt in range(50):
         ws = ws_connect(websocket_url(server))

@@ -183,3 +183,31 @@ def test_frames_rfc_6455_forbids_close_with_1002(server, healthy, raw):
     # Raw bytes (websocket-client never writes such frames), each carrying "3", an Engine.IO
     # pong that would be served without a word if the frame were accepted.
     _assert_closes_with(server, healthy, lambda ws: ws.sock.sendall(raw), (1002,))
+
+
+def _close_frame(payload: bytes):
+    return lambda ws: ws.send_frame(websocket.ABNF.create_frame(payload, websocket.ABNF.OPCODE_CLOSE))
+
+
+@pytest.mark.parametrize("payload", [
+    pytest.param(b"\x03\xe7", id="code-999"),
+    pytest.param(b"\x03\xed", id="code-1005-reserved"),
+    pytest.param(b"\x03\xee", id="code-1006-reserved"),
+    pytest.param(b"\x13\x88", id="code-5000"),
+    pytest.param(b"\x03", id="one-byte"),
+])
+def test_close_frames_with_a_code_a_peer_may_not_send_are_answered_1002(server, healthy, payload):
+    _assert_closes_with(server, healthy, _close_frame(payload), (1002,))
+
+
+def test_a_close_reason_that_is_not_utf8_is_answered_1007(server, healthy):
+    _assert_closes_with(server, healthy, _close_frame(b"\x03\xe8\xff\xfe"), (1007,))
+
+
+@pytest.mark.parametrize("payload", [
+    pytest.param(b"", id="empty"),
+    pytest.param(b"\x03\xe8bye", id="1000-with-reason"),
+    pytest.param(b"\x0f\xa0", id="code-4000"),
+])
+def test_valid_close_frames_are_answered_1000(server, healthy, payload):
+    _assert_closes_with(server, healthy, _close_frame(payload), (1000,))

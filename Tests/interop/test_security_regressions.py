@@ -9,6 +9,7 @@ implementations cannot load) have their own tests in ``test_yjs_*.py``.
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
@@ -139,3 +140,45 @@ def test_a_socket_closing_during_its_document_join_leaves_nothing_behind(stock, 
     joiner.sio.disconnect()
     time.sleep(0.3)
     assert metric(srv, "palisade_policy_sockets") == 0
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+# Finding 6: clients that pipeline requests and never read had every answer queued in
+# memory: four connections sending until their writes blocked grew RSS by ~200 MB.
+def test_pipelined_requests_wait_for_a_client_that_does_not_read(stock):
+    srv = stock()
+    batch = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 2000
+    baseline = rss_bytes(srv.proc.pid)
+    sockets = []
+    for _ in range(4):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((srv.host, srv.port))
+        sock.settimeout(1)
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < 20:  # until the server stops reading
+                sock.send(batch)
+        except socket.timeout:
+            pass
+        sockets.append(sock)
+    grown = rss_bytes(srv.proc.pid) - baseline
+    # Kernel buffers hold most of what was sent; the server holds one read and one write buffer.
+    assert grown < 40 * 1024 * 1024, f"RSS grew by {grown / 1e6:.1f} MB for 4 connections that do not read"
+    # The answers still come, in order, as the client reads.
+    sock = sockets[0]
+    sock.settimeout(10)
+    received = b""
+    while received.count(b"HTTP/1.1 200 OK") < 100:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed before answering"
+        received += chunk
+    for sock in sockets:
+        sock.close()

@@ -25,22 +25,9 @@ public struct HandshakeRequest: Sendable {
     }
 
     /// True when the request asks for a WebSocket upgrade: an `Upgrade` value lists
-    /// `websocket`, in any case. On bytes: the canonical form and `lowercased()` made strings.
+    /// `websocket`, in any case.
     public var isWebSocketUpgrade: Bool {
-        headers["upgrade"].contains { value in
-            value.utf8.split(separator: UInt8(ascii: ",")).contains(where: Self.isWebSocketToken)
-        }
-    }
-
-    private static let websocket = Array("websocket".utf8)
-
-    /// `websocket` in any case, with spaces or tabs around it. (`| 0x20` lowercases a letter
-    /// and maps no other byte onto one.)
-    private static func isWebSocketToken(_ token: Substring.UTF8View) -> Bool {
-        var token = token
-        while let first = token.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { token.removeFirst() }
-        while let last = token.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { token.removeLast() }
-        return token.count == websocket.count && zip(token, websocket).allSatisfy { $0 | 0x20 == $1 }
+        HTTPTokenList.header("upgrade", of: headers, lists: "websocket")
     }
 }
 

@@ -83,6 +83,7 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
         case .ping:
             socket?.pong(frame.payload)
         case .close:
+            if let code = WebSocketCloseFrame.problem(in: frame.payload) { return protocolError(code: code) }
             socket?.close()
         case .pong:
             break

@@ -14,6 +14,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case receiving(HTTPRequestHead, HandshakeRequest, ByteBuffer)
         /// The body passed its limit: the rest is ignored, the connection closes.
         case discarding
+        /// A complete request waits until the client has read enough of the earlier answers
+        /// (the channel is writable again): a client that pipelines requests and never reads
+        /// would otherwise have every answer queued in memory.
+        case awaitingWritable(HTTPRequestHead, HandshakeRequest, ByteBuffer)
         case responding
     }
 
@@ -56,6 +60,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.end, .receiving(let head, let request, let body)):
             deadline?.cancel()
             deadline = nil
+            // NIO's pipelining handler hands over the next request once this one is answered;
+            // holding the answer back while the client does not read holds them all back.
+            guard context.channel.isWritable else {
+                state = .awaitingWritable(head, request, body)
+                armDeadline(context: context, after: router.requestTimeout)  // it must read within this
+                return
+            }
             state = .responding
             route(head: head, request: request, body: body, context: context)
         case (.end, .discarding):
@@ -166,6 +177,16 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
             context.close(promise: nil)
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .awaitingWritable(let head, let request, let body) = state {
+            deadline?.cancel()
+            deadline = nil
+            state = .responding
+            route(head: head, request: request, body: body, context: context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

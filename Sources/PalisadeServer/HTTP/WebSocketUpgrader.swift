@@ -27,7 +27,9 @@ final class WebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
     func buildUpgradeResponse(channel: any Channel, upgradeRequest head: HTTPRequestHead,
                               initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
         let keys = head.headers["sec-websocket-key"]  // canonicalForm would split values on commas: allocations per connect
-        guard keys.count == 1, head.headers["sec-websocket-version"] == ["13"] else {
+        // RFC 6455 §4.2.1: one valid key, version 13, and `Upgrade` among the `Connection` tokens.
+        guard keys.count == 1, Self.isValidKey(keys[0]), head.headers["sec-websocket-version"] == ["13"],
+              HTTPTokenList.header("connection", of: head.headers, lists: "upgrade") else {
             return channel.eventLoop.makeFailedFuture(NIOWebSocketUpgradeError.invalidUpgradeHeader)
         }
         let accept = Self.acceptValue(for: String(keys[0]))
@@ -51,6 +53,23 @@ final class WebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
         parsed.value = nil
         guard let engine = router.engine(for: request.path) else { return channel.close() }
         return engine.webSocketUpgraded(request, channel: channel)
+    }
+
+    /// RFC 6455 §4.1: the key is 16 random bytes in base64, so 22 characters of the alphabet
+    /// (the last one carrying 2 bits, the rest zero: one of `AQgw`) and `==`.
+    static func isValidKey(_ key: some StringProtocol) -> Bool {
+        let bytes = Array(key.utf8)
+        guard bytes.count == 24, bytes[22] == UInt8(ascii: "="), bytes[23] == UInt8(ascii: "=") else { return false }
+        guard bytes[..<21].allSatisfy(isBase64Character) else { return false }
+        return [UInt8(ascii: "A"), UInt8(ascii: "Q"), UInt8(ascii: "g"), UInt8(ascii: "w")].contains(bytes[21])
+    }
+
+    private static func isBase64Character(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "+"), UInt8(ascii: "/"): true
+        default: false
+        }
     }
 
     /// SHA-1 fetched from OpenSSL's provider once: `EVP_sha1()` makes `EVP_Digest` look the
