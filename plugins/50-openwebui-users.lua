@@ -41,11 +41,17 @@ local function token_of(payload)
 end
 
 -- Joins `channel:{id}` for every channel the user's directory record lists; each
--- join is authorized like any other (20-access).
+-- join is authorized like any other (20-access). The channels' records are read first in
+-- one batch, so each join's check finds its record in the directory's cache.
 local function join_channels(conn)
   local record = px.directory.get("user", conn.user.id)
   local channels = record and record.channels
   if type(channels) ~= "table" then return end
+  local ids = {}
+  for _, channel_id in ipairs(channels) do
+    if type(channel_id) == "string" then ids[#ids + 1] = channel_id end
+  end
+  px.directory.get_many("channel", ids)
   for _, channel_id in ipairs(channels) do
     if type(channel_id) == "string" and not conn:join("channel:" .. channel_id) then
       px.log.debug("channel join refused", { user_id = conn.user.id, channel_id = channel_id })

@@ -88,6 +88,30 @@ local function classify_room(room, conn_id)
   return nil
 end
 
+-- Whether the user's directory record lists the channel. The list is kept as a set for as
+-- long as the directory's own cache may keep the record and no record is written meanwhile:
+-- `user-join` checks every channel a user is in, and searching the list (thousands, for
+-- some) once per channel made that quadratic.
+local channel_sets, channel_set_count = {}, 0
+local function lists_channel(user_id, channel_id)
+  local now, version = px.now(), px.directory.version()
+  local memo = channel_sets[user_id]
+  if memo == nil or memo.version ~= version or now - memo.at > 1 then
+    local record = px.directory.get("user", user_id)
+    local set = {}
+    if record and type(record.channels) == "table" then
+      for _, id in ipairs(record.channels) do set[id] = true end
+    end
+    if memo == nil then
+      if channel_set_count >= 1024 then channel_sets, channel_set_count = {}, 0 end
+      channel_set_count = channel_set_count + 1
+    end
+    memo = { set = set, at = now, version = version }
+    channel_sets[user_id] = memo
+  end
+  return memo.set[channel_id] == true
+end
+
 -- The decision for a user on one record: true, or false and why.
 local function decide(user, action, kind, id)
   if user.role == "admin" and ADMIN_BYPASS then return true end
@@ -98,10 +122,7 @@ local function decide(user, action, kind, id)
   end
   if record.user_id ~= nil and record.user_id == user.id then return true end
   if has_access(user.id, group_checker(user), action, record.access_control) then return true end
-  if kind == "channel" then
-    local user_record = px.directory.get("user", user.id)
-    if user_record and contains(user_record.channels, id) then return true end
-  end
+  if kind == "channel" and lists_channel(user.id, id) then return true end
   return false, "no " .. action .. " access to " .. kind .. " " .. id
 end
 

@@ -19,6 +19,10 @@ public protocol DirectoryStore: Sendable {
     /// The record, or nil when there is none.
     func get(kind: String, id: String, on loop: any EventLoop) -> EventLoopFuture<JSONValue?>
 
+    /// The records of `ids` that exist, by id, read in one go (one trip to the backend for all).
+    /// Fails with `invalidID` if any id is invalid or there are more than `maxIDsPerRead`.
+    func getMany(kind: String, ids: [String], on loop: any EventLoop) -> EventLoopFuture<[String: JSONValue]>
+
     /// Stores `record` (a JSON object), replacing any record under the same key.
     func put(kind: String, id: String, record: JSONValue, on loop: any EventLoop) -> EventLoopFuture<Void>
 
@@ -30,4 +34,16 @@ public protocol DirectoryStore: Sendable {
 
     /// Finishes the work already asked for, then releases the backend. Later calls return at once.
     func close() async
+}
+
+extension DirectoryKey {
+    /// The most ids one `getMany` reads.
+    public static let maxIDsPerRead = 10_000
+
+    /// Checks a `getMany`'s kind and ids.
+    public static func validate(kind: String, ids: [String]) throws(DirectoryError) {
+        guard ids.count <= maxIDsPerRead else { throw DirectoryError(.invalidID, "at most \(maxIDsPerRead) ids in one read") }
+        try validate(kind: kind)
+        for id in ids { try validate(id: id) }
+    }
 }

@@ -30,6 +30,18 @@ public final class MemoryDirectoryStore: DirectoryStore {
         })
     }
 
+    public func getMany(kind: String, ids: [String], on loop: any EventLoop) -> EventLoopFuture<[String: JSONValue]> {
+        loop.makeCompletedFuture(withResultOf: { () throws -> [String: JSONValue] in
+            try DirectoryKey.validate(kind: kind, ids: ids)
+            return try state.withLockedValue { state in
+                try Self.checkOpen(state)
+                var records: [String: JSONValue] = [:]
+                for id in ids { if let record = state.kinds[kind]?[Array(id.utf8)] { records[id] = record } }
+                return records
+            }
+        })
+    }
+
     public func put(kind: String, id: String, record: JSONValue, on loop: any EventLoop) -> EventLoopFuture<Void> {
         loop.makeCompletedFuture(withResultOf: { () throws in
             try DirectoryKey.validate(kind: kind, id: id)

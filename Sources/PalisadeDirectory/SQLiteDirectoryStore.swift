@@ -77,6 +77,21 @@ public final class SQLiteDirectoryStore: DirectoryStore {
         return run(on: loop) { connection throws(DirectoryError) in try connection.get(kind: kind, id: id) }
     }
 
+    public func getMany(kind: String, ids: [String], on loop: any EventLoop) -> EventLoopFuture<[String: JSONValue]> {
+        do throws(DirectoryError) {
+            try DirectoryKey.validate(kind: kind, ids: ids)
+        } catch {
+            return loop.makeFailedFuture(error)
+        }
+        return run(on: loop) { connection throws(DirectoryError) in
+            var records: [String: JSONValue] = [:]
+            for id in ids where records[id] == nil {
+                if let record = try connection.get(kind: kind, id: id) { records[id] = record }
+            }
+            return records
+        }
+    }
+
     public func put(kind: String, id: String, record: JSONValue, on loop: any EventLoop) -> EventLoopFuture<Void> {
         let body: String
         do throws(DirectoryError) {

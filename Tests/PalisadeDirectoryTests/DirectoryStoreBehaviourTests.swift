@@ -36,6 +36,21 @@ struct DirectoryStoreBehaviourTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func getManyAnswersTheRecordsThatExistByID(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            for id in ["c1", "c2"] {
+                try await store.put(kind: "channel", id: id, record: .object(["id": .string(id)]), on: loop).get()
+            }
+            let found = try await store.getMany(kind: "channel", ids: ["c1", "nobody", "c2", "c1"], on: loop).get()
+            #expect(found == ["c1": .object(["id": .string("c1")]), "c2": .object(["id": .string("c2")])])
+            #expect(try await store.getMany(kind: "channel", ids: [], on: loop).get() == [:])
+            await #expect(throws: DirectoryError.self) { try await store.getMany(kind: "channel", ids: ["ok", "a/b"], on: loop).get() }
+            let tooMany = (0...DirectoryKey.maxIDsPerRead).map { "c\($0)" }
+            await #expect(throws: DirectoryError.self) { try await store.getMany(kind: "channel", ids: tooMany, on: loop).get() }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func putReplacesTheWholeRecord(kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await store.put(kind: "user", id: "u1", record: JSONParser.parse(#"{"id":"u1","role":"user","groups":["g1"]}"#), on: loop).get()

@@ -56,6 +56,33 @@ public final class CachedPolicyDirectory: PolicyDirectory {
         }
     }
 
+    /// Answers what the cache holds and reads the rest in one `getMany`, keeping what it read
+    /// (absent records too): the next `get` of any of them answers at once.
+    public func getMany(kind: String, ids: [String], on loop: any EventLoop) -> EventLoopFuture<[String: JSONValue]> {
+        let now = NIODeadline.now()
+        let (cached, missing, writes) = state.withLockedValue { state -> ([String: JSONValue], [String], UInt64) in
+            var records: [String: JSONValue] = [:]
+            var missing: [String] = []
+            for id in ids {
+                guard let entry = state.entries[Key(kind: kind, id: id)], entry.expires > now else {
+                    missing.append(id)
+                    continue
+                }
+                if let record = entry.record { records[id] = record }
+            }
+            return (records, missing, state.writes)
+        }
+        guard !missing.isEmpty else { return loop.makeSucceededFuture(cached) }
+        return base.getMany(kind: kind, ids: missing, on: loop).map { found in
+            self.state.withLockedValue { state in
+                guard state.writes == writes else { return }
+                if state.entries.count + missing.count > self.capacity { state.entries.removeAll(keepingCapacity: true) }
+                for id in missing { state.entries[Key(kind: kind, id: id)] = Entry(record: found[id], expires: now + self.lifetime) }
+            }
+            return cached.merging(found) { kept, _ in kept }
+        }
+    }
+
     public func put(kind: String, id: String, record: JSONValue, on loop: any EventLoop) -> EventLoopFuture<Void> {
         written(Key(kind: kind, id: id))
         return base.put(kind: kind, id: id, record: record, on: loop).always { _ in self.written(Key(kind: kind, id: id)) }
@@ -65,6 +92,9 @@ public final class CachedPolicyDirectory: PolicyDirectory {
         written(Key(kind: kind, id: id))
         return base.delete(kind: kind, id: id, on: loop).always { _ in self.written(Key(kind: kind, id: id)) }
     }
+
+    /// Bumped when a write starts and when it ends.
+    public var version: UInt64 { state.withLockedValue { $0.writes } }
 
     /// Called when a write starts and when it ends: reads in between keep nothing.
     private func written(_ key: Key) {

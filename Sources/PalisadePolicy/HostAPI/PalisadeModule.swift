@@ -163,6 +163,38 @@ package enum PalisadeModule {
                 }
             }
         }
+        // `px.directory.get_many(kind, ids)` → {[id] = record} for the ids that have one, in one
+        // read ({} when no directory is configured): a user's channels, say, before joining them.
+        vm.setFunction("get_many", inTableAt: -1) { state in
+            let list = px_istable(state, 2) != 0 ? try? LuaBridge.value(state, at: 2) : nil
+            let items: [JSONValue]? = switch list {
+            case .array(let items)?: items
+            case .object(let members)? where members.isEmpty: []  // `{}`: an empty list
+            default: nil
+            }
+            let ids = items?.compactMap(\.stringValue)
+            guard let kind = LuaStack.optionalString(state, 1), let ids, ids.count == items?.count else {
+                return LuaStack.raise(state, "px.directory.get_many(kind, ids) needs a kind and a list of ids")
+            }
+            guard let directory = host.directory, !ids.isEmpty else {
+                px_newtable(state)
+                return 1
+            }
+            guard let call = runtime.activeCall(state) else {
+                return LuaStack.raise(state, "px.directory.get_many can only run inside a hook")
+            }
+            return call.suspend(on: directory.getMany(kind: kind, ids: ids, on: runtime.loop)) { state, result in
+                switch result {
+                case .success(let records): LuaBridge.push(.object(records.map { JSONMember($0.key, $0.value) }), state); return 1
+                case .failure(let error): return LuaStack.failure(state, "\(error)")
+                }
+            }
+        }
+        // `px.directory.version()` → a number that changes whenever a record is written here.
+        vm.setFunction("version", inTableAt: -1) { state in
+            lua_pushinteger(state, lua_Integer(truncatingIfNeeded: host.directory?.version ?? 0))
+            return 1
+        }
         // `px.directory.put(kind, id, record)` → true (false when no directory is configured).
         vm.setFunction("put", inTableAt: -1) { state in
             guard let kind = LuaStack.optionalString(state, 1), let id = LuaStack.optionalString(state, 2),
