@@ -148,19 +148,10 @@ package enum PalisadeModule {
             guard let kind = LuaStack.optionalString(state, 1), let id = LuaStack.optionalString(state, 2) ?? LuaStack.optionalNumber(state, 2).map({ String(Int64($0)) }) else {
                 return LuaStack.raise(state, "px.directory.get(kind, id) needs a kind and an id")
             }
-            guard let directory = host.directory else {
-                lua_pushnil(state)
-                return 1
-            }
-            guard let call = runtime.activeCall(state) else {
-                return LuaStack.raise(state, "px.directory.get can only run inside a hook")
-            }
-            return call.suspend(on: directory.get(kind: kind, id: id, on: runtime.loop)) { state, result in
-                switch result {
-                case .success(let record?): LuaBridge.push(record, state); return 1
-                case .success(nil): lua_pushnil(state); return 1
-                case .failure(let error): return LuaStack.failure(state, "\(error)")
-                }
+            return directoryCall(state, "get", runtime: runtime, host: host, absent: { lua_pushnil($0) }) { directory in
+                directory.get(kind: kind, id: id, on: runtime.loop)
+            } push: { state, record in
+                if let record { LuaBridge.push(record, state) } else { lua_pushnil(state) }
             }
         }
         // `px.directory.get_many(kind, ids)` → {[id] = record} for the ids that have one, in one
@@ -176,18 +167,14 @@ package enum PalisadeModule {
             guard let kind = LuaStack.optionalString(state, 1), let ids, ids.count == items?.count else {
                 return LuaStack.raise(state, "px.directory.get_many(kind, ids) needs a kind and a list of ids")
             }
-            guard let directory = host.directory, !ids.isEmpty else {
+            guard !ids.isEmpty else {
                 px_newtable(state)
                 return 1
             }
-            guard let call = runtime.activeCall(state) else {
-                return LuaStack.raise(state, "px.directory.get_many can only run inside a hook")
-            }
-            return call.suspend(on: directory.getMany(kind: kind, ids: ids, on: runtime.loop)) { state, result in
-                switch result {
-                case .success(let records): LuaBridge.push(.object(records.map { JSONMember($0.key, $0.value) }), state); return 1
-                case .failure(let error): return LuaStack.failure(state, "\(error)")
-                }
+            return directoryCall(state, "get_many", runtime: runtime, host: host, absent: { px_newtable($0) }) { directory in
+                directory.getMany(kind: kind, ids: ids, on: runtime.loop)
+            } push: { state, records in
+                LuaBridge.push(.object(records.map { JSONMember($0.key, $0.value) }), state)
             }
         }
         // `px.directory.version()` → a number that changes whenever a record is written here.
@@ -202,21 +189,37 @@ package enum PalisadeModule {
             else {
                 return LuaStack.raise(state, "px.directory.put(kind, id, record) needs a kind, an id and a record table")
             }
-            guard let directory = host.directory else {
-                lua_pushboolean(state, 0)
-                return 1
-            }
-            guard let call = runtime.activeCall(state) else {
-                return LuaStack.raise(state, "px.directory.put can only run inside a hook")
-            }
-            return call.suspend(on: directory.put(kind: kind, id: id, record: record, on: runtime.loop)) { state, result in
-                switch result {
-                case .success: lua_pushboolean(state, 1); return 1
-                case .failure(let error): return LuaStack.failure(state, "\(error)")
-                }
+            return directoryCall(state, "put", runtime: runtime, host: host, absent: { lua_pushboolean($0, 0) }) { directory in
+                directory.put(kind: kind, id: id, record: record, on: runtime.loop)
+            } push: { state, _ in
+                lua_pushboolean(state, 1)
             }
         }
         lua_setfield(vm.L, -2, "directory")
+    }
+
+    /// A `px.directory.<name>` call: `operation` on the configured directory, the hook's coroutine
+    /// waiting for it; `push` gives its one result, `absent` the answer without a directory.
+    /// A failed read answers `nil, err`.
+    private static func directoryCall<Value: Sendable>(
+        _ state: OpaquePointer, _ name: String, runtime: LuaRuntime, host: PolicyHost, absent: (OpaquePointer) -> Void,
+        _ operation: (any PolicyDirectory) -> EventLoopFuture<Value>, push: @escaping (OpaquePointer, Value) -> Void
+    ) -> Int32 {
+        guard let directory = host.directory else {
+            absent(state)
+            return 1
+        }
+        guard let call = runtime.activeCall(state) else {
+            return LuaStack.raise(state, "px.directory.\(name) can only run inside a hook")
+        }
+        return call.suspend(on: operation(directory)) { state, result in
+            switch result {
+            case .success(let value):
+                push(state, value)
+                return 1
+            case .failure(let error): return LuaStack.failure(state, "\(error)")
+            }
+        }
     }
 
     // `px.emit(room, event, data[, {skip = conn.id}])`, `px.rooms.members(room)`
