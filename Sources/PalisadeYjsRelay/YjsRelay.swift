@@ -130,7 +130,8 @@ public final class YjsRelay: Sendable {
     private func sendState(_ socket: Socket, _ id: String, _ reply: DocumentHome.StateReply) {
         guard reply.state.count <= context.maxStateBytes else {
             // Only a document stored before its limit was lowered gets here: refused, not a closed connection.
-            context.logger.error("a Yjs document's state is too large to send", metadata: ["document": "\(id)", "bytes": "\(reply.state.count)"])
+            context.logger.error("a Yjs document's state is too large to send",
+                                 metadata: ["document": "\(id)", "bytes": "\(reply.state.count)"])
             return socket.refuse(YjsEvent.state, "document too large to send")
         }
         socket.emit(YjsEvent.state, [.object([
@@ -185,7 +186,9 @@ public final class YjsRelay: Sendable {
                 return self.checkWrite(socket, id, documents).assumeIsolated().map { decision in
                     guard socket.isConnected else { return }
                     guard decision.allowed else { return socket.refuse(YjsEvent.update, decision.reason) }
-                    if let update, validity.kind == .changes { self.store(update, values: validity.values, of: id, from: socket, documents) }
+                    if let update, validity.kind == .changes {
+                        self.store(update, values: validity.values, of: id, from: socket, documents)
+                    }
                     if let content { self.snapshotContent(socket, id, content, documents) }
                 }.nonisolated()
             }.nonisolated()
