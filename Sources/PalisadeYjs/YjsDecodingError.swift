@@ -28,6 +28,8 @@ public enum YjsDecodingError: Error, Equatable, Sendable {
     case forwardReference(offset: Int)
     /// Bytes after the delete set.
     case trailingBytes(offset: Int)
+    /// Content that Yjs reads but yrs-based peers (pycrdt) cannot: ContentJSON or a YXmlHook type (reference §5.3.9).
+    case yrsIncompatibleContent(offset: Int)
 }
 
 /// The limit that `YjsDecodingError.limitExceeded` names.
@@ -53,11 +55,14 @@ public struct YjsDecodingLimits: Sendable, Equatable {
     public var maxAnyDepth: Int
     /// Most delete ranges over all delete-set clients.
     public var maxDeleteRanges: Int
+    /// Refuses ContentJSON and YXmlHook: Yjs reads them, but a document holding one cannot be loaded by
+    /// yrs-based peers (pycrdt) in the same room (reference §5.3.9), and Yjs itself no longer creates them.
+    public var refusesYrsIncompatibleContent: Bool
 
     public init(
         maxUpdateBytes: Int = 16 << 20, maxClients: Int = 10_000, maxStructs: Int = 1_000_000,
         maxClock: UInt64 = UInt64(UInt32.max), maxStringBytes: Int = 8 << 20, maxBinaryBytes: Int = 8 << 20,
-        maxAnyDepth: Int = 128, maxDeleteRanges: Int = 1_000_000
+        maxAnyDepth: Int = 128, maxDeleteRanges: Int = 1_000_000, refusesYrsIncompatibleContent: Bool = true
     ) {
         self.maxUpdateBytes = maxUpdateBytes
         self.maxClients = maxClients
@@ -67,7 +72,20 @@ public struct YjsDecodingLimits: Sendable, Equatable {
         self.maxBinaryBytes = maxBinaryBytes
         self.maxAnyDepth = maxAnyDepth
         self.maxDeleteRanges = maxDeleteRanges
+        self.refusesYrsIncompatibleContent = refusesYrsIncompatibleContent
     }
 
     public static let `default` = YjsDecodingLimits()
+
+    /// The limits for reading back what was accepted under `accepted` and then stored, merged and compacted.
+    /// Only the rules a merge keeps stay (clock range, nesting depth); counts and sizes are bounded by the bytes
+    /// alone, because a merge of accepted updates may hold more clients, structs or longer strings than any one
+    /// of them, and content refused only since a later version may be stored. What was stored always loads.
+    public static func stored(acceptedWith accepted: YjsDecodingLimits) -> YjsDecodingLimits {
+        YjsDecodingLimits(
+            maxUpdateBytes: .max, maxClients: .max, maxStructs: .max, maxClock: accepted.maxClock,
+            maxStringBytes: .max, maxBinaryBytes: .max, maxAnyDepth: accepted.maxAnyDepth, maxDeleteRanges: .max,
+            refusesYrsIncompatibleContent: false
+        )
+    }
 }

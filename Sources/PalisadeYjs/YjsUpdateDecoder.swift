@@ -107,6 +107,7 @@ private struct Decoder {
         case 1:
             return .deleted(length: try reader.readVarUInt())
         case 2:
+            guard !limits.refusesYrsIncompatibleContent else { throw .yrsIncompatibleContent(offset: reader.offset) }
             let count = try reader.readCount(max: limits.maxStructs, minBytesEach: 1, .count)
             var elements: [String?] = []
             elements.reserveCapacity(count)
@@ -135,7 +136,9 @@ private struct Decoder {
             case 2: return .type(.text)
             case 3: return .type(.xmlElement(name: try string()))
             case 4: return .type(.xmlFragment)
-            case 5: return .type(.xmlHook(name: try string()))
+            case 5:
+                guard !limits.refusesYrsIncompatibleContent else { throw .yrsIncompatibleContent(offset: refOffset) }
+                return .type(.xmlHook(name: try string()))
             case 6: return .type(.xmlText)
             case let other: throw .unknownTypeRef(other, offset: refOffset)
             }

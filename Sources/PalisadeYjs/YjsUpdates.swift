@@ -22,6 +22,14 @@ public enum YjsUpdates {
         YjsCompactor.compact(try mergedUpdate(updates, limits: limits)).encoded()
     }
 
+    /// `compact`, with the result's `YjsUpdate.valueCount` (at most the inputs' together).
+    public static func compactCountingValues(
+        _ updates: [[UInt8]], limits: YjsDecodingLimits = .default
+    ) throws(YjsDecodingError) -> (update: [UInt8], valueCount: Int) {
+        let compacted = YjsCompactor.compact(try mergedUpdate(updates, limits: limits))
+        return (compacted.encoded(), compacted.valueCount)
+    }
+
     /// Like `Y.diffUpdate`: the part of `update` that the holder of `stateVector` lacks, plus the whole
     /// delete set.
     public static func diff(

@@ -86,10 +86,10 @@ final class DocumentHome: Sendable {
 
     // MARK: Updates
 
-    /// Stores a validated update, then relays it to the document's other editors.
-    /// Refusals and failures go back to the sender as `error` events; `finished` runs
-    /// (on this loop) once the update is stored, refused or failed.
-    func append(_ id: String, update: [UInt8], from sender: SocketHandle, userID: String,
+    /// Stores a validated update (`values`: its `YjsUpdate.valueCount`), then relays it to the
+    /// document's other editors. Refusals and failures go back to the sender as `error` events;
+    /// `finished` runs (on this loop) once the update is stored, refused or failed.
+    func append(_ id: String, update: [UInt8], values: Int, from sender: SocketHandle, userID: String,
                 finished: @escaping @Sendable () -> Void) {
         loop.execute {
             guard let document = self.table.value.documents[id], document.members[sender.id] != nil else {
@@ -97,24 +97,27 @@ final class DocumentHome: Sendable {
                 return Self.refuse(sender, YjsEvent.update, "join the document first")
             }
             let projected = document.storedBytes + document.reservedBytes + update.count
-            guard projected <= self.context.settings.maxDocumentBytes else {
+            let projectedValues = document.storedValues + document.reservedValues + values
+            guard projected <= self.context.maxDocumentBytes,
+                  projectedValues <= self.context.settings.maxDocumentValues else {
                 finished()
                 return Self.refuse(sender, YjsEvent.update, "document too large")
             }
             document.reservedBytes += update.count
+            document.reservedValues += values
             document.appendsInFlight += 1
             self.context.store.append(id, update: update, on: self.loop).assumeIsolated().whenComplete { result in
                 defer { finished() }
                 document.reservedBytes -= update.count
+                document.reservedValues -= values
                 document.appendsInFlight -= 1
                 switch result {
                 case .success(let sequence):
-                    document.log.append((sequence, update))
-                    document.logBytes += update.count
+                    document.appendToLog(.init(sequence: sequence, bytes: update, values: values))
                     self.context.emit(to: ClientDocumentID.room(id), YjsEvent.update, [.object([
                         JSONMember("document_id", .string(id)),
                         JSONMember("user_id", .string(userID)),
-                        JSONMember("update", YjsPayloadBytes.jsonArray(update)),
+                        JSONMember("update", YjsPayloadBytes.payload(update)),
                         JSONMember("socket_id", .string(sender.id)),
                     ])], namespace: sender.namespace, skipping: sender.id)
                     self.compactIfDue(document)
@@ -158,12 +161,18 @@ final class DocumentHome: Sendable {
     }
 
     /// Loads the document into the table unless it is there; loads of one id are shared.
+    /// Its parts are counted off the loop, for its memory budget.
     private func load(_ id: String) -> EventLoopFuture<Void> {
         let table = table.value
         if table.documents[id] != nil { return loop.makeSucceededVoidFuture() }
         if let loading = table.loading[id] { return loading }
-        let loading = context.store.load(id, on: loop).assumeIsolated().map { stored -> Void in
-            table.documents[id] = LiveDocument(id: id, stored: stored)
+        let limits = context.storedLimits
+        let pool = context.pool
+        let loop = loop
+        let loading = context.store.load(id, on: loop).flatMap { stored in
+            pool.runIfActive(eventLoop: loop) { (stored, StoredValues.of(stored, limits: limits)) }
+        }.assumeIsolated().map { stored, values -> Void in
+            table.documents[id] = LiveDocument(id: id, stored: stored, snapshotValues: values.snapshot, logValues: values.log)
         }.always { _ in table.loading.removeValue(forKey: id) }.nonisolated()
         table.loading[id] = loading
         return loading
@@ -173,11 +182,11 @@ final class DocumentHome: Sendable {
     /// otherwise after compacting everything stored so far.
     private func state(of document: LiveDocument) -> EventLoopFuture<[UInt8]> {
         if document.log.isEmpty { return loop.makeSucceededFuture(document.snapshot ?? Self.emptyState) }
-        if document.compactionFailed { return mergeOffLoop(document.parts) }
+        if document.compactionFailed { return mergeOffLoop(document.parts).map(\.update) }
         let compaction = document.compaction ?? compact(document)
         return compaction.assumeIsolated().flatMap { () -> EventLoopFuture<[UInt8]> in
             if document.log.isEmpty { return self.loop.makeSucceededFuture(document.snapshot ?? Self.emptyState) }
-            return self.mergeOffLoop(document.parts)
+            return self.mergeOffLoop(document.parts).map(\.update)
         }.nonisolated()
     }
 
@@ -202,11 +211,8 @@ final class DocumentHome: Sendable {
         let id = document.id
         let started = NIODeadline.now()
         let before = document.storedBytes
-        let running = mergeOffLoop(document.parts).assumeIsolated().map { merged -> Void in
-            document.snapshot = merged
-            document.snapshotSequence = through
-            document.log.removeAll { $0.sequence <= through }
-            document.logBytes = document.log.reduce(0) { $0 + $1.bytes.count }
+        let running = mergeOffLoop(document.parts).assumeIsolated().map { merged, values -> Void in
+            document.installSnapshot(merged, values: values, through: through)
             self.context.logger.debug("compacted a Yjs document", metadata: [
                 "document": "\(id)", "bytes_before": "\(before)", "bytes_after": "\(merged.count)",
                 "ms": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)",
@@ -227,10 +233,10 @@ final class DocumentHome: Sendable {
         return running
     }
 
-    private func mergeOffLoop(_ parts: [[UInt8]]) -> EventLoopFuture<[UInt8]> {
+    private func mergeOffLoop(_ parts: [[UInt8]]) -> EventLoopFuture<(update: [UInt8], valueCount: Int)> {
         let limits = context.storedLimits
-        return context.pool.runIfActive(eventLoop: loop) { () throws -> [UInt8] in
-            try YjsUpdates.compact(parts, limits: limits)
+        return context.pool.runIfActive(eventLoop: loop) { () throws -> (update: [UInt8], valueCount: Int) in
+            try YjsUpdates.compactCountingValues(parts, limits: limits)
         }
     }
 

@@ -13,14 +13,25 @@ final class LiveDocument {
 
     let id: String
     var members: [String: Member] = [:]
+    /// A stored update after the snapshot, with its `YjsUpdate.valueCount`.
+    struct Logged {
+        var sequence: Int64
+        var bytes: [UInt8]
+        var values: Int
+    }
+
     /// The merged state up to `snapshotSequence`.
     var snapshot: [UInt8]?
     var snapshotSequence: Int64 = 0
+    /// The snapshot's `YjsUpdate.valueCount`.
+    var snapshotValues: Int
     /// Stored updates after the snapshot, oldest first.
-    var log: [(sequence: Int64, bytes: [UInt8])] = []
+    var log: [Logged] = []
     var logBytes = 0
-    /// Bytes of appends sent to the store and not yet confirmed.
+    var logValues = 0
+    /// Bytes and values of appends sent to the store and not yet confirmed.
     var reservedBytes = 0
+    var reservedValues = 0
     var appendsInFlight = 0
     /// The compaction under way, if any.
     var compaction: EventLoopFuture<Void>?
@@ -32,16 +43,38 @@ final class LiveDocument {
     var latestContent: (socketID: String, token: UInt64)?
     var nextContentToken: UInt64 = 1
 
-    /// A document as the store gave it back (nil: the store has none yet).
-    init(id: String, stored: StoredDocument?) {
+    /// A document as the store gave it back (nil: the store has none yet), with the value counts of
+    /// its snapshot and of each logged update (`DocumentLoad`).
+    init(id: String, stored: StoredDocument?, snapshotValues: Int, logValues: [Int]) {
         self.id = id
         snapshot = stored?.snapshot
         snapshotSequence = stored?.snapshotSequence ?? 0
-        log = stored?.updates ?? []
+        self.snapshotValues = snapshotValues
+        log = zip(stored?.updates ?? [], logValues).map { Logged(sequence: $0.sequence, bytes: $0.bytes, values: $1) }
         logBytes = log.reduce(0) { $0 + $1.bytes.count }
+        self.logValues = log.reduce(0) { $0 + $1.values }
     }
 
     var storedBytes: Int { (snapshot?.count ?? 0) + logBytes }
+
+    /// A bound on the values of the document's decoded form, and of any compaction of it.
+    var storedValues: Int { snapshotValues + logValues }
+
+    func appendToLog(_ entry: Logged) {
+        log.append(entry)
+        logBytes += entry.bytes.count
+        logValues += entry.values
+    }
+
+    /// Installs a compaction of everything up to `through`; later updates stay in the log.
+    func installSnapshot(_ merged: [UInt8], values: Int, through: Int64) {
+        snapshot = merged
+        snapshotSequence = through
+        snapshotValues = values
+        log.removeAll { $0.sequence <= through }
+        logBytes = log.reduce(0) { $0 + $1.bytes.count }
+        logValues = log.reduce(0) { $0 + $1.values }
+    }
 
     /// The `sessions` of `ydoc:document:state`: the editors that may write, sorted.
     var writerSessions: [String] {

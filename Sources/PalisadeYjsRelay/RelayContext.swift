@@ -17,24 +17,32 @@ final class RelayContext: Sendable {
     let pool: NIOThreadPool
     /// Limits for a client's update.
     let updateLimits: YjsDecodingLimits
-    /// Limits for a stored document (snapshot plus log), which may be far larger than one update.
+    /// Limits for reading a stored document back (snapshot plus log): whatever was accepted loads again.
     let storedLimits: YjsDecodingLimits
+    /// The largest document accepted, in stored bytes: `yjs.max_document_bytes`, but at most half the
+    /// largest message a client may be sent, so the state of any stored document reaches a joiner
+    /// (the half leaves room for what a compaction may add, and for the event around it).
+    let maxDocumentBytes: Int
+    /// The largest state sent to a joiner: a larger one would close the joiner as a client that does not read.
+    let maxStateBytes: Int
     /// Set once by `attach`, read without a lock on every relay.
     private let server = AtomicLazyReference<SocketServer>()
 
-    init(settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy, pool: NIOThreadPool, logger: Logger) {
+    init(settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy, pool: NIOThreadPool,
+         maxMessageBytes: Int, logger: Logger) {
         self.settings = settings
         self.store = store
         self.policy = policy
         self.pool = pool
         self.logger = logger
         updateLimits = YjsDecodingLimits(maxUpdateBytes: settings.maxUpdateBytes)
-        let documentBytes = max(settings.maxDocumentBytes, settings.maxUpdateBytes)
-        storedLimits = YjsDecodingLimits(
-            maxUpdateBytes: documentBytes, maxStructs: max(1_000_000, documentBytes / 2),
-            maxStringBytes: documentBytes, maxBinaryBytes: documentBytes, maxDeleteRanges: max(1_000_000, documentBytes / 2)
-        )
+        storedLimits = .stored(acceptedWith: updateLimits)
+        maxStateBytes = max(maxMessageBytes - Self.eventEnvelopeBytes, 0)
+        maxDocumentBytes = min(settings.maxDocumentBytes, maxMessageBytes / 2)
     }
+
+    /// Room for the event around a state: its name, the document id, the sessions.
+    static let eventEnvelopeBytes = 64 << 10
 
     func attach(_ server: SocketServer) {
         _ = self.server.storeIfNil(server)

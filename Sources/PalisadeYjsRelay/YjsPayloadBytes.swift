@@ -29,6 +29,17 @@ enum YjsPayloadBytes {
         }
     }
 
+    /// Bytes up to this size go out as JSON arrays, larger ones as binary attachments.
+    static let largestJSONArray = 64 << 10
+
+    /// `bytes` for an outgoing event: a JSON array of integers, the form Open WebUI's own server sends,
+    /// or past `largestJSONArray` a binary attachment, which its client reads the same way
+    /// (`new Uint8Array(data.state)`) at one byte per byte instead of up to four, and without
+    /// a JSON value per byte on the way out.
+    static func payload(_ bytes: [UInt8]) -> JSONValue {
+        bytes.count <= largestJSONArray ? jsonArray(bytes) : .binary(ByteBuffer(bytes: bytes))
+    }
+
     /// `bytes` as a JSON array of integers, the form every Open WebUI client reads.
     static func jsonArray(_ bytes: [UInt8]) -> JSONValue {
         .array(bytes.map { byteValues[Int($0)] })

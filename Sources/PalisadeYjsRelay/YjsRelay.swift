@@ -27,10 +27,14 @@ public final class YjsRelay: Sendable {
     /// - Parameters:
     ///   - loops: the server's event loops; each document lives on one of them.
     ///   - pool: where merges and large validations run.
+    ///   - maxMessageBytes: the most a client may be sent at once (`socketio.max_outbound_bytes`);
+    ///     documents are kept small enough for their state to fit.
     public init(settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy,
-                loops: [any EventLoop], pool: NIOThreadPool = .singleton, logger: Logger) {
+                loops: [any EventLoop], pool: NIOThreadPool = .singleton,
+                maxMessageBytes: Int = ServerConfiguration().maxOutboundBytes, logger: Logger) {
         precondition(!loops.isEmpty, "the relay needs at least one event loop")
-        let context = RelayContext(settings: settings, store: store, policy: policy, pool: pool, logger: logger)
+        let context = RelayContext(settings: settings, store: store, policy: policy, pool: pool,
+                                   maxMessageBytes: maxMessageBytes, logger: logger)
         self.context = context
         homes = loops.map { DocumentHome(loop: $0, context: context) }
     }
@@ -128,9 +132,15 @@ public final class YjsRelay: Sendable {
     }
 
     private func sendState(_ socket: Socket, _ id: String, _ reply: DocumentHome.StateReply) {
+        guard reply.state.count <= context.maxStateBytes else {
+            // Only a document stored before its limit was lowered gets here: refused, not a closed connection.
+            context.logger.error("a Yjs document's state is too large to send",
+                                 metadata: ["document": "\(id)", "bytes": "\(reply.state.count)"])
+            return socket.refuse(YjsEvent.state, "document too large to send")
+        }
         socket.emit(YjsEvent.state, [.object([
             JSONMember("document_id", .string(id)),
-            JSONMember("state", YjsPayloadBytes.jsonArray(reply.state)),
+            JSONMember("state", YjsPayloadBytes.payload(reply.state)),
             JSONMember("sessions", .array(reply.sessions.map { .string($0) })),
         ])])
     }
@@ -173,14 +183,16 @@ public final class YjsRelay: Sendable {
         guard update != nil || content != nil else { return socket.refuse(YjsEvent.update, "update or data.content is required") }
         documents.serially(on: socket.loop) {
             self.validate(update, on: socket.loop).assumeIsolated().flatMap { validity -> EventLoopFuture<Void> in
-                guard validity != .malformed else {
+                guard validity.kind != .malformed else {
                     socket.refuse(YjsEvent.update, "malformed Yjs update")
                     return socket.loop.makeSucceededVoidFuture()
                 }
                 return self.checkWrite(socket, id, documents).assumeIsolated().map { decision in
                     guard socket.isConnected else { return }
                     guard decision.allowed else { return socket.refuse(YjsEvent.update, decision.reason) }
-                    if let update, validity == .changes { self.store(update, of: id, from: socket, documents) }
+                    if let update, validity.kind == .changes {
+                        self.store(update, values: validity.values, of: id, from: socket, documents)
+                    }
                     if let content { self.snapshotContent(socket, id, content, documents) }
                 }.nonisolated()
             }.nonisolated()
@@ -189,7 +201,7 @@ public final class YjsRelay: Sendable {
 
     /// Hands the update to its document's home; pauses the client's reading while too
     /// many of its updates wait for the store (a fast sender is slowed, never dropped).
-    private func store(_ update: [UInt8], of id: String, from socket: Socket, _ documents: ConnectionDocuments) {
+    private func store(_ update: [UInt8], values: Int, of id: String, from socket: Socket, _ documents: ConnectionDocuments) {
         documents.appendsInFlight += 1
         if !documents.readingPausedForAppends, documents.appendsInFlight >= ConnectionDocuments.maxAppendsInFlight {
             documents.readingPausedForAppends = true
@@ -198,7 +210,7 @@ public final class YjsRelay: Sendable {
         let bound = NIOLoopBound(documents, eventLoop: socket.loop)
         let session = NIOLoopBound(socket.session, eventLoop: socket.loop)
         let loop = socket.loop
-        home(of: id).append(id, update: update, from: socket.handle, userID: shownUserID(socket)) {
+        home(of: id).append(id, update: update, values: values, from: socket.handle, userID: shownUserID(socket)) {
             loop.execute {
                 let documents = bound.value
                 documents.appendsInFlight -= 1
@@ -214,17 +226,21 @@ public final class YjsRelay: Sendable {
     static let inlineValidationBytes = 64 << 10
 
     /// What validation found: nothing to store (no update, or one without structs or deletes),
-    /// changes to store and relay, or bytes that are not a valid Yjs update.
-    enum Validity: Sendable {
-        case nothing, changes, malformed
+    /// changes to store and relay, or bytes that are not a valid Yjs update; and the update's
+    /// `YjsUpdate.valueCount`, for its document's memory budget.
+    struct Validity: Sendable {
+        enum Kind { case nothing, changes, malformed }
+        var kind: Kind
+        var values = 0
     }
 
     private func validate(_ update: [UInt8]?, on loop: any EventLoop) -> EventLoopFuture<Validity> {
-        guard let update else { return loop.makeSucceededFuture(.nothing) }
+        guard let update else { return loop.makeSucceededFuture(Validity(kind: .nothing)) }
         let limits = context.updateLimits
         let check: @Sendable () -> Validity = {
-            guard let decoded = try? YjsUpdate.decode(update, limits: limits) else { return .malformed }
-            return decoded.sections.isEmpty && decoded.deleteSet.isEmpty ? .nothing : .changes
+            guard let decoded = try? YjsUpdate.decode(update, limits: limits) else { return Validity(kind: .malformed) }
+            if decoded.sections.isEmpty && decoded.deleteSet.isEmpty { return Validity(kind: .nothing) }
+            return Validity(kind: .changes, values: decoded.valueCount)
         }
         if update.count <= Self.inlineValidationBytes { return loop.makeSucceededFuture(check()) }
         return context.pool.runIfActive(eventLoop: loop, check)

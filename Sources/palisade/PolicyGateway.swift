@@ -37,7 +37,7 @@ struct PolicyGateway {
         let documentStore = try await SQLiteDocumentStore.open(dataDirectory: configuration.dataDirectory)
         let group = GatewayServer.makeEventLoopGroup(configuration)
         let relay = YjsRelay(settings: configuration.yjs, store: documentStore, policy: engine,
-                             loops: Array(group.makeIterator()), logger: logger)
+                             loops: Array(group.makeIterator()), maxMessageBytes: configuration.maxOutboundBytes, logger: logger)
         let socketServer = SocketServer(configuration: configuration, policy: engine, handlers: relay.handlers,
                                         onDisconnect: relay.disconnected, logger: logger)
         host.attach(socketServer)

@@ -30,6 +30,27 @@ import Testing
         #expect(YjsPayloadBytes.jsonArray([0, 7, 255]) == .array([.number("0"), .number("7"), .number("255")]))
     }
 
+    @Test func largeBytesGoOutAsBinaryAttachments() {
+        let small = [UInt8](repeating: 7, count: YjsPayloadBytes.largestJSONArray)
+        #expect(YjsPayloadBytes.payload(small) == YjsPayloadBytes.jsonArray(small), "as Open WebUI's server sends them")
+        let large = small + [8]
+        #expect(YjsPayloadBytes.payload(large) == .binary(ByteBuffer(bytes: large)), "one byte per byte, not up to four")
+    }
+
+    /// A document's value count bounds what a compaction holds: the log's counts add up, and a
+    /// compaction replaces the counts of what it folded in with its own.
+    @Test func documentValuesFollowTheLogAndCompactions() {
+        let document = LiveDocument(id: "d", stored: nil, snapshotValues: 0, logValues: [])
+        document.appendToLog(.init(sequence: 1, bytes: [1, 2, 3], values: 3))
+        document.appendToLog(.init(sequence: 2, bytes: [4, 5], values: 2))
+        #expect(document.storedValues == 5)
+        #expect(document.storedBytes == 5)
+        document.installSnapshot([9, 9, 9, 9], values: 4, through: 1)
+        #expect(document.storedValues == 4 + 2)
+        #expect(document.storedBytes == 4 + 2)
+        #expect(document.log.map(\.sequence) == [2])
+    }
+
     @Test func awarenessBudgetAllowsABurstThenRefills() {
         let start = NIODeadline.now()
         var bucket = TokenBucket(perSecond: 5)

@@ -87,7 +87,7 @@ private func hex(_ text: String) -> [UInt8] {
                   0x79, 0x78, 0x77, 0x01, 0x73, 0x76, 0x00, 0x75, 0x00, 0x74, 0x01, 0x00]
         bytes += [0x09, 0x01, 0x01, 0x61, 0x01, 0x67, 0x76, 0x00]
         bytes += [0x00]
-        let update = try YjsUpdate.decode(bytes)
+        let update = try YjsUpdate.decode(bytes, limits: YjsDecodingLimits(refusesYrsIncompatibleContent: false))
         let contents = update.sections[0].structs.compactMap { s -> YjsContent? in
             if case .item(let item) = s { return item.content } else { return nil }
         }

@@ -132,6 +132,11 @@ extension Setting {
             value, configuration in
             configuration.yjs.maxDocumentBytes = try value.byteCount()
         },
+        Setting("yjs.max_document_values", "most decoded Yjs values (structs, elements, delete ranges) in one document",
+                default: { "\($0.yjs.maxDocumentValues)" }) {
+            value, configuration in
+            configuration.yjs.maxDocumentValues = try value.integer(in: 1...100_000_000, expected: "a count 1...100000000")
+        },
         Setting("yjs.max_documents_per_connection", "documents one connection may have joined at once", default: { "\($0.yjs.maxDocumentsPerConnection)" }) {
             value, configuration in
             configuration.yjs.maxDocumentsPerConnection = try value.integer(in: 1...100_000, expected: "a count 1...100000")
