@@ -97,8 +97,21 @@ static px_memory *px_memory_of(lua_State *L) {
 
 int px_over_cap(lua_State *L) {
     px_memory *memory = px_memory_of(L);
-    return memory->cap > 0 && memory->used > memory->cap;
+    if (memory->cap == 0 || memory->used <= memory->cap) {
+        memory->over_after_collecting = 0;
+        return 0;
+    }
+    // Garbage of earlier calls counts until a collection: Lua collects at once when it is
+    // refused an allocation, but what Swift pushes is never refused, so collect here, once
+    // for as long as what is live stays past the cap (a push checks at every container).
+    if (!memory->over_after_collecting) {
+        lua_gc(L, LUA_GCCOLLECT);
+        memory->over_after_collecting = memory->used > memory->cap;
+    }
+    return memory->used > memory->cap;
 }
+
+void px_recheck_cap(lua_State *L) { px_memory_of(L)->over_after_collecting = 0; }
 
 int px_resume(lua_State *co, int nargs, int *nresults) {
     px_memory *memory = px_memory_of(co);
@@ -400,8 +413,9 @@ static int px_trampoline(lua_State *L) {
     int results = px_dispatch(L, vm, id);
     memory->enforcing = enforcing;
     // The Swift frame has returned: raising or yielding here longjmps through C only.
-    if (enforcing > 0 && memory->cap > 0 && memory->used > memory->cap) {
+    if (enforcing > 0 && px_over_cap(L)) {
         memory->refused = 1;
+        lua_settop(L, 0);  // the results: room for the message
         return luaL_error(L, "not enough memory (a host function's result passed the VM's memory cap)");
     }
     if (results == PX_RAISE) return lua_error(L);

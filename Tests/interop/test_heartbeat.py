@@ -37,6 +37,17 @@ def test_silent_polling_session_is_unknown_after_ping_timeout(server_factory):
     assert r.json() == {"code": 1, "message": "Session ID unknown"}
 
 
+def test_a_poll_at_exactly_interval_plus_timeout_finds_the_session_closed(server_factory):
+    # The official suite's "closes the session upon ping timeout": the pong deadline runs from
+    # when the ping was due, not from the (up to a tick later) moment the timer wheel sent it.
+    srv = server_factory(*FAST)
+    for attempt in range(10):
+        handshake, _ = polling_handshake(srv)
+        time.sleep(0.5)  # exactly pingInterval + pingTimeout after the handshake
+        r = requests.get(polling_url(srv, sid=handshake["sid"]), timeout=5)
+        assert r.status_code == 400, f"attempt {attempt}: session still alive: {r.status_code} {r.text!r}"
+
+
 def test_websocket_ping_comes_after_interval_and_pong_keeps_session(server_factory):
     srv = server_factory(*FAST)
     ws = ws_connect(websocket_url(srv))

@@ -30,6 +30,7 @@ typedef struct px_memory {
     // abort the process (no protected call to catch it) or longjmp across a Swift frame.
     // Swift code that pushes values bounds its own overshoot with px_over_cap.
     int enforcing;
+    int over_after_collecting;         // px_over_cap collected and found the live data past the cap
     void *pool[PX_POOL_CLASSES];       // free blocks of each class, linked through their first word
     uint32_t pooled[PX_POOL_CLASSES];  // how many wait on each list
 } px_memory;
@@ -40,9 +41,12 @@ lua_State *px_newstate(px_memory *memory);
 /// Gives the blocks waiting on the free lists back to malloc (after `lua_close`).
 void px_memory_release(px_memory *memory);
 
-/// True when the VM of `L` (any of its coroutines) holds more than its cap: Swift code that
-/// pushes a client's values checks it as it goes, since the cap is not enforced there.
+/// True when the VM of `L` (any of its coroutines) holds more than its cap even after a full
+/// collection (run only when past it): Swift code that pushes a client's values checks it as
+/// it goes, since the cap is not enforced there.
 int px_over_cap(lua_State *L);
+/// Lets the next px_over_cap collect again (a new hook call: the last one's data may be garbage now).
+void px_recheck_cap(lua_State *L);
 
 /// lua_resume and lua_pcall with the memory cap enforced while Lua runs (see px_memory).
 int px_resume(lua_State *co, int nargs, int *nresults);
@@ -138,7 +142,6 @@ void px_push_host_function(lua_State *L, void *vm, int id);
 // MARK: Macro wrappers
 
 static inline void px_pop(lua_State *L, int n) { lua_pop(L, n); }
-static inline void px_full_collect(lua_State *L) { (void)lua_gc(L, LUA_GCCOLLECT); }
 static inline void px_newtable(lua_State *L) { lua_newtable(L); }
 static inline const char *px_tostring(lua_State *L, int idx) { return lua_tostring(L, idx); }
 static inline int px_isnil(lua_State *L, int idx) { return lua_isnil(L, idx); }

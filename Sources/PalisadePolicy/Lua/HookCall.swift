@@ -102,12 +102,12 @@ final class HookCall {
         running = true
         budget.pointee = px_budget(starting: limits, call: Unmanaged.passUnretained(self).toOpaque())
         lua_rawgeti(thread, px_registryindex(), lua_Integer(functionReference))
+        px_recheck_cap(thread)
         let count = pushArguments(thread)
         // The cap is not enforced while Swift pushes (a refusal there would abort the process):
         // arguments that passed it fail the call before any Lua runs.
         if px_over_cap(thread) != 0 {
             lua_settop(thread, 0)
-            px_full_collect(runtime.vm.L)
             let failure = HookError(kind: .memory, message: "not enough memory for the hook's arguments")
             finish(.failure(failure))
             immediateResult = nil

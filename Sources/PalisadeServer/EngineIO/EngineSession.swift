@@ -50,7 +50,7 @@ public final class EngineSession {
     /// This loop's timer wheel (the connection's connect deadline uses it too).
     lazy var timers = TimerWheel.on(loop)
     private let heartbeat = WheelTimer()
-    private var pingSentAt: NIODeadline?
+    private var pingDueAt: NIODeadline?
     private var closingDeadline: Scheduled<Void>?
 
     /// How long a GET pending at `2probe` waits before it gets its noop (the reference checks every 100 ms).
@@ -363,30 +363,34 @@ public final class EngineSession {
     // MARK: Heartbeat
 
     private func schedulePing() {
+        let due = NIODeadline.now() + settings.pingInterval
         timers.schedule(heartbeat, in: settings.pingInterval) { [self] in
-            sendPing()
+            sendPing(due: due)
         }
     }
 
-    private func sendPing() {
+    /// The pong's deadline follows the ping's schedule, not the wheel tick that sent it (up to
+    /// a tick later): a client sees the session end exactly pingInterval + pingTimeout after
+    /// its last pong, as the reference server ends it.
+    private func sendPing(due: NIODeadline) {
         guard state == .open else { return }
-        pingSentAt = .now()
+        pingDueAt = due
         enqueue([.ping])
-        timers.schedule(heartbeat, in: settings.pingTimeout) { [self] in
+        timers.schedule(heartbeat, in: due + settings.pingTimeout - .now()) { [self] in
             close(reason: .pingTimeout)
         }
     }
 
     private func receivedPong() {
-        guard pingSentAt != nil else { return }
-        pingSentAt = nil
+        guard pingDueAt != nil else { return }
+        pingDueAt = nil
         schedulePing()
     }
 
     /// Checked on each request too, so a timer that fires a little late never lets a
     /// dead session answer.
     private func pingHasTimedOut() -> Bool {
-        guard let sent = pingSentAt else { return false }
+        guard let sent = pingDueAt else { return false }
         return NIODeadline.now() - sent >= settings.pingTimeout
     }
 
