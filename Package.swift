@@ -24,14 +24,16 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
-        // Pure codecs: JSON, Engine.IO v4, Socket.IO v5. No I/O.
+        // JSON values, the strict parser and the writer. No I/O.
+        .target(name: "PalisadeJSON", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+        // Pure codecs: Engine.IO v4, Socket.IO v5, base64, UTF-8. No I/O.
         .target(
             name: "PalisadeProtocol",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["PalisadeJSON", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         // JWT verification and signing over OpenSSL libcrypto. No I/O but an explicit key-file loader.
-        .target(name: "PalisadeJWT", dependencies: ["COpenSSL", "PalisadeProtocol"], swiftSettings: strict),
+        .target(name: "PalisadeJWT", dependencies: ["COpenSSL", "PalisadeJSON"], swiftSettings: strict),
         // Our own C for the Lua bridge: macro wrappers, host-function trampoline, budget hook, capped allocator.
         .target(name: "CPalisadeShims", dependencies: ["CLua"]),
         // The Lua policy engine: VMs per loop and generation, the value bridge, hooks, host API, reload.
@@ -39,7 +41,8 @@ let package = Package(
         .target(
             name: "PalisadePolicy",
             dependencies: [
-                "CLua", "CPalisadeShims", "PalisadeProtocol", "PalisadeServer", "PalisadeJWT", "PalisadeState",
+                "PalisadeJSON",
+                "CLua", "CPalisadeShims", "PalisadeServer", "PalisadeJWT", "PalisadeState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -65,7 +68,8 @@ let package = Package(
         .target(
             name: "PalisadeYjsRelay",
             dependencies: [
-                "PalisadeServer", "PalisadeYjs", "PalisadeDocuments", "PalisadeProtocol",
+                "PalisadeJSON",
+                "PalisadeServer", "PalisadeYjs", "PalisadeDocuments",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,11 +79,12 @@ let package = Package(
         // Cross-connection state behind px.store and px.ratelimit: memory backends, thread-safe and bounded.
         .target(name: "PalisadeState", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
         // The directory of users, groups, notes and channels that access rules read: SQLite on a thread pool, or memory.
-        .target(name: "PalisadeDirectory", dependencies: ["CSQLite", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
+        .target(name: "PalisadeDirectory", dependencies: ["CSQLite", "PalisadeJSON", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
         // The running server: HTTP, WebSocket, Engine.IO sessions, Socket.IO, rooms, configuration.
         .target(
             name: "PalisadeServer",
             dependencies: [
+                "PalisadeJSON",
                 "COpenSSL",
                 "PalisadeProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -95,7 +100,8 @@ let package = Package(
         .executableTarget(
             name: "palisade",
             dependencies: [
-                "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeProtocol", "PalisadeDirectory",
+                "PalisadeJSON",
+                "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeDirectory",
                 "PalisadeYjsRelay", "PalisadeDocuments",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -108,7 +114,7 @@ let package = Package(
         // Micro-benchmark of hook calls (`make bench`): not a test, not part of the product.
         .executableTarget(
             name: "palisade-hookbench",
-            dependencies: ["PalisadePolicy", "PalisadeProtocol", "CLua", "CPalisadeShims", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["PalisadeJSON", "PalisadePolicy", "CLua", "CPalisadeShims", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
             path: "benchmarks/HookBench",
             swiftSettings: strict
@@ -117,7 +123,7 @@ let package = Package(
         // The benchmark's server in-process for a set time, for callgrind (benchmarks/server-instructions.sh).
         .executableTarget(
             name: "palisade-serverbench",
-            dependencies: ["PalisadeDocuments", "PalisadePolicy", "PalisadeProtocol", "PalisadeServer", "PalisadeYjsRelay",
+            dependencies: ["PalisadeDocuments", "PalisadePolicy", "PalisadeServer", "PalisadeYjsRelay",
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")],
             path: "benchmarks/ServerBench",
@@ -128,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "palisade-bench",
             dependencies: [
-                "PalisadeProtocol",
+                "PalisadeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -144,6 +150,7 @@ let package = Package(
         .executableTarget(
             name: "PalisadeTestServer",
             dependencies: [
+                "PalisadeJSON",
                 "PalisadeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,20 +158,25 @@ let package = Package(
             path: "Tests/PalisadeTestServer",
             swiftSettings: strict
         ),
+        // Helpers the test targets share (a seeded generator for fuzz loops); no product links it.
+        .target(name: "PalisadeTestSupport", dependencies: [.product(name: "NIOCore", package: "swift-nio")], path: "Tests/PalisadeTestSupport"),
+        .testTarget(name: "PalisadeJSONTests", dependencies: ["PalisadeJSON", "PalisadeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+                    swiftSettings: strict),
         .testTarget(
             name: "PalisadeProtocolTests",
-            dependencies: ["PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["PalisadeJSON", "PalisadeProtocol", "PalisadeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "PalisadePolicyTests",
             dependencies: [
-                "PalisadePolicy", "PalisadeJWT", "PalisadeProtocol", "PalisadeServer", "PalisadeState", .product(name: "NIOCore", package: "swift-nio"),
+                "PalisadeJSON",
+                "PalisadePolicy", "PalisadeJWT", "PalisadeServer", "PalisadeState", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "PalisadeJWTTests", dependencies: ["PalisadeJWT", "PalisadeProtocol"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "PalisadeJWTTests", dependencies: ["PalisadeJWT", "PalisadeJSON", "PalisadeProtocol"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PalisadeYjsTests", dependencies: ["PalisadeYjs"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "PalisadeDocumentsTests",
@@ -173,14 +185,15 @@ let package = Package(
         ),
         .testTarget(
             name: "PalisadeYjsRelayTests",
-            dependencies: ["PalisadeYjsRelay", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["PalisadeYjsRelay", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(name: "PalisadeStateTests", dependencies: ["PalisadeState", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
-        .testTarget(name: "PalisadeDirectoryTests", dependencies: ["PalisadeDirectory", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
+        .testTarget(name: "PalisadeDirectoryTests", dependencies: ["PalisadeDirectory", "PalisadeJSON", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(
             name: "PalisadeServerTests",
             dependencies: [
+                "PalisadeJSON",
                 "PalisadeServer",
                 "PalisadeProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),

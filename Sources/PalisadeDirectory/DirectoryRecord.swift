@@ -1,4 +1,4 @@
-import PalisadeProtocol
+import PalisadeJSON
 
 /// The rules for a record's body, and its stored form: compact JSON text as `JSONWriter` writes
 /// it, which `JSONParser` reads back to an equal value (same key order, same number text).

@@ -1,5 +1,5 @@
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// The facts access rules need and the gateway does not own (users' roles and groups, notes'
 /// owners and `access_control`, channel members): JSON objects keyed by `(kind, id)`.

@@ -1,6 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// The `DirectoryStore` in process memory: for tests and for a gateway run without a data
 /// directory, where the directory lives as long as the process.

@@ -1,6 +1,6 @@
 import CSQLite
 import NIOConcurrencyHelpers
-import PalisadeProtocol
+import PalisadeJSON
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import PalisadeProtocol
+import PalisadeJSON
 
 /// The embedded `DirectoryStore`: one SQLite file, `<dataDirectory>/directory.sqlite3`, with
 /// one table `records(kind, id, body, updated_at)`.

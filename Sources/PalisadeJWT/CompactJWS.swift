@@ -1,4 +1,4 @@
-import PalisadeProtocol
+import PalisadeJSON
 
 /// A compact-serialised JWS (RFC 7515 §7.1) split into its parts, with its header read.
 /// Nothing here is trusted yet: the signature has not been checked and the payload is

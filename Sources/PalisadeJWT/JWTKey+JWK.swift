@@ -1,5 +1,5 @@
 import COpenSSL
-import PalisadeProtocol
+import PalisadeJSON
 
 extension JWTKey {
     /// A key from a JWK (RFC 7517) object: `kty` `RSA` (`n`, `e`), `EC` (`crv` P-256 or

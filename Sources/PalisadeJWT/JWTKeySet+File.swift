@@ -5,7 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import PalisadeProtocol
+import PalisadeJSON
 
 extension JWTKeySet {
     /// Largest key file read; real JWKS documents are a few KiB.

@@ -1,4 +1,4 @@
-import PalisadeProtocol
+import PalisadeJSON
 
 /// The keys a token may be verified with, selected by the token's `kid`.
 ///

@@ -1,4 +1,4 @@
-import PalisadeProtocol
+import PalisadeJSON
 
 /// Signs claims into a compact JWS, for `palisade token` and for tests.
 public enum JWTSigner {

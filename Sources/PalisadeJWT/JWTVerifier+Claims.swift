@@ -1,4 +1,4 @@
-import PalisadeProtocol
+import PalisadeJSON
 
 extension JWTVerifier {
     /// `exp`, `nbf` and `iat` (RFC 7519 §4.1.4–4.1.6), each optional but numeric when present.

@@ -5,7 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import PalisadeProtocol
+import PalisadeJSON
 
 /// Verifies compact JWS tokens (JWTs) and returns their claims.
 ///

@@ -1,4 +1,4 @@
-import PalisadeProtocol
+import PalisadeJSON
 
 /// Document ids as clients send them, normalised the way Open WebUI does.
 enum ClientDocumentID {

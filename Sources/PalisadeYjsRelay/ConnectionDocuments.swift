@@ -1,5 +1,5 @@
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 import PalisadeServer
 
 /// What the relay keeps per socket (a `Socket` attachment, on the socket's loop): the

@@ -1,5 +1,5 @@
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// Yjs bytes as they travel in events: a JSON array of integers 0–255 (what Open WebUI's
 /// client sends) or a Socket.IO binary attachment (what its older client sent).

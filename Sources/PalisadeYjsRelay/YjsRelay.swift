@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PalisadeDocuments
-import PalisadeProtocol
+import PalisadeJSON
 import PalisadeServer
 import PalisadeYjs
 

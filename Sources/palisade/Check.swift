@@ -2,7 +2,6 @@ import ArgumentParser
 import Logging
 import NIOPosix
 import PalisadePolicy
-import PalisadeProtocol
 
 /// `palisade check`: loads every module as a reload would and runs the selftests.
 struct Check: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import NIOCore
+import PalisadeJSON
 import PalisadeJWT
 import PalisadePolicy
-import PalisadeProtocol
 import PalisadeServer
 
 /// The admin API's backend in the product: reloads go to the policy engine, revocations

@@ -4,8 +4,8 @@ import NIOCore
 import NIOPosix
 import PalisadeDirectory
 import PalisadeDocuments
+import PalisadeJSON
 import PalisadePolicy
-import PalisadeProtocol
 import PalisadeServer
 import PalisadeYjsRelay
 

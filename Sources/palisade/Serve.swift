@@ -1,6 +1,6 @@
 import ArgumentParser
 import Logging
-import PalisadeProtocol
+import PalisadeJSON
 import PalisadeServer
 
 #if canImport(FoundationEssentials)

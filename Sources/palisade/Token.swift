@@ -1,6 +1,6 @@
 import ArgumentParser
+import PalisadeJSON
 import PalisadeJWT
-import PalisadeProtocol
 import PalisadeServer
 
 #if canImport(FoundationEssentials)

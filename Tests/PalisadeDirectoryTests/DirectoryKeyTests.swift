@@ -1,5 +1,5 @@
 import PalisadeDirectory
-import PalisadeProtocol
+import PalisadeJSON
 import Testing
 
 @Suite("DirectoryKey and DirectoryRecord")

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOPosix
 import PalisadeDirectory
-import PalisadeProtocol
+import PalisadeJSON
 import Testing
 
 /// What every `DirectoryStore` must do; each test runs against every backend.

@@ -1,3 +1,4 @@
+import PalisadeJSON
 /// Records shaped as Open WebUI's (DESIGN.md, "The directory"), as compact JSON text exactly as
 /// `JSONWriter` writes it, so a round trip can be compared byte for byte. The numbers are there
 /// to catch any store that would normalise them (`1.50`, a 20-digit integer, `-0`, `1E-7`).

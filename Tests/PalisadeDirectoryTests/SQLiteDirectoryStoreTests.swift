@@ -1,7 +1,7 @@
 import NIOCore
 import NIOPosix
 import PalisadeDirectory
-import PalisadeProtocol
+import PalisadeJSON
 import Testing
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
+import PalisadeJSON
 import PalisadeJWT
-import PalisadeProtocol
 import Testing
 
 /// Each algorithm against tokens minted by PyJWT with keys made by the openssl command.

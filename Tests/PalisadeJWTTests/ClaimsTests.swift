@@ -1,5 +1,4 @@
 import PalisadeJWT
-import PalisadeProtocol
 import Testing
 
 /// exp, nbf, iat, leeway and the optional iss/aud/required checks, at the fixtures' fixed `now`.

@@ -1,6 +1,6 @@
 import Foundation  // Tests only: reading the fixture files.
+import PalisadeJSON
 import PalisadeJWT
-import PalisadeProtocol
 
 /// The files under Fixtures/, made by `Fixtures/make_fixtures.py` (keys by the `openssl`
 /// command, tokens by PyJWT). Every token's times are fixed around `now`.

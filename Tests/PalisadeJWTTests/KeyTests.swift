@@ -1,5 +1,5 @@
+import PalisadeJSON
 import PalisadeJWT
-import PalisadeProtocol
 import Testing
 
 /// Keys from PEM, JWK and JWKS; what each key type may do; selection by kid.

@@ -1,5 +1,5 @@
+import PalisadeJSON
 import PalisadeJWT
-import PalisadeProtocol
 import Testing
 
 @Suite struct SignerTests {

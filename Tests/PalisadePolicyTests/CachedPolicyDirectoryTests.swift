@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import PalisadeProtocol
+import PalisadeJSON
 import Testing
 
 @testable import PalisadePolicy

@@ -1,7 +1,7 @@
 import CLua
 import CPalisadeShims
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 import Testing
 
 @testable import PalisadePolicy

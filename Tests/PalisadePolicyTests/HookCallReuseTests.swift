@@ -1,6 +1,5 @@
 import CPalisadeShims
 import NIOCore
-import PalisadeProtocol
 import Testing
 
 @testable import PalisadePolicy

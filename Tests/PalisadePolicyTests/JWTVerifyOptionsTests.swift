@@ -1,6 +1,6 @@
 import Foundation
+import PalisadeJSON
 import PalisadeJWT
-import PalisadeProtocol
 import Testing
 
 @testable import PalisadePolicy

@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
-import PalisadeProtocol
+import PalisadeJSON
 import PalisadeState
 
 @testable import PalisadePolicy

@@ -1,5 +1,5 @@
 import CPalisadeShims
-import PalisadeProtocol
+import PalisadeJSON
 import Testing
 
 @testable import PalisadePolicy

@@ -1,6 +1,6 @@
 import CPalisadeShims
 import NIOHTTP1
-import PalisadeProtocol
+import PalisadeJSON
 import PalisadeServer
 import Testing
 

@@ -1,3 +1,4 @@
+import PalisadeTestSupport
 import NIOCore
 import PalisadeProtocol
 import Testing

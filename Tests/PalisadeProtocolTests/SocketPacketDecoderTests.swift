@@ -1,4 +1,6 @@
+import PalisadeTestSupport
 import NIOCore
+import PalisadeJSON
 import PalisadeProtocol
 import Testing
 

@@ -1,4 +1,5 @@
 import NIOCore
+import PalisadeJSON
 import PalisadeProtocol
 import Testing
 

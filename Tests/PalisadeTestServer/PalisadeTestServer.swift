@@ -3,7 +3,6 @@
 import ArgumentParser
 import Logging
 import NIOCore
-import PalisadeProtocol
 import PalisadeServer
 
 #if canImport(Glibc)

@@ -1,6 +1,6 @@
 import Logging
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 import PalisadeServer
 
 /// The Socket.IO test app (the conformance suite's, plus rooms and server acks for the interop tests).

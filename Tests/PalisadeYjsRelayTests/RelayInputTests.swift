@@ -1,5 +1,4 @@
 import NIOCore
-import PalisadeProtocol
 import Testing
 @testable import PalisadeYjsRelay
 

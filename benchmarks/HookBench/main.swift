@@ -8,8 +8,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import PalisadeJSON
 import PalisadePolicy
-import PalisadeProtocol
 
 let iterations = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 200_000
 let loop = MultiThreadedEventLoopGroup.singleton.next()

@@ -1,6 +1,5 @@
 import NIOCore
 import NIOPosix
-import PalisadeProtocol
 
 /// Runs one benchmark: opens connections with bounded concurrency, signals them, resets and
 /// collects the per-loop counters, and closes everything. Orchestration is async; the

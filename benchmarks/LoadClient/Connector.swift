@@ -1,6 +1,6 @@
 import NIOCore
 import NIOPosix
-import PalisadeProtocol
+import PalisadeJSON
 
 /// Opens Socket.IO connections over a direct WebSocket (`?EIO=4&transport=websocket`),
 /// each on a chosen event loop, and hands back its channel once the role says it is ready.

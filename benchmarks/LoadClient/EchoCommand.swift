@@ -1,6 +1,6 @@
 import ArgumentParser
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// `echo`: every connection keeps `--inflight` events with acks in flight.
 struct EchoCommand: AsyncParsableCommand {

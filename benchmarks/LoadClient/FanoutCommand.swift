@@ -1,6 +1,6 @@
 import ArgumentParser
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// `fanout`: rooms of members, one sender per room; delivery latency from the sent timestamp.
 struct FanoutCommand: AsyncParsableCommand {

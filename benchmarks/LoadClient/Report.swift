@@ -1,5 +1,5 @@
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import ArgumentParser
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// `yjs`: editors on shared documents sending one-character Yjs updates (Open WebUI's `ydoc:*` events).
 struct YjsCommand: AsyncParsableCommand {

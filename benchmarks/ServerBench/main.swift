@@ -16,7 +16,6 @@ import Logging
 import NIOCore
 import NIOPosix
 import PalisadePolicy
-import PalisadeProtocol
 import PalisadeDocuments
 import PalisadeServer
 import PalisadeYjsRelay

@@ -2,7 +2,7 @@ import CLua
 import CPalisadeShims
 import NIOConcurrencyHelpers
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 import PalisadeServer
 
 /// The hook points of DESIGN.md on top of the runtimes. Every call runs on the socket's

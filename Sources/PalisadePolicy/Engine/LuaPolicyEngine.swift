@@ -4,7 +4,6 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import PalisadeProtocol
 import PalisadeServer
 import Synchronization
 

@@ -1,6 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// A read-through cache in front of a directory. The stock policies read the same user
 /// and group records on every connect and join, and each read of the SQLite store is a hop

@@ -1,7 +1,7 @@
 import CLua
 import CPalisadeShims
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 import PalisadeServer
 
 /// The `conn` table a hook receives for a socket: `id`, `user`, `ip`, `transport`,

@@ -1,4 +1,4 @@
-import PalisadeProtocol
+import PalisadeJSON
 
 /// What a hook answered, read from its first return value. `px.allow()`, `px.deny()` and
 /// `px.drop()` return tables tagged `__px`; any other table is data (an identity).

@@ -1,6 +1,6 @@
 import CLua
 import CPalisadeShims
-import PalisadeProtocol
+import PalisadeJSON
 
 /// Small helpers for host functions reading arguments and returning results.
 enum LuaStack {

@@ -1,7 +1,7 @@
 import CLua
 import CPalisadeShims
+import PalisadeJSON
 import PalisadeJWT
-import PalisadeProtocol
 
 /// `px.jwt.verify(token, {algorithms = {...}, leeway = s[, key = secret or PEM][, jwks_file = path]})`
 /// → claims | nil, err. The algorithms allow-list is mandatory; a JWKS file selects the key by `kid`;

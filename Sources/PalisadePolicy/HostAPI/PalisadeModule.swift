@@ -2,7 +2,7 @@ import CLua
 import CPalisadeShims
 import Logging
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// Builds `require "palisade"` (the `px` table) in a runtime: decisions, JSON, logging,
 /// time, settings, emits. One file per area adds the rest (`PalisadeModule+…`).

@@ -1,5 +1,5 @@
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// The directory as the policy engine and the admin API see it: JSON records by
 /// (kind, id). The product plugs the SQLite store in; tests may use a memory one.

@@ -2,8 +2,8 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import PalisadeJSON
 import PalisadeJWT
-import PalisadeProtocol
 import PalisadeServer
 import PalisadeState
 

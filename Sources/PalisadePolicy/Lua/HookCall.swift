@@ -1,7 +1,7 @@
 import CLua
 import CPalisadeShims
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 import PalisadeServer
 
 /// Limits of one hook call.

@@ -1,7 +1,7 @@
 import CLua
 import CPalisadeShims
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// Moves values between Swift (`JSONValue`) and Lua faithfully:
 /// integers stay integers, floats stay floats, JSON null is `px.null` (a NULL light

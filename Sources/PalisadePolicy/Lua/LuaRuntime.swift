@@ -2,7 +2,7 @@ import CLua
 import CPalisadeShims
 import Logging
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 import PalisadeServer
 import Synchronization
 

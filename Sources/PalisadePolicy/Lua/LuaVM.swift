@@ -1,6 +1,5 @@
 import CLua
 import CPalisadeShims
-import PalisadeProtocol
 
 /// One sandboxed Lua 5.4 state with a memory cap. Confined to one event loop (the
 /// policy engine makes one per loop per generation); never touched from elsewhere.

@@ -1,3 +1,4 @@
+import PalisadeJSON
 import NIOCore
 
 /// Encodes and decodes Engine.IO v4 packets for WebSocket frames and polling payloads.

@@ -1,3 +1,4 @@
+import PalisadeJSON
 /// One Socket.IO v5 packet, with binary attachments already placed inside `data`
 /// (as `.binary` values) when it came in as BINARY_EVENT or BINARY_ACK.
 public struct SocketPacket: Sendable, Equatable {

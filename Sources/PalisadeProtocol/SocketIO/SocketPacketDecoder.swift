@@ -1,4 +1,5 @@
 import NIOCore
+import PalisadeJSON
 
 /// Turns Engine.IO messages into Socket.IO packets, collecting binary attachments.
 ///

@@ -1,4 +1,5 @@
 import NIOCore
+import PalisadeJSON
 
 /// Writes Socket.IO packets as Engine.IO messages: one text header, then one binary
 /// message per attachment (depth-first order, as the reference numbers them).

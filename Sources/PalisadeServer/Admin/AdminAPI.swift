@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
-import PalisadeProtocol
+import PalisadeJSON
 
 /// `/admin/v1/…` behind a bearer token (compared in constant time). Answers JSON.
 final class AdminAPI: Sendable {

@@ -1,4 +1,4 @@
-import PalisadeProtocol
+import PalisadeJSON
 
 /// What the admin API needs from outside the core (the policy engine, the directory,
 /// the shared store). The product wires it; every call may do I/O.

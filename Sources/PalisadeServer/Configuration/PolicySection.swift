@@ -1,4 +1,4 @@
-import PalisadeProtocol
+import PalisadeJSON
 import Yams
 
 #if canImport(FoundationEssentials)

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PalisadeJSON
 
 /// The Engine.IO HTTP errors, with the reference server's exact codes and messages
 /// (clients and the conformance suite read them).
@@ -21,7 +22,7 @@ public struct EngineRequestError: Error, Sendable, Equatable {
     /// `{"code":N,"message":"..."}`, code first, as the reference writes it.
     var jsonBody: String {
         var body = "{\"code\":\(code),\"message\":"
-        body += PalisadeJSON.quoted(message)
+        body += JSONWriter.quoted(message)
         body += "}"
         return body
     }

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
-import PalisadeProtocol
+import PalisadeJSON
 
 /// Reads one HTTP/1.1 request at a time (NIO's pipelining handler queues the next),
 /// routes it, and writes the response. Enforces the body limit and the request deadline.

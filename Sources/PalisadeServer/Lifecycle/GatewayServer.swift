@@ -7,6 +7,7 @@ import NIOWebSocket
 
 #if canImport(Glibc)
 import Glibc
+import PalisadeJSON
 #endif
 
 /// The running gateway: binds the listener, serves HTTP, WebSocket and Engine.IO mounts,
@@ -44,7 +45,7 @@ public final class GatewayServer: Sendable {
             health: {
                 let sessions = engines.reduce(0) { $0 + $1.sessionCount }
                 let generation = policyStatus?.policyGeneration ?? 0
-                let error = policyStatus?.policyError.map(PalisadeJSON.quoted) ?? "null"
+                let error = policyStatus?.policyError.map(JSONWriter.quoted) ?? "null"
                 // With a policy engine but no generation loaded, every connect is refused.
                 let healthy = policyStatus == nil || generation > 0
                 let status = healthy ? "ok" : "unhealthy"

@@ -1,5 +1,5 @@
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 
 /// The seam where decisions are made: the connect, event, join and disconnect paths
 /// of the core call it, and nothing else decides. The default allows everything;

@@ -1,3 +1,4 @@
+import PalisadeJSON
 import PalisadeProtocol
 
 /// Handles one named event after the policy allowed it: `(socket, arguments, ack)`.

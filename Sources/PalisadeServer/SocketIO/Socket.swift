@@ -1,4 +1,5 @@
 import NIOCore
+import PalisadeJSON
 import PalisadeProtocol
 
 /// One client's connection to one namespace (what Socket.IO calls a socket).

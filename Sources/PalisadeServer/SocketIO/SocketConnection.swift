@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PalisadeJSON
 import PalisadeProtocol
 
 /// The Socket.IO side of one Engine.IO session: decodes packets and dispatches them to

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import PalisadeJSON
 import PalisadeProtocol
 
 /// Every connected socket of a server, across loops: what the admin API lists and kicks.

@@ -1,6 +1,7 @@
 import Logging
 import NIOHTTP1
 import NIOCore
+import PalisadeJSON
 import PalisadeProtocol
 
 /// Socket.IO v5 on top of Engine.IO: namespaces, the policy seam, event handlers, rooms.

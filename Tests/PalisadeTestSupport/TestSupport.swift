@@ -1,12 +1,13 @@
 import NIOCore
 
+/// Shared by the test targets (a library no product links).
 /// SplitMix64: a tiny seeded generator, so every fuzz loop replays the same inputs.
-struct SeededGenerator: RandomNumberGenerator {
+public struct SeededGenerator: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -16,7 +17,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
     /// Up to `maxCount` bytes, mostly from `alphabet` (so the input gets past the first
     /// checks) with an occasional arbitrary byte.
-    mutating func bytes(maxCount: Int, alphabet: [UInt8]) -> [UInt8] {
+    public mutating func bytes(maxCount: Int, alphabet: [UInt8]) -> [UInt8] {
         let count = Int.random(in: 0...maxCount, using: &self)
         return (0..<count).map { _ in
             Int.random(in: 0..<10, using: &self) == 0 ? UInt8.random(in: 0...255, using: &self) : alphabet.randomElement(using: &self)!
@@ -24,7 +25,7 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     /// `input` with a few random edits: replace, insert, delete or duplicate a byte.
-    mutating func mutate(_ input: [UInt8], alphabet: [UInt8]) -> [UInt8] {
+    public mutating func mutate(_ input: [UInt8], alphabet: [UInt8]) -> [UInt8] {
         var output = input
         for _ in 0..<Int.random(in: 1...3, using: &self) {
             let pick = Bool.random(using: &self) ? alphabet.randomElement(using: &self)! : UInt8.random(in: 0...255, using: &self)
@@ -44,5 +45,5 @@ struct SeededGenerator: RandomNumberGenerator {
 
 extension ByteBuffer {
     /// The readable bytes, for comparisons.
-    var bytes: [UInt8] { Array(readableBytesView) }
+    public var bytes: [UInt8] { Array(readableBytesView) }
 }

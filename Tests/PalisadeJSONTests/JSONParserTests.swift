@@ -1,5 +1,6 @@
+import PalisadeTestSupport
 import NIOCore
-import PalisadeProtocol
+import PalisadeJSON
 import Testing
 
 /// The error `JSONParser` throws for `bytes`, or nil when it parses.

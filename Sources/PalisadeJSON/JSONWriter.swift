@@ -48,8 +48,13 @@ public enum JSONWriter {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// A JSON string literal for `text`, quotes included.
+    public static func quoted(_ text: String) -> String {
+        string(.string(text))
+    }
+
     /// Appends the UTF-8 of `text` as it is (no quotes, no escapes).
-    static func append(_ text: String, to bytes: inout [UInt8]) {
+    public static func append(_ text: String, to bytes: inout [UInt8]) {
         var text = text
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }

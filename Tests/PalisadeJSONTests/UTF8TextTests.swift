@@ -1,4 +1,4 @@
-import PalisadeProtocol
+import PalisadeJSON
 import Testing
 
 /// `String(utf8Validating:)` accepts exactly what the standard library's validator accepts.

@@ -14,7 +14,9 @@ public struct JSONParser {
         self.maxDepth = maxDepth
     }
 
-    /// Parses exactly one JSON value (surrounding whitespace allowed).
+    /// Parses exactly one JSON value (surrounding whitespace allowed). Inlinable, so the codecs
+    /// of other modules call it specialised for their byte collections.
+    @inlinable
     public static func parse<Bytes: Collection<UInt8>>(
         _ input: Bytes, maxDepth: Int = defaultMaxDepth
     ) throws(JSONError) -> JSONValue {
@@ -35,7 +37,8 @@ public struct JSONParser {
         return try text.withUTF8 { parse(buffer: $0, maxDepth: maxDepth) }.get()
     }
 
-    private static func parse(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Result<JSONValue, JSONError> {
+    @usableFromInline
+    static func parse(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Result<JSONValue, JSONError> {
         var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
         do throws(JSONError) {
             parser.skipWhitespace()
