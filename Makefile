@@ -3,8 +3,9 @@ SWIFT ?= swift
 PYTHON := .venv/bin/python
 CONFORMANCE_DIR ?= ../conformance
 # Release builds drop Swift's run-time exclusivity checks, in our code and in SwiftNIO's: they
-# were a fifth of the instructions an echo event costs (BENCHMARKS.md, ninth session). The
-# compile-time checks stay, and the debug build that `make test` runs keeps the run-time ones.
+# are a large share of what an event costs (BENCHMARKS.md has the figures). The compile-time
+# checks stay, and the debug build that `make test` runs keeps the run-time ones, so a
+# violation still fails the tests.
 RELEASE_BUILD = $(SWIFT) build -c release -Xswiftc -enforce-exclusivity=unchecked
 
 .PHONY: build release run test test-unit test-interop conformance bench clean
@@ -54,7 +55,8 @@ conformance:
 
 # Benchmarks: the hook micro-benchmark, then benchmarks/run-bench.sh, which measures the
 # python-socketio peer, Palisade with the empty policy set and with the stock policies side by
-# side (server on core 0, palisade-bench on core 1) and writes the tables of BENCHMARKS.md.
+# side (server on core 0, palisade-bench on core 1), counts the server's instructions per echo
+# event with callgrind, and writes the tables of BENCHMARKS.md.
 bench:
 	scripts/install-deps.sh --python --bench
 	$(RELEASE_BUILD) --product palisade-hookbench

@@ -87,7 +87,7 @@ stop_server() {
 }
 
 # Echo runs on a fresh server after a connect run: the python peer can take longer to close
-# 10 000 connections than a handshake may wait (one run's echo found no connection opened).
+# 10 000 connections than a handshake may wait, and the echo run would find no connection open.
 restart_server() { # name
     stop_server
     start_server "$1"
@@ -143,7 +143,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # The server's instructions per echo event under callgrind, empty and stock: the policies' cost
-# in a figure that moves under 1 % between runs where wall-clock figures move ±30 %. A failure
+# in a figure that the host's other load barely moves, unlike wall-clock figures. A failure
 # here is reported and leaves the rest of the run's report intact.
 if command -v valgrind >/dev/null; then
     echo "== instructions per echo event (callgrind)" >&2

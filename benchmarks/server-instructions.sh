@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The server's instructions per echo event, counted by callgrind: Palisade with the empty policy
-# set and with the stock policies. On this shared host wall-clock figures move by ±30 % between
-# runs; two runs of these agree within 0.5 %.
+# set and with the stock policies. Unlike wall-clock figures on a shared host, these repeat
+# closely from run to run (BENCHMARKS.md says how closely).
 # Each set is served twice (palisade-serverbench under callgrind) and driven by palisade-bench echo
 # for a short and a long time; the difference of the two runs' instructions over the difference
 # of their events leaves out start-up, connecting and shutting down. One connection with one event
@@ -9,7 +9,7 @@
 # many events one read brings depends on timing and moves the figure), and Swift's hashing is
 # made deterministic (its per-process seed changes how long table probes take). The client
 # counts every event it sends (no warm-up): events served but not counted, as many as the
-# speed of the moment allows, do not cancel between the two runs and moved the figure by ±6 %.
+# speed of the moment allows, would not cancel between the two runs.
 #
 #   benchmarks/server-instructions.sh [SHORT_S LONG_S]     (defaults 5 and 20; run from the repository root)
 #   WORKLOAD=connect benchmarks/server-instructions.sh [FEW MANY]

@@ -17,6 +17,7 @@
 -- handler acks (with nothing, as python-socketio does) when the client asks.
 
 local px = require "palisade"
+local helpers = require "00-helpers"
 local auth = require "10-auth"
 
 local setting = require("00-settings").reader("openwebui")
@@ -26,13 +27,8 @@ local LAST_SEEN_TTL_S = setting("last_seen_ttl_s", 120) -- how long `user:{id}:l
 
 local M = { events = {} }
 
-local function reply(ack, ...)
-  if ack then ack(...) end
-end
-
-local function refuse(conn, event, message)
-  conn:emit("error", { message = message, event = event })
-end
+local reply = helpers.reply
+local refuse = helpers.refuse
 
 -- The token of a `{auth = {token}}` payload, or nil.
 local function token_of(payload)

@@ -11,12 +11,12 @@
 --                   ("chat.last_read_at"); the gateway owns no chat database.
 
 local px = require "palisade"
+local helpers = require "00-helpers"
 
 local M = { events = {} }
 
-local function reply(ack, ...)
-  if ack then ack(...) end
-end
+local reply = helpers.reply
+local refuse = helpers.refuse
 
 local function in_room(conn, room)
   for _, joined in ipairs(conn:rooms()) do
@@ -40,7 +40,7 @@ M.events["events:channel"] = function(conn, payload, ack)
   if type(payload) ~= "table" or type(payload.data) ~= "table" then return reply(ack) end -- 40-validate says why
   local room = "channel:" .. tostring(payload.channel_id)
   if not conn.user or not in_room(conn, room) then
-    conn:emit("error", { message = "not a member of this channel", event = "events:channel" })
+    refuse(conn, "events:channel", "not a member of this channel")
     return reply(ack)
   end
   local kind = payload.data.type

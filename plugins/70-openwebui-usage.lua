@@ -16,6 +16,7 @@
 -- see this pool.
 
 local px = require "palisade"
+local helpers = require "00-helpers"
 
 local setting = require("00-settings").reader("usage")
 
@@ -26,9 +27,7 @@ local PER_SOCKET = 32                                  -- models one socket may 
 
 local M = { events = {} }
 
-local function reply(ack, ...)
-  if ack then ack(...) end
-end
+local reply = helpers.reply
 
 local function read(key)
   local text = px.store.get(key)

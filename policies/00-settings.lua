@@ -4,6 +4,8 @@
 -- px.config.policy.auth.<key> (the config file's `policy` section, or
 -- PALISADE_POLICY_AUTH_<KEY>) and falls back to `default`. Text from the environment
 -- is converted to the default's type: numbers, booleans, and comma lists for tables.
+-- A dotted section reads a nested table: `reader("ratelimit.events")` reads
+-- px.config.policy.ratelimit.events.<key>.
 
 local px = require "palisade"
 
@@ -21,9 +23,18 @@ local function convert(value, default)
   return value
 end
 
-function M.reader(module)
-  local config = type(px.config.policy) == "table" and px.config.policy[module]
-  config = type(config) == "table" and config or {}
+-- The table at `section` ("auth", "ratelimit.events") under px.config.policy, or nil.
+local function section_table(section)
+  local config = px.config.policy
+  for name in section:gmatch("[^.]+") do
+    if type(config) ~= "table" then return nil end
+    config = config[name]
+  end
+  return type(config) == "table" and config or nil
+end
+
+function M.reader(section)
+  local config = section_table(section) or {}
   return function(key, default) return convert(config[key], default) end
 end
 
@@ -33,6 +44,7 @@ function M.selftest()
   assert(convert("true", false) == true and convert(false, true) == false)
   local list = convert("a, b", {})
   assert(#list == 2 and list[1] == "a" and list[2] == "b")
+  assert(M.reader("no.such.section")("key", 5) == 5)
 end
 
 return M

@@ -18,14 +18,14 @@
 -- whose `authenticate` answers (10-auth) ends that chain, so a later one never runs.
 
 local px = require "palisade"
+local settings = require "00-settings"
 
-local config = type(px.config.policy) == "table" and px.config.policy.ratelimit
-config = type(config) == "table" and config or {}
--- A class's settings from px.config.policy.ratelimit.<class>, each key over its default.
+-- A class's settings: px.config.policy.ratelimit.<class>.<key>, each over its default
+-- (see 00-settings).
 local function class_setting(class, defaults)
-  local given = type(config[class]) == "table" and config[class] or {}
+  local setting = settings.reader("ratelimit." .. class)
   local merged = {}
-  for key, default in pairs(defaults) do merged[key] = tonumber(given[key]) or default end
+  for key, default in pairs(defaults) do merged[key] = setting(key, default) end
   return merged
 end
 
