@@ -33,7 +33,10 @@ struct PolicyGateway {
                               keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
                               directory: CachedPolicyDirectory(directory))
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
-        let engine = LuaPolicyEngine(settings: .init(directories: directories), host: host)
+        var engineSettings = LuaPolicyEngine.Settings(directories: directories)
+        engineSettings.limits.deadline = .milliseconds(Int64(configuration.hookDeadlineMs))
+        engineSettings.limits.instructions = Int64(configuration.hookInstructions)
+        let engine = LuaPolicyEngine(settings: engineSettings, host: host)
         let documentStore = try await SQLiteDocumentStore.open(dataDirectory: configuration.dataDirectory)
         let group = GatewayServer.makeEventLoopGroup(configuration)
         let relay = YjsRelay(settings: configuration.yjs, store: documentStore, policy: engine,

@@ -184,24 +184,23 @@ def test_pipelined_requests_wait_for_a_client_that_does_not_read(stock):
         sock.close()
 
 
-# Finding 10: a user listed in 3 000 channels (1 000 with records) had every `user-join`
-# denied: one directory read per channel and a linear search of the user's channel list for
-# each passed the hook's 250 ms deadline.
+# Finding 10: a user listed in 3 000 channels (1 000 with records) had every `user-join` denied: one directory
+# read per channel, and the user's record read and its channel list searched once per channel
+# (quadratic), passed the hook's deadline. The deadline is raised to 3 s here so the test does
+# not depend on the machine's speed: the quadratic work takes far longer than that in this
+# build with 6 000 channels, the batched work a fraction of it.
 def test_user_join_for_a_user_in_thousands_of_channels(stock, client):
-    srv = stock()
-    channels = [f"c{n}" for n in range(3000)]
+    srv = stock(PALISADE_LIMITS_HOOK_DEADLINE_S="3")
+    channels = [f"c{n}" for n in range(6000)]
     srv.put_record("user", "many", {"id": "many", "name": "Many", "role": "user", "channels": channels})
-    for channel_id in channels[:1000]:
+    for channel_id in channels[:5000]:
         srv.put_record("channel", channel_id, {"id": channel_id, "user_id": "someone-else", "access_control": {}})
     token = mint("many")
-    for attempt in range(20):
+    for attempt in range(3):
         c = client(srv).connect(token)
-        started = time.monotonic()
         assert c.user_join(token, timeout=10) == {"id": "many", "name": "Many"}, f"attempt {attempt}: {c.drain('error')}"
-        elapsed = time.monotonic() - started
-        rooms = srv.admin("GET", f"sessions?user_id=many").json()
+        rooms = srv.admin("GET", "sessions?user_id=many").json()
         c.sio.disconnect()
-    session = [s for s in rooms if s["sid"] == c.sid] or rooms
-    joined = {r for s in session for r in s["rooms"] if r.startswith("channel:")}
-    assert joined == {f"channel:{cid}" for cid in channels[:1000]}, f"{len(joined)} channels joined"
+    joined = {r for s in rooms for r in s["rooms"] if r.startswith("channel:")}
+    assert joined == {f"channel:{cid}" for cid in channels[:5000]}, f"{len(joined)} channels joined"
     assert not [line for line in srv.stderr_lines if "deadline" in line], srv.log_tail()

@@ -56,6 +56,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Server-initiated emits with an ack give up after this long.
     public var ackTimeoutMs: Int = 30_000
 
+    // limits
+    /// Wall-clock deadline of one policy hook call, I/O waits included.
+    public var hookDeadlineMs: Int = 250
+    /// Lua instructions one hook call may run.
+    public var hookInstructions: Int = 10_000_000
+
     // yjs
     /// The Yjs relay's limits and storage knobs (the `yjs` section).
     public var yjs = YjsSettings()

@@ -123,6 +123,19 @@ extension Setting {
             configuration.ackTimeoutMs = try value.milliseconds()
         },
 
+        // limits
+        Setting(
+            "limits.hook_deadline_s",
+            "seconds one policy hook call may take, I/O waits included",
+            default: { milliseconds($0.hookDeadlineMs) }
+        ) { value, configuration in
+            configuration.hookDeadlineMs = try value.milliseconds()
+        },
+        Setting("limits.hook_instructions", "Lua instructions one policy hook call may run", default: { "\($0.hookInstructions)" }) {
+            value, configuration in
+            configuration.hookInstructions = try value.integer(in: 10_000...1_000_000_000, expected: "an instruction count 10000...1000000000")
+        },
+
         // yjs
         Setting("yjs.max_update_bytes", "largest Yjs update, bytes", default: { "\($0.yjs.maxUpdateBytes)" }) {
             value, configuration in
