@@ -8,7 +8,7 @@ CONFORMANCE_DIR ?= ../conformance
 # violation still fails the tests.
 RELEASE_BUILD = $(SWIFT) build -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: build release run test test-unit test-interop conformance bench clean
+.PHONY: build release run test check-layering lint test-unit test-interop conformance bench clean
 
 # Debug build of every target.
 build:
@@ -29,11 +29,22 @@ run:
 test:
 	scripts/install-deps.sh --python
 	$(SWIFT) build --build-tests
-	@unit=passed; interop=passed; \
+	@layering=passed; lint=passed; unit=passed; interop=passed; \
+	$(MAKE) --no-print-directory check-layering || layering=FAILED; \
+	$(MAKE) --no-print-directory lint || lint=FAILED; \
 	$(MAKE) --no-print-directory test-unit SWIFT_TEST_FLAGS=--skip-build || unit=FAILED; \
 	$(MAKE) --no-print-directory test-interop || interop=FAILED; \
-	echo "== make test: swift tests $$unit, interop tests $$interop"; \
-	[ $$unit = passed ] && [ $$interop = passed ]
+	echo "== make test: layering $$layering, lint $$lint, swift tests $$unit, interop tests $$interop"; \
+	[ $$layering = passed ] && [ $$lint = passed ] && [ $$unit = passed ] && [ $$interop = passed ]
+
+# Which target may import which (scripts/check-layering.py): the codecs, stores, contract,
+# policy engine and relay never reach the server.
+check-layering:
+	python3 scripts/check-layering.py
+
+# swift-format's lint with the repository's .swift-format (the toolchain ships it).
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests benchmarks Package.swift
 
 # Swift unit and integration tests only (XCTest and Swift Testing).
 test-unit:

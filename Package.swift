@@ -32,17 +32,27 @@ let package = Package(
             dependencies: ["PalisadeJSON", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
+        // The hook contract between the core and what decides and handles: GatewayPolicy, the decisions,
+        // the socket, handle and rooms protocols a policy or core handler may use, HandshakeRequest, the
+        // shared name table. The server implements it; the policy engine and the Yjs relay see only it.
+        .target(
+            name: "PalisadeGateway",
+            dependencies: [
+                "PalisadeJSON", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // JWT verification and signing over OpenSSL libcrypto. No I/O but an explicit key-file loader.
         .target(name: "PalisadeJWT", dependencies: ["COpenSSL", "PalisadeJSON"], swiftSettings: strict),
         // Our own C for the Lua bridge: macro wrappers, host-function trampoline, budget hook, capped allocator.
         .target(name: "CPalisadeShims", dependencies: ["CLua"]),
         // The Lua policy engine: VMs per loop and generation, the value bridge, hooks, host API, reload.
-        // It implements PalisadeServer's GatewayPolicy seam, so it depends on the server target.
+        // It implements the contract's GatewayPolicy and never sees the server.
         .target(
             name: "PalisadePolicy",
             dependencies: [
                 "PalisadeJSON",
-                "CLua", "CPalisadeShims", "PalisadeServer", "PalisadeJWT", "PalisadeState",
+                "CLua", "CPalisadeShims", "PalisadeGateway", "PalisadeJWT", "PalisadeState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -52,12 +62,14 @@ let package = Package(
         ),
         // The Yjs update format (v1): decode, validate, state vectors, merge, diff. Pure, no I/O.
         .target(name: "PalisadeYjs", swiftSettings: strict),
+        // SQLite plumbing the directory and the documents share: opening a file in WAL mode, prepared
+        // statements, failures, the data directory.
+        .target(name: "PalisadeSQLite", dependencies: ["CSQLite"], swiftSettings: strict),
         // Durable Yjs documents (snapshot + update log): the DocumentStore protocol, SQLite and memory backends.
-        // Reuses the directory target's SQLite statement wrapper and data-directory helper.
         .target(
             name: "PalisadeDocuments",
             dependencies: [
-                "CSQLite", "PalisadeDirectory",
+                "CSQLite", "PalisadeSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -69,7 +81,7 @@ let package = Package(
             name: "PalisadeYjsRelay",
             dependencies: [
                 "PalisadeJSON",
-                "PalisadeServer", "PalisadeYjs", "PalisadeDocuments",
+                "PalisadeGateway", "PalisadeYjs", "PalisadeDocuments",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,11 +91,11 @@ let package = Package(
         // Cross-connection state behind px.store and px.ratelimit: memory backends, thread-safe and bounded.
         .target(name: "PalisadeState", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
         // The directory of users, groups, notes and channels that access rules read: SQLite on a thread pool, or memory.
-        .target(name: "PalisadeDirectory", dependencies: ["CSQLite", "PalisadeJSON", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
+        .target(name: "PalisadeDirectory", dependencies: ["CSQLite", "PalisadeJSON", "PalisadeSQLite", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
         // The running server: HTTP, WebSocket, Engine.IO sessions, Socket.IO, rooms, configuration.
         .target(
             name: "PalisadeServer",
-            dependencies: [
+            dependencies: ["PalisadeGateway", 
                 "PalisadeJSON",
                 "COpenSSL",
                 "PalisadeProtocol",
@@ -99,7 +111,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "palisade",
-            dependencies: [
+            dependencies: ["PalisadeGateway", 
                 "PalisadeJSON",
                 "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeDirectory",
                 "PalisadeYjsRelay", "PalisadeDocuments",
@@ -123,7 +135,7 @@ let package = Package(
         // The benchmark's server in-process for a set time, for callgrind (benchmarks/server-instructions.sh).
         .executableTarget(
             name: "palisade-serverbench",
-            dependencies: ["PalisadeDocuments", "PalisadePolicy", "PalisadeServer", "PalisadeYjsRelay",
+            dependencies: ["PalisadeGateway", "PalisadeDocuments", "PalisadePolicy", "PalisadeServer", "PalisadeYjsRelay",
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")],
             path: "benchmarks/ServerBench",
@@ -149,7 +161,7 @@ let package = Package(
         // A server with test-only handlers (echo, rooms) for the interop and conformance suites.
         .executableTarget(
             name: "PalisadeTestServer",
-            dependencies: [
+            dependencies: ["PalisadeGateway", 
                 "PalisadeJSON",
                 "PalisadeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -169,7 +181,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PalisadePolicyTests",
-            dependencies: [
+            dependencies: ["PalisadeGateway", 
                 "PalisadeJSON",
                 "PalisadePolicy", "PalisadeJWT", "PalisadeServer", "PalisadeState", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
@@ -185,14 +197,15 @@ let package = Package(
         ),
         .testTarget(
             name: "PalisadeYjsRelayTests",
-            dependencies: ["PalisadeYjsRelay", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["PalisadeGateway", "PalisadeYjsRelay", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(name: "PalisadeStateTests", dependencies: ["PalisadeState", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(name: "PalisadeDirectoryTests", dependencies: ["PalisadeDirectory", "PalisadeJSON", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
+        .testTarget(name: "PalisadeGatewayTests", dependencies: ["PalisadeGateway"], swiftSettings: strict),
         .testTarget(
             name: "PalisadeServerTests",
-            dependencies: [
+            dependencies: ["PalisadeGateway", 
                 "PalisadeJSON",
                 "PalisadeServer",
                 "PalisadeProtocol",

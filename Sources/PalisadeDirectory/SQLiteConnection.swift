@@ -1,6 +1,7 @@
 import CSQLite
 import NIOConcurrencyHelpers
 import PalisadeJSON
+import PalisadeSQLite
 
 #if canImport(Glibc)
 import Glibc
@@ -43,23 +44,13 @@ final class SQLiteConnection: @unchecked Sendable {
     /// commits (never consistency) on power loss, a fair trade for records the app can re-send.
     init(path: String, busyTimeoutMilliseconds: Int32) throws(DirectoryError) {
         self.path = path
-        var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let status = sqlite3_open_v2(path, &handle, flags, nil)
-        guard status == SQLITE_OK, let handle else {
-            let failure = SQLiteFailure(database: handle, status: status)
-            sqlite3_close_v2(handle)
-            throw DirectoryError(.cannotOpen, "cannot open \(path): \(failure.description)")
-        }
         do throws(SQLiteFailure) {
-            statements = try Self.setUp(handle, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            let opened = try SQLiteDatabase.open(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, prepare: Self.prepare)
+            database = opened.database
+            statements = opened.prepared
         } catch {
-            // Finalize whatever was prepared, or close_v2 would leave a zombie connection open.
-            while let statement = sqlite3_next_stmt(handle, nil) { sqlite3_finalize(statement) }
-            sqlite3_close_v2(handle)
             throw DirectoryError(.cannotOpen, "cannot open \(path): \(error.description)")
         }
-        database = handle
     }
 
     deinit {
@@ -112,7 +103,7 @@ final class SQLiteConnection: @unchecked Sendable {
             statement.bind(kind, at: 1)
             var ids: [String] = []
             while try step(statement, database: database) {
-                ids.append(try statement.withText(column: 0) { String(decoding: $0, as: UTF8.self) })
+                ids.append(statement.withText(column: 0) { String(decoding: $0, as: UTF8.self) })
             }
             return ids
         }
@@ -148,15 +139,9 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    private static func setUp(_ database: OpaquePointer, busyTimeoutMilliseconds: Int32) throws(SQLiteFailure) -> Statements {
-        sqlite3_extended_result_codes(database, 1)
-        sqlite3_busy_timeout(database, busyTimeoutMilliseconds)
-        let mode = try SQLiteStatement.firstText("PRAGMA journal_mode=WAL", database: database)
-        guard mode == "wal" else {
-            throw SQLiteFailure(status: SQLITE_CANTOPEN, message: "the file system refused WAL journal mode (got \(mode ?? "nothing"))")
-        }
-        _ = try SQLiteStatement.firstText("PRAGMA synchronous=NORMAL", database: database)
-        try execute(
+    /// The table and the statements.
+    private static func prepare(_ database: OpaquePointer) throws(SQLiteFailure) -> Statements {
+        try SQLiteDatabase.execute(
             """
             CREATE TABLE IF NOT EXISTS records(
                 kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, updated_at INTEGER NOT NULL,
@@ -175,11 +160,6 @@ final class SQLiteConnection: @unchecked Sendable {
             delete: try SQLiteStatement("DELETE FROM records WHERE kind = ?1 AND id = ?2", database: database),
             list: try SQLiteStatement("SELECT id FROM records WHERE kind = ?1 ORDER BY id", database: database)
         )
-    }
-
-    private static func execute(_ sql: String, database: OpaquePointer) throws(SQLiteFailure) {
-        let status = sqlite3_exec(database, sql, nil, nil, nil)
-        guard status == SQLITE_OK else { throw SQLiteFailure(database: database, status: status) }
     }
 
     /// Wall-clock milliseconds since 1970, for `updated_at` (read by people, not by Palisade).

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PalisadeJSON
+import PalisadeSQLite
 
 /// The embedded `DirectoryStore`: one SQLite file, `<dataDirectory>/directory.sqlite3`, with
 /// one table `records(kind, id, body, updated_at)`.
@@ -43,7 +44,11 @@ public final class SQLiteDirectoryStore: DirectoryStore {
     /// Fails with `cannotOpen` when the folder cannot be created, is not a folder, or the file
     /// cannot be opened, is not an SQLite database, or cannot be set up.
     public init(dataDirectory: String, configuration: Configuration = .init()) throws(DirectoryError) {
-        try DataDirectory.create(dataDirectory)
+        do throws(SQLiteFailure) {
+            try DataDirectory.create(dataDirectory)
+        } catch {
+            throw DirectoryError(.cannotOpen, error.message)
+        }
         let folder = dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory
         path = folder + "/" + Self.fileName
         connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)

@@ -1,6 +1,6 @@
 import CSQLite
 import NIOConcurrencyHelpers
-import PalisadeDirectory
+import PalisadeSQLite
 
 /// The documents' SQLite database: one connection, its prepared statements, blocking calls.
 ///
@@ -58,27 +58,15 @@ final class DocumentDatabase: @unchecked Sendable {
     /// (it can only be lowered below the library's compiled-in limit, 1 GB by default).
     init(path: String, busyTimeoutMilliseconds: Int32, maxBlobBytes: Int?) throws(DocumentStoreError) {
         self.path = path
-        var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let status = sqlite3_open_v2(path, &handle, flags, nil)
-        guard status == SQLITE_OK, let handle else {
-            let failure = SQLiteFailure(database: handle, status: status)
-            sqlite3_close_v2(handle)
-            throw DocumentStoreError(.cannotOpen, "cannot open \(path): \(failure.description)")
-        }
-        if let maxBlobBytes {
-            sqlite3_limit(handle, SQLITE_LIMIT_LENGTH, Int32(clamping: max(maxBlobBytes, 1)))
-        }
-        self.maxBlobBytes = Int(sqlite3_limit(handle, SQLITE_LIMIT_LENGTH, -1))
         do throws(SQLiteFailure) {
-            statements = try Self.setUp(handle, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            let opened = try SQLiteDatabase.open(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, maxLength: maxBlobBytes,
+                                                 prepare: Self.prepare)
+            database = opened.database
+            statements = opened.prepared
+            self.maxBlobBytes = Int(sqlite3_limit(opened.database, SQLITE_LIMIT_LENGTH, -1))
         } catch {
-            // Finalize whatever was prepared, or close_v2 would leave a zombie connection open.
-            while let statement = sqlite3_next_stmt(handle, nil) { sqlite3_finalize(statement) }
-            sqlite3_close_v2(handle)
             throw DocumentStoreError(.cannotOpen, "cannot open \(path): \(error.description)")
         }
-        database = handle
     }
 
     deinit {
@@ -324,14 +312,8 @@ final class DocumentDatabase: @unchecked Sendable {
         return DocumentStoreError(.storageFailure, "\(path): \(failure.description)")
     }
 
-    private static func setUp(_ database: OpaquePointer, busyTimeoutMilliseconds: Int32) throws(SQLiteFailure) -> Statements {
-        sqlite3_extended_result_codes(database, 1)
-        sqlite3_busy_timeout(database, busyTimeoutMilliseconds)
-        let mode = try SQLiteStatement.firstText("PRAGMA journal_mode=WAL", database: database)
-        guard mode == "wal" else {
-            throw SQLiteFailure(status: SQLITE_CANTOPEN, message: "the file system refused WAL journal mode (got \(mode ?? "nothing"))")
-        }
-        _ = try SQLiteStatement.firstText("PRAGMA synchronous=NORMAL", database: database)
+    /// Checks the schema version, creates the tables and prepares the statements.
+    private static func prepare(_ database: OpaquePointer) throws(SQLiteFailure) -> Statements {
         let version = Int64(try SQLiteStatement.firstText("PRAGMA user_version", database: database) ?? "0") ?? 0
         guard version <= schemaVersion else {
             throw SQLiteFailure(

@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import PalisadeDirectory
+import PalisadeSQLite
 
 /// The embedded `DocumentStore`: one SQLite file, `<dataDirectory>/documents.sqlite3`, with
 /// `documents(id, snapshot, snapshot_seq, last_seq, updated_at)` and `updates(id, seq, bytes)`.

@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import PalisadeDocuments
 import PalisadeJSON
-import PalisadeServer
+import PalisadeGateway
 import PalisadeYjs
 
 enum RelayError: Error {
@@ -89,7 +89,7 @@ final class DocumentHome: Sendable {
     /// Stores a validated update (`values`: its `YjsUpdate.valueCount`), then relays it to the
     /// document's other editors. Refusals and failures go back to the sender as `error` events;
     /// `finished` runs (on this loop) once the update is stored, refused or failed.
-    func append(_ id: String, update: [UInt8], values: Int, from sender: SocketHandle, userID: String,
+    func append(_ id: String, update: [UInt8], values: Int, from sender: any GatewaySocketHandle, userID: String,
                 finished: @escaping @Sendable () -> Void) {
         loop.execute {
             guard let document = self.table.value.documents[id], document.members[sender.id] != nil else {
@@ -154,7 +154,7 @@ final class DocumentHome: Sendable {
     // MARK: Loading, state, compaction
 
     /// Sends the sender an `error` for its update, on its loop, if it is still connected.
-    private static func refuse(_ sender: SocketHandle, _ event: String, _ message: String) {
+    private static func refuse(_ sender: any GatewaySocketHandle, _ event: String, _ message: String) {
         sender.execute { socket in
             if socket.isConnected { socket.refuse(event, message) }
         }

@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import PalisadeDocuments
 import PalisadeJSON
-import PalisadeServer
+import PalisadeGateway
 import PalisadeYjs
 import Synchronization
 
@@ -26,7 +26,7 @@ final class RelayContext: Sendable {
     /// The largest state sent to a joiner: a larger one would close the joiner as a client that does not read.
     let maxStateBytes: Int
     /// Set once by `attach`, read without a lock on every relay.
-    private let server = AtomicLazyReference<SocketServer>()
+    private let server = AtomicLazyReference<Rooms>()
 
     init(settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy, pool: NIOThreadPool,
          maxMessageBytes: Int, logger: Logger) {
@@ -44,13 +44,19 @@ final class RelayContext: Sendable {
     /// Room for the event around a state: its name, the document id, the sessions.
     static let eventEnvelopeBytes = 64 << 10
 
-    func attach(_ server: SocketServer) {
-        _ = self.server.storeIfNil(server)
+    func attach(_ server: any GatewayRooms) {
+        _ = self.server.storeIfNil(Rooms(server))
+    }
+
+    /// The server's rooms in a class of its own, which `AtomicLazyReference` needs.
+    private final class Rooms: Sendable {
+        let rooms: any GatewayRooms
+        init(_ rooms: any GatewayRooms) { self.rooms = rooms }
     }
 
     /// Emits to a room from any loop.
     func emit(to room: String, _ event: String, _ arguments: [JSONValue], namespace: String, skipping: String?) {
-        server.load()?.emit(to: room, event, arguments, namespace: namespace, skipping: skipping)
+        server.load()?.rooms.emit(to: room, event, arguments, namespace: namespace, skipping: skipping)
     }
 }
 

@@ -1,8 +1,8 @@
 import NIOCore
 import PalisadeJSON
-import PalisadeServer
+import PalisadeGateway
 
-extension Socket {
+extension GatewaySocket {
     /// The relay's refusal: an `error` event `{message, event}` (what the stock policies send too).
     func refuse(_ event: String, _ message: String) {
         emit("error", [.object([JSONMember("message", .string(message)), JSONMember("event", .string(event))])])

@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import PalisadeDocuments
 import PalisadeJSON
-import PalisadeServer
+import PalisadeGateway
 import PalisadeYjs
 
 /// The core's Yjs relay: Open WebUI's `ydoc:*` events (reference §4) done safely.
@@ -31,7 +31,7 @@ public final class YjsRelay: Sendable {
     ///     documents are kept small enough for their state to fit.
     public init(settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy,
                 loops: [any EventLoop], pool: NIOThreadPool = .singleton,
-                maxMessageBytes: Int = ServerConfiguration().maxOutboundBytes, logger: Logger) {
+                maxMessageBytes: Int = 8 << 20, logger: Logger) {
         precondition(!loops.isEmpty, "the relay needs at least one event loop")
         let context = RelayContext(settings: settings, store: store, policy: policy, pool: pool,
                                    maxMessageBytes: maxMessageBytes, logger: logger)
@@ -40,7 +40,7 @@ public final class YjsRelay: Sendable {
     }
 
     /// The server whose rooms the relay emits to.
-    public func attach(_ server: SocketServer) {
+    public func attach(_ server: any GatewayRooms) {
         context.attach(server)
     }
 
@@ -64,17 +64,17 @@ public final class YjsRelay: Sendable {
         return homes[Int(hash % UInt64(homes.count))]
     }
 
-    private func documents(of socket: Socket) -> ConnectionDocuments {
+    private func documents(of socket: any GatewaySocket) -> ConnectionDocuments {
         let perSecond = context.settings.awarenessPerSecond
         return socket.attachments.get(ConnectionDocuments.self) { ConnectionDocuments(awarenessPerSecond: perSecond) }
     }
 
     /// The id the relay shows for the socket's user: the identity's id, or the socket id.
-    private func shownUserID(_ socket: Socket) -> String { socket.userID ?? socket.id }
+    private func shownUserID(_ socket: any GatewaySocket) -> String { socket.userID ?? socket.id }
 
     // MARK: Join
 
-    private func join(_ socket: Socket, _ payload: JSONValue?) {
+    private func join(_ socket: any GatewaySocket, _ payload: JSONValue?) {
         guard let payload, let id = ClientDocumentID.normalised(payload) else {
             return socket.refuse(YjsEvent.join, "document_id is missing or invalid")
         }
@@ -104,7 +104,7 @@ public final class YjsRelay: Sendable {
     }
 
     /// After the checks: joins the room, then gets the state (so no relayed update falls in between).
-    private func enter(_ socket: Socket, _ id: String, canWrite: Bool, color: String, documents: ConnectionDocuments) -> EventLoopFuture<Void> {
+    private func enter(_ socket: any GatewaySocket, _ id: String, canWrite: Bool, color: String, documents: ConnectionDocuments) -> EventLoopFuture<Void> {
         documents.joined[id] = .init(canWrite: canWrite, writeCheckedAt: .now())
         let room = ClientDocumentID.room(id)
         socket.joinAuthorized(room)
@@ -131,7 +131,7 @@ public final class YjsRelay: Sendable {
         }.nonisolated()
     }
 
-    private func sendState(_ socket: Socket, _ id: String, _ reply: DocumentHome.StateReply) {
+    private func sendState(_ socket: any GatewaySocket, _ id: String, _ reply: DocumentHome.StateReply) {
         guard reply.state.count <= context.maxStateBytes else {
             // Only a document stored before its limit was lowered gets here: refused, not a closed connection.
             context.logger.error("a Yjs document's state is too large to send",
@@ -147,7 +147,7 @@ public final class YjsRelay: Sendable {
 
     // MARK: State re-request
 
-    private func requestState(_ socket: Socket, _ payload: JSONValue?) {
+    private func requestState(_ socket: any GatewaySocket, _ payload: JSONValue?) {
         guard let payload, let id = ClientDocumentID.normalised(payload) else {
             return socket.refuse(YjsEvent.state, "document_id is missing or invalid")
         }
@@ -163,7 +163,7 @@ public final class YjsRelay: Sendable {
 
     // MARK: Update
 
-    private func update(_ socket: Socket, _ payload: JSONValue?) {
+    private func update(_ socket: any GatewaySocket, _ payload: JSONValue?) {
         guard let payload, let id = ClientDocumentID.normalised(payload) else {
             return socket.refuse(YjsEvent.update, "document_id is missing or invalid")
         }
@@ -201,14 +201,14 @@ public final class YjsRelay: Sendable {
 
     /// Hands the update to its document's home; pauses the client's reading while too
     /// many of its updates wait for the store (a fast sender is slowed, never dropped).
-    private func store(_ update: [UInt8], values: Int, of id: String, from socket: Socket, _ documents: ConnectionDocuments) {
+    private func store(_ update: [UInt8], values: Int, of id: String, from socket: any GatewaySocket, _ documents: ConnectionDocuments) {
         documents.appendsInFlight += 1
         if !documents.readingPausedForAppends, documents.appendsInFlight >= ConnectionDocuments.maxAppendsInFlight {
             documents.readingPausedForAppends = true
-            socket.session.pauseReading()
+            socket.pauseReading()
         }
         let bound = NIOLoopBound(documents, eventLoop: socket.loop)
-        let session = NIOLoopBound(socket.session, eventLoop: socket.loop)
+        let reader = NIOLoopBound(socket, eventLoop: socket.loop)
         let loop = socket.loop
         home(of: id).append(id, update: update, values: values, from: socket.handle, userID: shownUserID(socket)) {
             loop.execute {
@@ -216,7 +216,7 @@ public final class YjsRelay: Sendable {
                 documents.appendsInFlight -= 1
                 if documents.readingPausedForAppends, documents.appendsInFlight <= ConnectionDocuments.resumeAppendsAt {
                     documents.readingPausedForAppends = false
-                    session.value.resumeReading()
+                    reader.value.resumeReading()
                 }
             }
         }
@@ -255,7 +255,7 @@ public final class YjsRelay: Sendable {
     /// editor's keystrokes wait or fail.
     static let writeDecisionStaleLimit = TimeAmount.seconds(10)
 
-    private func checkWrite(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) -> EventLoopFuture<AccessDecision> {
+    private func checkWrite(_ socket: any GatewaySocket, _ id: String, _ documents: ConnectionDocuments) -> EventLoopFuture<DocumentAccess> {
         if let joined = documents.joined[id], joined.canWrite {
             let age = NIODeadline.now() - joined.writeCheckedAt
             if age < Self.writeDecisionLifetime { return socket.loop.makeSucceededFuture(.allow) }
@@ -271,7 +271,7 @@ public final class YjsRelay: Sendable {
     }
 
     /// The background re-check of a write permission in use; a refusal ends it.
-    private func recheckWrite(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) {
+    private func recheckWrite(_ socket: any GatewaySocket, _ id: String, _ documents: ConnectionDocuments) {
         documents.joined[id]?.recheckRunning = true
         authorize(socket, "write", id).assumeIsolated().whenComplete { result in
             documents.joined[id]?.recheckRunning = false
@@ -287,7 +287,7 @@ public final class YjsRelay: Sendable {
     // MARK: Content snapshots
 
     /// Debounces `content` (last writer of the document wins), then hands it to the policy's `document_content`.
-    private func snapshotContent(_ socket: Socket, _ id: String, _ content: JSONValue, _ documents: ConnectionDocuments) {
+    private func snapshotContent(_ socket: any GatewaySocket, _ id: String, _ content: JSONValue, _ documents: ConnectionDocuments) {
         let home = home(of: id)
         home.claimContent(id, socketID: socket.id).hop(to: socket.loop).assumeIsolated().whenSuccess { token in
             guard let token, socket.isConnected else { return }
@@ -307,7 +307,7 @@ public final class YjsRelay: Sendable {
 
     /// Hands over the socket's pending snapshot of `id` now (it is leaving; a newer one
     /// from someone else, if any, still lands after it).
-    private func flushContent(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) {
+    private func flushContent(_ socket: any GatewaySocket, _ id: String, _ documents: ConnectionDocuments) {
         guard let pending = documents.pendingContent.removeValue(forKey: id) else { return }
         pending.timer?.cancel()
         context.policy.documentContent(socket, documentID: id, content: pending.content)
@@ -315,7 +315,7 @@ public final class YjsRelay: Sendable {
 
     // MARK: Leave and disconnect
 
-    private func leave(_ socket: Socket, _ payload: JSONValue?) {
+    private func leave(_ socket: any GatewaySocket, _ payload: JSONValue?) {
         guard let payload, let id = ClientDocumentID.normalised(payload) else {
             return socket.refuse(YjsEvent.leave, "document_id is missing or invalid")
         }
@@ -327,7 +327,7 @@ public final class YjsRelay: Sendable {
         }
     }
 
-    private func depart(_ socket: Socket, _ id: String, _ documents: ConnectionDocuments) {
+    private func depart(_ socket: any GatewaySocket, _ id: String, _ documents: ConnectionDocuments) {
         guard documents.joined.removeValue(forKey: id) != nil else { return }
         flushContent(socket, id, documents)
         let room = ClientDocumentID.room(id)
@@ -340,7 +340,7 @@ public final class YjsRelay: Sendable {
     }
 
     /// For `SocketServer(onDisconnect:)`: the socket leaves every document it joined.
-    public func disconnected(_ socket: Socket, reason: String) {
+    public func disconnected(_ socket: any GatewaySocket, reason: String) {
         guard let documents = socket.attachments.get(ConnectionDocuments.self) else { return }
         documents.joining.removeAll()
         for id in Array(documents.joined.keys) { depart(socket, id, documents) }
@@ -348,7 +348,7 @@ public final class YjsRelay: Sendable {
 
     // MARK: Awareness
 
-    private func awareness(_ socket: Socket, _ payload: JSONValue?) {
+    private func awareness(_ socket: any GatewaySocket, _ payload: JSONValue?) {
         guard let payload, let id = ClientDocumentID.normalised(payload) else {
             return socket.refuse(YjsEvent.awareness, "document_id is missing or invalid")
         }
@@ -372,22 +372,22 @@ public final class YjsRelay: Sendable {
 
     // MARK: Policy
 
-    struct AccessDecision: Sendable {
+    struct DocumentAccess: Sendable {
         var allowed: Bool
         var reason: String
         /// The policy failed to answer (the decision is still a refusal).
         var isFailure = false
-        static let allow = AccessDecision(allowed: true, reason: "")
+        static let allow = DocumentAccess(allowed: true, reason: "")
     }
 
-    private func authorize(_ socket: Socket, _ action: String, _ id: String) -> EventLoopFuture<AccessDecision> {
+    private func authorize(_ socket: any GatewaySocket, _ action: String, _ id: String) -> EventLoopFuture<DocumentAccess> {
         let resource = JSONValue.object([JSONMember("type", .string("document")), JSONMember("id", .string(id))])
         return context.policy.authorize(socket, action: action, resource: resource).map { decision in
             switch decision {
             case .allow: return .allow
-            case .deny(let reason): return AccessDecision(allowed: false, reason: reason, isFailure: decision.isPolicyFailure)
+            case .deny(let reason): return DocumentAccess(allowed: false, reason: reason, isFailure: decision.isPolicyFailure)
             }
-        }.recover { _ in AccessDecision(allowed: false, reason: "internal error", isFailure: true) }
+        }.recover { _ in DocumentAccess(allowed: false, reason: "internal error", isFailure: true) }
     }
 
     // MARK: Maintenance

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import PalisadeDirectory
 import PalisadeDocuments
+import PalisadeGateway
 import PalisadeJSON
 import PalisadePolicy
 import PalisadeServer

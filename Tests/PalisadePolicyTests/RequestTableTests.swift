@@ -1,7 +1,7 @@
 import CPalisadeShims
 import NIOHTTP1
+import PalisadeGateway
 import PalisadeJSON
-import PalisadeServer
 import Testing
 
 @testable import PalisadePolicy

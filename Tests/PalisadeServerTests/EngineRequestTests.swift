@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import PalisadeGateway
 import Testing
 
 @testable import PalisadeServer

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PalisadeGateway
 import PalisadeJSON
 import PalisadeServer
 
@@ -29,7 +30,8 @@ enum TestApplication {
                 ack?([.array(socket.rooms.sorted().map { .string($0) })])
             },
             "server-ack": { socket, args, _ in
-                socket.emit("server-ack-request", args) { result in
+                // Server-to-client acks are the server's own (the contract has none yet).
+                (socket as? Socket)?.emit("server-ack-request", args) { result in
                     if case .success(let reply) = result { socket.emit("server-ack-result", [.array(reply)]) }
                 }
             },
@@ -43,7 +45,7 @@ enum TestApplication {
             configuration: configuration,
             policy: TestPolicy(),
             handlers: handlers,
-            onConnect: { socket in socket.emit("auth", [socket.auth]) },
+            onConnect: { socket in socket.emit("auth", [(socket as? Socket)?.auth ?? .null]) },
             logger: logger
         )
         serverBox.server = server
@@ -53,7 +55,7 @@ enum TestApplication {
 
 /// Refuses a CONNECT whose auth carries `{"refuse": reason}`; allows everything else.
 final class TestPolicy: GatewayPolicy {
-    func authenticate(_ socket: Socket, auth: JSONValue) -> EventLoopFuture<ConnectDecision> {
+    func authenticate(_ socket: any GatewaySocket, auth: JSONValue) -> EventLoopFuture<ConnectDecision> {
         if let reason = auth["refuse"]?.stringValue {
             return socket.loop.makeSucceededFuture(.refuse(message: reason, data: nil))
         }

@@ -3,7 +3,7 @@ import CPalisadeShims
 import NIOConcurrencyHelpers
 import NIOCore
 import PalisadeJSON
-import PalisadeServer
+import PalisadeGateway
 
 /// The hook points of DESIGN.md on top of the runtimes. Every call runs on the socket's
 /// loop; a hook that errors, overruns or runs out of memory counts as a deny.
@@ -21,7 +21,7 @@ extension LuaPolicyEngine {
         }
     }
 
-    public func authenticate(_ socket: Socket, auth: JSONValue) -> EventLoopFuture<ConnectDecision> {
+    public func authenticate(_ socket: any GatewaySocket, auth: JSONValue) -> EventLoopFuture<ConnectDecision> {
         guard let runtime = runtime(on: socket.loop) else {
             return socket.loop.makeSucceededFuture(.refuse(message: "no policy is loaded", data: nil))
         }
@@ -48,7 +48,7 @@ extension LuaPolicyEngine {
         }.nonisolated()
     }
 
-    public func connected(_ socket: Socket) {
+    public func connected(_ socket: any GatewaySocket) {
         guard let runtime = runtime(on: socket.loop), runtime.hasHook(.connect) else { return }
         _ = chain(runtime, .connect, push: { state in
             runtime.pushConn(socket, on: state)
@@ -56,14 +56,7 @@ extension LuaPolicyEngine {
         }, stopAt: { _ in false })
     }
 
-    public func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision> {
-        switch decideEvent(socket, name: name, arguments: arguments, handling: .decideOnly) {
-        case .now(let decision): socket.loop.makeSucceededFuture(decision)
-        case .later(let future): future
-        }
-    }
-
-    public func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue],
+    public func decideEvent(_ socket: any GatewaySocket, name: String, arguments: [JSONValue],
                             handling: EventHandling) -> PolicyAnswer<EventDecision> {
         guard let runtime = runtime(on: socket.loop) else { return .now(.deny(reason: "no policy is loaded")) }
         var handler: Int32?
@@ -121,17 +114,17 @@ extension LuaPolicyEngine {
                 return .handled
             case .hook(let module):
                 report(error, hook: "\(module).event", runtime: runtime)
-                return .deny(reason: JoinDecision.policyFailureReason)
+                return .deny(reason: AccessDecision.policyFailureReason)
             }
         }
     }
 
-    public func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision> {
+    public func authorizeJoin(_ socket: any GatewaySocket, room: String) -> EventLoopFuture<AccessDecision> {
         authorize(socket, action: "join", resource: .object(["type": .string("room"), "id": .string(room)]))
     }
 
     /// `authorize(conn, action, resource)`: a deny wins; otherwise at least one allow is needed.
-    public func authorize(_ socket: Socket, action: String, resource: JSONValue) -> EventLoopFuture<JoinDecision> {
+    public func authorize(_ socket: any GatewaySocket, action: String, resource: JSONValue) -> EventLoopFuture<AccessDecision> {
         guard let runtime = runtime(on: socket.loop) else { return socket.loop.makeSucceededFuture(.deny(reason: "no policy is loaded")) }
         var allowed = false
         return chain(runtime, .authorize, push: { state in
@@ -143,14 +136,14 @@ extension LuaPolicyEngine {
             if case .allow = answer { allowed = true }
             if case .deny = answer { return true }
             return false
-        }).assumeIsolated().map { answer -> JoinDecision in
+        }).assumeIsolated().map { answer -> AccessDecision in
             if case .deny(let reason, _, _)? = answer { return .deny(reason: reason) }
             return allowed ? .allow : .deny(reason: "not allowed")
         }.nonisolated()
     }
 
     /// `document_content(conn, document_id, content)` in every module; answers are ignored.
-    public func documentContent(_ socket: Socket, documentID: String, content: JSONValue) {
+    public func documentContent(_ socket: any GatewaySocket, documentID: String, content: JSONValue) {
         guard let runtime = runtime(on: socket.loop), runtime.hasHook(.documentContent) else { return }
         _ = chain(runtime, .documentContent, push: { state in
             runtime.pushConn(socket, on: state)
@@ -160,7 +153,7 @@ extension LuaPolicyEngine {
         }, stopAt: { _ in false })
     }
 
-    public func disconnected(_ socket: Socket, reason: String) {
+    public func disconnected(_ socket: any GatewaySocket, reason: String) {
         guard let runtime = runtime(on: socket.loop) else { return }
         guard runtime.hasHook(.disconnect) else { return runtime.releaseConn(socket.id) }
         chain(runtime, .disconnect, push: { state in
@@ -170,18 +163,12 @@ extension LuaPolicyEngine {
         }, stopAt: { _ in false }).assumeIsolated().whenComplete { _ in runtime.releaseConn(socket.id) }
     }
 
-    public func abandoned(_ socket: Socket) {
+    public func abandoned(_ socket: any GatewaySocket) {
         runtime(on: socket.loop)?.releaseConn(socket.id)
     }
 
-    public func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool {
-        guard let runtime = runtime(on: socket.loop), let handler = runtime.eventHandlers[name] else { return false }
-        runHandler(handler, of: name, in: runtime, socket: socket, arguments: arguments, ack: ack)
-        return true
-    }
-
     /// Calls a plugin's handler of event `name`; a failure is reported (the event was allowed).
-    private func runHandler(_ handler: Int32, of name: String, in runtime: LuaRuntime, socket: Socket,
+    private func runHandler(_ handler: Int32, of name: String, in runtime: LuaRuntime, socket: any GatewaySocket,
                             arguments: [JSONValue], ack: Ack?) {
         let ackID = ack.map { runtime.registerAck($0) }
         let outcome = runtime.callNow(handler) { state in
@@ -222,7 +209,7 @@ extension LuaPolicyEngine {
                 answer = HookAnswer(values)
             case .failure(let error):
                 self.report(error, hook: "\(module).\(hook.rawValue)", runtime: runtime)
-                answer = .deny(reason: JoinDecision.policyFailureReason, status: nil)
+                answer = .deny(reason: AccessDecision.policyFailureReason, status: nil)
             }
             if stopAt(answer) { return answer }
             if case .deny = answer { return answer }

@@ -4,7 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import PalisadeServer
+import PalisadeGateway
 import Synchronization
 
 /// The Lua policy engine: implements `GatewayPolicy` by calling the modules' hooks.

@@ -1,6 +1,6 @@
 import CLua
 import CPalisadeShims
-import PalisadeServer
+import PalisadeGateway
 
 /// The `ack` argument of a plugin's event handler: a callable table whose call sends
 /// the client's ack (`ack(value, …)`), once.

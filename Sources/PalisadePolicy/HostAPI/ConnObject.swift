@@ -2,7 +2,7 @@ import CLua
 import CPalisadeShims
 import NIOCore
 import PalisadeJSON
-import PalisadeServer
+import PalisadeGateway
 
 /// The `conn` table a hook receives for a socket: `id`, `user`, `ip`, `transport`,
 /// `data` (survives reloads), and the methods `join`, `leave`, `rooms`, `emit`,
@@ -14,10 +14,13 @@ import PalisadeServer
 /// when the socket is abandoned before it connected). A weak reference would give every
 /// socket a side table, which makes each retain and release of it slower.
 final class ConnEntry {
+    /// The serial of the runtime that made it (`LuaRuntime.serial`).
+    let owner: Int
     let table: Int32
-    let socket: Socket
+    let socket: any GatewaySocket
 
-    init(table: Int32, socket: Socket) {
+    init(owner: Int, table: Int32, socket: any GatewaySocket) {
+        self.owner = owner
         self.table = table
         self.socket = socket
     }
@@ -43,7 +46,7 @@ extension LuaRuntime {
         luaL_newmetatable(L, Self.connMetatable.cString)
         px_newtable(L)
         vm.setFunction("join", inTableAt: -1) { [unowned self] state in
-            let socket: Socket
+            let socket: any GatewaySocket
             switch self.target(state) {
             case .invalid: return LuaStack.raise(state, "conn:join(room) must be called on a conn")
             case .closed:
@@ -64,7 +67,7 @@ extension LuaRuntime {
             }
         }
         vm.setFunction("leave", inTableAt: -1) { [unowned self] state in
-            let socket: Socket
+            let socket: any GatewaySocket
             switch self.target(state) {
             case .invalid: return LuaStack.raise(state, "conn:leave(room) must be called on a conn")
             case .closed: return 0
@@ -82,7 +85,7 @@ extension LuaRuntime {
             return 1
         }
         vm.setFunction("emit", inTableAt: -1) { [unowned self] state in
-            let socket: Socket
+            let socket: any GatewaySocket
             switch self.target(state) {
             case .invalid: return LuaStack.raise(state, "conn:emit(event, ...) must be called on a conn")
             case .closed: return 0  // the client has gone: nothing to tell it, nothing went wrong
@@ -105,7 +108,7 @@ extension LuaRuntime {
         // conn:expire_if_anonymous(seconds): a core timer closes the transport if the socket
         // still has no identity by then (the client reconnects and may authenticate).
         vm.setFunction("expire_if_anonymous", inTableAt: -1) { [unowned self] state in
-            let socket: Socket
+            let socket: any GatewaySocket
             switch self.target(state) {
             case .invalid: return LuaStack.raise(state, "conn:expire_if_anonymous(seconds) must be called on a conn")
             case .closed: return 0
@@ -118,7 +121,7 @@ extension LuaRuntime {
             return 0
         }
         vm.setFunction("set_user", inTableAt: -1) { [unowned self] state in
-            let socket: Socket
+            let socket: any GatewaySocket
             switch self.target(state) {
             case .invalid: return LuaStack.raise(state, "conn:set_user(identity) must be called on a conn")
             case .closed: return 0
@@ -146,7 +149,7 @@ extension LuaRuntime {
 
     /// What a conn method was called on.
     private enum ConnTarget {
-        case open(Socket)
+        case open(any GatewaySocket)
         /// A conn table whose socket has gone (released after its disconnect hooks): its methods
         /// are quiet no-ops, since a handler may still run when its client has just closed.
         case closed
@@ -165,7 +168,7 @@ extension LuaRuntime {
     }
 
     /// The socket of the conn table at index 1 (the method's `self`).
-    private func socket(_ state: OpaquePointer) -> Socket? {
+    private func socket(_ state: OpaquePointer) -> (any GatewaySocket)? {
         guard px_istable(state, 1) != 0 else { return nil }
         lua_getfield(state, 1, "id")
         defer { px_pop(state, 1) }
@@ -174,13 +177,14 @@ extension LuaRuntime {
     }
 
     /// Pushes the conn table of `socket` on `state`. Stack: +1.
-    func pushConn(_ socket: Socket, on state: OpaquePointer) {
-        if socket.policyHandle.owner == serial {
-            lua_rawgeti(state, px_registryindex(), lua_Integer(socket.policyHandle.reference))
+    func pushConn(_ socket: any GatewaySocket, on state: OpaquePointer) {
+        // The socket's policy state is this runtime's entry, found without hashing its id.
+        if let entry = socket.policyState as? ConnEntry, entry.owner == serial {
+            lua_rawgeti(state, px_registryindex(), lua_Integer(entry.table))
             return
         }
         if let entry = connections[socket.id] {
-            socket.policyHandle = (serial, entry.table)
+            socket.policyState = entry
             lua_rawgeti(state, px_registryindex(), lua_Integer(entry.table))
             return
         }
@@ -206,8 +210,9 @@ extension LuaRuntime {
         guard !socket.hasEnded else { return }
         lua_pushvalue(state, -1)
         let reference = luaL_ref(state, px_registryindex())
-        connections[socket.id] = ConnEntry(table: reference, socket: socket)
-        socket.policyHandle = (serial, reference)
+        let entry = ConnEntry(owner: serial, table: reference, socket: socket)
+        connections[socket.id] = entry
+        socket.policyState = entry
         heldSockets?.add(1)
     }
 
@@ -223,7 +228,7 @@ extension LuaRuntime {
     /// Forgets a socket's conn table (after its disconnect hooks ran).
     func releaseConn(_ socketID: String) {
         guard let entry = connections.removeValue(forKey: socketID) else { return }
-        if entry.socket.policyHandle.owner == serial { entry.socket.policyHandle = (0, 0) }
+        if entry.socket.policyState === entry { entry.socket.policyState = nil }  // a cycle until now
         luaL_unref(vm.L, px_registryindex(), entry.table)
         heldSockets?.add(-1)
     }

@@ -237,7 +237,7 @@ package enum PalisadeModule {
                 px_pop(state, 1)
             }
             let arguments: [JSONValue] = lua_gettop(state) >= 3 ? [data] : []
-            host.server?.emit(to: room, event, arguments, skipping: skip)
+            host.server?.emit(to: room, event, arguments, namespace: "/", skipping: skip)
             return 0
         }
         // px.disconnect(sid) → true when that socket was connected (for tick and other hooks without a conn).
@@ -249,7 +249,7 @@ package enum PalisadeModule {
         px_newtable(L)
         vm.setFunction("members", inTableAt: -1) { state in
             guard let room = LuaStack.optionalString(state, 1) else { return LuaStack.raise(state, "px.rooms.members(room) needs a room") }
-            let members = host.server?.members(of: room) ?? []
+            let members = host.server?.members(of: room, namespace: "/") ?? []
             LuaBridge.push(.array(members.map { .string($0) }), state)
             return 1
         }

@@ -4,11 +4,11 @@ import NIOCore
 import NIOPosix
 import PalisadeJSON
 import PalisadeJWT
-import PalisadeServer
+import PalisadeGateway
 import PalisadeState
 
-/// What the host API reaches outside Lua: settings, logging, and the socket server
-/// (attached after it is built, since the server is built with the policy).
+/// What the host API reaches outside Lua: settings, logging, and the server's rooms
+/// (attached after the server is built, since it is built with the policy).
 public final class PolicyHost: Sendable {
     public let logger: Logger
     /// `px.config`: the settings Lua may read (with the free-form `policy` section).
@@ -24,7 +24,7 @@ public final class PolicyHost: Sendable {
     public let defaultJWTKey: JWTKey?
     /// Behind `px.directory.get`; nil = no directory (every record unknown).
     public let directory: (any PolicyDirectory)?
-    private let socketServer = NIOLockedValueBox<SocketServer?>(nil)
+    private let socketServer = NIOLockedValueBox<(any GatewayRooms)?>(nil)
     /// JWKS files read for `px.jwt.verify(…, {jwks_file = …})`, by path, with when they were read.
     private let keySets = NIOLockedValueBox<[String: CachedKeySet]>([:])
     /// A JWKS file is read again after this long, so rotated keys are picked up.
@@ -64,9 +64,9 @@ public final class PolicyHost: Sendable {
 
     public func storeKey(_ key: String) -> String { keyPrefix + ":" + key }
 
-    public func attach(_ server: SocketServer) {
+    public func attach(_ server: any GatewayRooms) {
         socketServer.withLockedValue { $0 = server }
     }
 
-    var server: SocketServer? { socketServer.withLockedValue { $0 } }
+    var server: (any GatewayRooms)? { socketServer.withLockedValue { $0 } }
 }

@@ -2,7 +2,7 @@ import CLua
 import CPalisadeShims
 import NIOCore
 import PalisadeJSON
-import PalisadeServer
+import PalisadeGateway
 
 /// Limits of one hook call.
 public struct HookLimits: Sendable {
@@ -76,7 +76,7 @@ final class HookCall {
     private var immediateResult: Result<[JSONValue], HookError>?
     /// The socket whose event this call decides and then handles, for the event chain's
     /// `is_open` (EventChain.swift); nil in other calls.
-    var eventSocket: Socket?
+    var eventSocket: (any GatewaySocket)?
 
     /// The answer of a hook that returned a single `nil`, the usual case: shared, so that
     /// it costs no allocation.

@@ -3,7 +3,7 @@ import CPalisadeShims
 import Logging
 import NIOCore
 import PalisadeJSON
-import PalisadeServer
+import PalisadeGateway
 import Synchronization
 
 /// The modules of one policy generation loaded into one VM, on one event loop:
@@ -13,7 +13,7 @@ package final class LuaRuntime {
     let vm: LuaVM
     let loop: any EventLoop
     let generation: Int
-    /// This runtime's own number, never reused (`Socket.policyHandle`'s owner).
+    /// This runtime's own number, never reused (`ConnEntry.owner`).
     let serial = LuaRuntime.serials.add(1, ordering: .relaxed).newValue
     private static let serials = Atomic<Int>(0)
     let limits: HookLimits
@@ -168,7 +168,7 @@ package final class LuaRuntime {
 
     /// `call` without a future when the call finishes at once (most do).
     /// `eventSocket`: the socket whose event the call decides and handles (the event chain).
-    package func callNow(_ function: Int32, eventSocket: Socket? = nil, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome {
+    package func callNow(_ function: Int32, eventSocket: (any GatewaySocket)? = nil, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome {
         let call = idleCalls.popLast() ?? HookCall(runtime: self)
         call.eventSocket = eventSocket
         return call.run(function, limits: limits, pushArguments: pushArguments)

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import PalisadeGateway
 import PalisadeJSON
 
 /// `/admin/v1/…` behind a bearer token (compared in constant time). Answers JSON.

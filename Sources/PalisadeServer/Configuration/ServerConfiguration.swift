@@ -1,3 +1,4 @@
+import PalisadeGateway
 /// Every setting of the running server, resolved from flags, environment and the config file.
 ///
 /// Plain values with production defaults; `ConfigurationLoader` fills it, the server only reads it.

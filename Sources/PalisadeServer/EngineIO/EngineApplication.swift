@@ -1,4 +1,5 @@
 import NIOCore
+import PalisadeGateway
 import PalisadeProtocol
 
 /// What runs on top of Engine.IO sessions: Socket.IO in the product, an echo in the tests.

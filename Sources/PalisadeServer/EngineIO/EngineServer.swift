@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import PalisadeGateway
 import PalisadeProtocol
 
 /// Engine.IO v4 on one path: validates requests, opens sessions, routes polling

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import PalisadeGateway
 import PalisadeProtocol
 
 /// One Engine.IO v4 session: its transport (polling or WebSocket), the upgrade between

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+import PalisadeGateway
 import PalisadeProtocol
 
 /// The thin loop around a session's WebSocket: reads frames off the connection

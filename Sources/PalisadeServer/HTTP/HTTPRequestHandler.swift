@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import PalisadeGateway
 import PalisadeJSON
 
 /// Reads one HTTP/1.1 request at a time (NIO's pipelining handler queues the next),

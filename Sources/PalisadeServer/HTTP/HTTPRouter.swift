@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import PalisadeGateway
 
 /// What the HTTP layer serves: the Engine.IO mounts and the operational endpoints.
 final class HTTPRouter: Sendable {

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PalisadeGateway
 
 /// Comma-separated token lists of HTTP headers (`Upgrade: websocket`, `Connection: keep-alive,
 /// Upgrade`), matched on bytes: the canonical form and `lowercased()` make strings per request.
@@ -18,5 +19,13 @@ enum HTTPTokenList {
         while let first = token.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { token.removeFirst() }
         while let last = token.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { token.removeLast() }
         return token.count == wanted.count && zip(token, wanted).allSatisfy { $0 | 0x20 == $1 }
+    }
+}
+
+extension HandshakeRequest {
+    /// True when the request asks for a WebSocket upgrade: an `Upgrade` value lists
+    /// `websocket`, in any case.
+    var isWebSocketUpgrade: Bool {
+        HTTPTokenList.header("upgrade", of: headers, lists: "websocket")
     }
 }

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PalisadeGateway
 
 /// Which browser origins may open sessions, and the CORS headers polling responses carry.
 struct OriginPolicy: Sendable {

@@ -2,6 +2,7 @@ import COpenSSL
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import PalisadeGateway
 import PalisadeProtocol
 
 /// The WebSocket upgrade (RFC 6455 §4.2): checks the request's key and version, asks the

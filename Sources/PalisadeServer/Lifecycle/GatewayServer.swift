@@ -7,6 +7,7 @@ import NIOWebSocket
 
 #if canImport(Glibc)
 import Glibc
+import PalisadeGateway
 import PalisadeJSON
 #endif
 

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import PalisadeGateway
 import PalisadeProtocol
 
 /// Who is in which room, for every namespace, across all event loops.
@@ -76,7 +77,7 @@ final class RoomRegistry: Sendable {
 /// A reference to a `Socket` that may cross loops (rooms, the registry and core handlers
 /// such as the Yjs relay hold these). One per connected socket (`Socket.handle`), shared by
 /// every room it is in: a class, so a broadcast's member list costs one retain per member.
-public final class SocketHandle: Sendable {
+public final class SocketHandle: GatewaySocketHandle {
     public let id: String
     public let namespace: String
     public let loop: any EventLoop
@@ -100,7 +101,12 @@ public final class SocketHandle: Sendable {
     }
 
     /// Runs `body` with the socket on its loop: at once when already there, else queued.
-    public func execute(_ body: @escaping @Sendable (Socket) -> Void) {
+    public func execute(_ body: @escaping @Sendable (any GatewaySocket) -> Void) {
+        executeOnSocket(body)
+    }
+
+    /// `execute` with the server's own socket type.
+    func executeOnSocket(_ body: @escaping @Sendable (Socket) -> Void) {
         if loop.inEventLoop {
             body(bound.value)
         } else {

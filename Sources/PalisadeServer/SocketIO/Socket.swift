@@ -1,10 +1,11 @@
 import NIOCore
+import PalisadeGateway
 import PalisadeJSON
 import PalisadeProtocol
 
 /// One client's connection to one namespace (what Socket.IO calls a socket).
 /// Lives on its session's loop; every method must be called there.
-public final class Socket {
+public final class Socket: GatewaySocket {
     /// The socket id the client sees in the CONNECT reply (not the Engine.IO sid, which is secret).
     public let id: String
     public let namespace: String
@@ -48,7 +49,10 @@ public final class Socket {
     /// What the registry, the rooms and core handlers on other loops hold of this socket:
     /// one per connected socket, kept until tear-down (it refers back to the socket).
     private var handleStorage: SocketHandle?
-    public var handle: SocketHandle {
+    public var handle: any GatewaySocketHandle { socketHandle }
+
+    /// The concrete handle, for the registry and the rooms.
+    var socketHandle: SocketHandle {
         if let handleStorage { return handleStorage }
         let handle = SocketHandle(self)
         if isConnected { handleStorage = handle } // never kept (a cycle) after tear-down
@@ -62,10 +66,8 @@ public final class Socket {
     public private(set) var connectedAt: Double = 0
     /// Per-socket state of core handlers (the Yjs relay's joined documents, say), by type.
     public var attachments = SocketAttachments()
-    /// Where the policy engine notes its handle on this socket: which of its runtimes (`owner`,
-    /// a number no other runtime has) holds which entry (`reference`), so that a runtime finds
-    /// its own without hashing the socket's id on every event. 0: none. On the socket's loop only.
-    public var policyHandle: (owner: Int, reference: Int32) = (0, 0)
+    /// The policy engine's state of this socket (`GatewaySocket.policyState`); never read here.
+    public var policyState: AnyObject?
 
     let connection: SocketConnection
     private var server: SocketServer { connection.server }
@@ -134,6 +136,14 @@ public final class Socket {
         server.emit(to: room, event, arguments, namespace: namespace, skipping: id)
     }
 
+    public func sendAck(_ ackID: UInt64, _ arguments: [JSONValue]) {
+        sendPacket(SocketPacket(.ack, namespace: namespace, ackId: ackID, data: .array(arguments)))
+    }
+
+    public func pauseReading() { connection.session.pauseReading() }
+
+    public func resumeReading() { connection.session.resumeReading() }
+
     func sendPacket(_ packet: SocketPacket) {
         guard isConnected else { return }
         var frames = SocketPacketEncoder.frames(packet)
@@ -169,7 +179,7 @@ public final class Socket {
 
     func joinWithoutCheck(_ room: String) {
         guard room != id, joinedRooms.insert(room).inserted else { return }
-        server.rooms.join(room, socket: handle, namespace: namespace)
+        server.rooms.join(room, socket: socketHandle, namespace: namespace)
     }
 
     public func leave(_ room: String) {
@@ -186,7 +196,7 @@ public final class Socket {
         if identity?["jti"]?.stringValue == nil {
             authTokenID = auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
         }
-        server.registry.add(handle)
+        server.registry.add(socketHandle)
     }
 
     /// What the admin API shows of this socket.
@@ -328,11 +338,9 @@ public final class Socket {
         guard isConnected else { return }
         switch result {
         case .success(.allow):
-            if let builtIn {
-                builtIn(self, arguments, ack)
-            } else {
-                _ = server.policy.handleEvent(self, name: name, arguments: arguments, ack: ack)
-            }
+            // Without a built-in handler the policy was asked to handle the event too; `.allow`
+            // then means that nothing handles it.
+            builtIn?(self, arguments, ack)
         case .success(.handled), .success(.drop):
             break
         case .success(.deny(let reason, let details)):

@@ -60,7 +60,7 @@ extension SocketServer {
     /// Disconnects the socket `sid`; false when it is unknown.
     public func disconnect(sid: String) -> Bool {
         guard let handle = registry.handle(sid) else { return false }
-        handle.execute { $0.disconnect() }
+        handle.executeOnSocket { $0.disconnect() }
         return true
     }
 

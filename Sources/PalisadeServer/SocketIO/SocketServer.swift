@@ -1,11 +1,12 @@
 import Logging
 import NIOHTTP1
 import NIOCore
+import PalisadeGateway
 import PalisadeJSON
 import PalisadeProtocol
 
 /// Socket.IO v5 on top of Engine.IO: namespaces, the policy seam, event handlers, rooms.
-public final class SocketServer: EngineApplication {
+public final class SocketServer: EngineApplication, GatewayRooms {
     let policy: any GatewayPolicy
     let logger: Logger
     let rooms: RoomRegistry

@@ -9,9 +9,9 @@ public struct NameTable<Value> {
     /// Open addressing over `entries`: each slot holds a name's full hash and its entry's
     /// index (-1: empty), so a probe that meets another name compares two integers and
     /// copies nothing.
-    private var slots: [(hash: Int, entry: Int)]
-    private var entries: [(name: String, value: Value)] = []
-    private var mask: Int
+    @usableFromInline var slots: [(hash: Int, entry: Int)]
+    @usableFromInline var entries: [(name: String, value: Value)] = []
+    @usableFromInline var mask: Int
 
     public init(_ entries: [String: Value] = [:]) {
         var capacity = 8
@@ -27,6 +27,8 @@ public struct NameTable<Value> {
         }
     }
 
+    /// Inlinable (as `hash`), so each module's lookups are specialised for its values.
+    @inlinable
     public subscript(name: String) -> Value? {
         let hash = Self.hash(name)
         var index = hash & mask
@@ -39,6 +41,7 @@ public struct NameTable<Value> {
     }
 
     /// FNV-1a (64 bits) of the name's UTF-8 bytes.
+    @inlinable
     static func hash(_ name: String) -> Int {
         var name = name
         return name.withUTF8 { bytes in

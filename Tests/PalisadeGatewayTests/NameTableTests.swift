@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PalisadeServer
+@testable import PalisadeGateway
 
 @Suite struct NameTableTests {
     /// Every name put in is found with its value, through collisions and wrap-around of the

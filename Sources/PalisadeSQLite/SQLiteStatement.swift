@@ -2,8 +2,8 @@ import CSQLite
 
 /// One prepared statement, prepared once and reused: bind, step, read, reset.
 ///
-/// Used only under its connection's lock, like the connection it belongs to (`SQLiteConnection`
-/// here, `DocumentDatabase` in PalisadeDocuments, which shares it through `package` access).
+/// Used only under its connection's lock, like the connection it belongs to (the directory's
+/// `SQLiteConnection`, the documents' `DocumentDatabase`).
 package final class SQLiteStatement {
     package let handle: OpaquePointer
 
@@ -56,7 +56,9 @@ package final class SQLiteStatement {
     }
 
     /// The bytes of text column `column` of the current row, valid until the next step or reset.
-    package func withText<Result>(column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws(DirectoryError) -> Result) throws(DirectoryError) -> Result {
+    package func withText<Result, Failure: Error>(
+        column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
         let pointer = sqlite3_column_text(handle, column)
         let count = Int(sqlite3_column_bytes(handle, column))
         return try body(UnsafeBufferPointer(start: pointer, count: pointer == nil ? 0 : count))

@@ -14,33 +14,28 @@ public protocol GatewayPolicy: AnyObject, Sendable {
     /// Before a transport opens (polling handshake or WebSocket upgrade).
     func handshake(_ request: HandshakeRequest, on loop: any EventLoop) -> EventLoopFuture<HandshakeDecision>
     /// On a Socket.IO CONNECT, with the client's auth payload (`{}` when it sent none).
-    func authenticate(_ socket: Socket, auth: JSONValue) -> EventLoopFuture<ConnectDecision>
+    func authenticate(_ socket: any GatewaySocket, auth: JSONValue) -> EventLoopFuture<ConnectDecision>
     /// After a successful connect (the CONNECT reply has been sent).
-    func connected(_ socket: Socket)
-    /// Every incoming event, before any handler.
-    func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision>
-    /// `event`, answered at once when the decision needed no I/O (most do), so the core
-    /// makes no future per event. With `.decideAndHandle`, an allowed event that the policy
-    /// itself handles (a Lua plugin's handler) is handled in the same call and answered
-    /// `.handled`. The default wraps `event` and handles nothing.
-    func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue], handling: EventHandling) -> PolicyAnswer<EventDecision>
+    func connected(_ socket: any GatewaySocket)
+    /// Every incoming event, before any handler: answered at once when the decision needed no
+    /// I/O (most do), so the core makes no future per event, or later. With
+    /// `.decideAndHandle`, an allowed event that the policy itself handles (a Lua plugin's
+    /// handler) is handled in the same call and answered `.handled`.
+    func decideEvent(_ socket: any GatewaySocket, name: String, arguments: [JSONValue], handling: EventHandling) -> PolicyAnswer<EventDecision>
     /// Before a socket joins a room.
-    func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision>
+    func authorizeJoin(_ socket: any GatewaySocket, room: String) -> EventLoopFuture<AccessDecision>
     /// Before a document read or write, or any other access the core checks itself:
     /// `action` is `"read"` or `"write"`, `resource` is `{type, id}` (a Yjs document:
     /// `{type: "document", id: "note:abc"}`).
-    func authorize(_ socket: Socket, action: String, resource: JSONValue) -> EventLoopFuture<JoinDecision>
+    func authorize(_ socket: any GatewaySocket, action: String, resource: JSONValue) -> EventLoopFuture<AccessDecision>
     /// A Yjs update carried `data.content` (a snapshot of the document for the app),
     /// after the write check and the debounce: the app's chance to persist it.
-    func documentContent(_ socket: Socket, documentID: String, content: JSONValue)
+    func documentContent(_ socket: any GatewaySocket, documentID: String, content: JSONValue)
     /// When the socket's session ends.
-    func disconnected(_ socket: Socket, reason: String)
+    func disconnected(_ socket: any GatewaySocket, reason: String)
     /// A socket that never connected: its CONNECT was refused, or its session closed while
     /// `authenticate` decided. No hook runs; the policy forgets what it kept of the socket.
-    func abandoned(_ socket: Socket)
-    /// An allowed event that no built-in handler took (the Lua plugins' `events`).
-    /// Returns false when nothing handles it.
-    func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool
+    func abandoned(_ socket: any GatewaySocket)
 }
 
 /// A decision made at once, or one that waits for I/O.
@@ -82,7 +77,8 @@ public enum EventDecision: Sendable, Equatable {
     case deny(reason: String, details: [JSONMember] = [])
 }
 
-public enum JoinDecision: Sendable, Equatable {
+/// The answer to an access check: joining a room, reading or writing a resource.
+public enum AccessDecision: Sendable, Equatable {
     case allow
     case deny(reason: String)
 
@@ -100,35 +96,30 @@ extension GatewayPolicy {
         loop.makeSucceededFuture(.allow)
     }
 
-    public func authenticate(_ socket: Socket, auth: JSONValue) -> EventLoopFuture<ConnectDecision> {
+    public func authenticate(_ socket: any GatewaySocket, auth: JSONValue) -> EventLoopFuture<ConnectDecision> {
         socket.loop.makeSucceededFuture(.accept(identity: nil))
     }
 
-    public func connected(_ socket: Socket) {}
+    public func connected(_ socket: any GatewaySocket) {}
 
-    public func event(_ socket: Socket, name: String, arguments: [JSONValue]) -> EventLoopFuture<EventDecision> {
+    public func decideEvent(_ socket: any GatewaySocket, name: String, arguments: [JSONValue],
+                            handling: EventHandling) -> PolicyAnswer<EventDecision> {
+        .now(.allow)
+    }
+
+    public func authorizeJoin(_ socket: any GatewaySocket, room: String) -> EventLoopFuture<AccessDecision> {
         socket.loop.makeSucceededFuture(.allow)
     }
 
-    public func decideEvent(_ socket: Socket, name: String, arguments: [JSONValue], handling: EventHandling) -> PolicyAnswer<EventDecision> {
-        .later(event(socket, name: name, arguments: arguments))
-    }
-
-    public func authorizeJoin(_ socket: Socket, room: String) -> EventLoopFuture<JoinDecision> {
+    public func authorize(_ socket: any GatewaySocket, action: String, resource: JSONValue) -> EventLoopFuture<AccessDecision> {
         socket.loop.makeSucceededFuture(.allow)
     }
 
-    public func authorize(_ socket: Socket, action: String, resource: JSONValue) -> EventLoopFuture<JoinDecision> {
-        socket.loop.makeSucceededFuture(.allow)
-    }
+    public func documentContent(_ socket: any GatewaySocket, documentID: String, content: JSONValue) {}
 
-    public func documentContent(_ socket: Socket, documentID: String, content: JSONValue) {}
+    public func disconnected(_ socket: any GatewaySocket, reason: String) {}
 
-    public func disconnected(_ socket: Socket, reason: String) {}
-
-    public func abandoned(_ socket: Socket) {}
-
-    public func handleEvent(_ socket: Socket, name: String, arguments: [JSONValue], ack: Ack?) -> Bool { false }
+    public func abandoned(_ socket: any GatewaySocket) {}
 }
 
 /// The default policy: everything is allowed. For development and for apps that
