@@ -8,7 +8,7 @@ let package = Package(
     name: "Palisade",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "palisade", targets: ["palisade"]),
+        .executable(name: "palisade", targets: ["palisade"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -89,13 +89,22 @@ let package = Package(
             swiftSettings: strict
         ),
         // Cross-connection state behind px.store and px.ratelimit: memory backends, thread-safe and bounded.
-        .target(name: "PalisadeState", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
+        .target(
+            name: "PalisadeState",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strict),
         // The directory of users, groups, notes and channels that access rules read: SQLite on a thread pool, or memory.
-        .target(name: "PalisadeDirectory", dependencies: ["CSQLite", "PalisadeJSON", "PalisadeSQLite", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
+        .target(
+            name: "PalisadeDirectory",
+            dependencies: [
+                "CSQLite", "PalisadeJSON", "PalisadeSQLite", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ], swiftSettings: strict),
         // The running server: HTTP, WebSocket, Engine.IO sessions, Socket.IO, rooms, configuration.
         .target(
             name: "PalisadeServer",
-            dependencies: ["PalisadeGateway", 
+            dependencies: [
+                "PalisadeGateway",
                 "PalisadeJSON",
                 "COpenSSL",
                 "PalisadeProtocol",
@@ -111,7 +120,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "palisade",
-            dependencies: ["PalisadeGateway", 
+            dependencies: [
+                "PalisadeGateway",
                 "PalisadeJSON",
                 "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeDirectory",
                 "PalisadeYjsRelay", "PalisadeDocuments",
@@ -126,8 +136,10 @@ let package = Package(
         // Micro-benchmark of hook calls (`make bench`): not a test, not part of the product.
         .executableTarget(
             name: "palisade-hookbench",
-            dependencies: ["PalisadeJSON", "PalisadePolicy", "CLua", "CPalisadeShims", .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PalisadeJSON", "PalisadePolicy", "CLua", "CPalisadeShims", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "benchmarks/HookBench",
             swiftSettings: strict
         ),
@@ -135,9 +147,11 @@ let package = Package(
         // The benchmark's server in-process for a set time, for callgrind (benchmarks/server-instructions.sh).
         .executableTarget(
             name: "palisade-serverbench",
-            dependencies: ["PalisadeGateway", "PalisadeDocuments", "PalisadePolicy", "PalisadeServer", "PalisadeYjsRelay",
-                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PalisadeGateway", "PalisadeDocuments", "PalisadePolicy", "PalisadeServer", "PalisadeYjsRelay",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "benchmarks/ServerBench",
             swiftSettings: strict
         ),
@@ -161,7 +175,8 @@ let package = Package(
         // A server with test-only handlers (echo, rooms) for the interop and conformance suites.
         .executableTarget(
             name: "PalisadeTestServer",
-            dependencies: ["PalisadeGateway", 
+            dependencies: [
+                "PalisadeGateway",
                 "PalisadeJSON",
                 "PalisadeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -171,9 +186,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // Helpers the test targets share (a seeded generator for fuzz loops); no product links it.
-        .target(name: "PalisadeTestSupport", dependencies: [.product(name: "NIOCore", package: "swift-nio")], path: "Tests/PalisadeTestSupport"),
-        .testTarget(name: "PalisadeJSONTests", dependencies: ["PalisadeJSON", "PalisadeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
-                    swiftSettings: strict),
+        .target(
+            name: "PalisadeTestSupport", dependencies: [.product(name: "NIOCore", package: "swift-nio")], path: "Tests/PalisadeTestSupport"),
+        .testTarget(
+            name: "PalisadeJSONTests",
+            dependencies: ["PalisadeJSON", "PalisadeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict),
         .testTarget(
             name: "PalisadeProtocolTests",
             dependencies: ["PalisadeJSON", "PalisadeProtocol", "PalisadeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
@@ -181,18 +199,23 @@ let package = Package(
         ),
         .testTarget(
             name: "PalisadePolicyTests",
-            dependencies: ["PalisadeGateway", 
+            dependencies: [
+                "PalisadeGateway",
                 "PalisadeJSON",
                 "PalisadePolicy", "PalisadeJWT", "PalisadeServer", "PalisadeState", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "PalisadeJWTTests", dependencies: ["PalisadeJWT", "PalisadeJSON", "PalisadeProtocol"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "PalisadeJWTTests", dependencies: ["PalisadeJWT", "PalisadeJSON", "PalisadeProtocol"], exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(name: "PalisadeYjsTests", dependencies: ["PalisadeYjs"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "PalisadeDocumentsTests",
-            dependencies: ["PalisadeDocuments", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "PalisadeDocuments", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -200,12 +223,22 @@ let package = Package(
             dependencies: ["PalisadeGateway", "PalisadeYjsRelay", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
-        .testTarget(name: "PalisadeStateTests", dependencies: ["PalisadeState", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
-        .testTarget(name: "PalisadeDirectoryTests", dependencies: ["PalisadeDirectory", "PalisadeJSON", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
+        .testTarget(
+            name: "PalisadeStateTests",
+            dependencies: [
+                "PalisadeState", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ], swiftSettings: strict),
+        .testTarget(
+            name: "PalisadeDirectoryTests",
+            dependencies: [
+                "PalisadeDirectory", "PalisadeJSON", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ], swiftSettings: strict),
         .testTarget(name: "PalisadeGatewayTests", dependencies: ["PalisadeGateway"], swiftSettings: strict),
         .testTarget(
             name: "PalisadeServerTests",
-            dependencies: ["PalisadeGateway", 
+            dependencies: [
+                "PalisadeGateway",
                 "PalisadeJSON",
                 "PalisadeServer",
                 "PalisadeProtocol",

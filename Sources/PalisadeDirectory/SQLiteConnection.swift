@@ -4,11 +4,11 @@ import PalisadeJSON
 import PalisadeSQLite
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The directory's SQLite database: one connection, its four prepared statements, blocking calls.

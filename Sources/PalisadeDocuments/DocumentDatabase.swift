@@ -59,8 +59,9 @@ final class DocumentDatabase: @unchecked Sendable {
     init(path: String, busyTimeoutMilliseconds: Int32, maxBlobBytes: Int?) throws(DocumentStoreError) {
         self.path = path
         do throws(SQLiteFailure) {
-            let opened = try SQLiteDatabase.open(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, maxLength: maxBlobBytes,
-                                                 prepare: Self.prepare)
+            let opened = try SQLiteDatabase.open(
+                path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, maxLength: maxBlobBytes,
+                prepare: Self.prepare)
             database = opened.database
             statements = opened.prepared
             self.maxBlobBytes = Int(sqlite3_limit(opened.database, SQLITE_LIMIT_LENGTH, -1))
@@ -136,11 +137,12 @@ final class DocumentDatabase: @unchecked Sendable {
         }
         return batch.map { update in
             do throws(DocumentStoreError) {
-                return .success(try withStatements { database, statements throws(DocumentStoreError) in
-                    try transaction(statements, database: database) { () throws(DocumentStoreError) in
-                        try insert(update, now: now, statements: statements, database: database)
-                    }
-                })
+                return .success(
+                    try withStatements { database, statements throws(DocumentStoreError) in
+                        try transaction(statements, database: database) { () throws(DocumentStoreError) in
+                            try insert(update, now: now, statements: statements, database: database)
+                        }
+                    })
             } catch {
                 return .failure(error)
             }

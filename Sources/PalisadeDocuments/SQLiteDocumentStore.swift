@@ -208,10 +208,11 @@ public final class SQLiteDocumentStore: DocumentStore {
     /// called, so a test can pile work up behind it deterministically.
     package func holdThread() -> @Sendable () -> Void {
         let gate = ConditionLock(value: false)
-        _ = enqueue(.other { _, _ in
-            gate.lock(whenValue: true)
-            gate.unlock()
-        })
+        _ = enqueue(
+            .other { _, _ in
+                gate.lock(whenValue: true)
+                gate.unlock()
+            })
         return {
             gate.lock()
             gate.unlock(withValue: true)
@@ -231,17 +232,18 @@ public final class SQLiteDocumentStore: DocumentStore {
         _ body: @escaping @Sendable (DocumentDatabase) throws(DocumentStoreError) -> Value
     ) -> EventLoopFuture<Value> {
         let promise = loop.makePromise(of: Value.self)
-        let queued = enqueue(.other { database, state in
-            guard case .active = state else {
-                promise.fail(DocumentStoreError.closed)
-                return
-            }
-            do throws(DocumentStoreError) {
-                promise.succeed(try body(database))
-            } catch {
-                promise.fail(error)
-            }
-        })
+        let queued = enqueue(
+            .other { database, state in
+                guard case .active = state else {
+                    promise.fail(DocumentStoreError.closed)
+                    return
+                }
+                do throws(DocumentStoreError) {
+                    promise.succeed(try body(database))
+                } catch {
+                    promise.fail(error)
+                }
+            })
         if !queued { promise.fail(DocumentStoreError.closed) }
         return promise.futureResult
     }

@@ -21,7 +21,9 @@ public protocol GatewayPolicy: AnyObject, Sendable {
     /// I/O (most do), so the core makes no future per event, or later. With
     /// `.decideAndHandle`, an allowed event that the policy itself handles (a Lua plugin's
     /// handler) is handled in the same call and answered `.handled`.
-    func decideEvent(_ socket: any GatewaySocket, name: String, arguments: [JSONValue], handling: EventHandling) -> PolicyAnswer<EventDecision>
+    func decideEvent(_ socket: any GatewaySocket, name: String, arguments: [JSONValue], handling: EventHandling) -> PolicyAnswer<
+        EventDecision
+    >
     /// Before a socket joins a room.
     func authorizeJoin(_ socket: any GatewaySocket, room: String) -> EventLoopFuture<AccessDecision>
     /// Before a document read or write, or any other access the core checks itself:
@@ -102,8 +104,10 @@ extension GatewayPolicy {
 
     public func connected(_ socket: any GatewaySocket) {}
 
-    public func decideEvent(_ socket: any GatewaySocket, name: String, arguments: [JSONValue],
-                            handling: EventHandling) -> PolicyAnswer<EventDecision> {
+    public func decideEvent(
+        _ socket: any GatewaySocket, name: String, arguments: [JSONValue],
+        handling: EventHandling
+    ) -> PolicyAnswer<EventDecision> {
         .now(.allow)
     }
 

@@ -59,7 +59,8 @@ public enum URLQuery {
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), index != text.endIndex, let high = hexValue(text[index]),
-                      text.index(after: index) != text.endIndex, let low = hexValue(text[text.index(after: index)]) {
+                text.index(after: index) != text.endIndex, let low = hexValue(text[text.index(after: index)])
+            {
                 bytes.append(high << 4 | low)
                 text.formIndex(&index, offsetBy: 2)
             } else {

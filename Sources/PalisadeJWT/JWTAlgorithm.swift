@@ -3,10 +3,17 @@ import COpenSSL
 /// The JWS algorithms this library implements (RFC 7518 §3, RFC 8037 for EdDSA).
 /// `none` is deliberately absent: it can be neither allowed nor produced.
 public enum JWTAlgorithm: String, Sendable, CaseIterable, CustomStringConvertible {
-    case hs256 = "HS256", hs384 = "HS384", hs512 = "HS512"
-    case rs256 = "RS256", rs384 = "RS384", rs512 = "RS512"
-    case ps256 = "PS256", ps384 = "PS384", ps512 = "PS512"
-    case es256 = "ES256", es384 = "ES384"
+    case hs256 = "HS256"
+    case hs384 = "HS384"
+    case hs512 = "HS512"
+    case rs256 = "RS256"
+    case rs384 = "RS384"
+    case rs512 = "RS512"
+    case ps256 = "PS256"
+    case ps384 = "PS384"
+    case ps512 = "PS512"
+    case es256 = "ES256"
+    case es384 = "ES384"
     case edDSA = "EdDSA"
 
     enum Family: Sendable {

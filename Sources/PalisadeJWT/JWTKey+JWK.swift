@@ -62,7 +62,8 @@ extension JWTKey {
                 ERR_clear_error()
                 throw .invalidKey("OpenSSL refused the \(crv) public key")
             }
-            try self.init(material: .asymmetric(EVPKey(taking: pointer)), type: type, kid: kid, pinnedAlgorithm: pinned, hasPrivateKey: false)
+            try self.init(
+                material: .asymmetric(EVPKey(taking: pointer)), type: type, kid: kid, pinnedAlgorithm: pinned, hasPrivateKey: false)
         default:
             throw .unsupportedKeyType(JWTError.echo(kty))
         }

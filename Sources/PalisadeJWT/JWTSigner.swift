@@ -11,7 +11,8 @@ public enum JWTSigner {
         var header: [JSONMember] = [JSONMember("alg", .string(algorithm.rawValue))]
         if let kid = key.kid { header.append(JSONMember("kid", .string(kid))) }
         header.append(JSONMember("typ", .string("JWT")))
-        let signingInput = Base64URL.encode(JSONWriter.string(.object(header)).utf8) + "."
+        let signingInput =
+            Base64URL.encode(JSONWriter.string(.object(header)).utf8) + "."
             + Base64URL.encode(JSONWriter.string(claims).utf8)
         let signature = try JWSSignature.sign(Array(signingInput.utf8), algorithm: algorithm, key: key)
         return signingInput + "." + Base64URL.encode(signature)

@@ -79,8 +79,9 @@ public final class MemoryRateLimiter: RateLimiter {
             if let result = held.window.hit(limit: limit, countRefused: countRefused, now: now) { return result }
             // Retired meanwhile (evicted, swept, replaced): the table has the key's window now.
         }
-        let (result, found) = try hitThroughTable(key.key, limit: limit, window: window, bucket: bucket,
-                                                  countRefused: countRefused, now: now)
+        let (result, found) = try hitThroughTable(
+            key.key, limit: limit, window: window, bucket: bucket,
+            countRefused: countRefused, now: now)
         key.held = HeldWindow(limiter: identity, window: found, seconds: window, bucketSeconds: bucket)
         return result
     }
@@ -95,8 +96,10 @@ public final class MemoryRateLimiter: RateLimiter {
         now: Int64
     ) throws(StateError) -> RateLimitResult {
         try Self.check(limit: limit)
-        return try hitThroughTable(ByteKey(key), limit: limit, window: window, bucket: bucket,
-                                   countRefused: countRefused, now: now).result
+        return try hitThroughTable(
+            ByteKey(key), limit: limit, window: window, bucket: bucket,
+            countRefused: countRefused, now: now
+        ).result
     }
 
     /// A window counts up to `UInt32.max` hits.

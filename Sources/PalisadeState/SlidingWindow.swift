@@ -128,7 +128,8 @@ final class SlidingWindow: @unchecked Sendable {  // the slots are touched only 
         let now = max(now, latest.load(ordering: .relaxed))
         let carried = SlidingWindow(geometry: geometry, now: now)
         guard let (count, latestHit) = retire(at: now, force: true),
-              count > 0, let lastHit = latestHit, lastHit > now - geometry.windowMs else { return carried }
+            count > 0, let lastHit = latestHit, lastHit > now - geometry.windowMs
+        else { return carried }
         let index = geometry.bucketIndex(lastHit)
         let offset = UInt32(lastHit - index * geometry.bucketMs)
         let kept = UInt32(min(count, Int64(Self.maxCount)))
@@ -159,7 +160,10 @@ final class SlidingWindow: @unchecked Sendable {  // the slots are touched only 
                         let (exchanged, current) = slots[slot(index)].compareExchange(
                             expected: word, desired: Self.retired, ordering: .acquiringAndReleasing)
                         if exchanged { break }
-                        guard force else { putBack(k); return nil }
+                        guard force else {
+                            putBack(k)
+                            return nil
+                        }
                         word = current
                     }
                     taken[k] = word
@@ -168,7 +172,10 @@ final class SlidingWindow: @unchecked Sendable {  // the slots are touched only 
                     snapshot.total += Int64(bucket.count)
                 }
                 let count = snapshot.count(at: t)
-                guard force || count == 0 else { putBack(slotCount); return nil }
+                guard force || count == 0 else {
+                    putBack(slotCount)
+                    return nil
+                }
                 return (count, snapshot.latestHit)
             }
         }

@@ -132,9 +132,10 @@ struct StoreShard: Sendable {
         // Overwrites leave stale items behind; rebuild when the heap passes twice the entries, so
         // it stays O(keys) and each O(keys) rebuild is paid for by at least as many pushes.
         if expiries.count > 2 * entries.count + 64 {
-            expiries = ExpiryHeap(entries.compactMap { key, entry in
-                entry.expiresAt.map { ExpiryHeap.Item(deadline: $0, key: key) }
-            })
+            expiries = ExpiryHeap(
+                entries.compactMap { key, entry in
+                    entry.expiresAt.map { ExpiryHeap.Item(deadline: $0, key: key) }
+                })
         }
     }
 

@@ -107,8 +107,9 @@ enum YjsCompactor {
                 run = .gc(id, length)
             case .item(let item):
                 if let head, item.id.clock == runEnd, item.id.clock > 0,
-                   item.origin == YjsID(client: item.id.client, clock: runEnd - 1),
-                   item.rightOrigin == head.rightOrigin, var current = run {
+                    item.origin == YjsID(client: item.id.client, clock: runEnd - 1),
+                    item.rightOrigin == head.rightOrigin, var current = run
+                {
                     run = nil  // hold the accumulated buffer once, so appending does not copy it
                     let absorbed = current.absorb(item.content)
                     run = current

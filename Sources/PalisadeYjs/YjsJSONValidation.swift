@@ -35,7 +35,10 @@ enum YjsJSONValidation {
                 guard depth < maxDepth else { return false }
                 index += 1
                 skipWhitespace()
-                if peek == UInt8(ascii: "}") { index += 1; return true }
+                if peek == UInt8(ascii: "}") {
+                    index += 1
+                    return true
+                }
                 while true {
                     skipWhitespace()
                     guard peek == UInt8(ascii: "\""), string() else { return false }
@@ -45,7 +48,10 @@ enum YjsJSONValidation {
                     skipWhitespace()
                     guard value(depth: depth + 1) else { return false }
                     skipWhitespace()
-                    if peek == UInt8(ascii: ",") { index += 1; continue }
+                    if peek == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
                     guard peek == UInt8(ascii: "}") else { return false }
                     index += 1
                     return true
@@ -54,12 +60,18 @@ enum YjsJSONValidation {
                 guard depth < maxDepth else { return false }
                 index += 1
                 skipWhitespace()
-                if peek == UInt8(ascii: "]") { index += 1; return true }
+                if peek == UInt8(ascii: "]") {
+                    index += 1
+                    return true
+                }
                 while true {
                     skipWhitespace()
                     guard value(depth: depth + 1) else { return false }
                     skipWhitespace()
-                    if peek == UInt8(ascii: ",") { index += 1; continue }
+                    if peek == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
                     guard peek == UInt8(ascii: "]") else { return false }
                     index += 1
                     return true
@@ -83,7 +95,7 @@ enum YjsJSONValidation {
                     index += 1
                     switch escape {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-                         UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         continue
                     case UInt8(ascii: "u"):
                         for _ in 0..<4 {

@@ -15,11 +15,12 @@ extension YjsStruct {
             return .skip(YjsID(client: id.client, clock: id.clock + offset), length: length - offset)
         case .item(let item):
             let clock = item.id.clock + offset
-            return .item(YjsItem(
-                id: YjsID(client: item.id.client, clock: clock),
-                origin: YjsID(client: item.id.client, clock: clock - 1),
-                rightOrigin: item.rightOrigin, parent: nil, parentSub: nil,
-                content: item.content.sliced(from: offset)))
+            return .item(
+                YjsItem(
+                    id: YjsID(client: item.id.client, clock: clock),
+                    origin: YjsID(client: item.id.client, clock: clock - 1),
+                    rightOrigin: item.rightOrigin, parent: nil, parentSub: nil,
+                    content: item.content.sliced(from: offset)))
         }
     }
 

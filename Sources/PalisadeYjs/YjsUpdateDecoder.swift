@@ -87,8 +87,9 @@ private struct Decoder {
             if info & 0x20 != 0 { parentSub = try string() }
         }
         let content = try content(ref: ref)
-        return .item(YjsItem(
-            id: id, origin: origin, rightOrigin: rightOrigin, parent: parent, parentSub: parentSub, content: content))
+        return .item(
+            YjsItem(
+                id: id, origin: origin, rightOrigin: rightOrigin, parent: parent, parentSub: parentSub, content: content))
     }
 
     /// An ID that, if of the same client, must name an earlier clock.

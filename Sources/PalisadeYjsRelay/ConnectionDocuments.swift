@@ -1,6 +1,6 @@
 import NIOCore
-import PalisadeJSON
 import PalisadeGateway
+import PalisadeJSON
 
 /// What the relay keeps per socket (a `Socket` attachment, on the socket's loop): the
 /// documents it joined, its pending content snapshots, its awareness budget, and the

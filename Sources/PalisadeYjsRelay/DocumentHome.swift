@@ -2,8 +2,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import PalisadeDocuments
-import PalisadeJSON
 import PalisadeGateway
+import PalisadeJSON
 import PalisadeYjs
 
 enum RelayError: Error {
@@ -89,8 +89,10 @@ final class DocumentHome: Sendable {
     /// Stores a validated update (`values`: its `YjsUpdate.valueCount`), then relays it to the
     /// document's other editors. Refusals and failures go back to the sender as `error` events;
     /// `finished` runs (on this loop) once the update is stored, refused or failed.
-    func append(_ id: String, update: [UInt8], values: Int, from sender: any GatewaySocketHandle, userID: String,
-                finished: @escaping @Sendable () -> Void) {
+    func append(
+        _ id: String, update: [UInt8], values: Int, from sender: any GatewaySocketHandle, userID: String,
+        finished: @escaping @Sendable () -> Void
+    ) {
         loop.execute {
             guard let document = self.table.value.documents[id], document.members[sender.id] != nil else {
                 finished()
@@ -99,7 +101,8 @@ final class DocumentHome: Sendable {
             let projected = document.storedBytes + document.reservedBytes + update.count
             let projectedValues = document.storedValues + document.reservedValues + values
             guard projected <= self.context.maxDocumentBytes,
-                  projectedValues <= self.context.settings.maxDocumentValues else {
+                projectedValues <= self.context.settings.maxDocumentValues
+            else {
                 finished()
                 return Self.refuse(sender, YjsEvent.update, "document too large")
             }
@@ -114,12 +117,16 @@ final class DocumentHome: Sendable {
                 switch result {
                 case .success(let sequence):
                     document.appendToLog(.init(sequence: sequence, bytes: update, values: values))
-                    self.context.emit(to: ClientDocumentID.room(id), YjsEvent.update, [.object([
-                        JSONMember("document_id", .string(id)),
-                        JSONMember("user_id", .string(userID)),
-                        JSONMember("update", YjsPayloadBytes.payload(update)),
-                        JSONMember("socket_id", .string(sender.id)),
-                    ])], namespace: sender.namespace, skipping: sender.id)
+                    self.context.emit(
+                        to: ClientDocumentID.room(id), YjsEvent.update,
+                        [
+                            .object([
+                                JSONMember("document_id", .string(id)),
+                                JSONMember("user_id", .string(userID)),
+                                JSONMember("update", YjsPayloadBytes.payload(update)),
+                                JSONMember("socket_id", .string(sender.id)),
+                            ])
+                        ], namespace: sender.namespace, skipping: sender.id)
                     self.compactIfDue(document)
                 case .failure(let error):
                     self.context.logger.error("storing a Yjs update failed", metadata: ["document": "\(id)", "error": "\(error)"])
@@ -213,16 +220,19 @@ final class DocumentHome: Sendable {
         let before = document.storedBytes
         let running = mergeOffLoop(document.parts).assumeIsolated().map { merged, values -> Void in
             document.installSnapshot(merged, values: values, through: through)
-            self.context.logger.debug("compacted a Yjs document", metadata: [
-                "document": "\(id)", "bytes_before": "\(before)", "bytes_after": "\(merged.count)",
-                "ms": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)",
-            ])
+            self.context.logger.debug(
+                "compacted a Yjs document",
+                metadata: [
+                    "document": "\(id)", "bytes_before": "\(before)", "bytes_after": "\(merged.count)",
+                    "ms": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)",
+                ])
             self.context.store.compact(id, snapshot: merged, through: through, on: self.loop).whenFailure { error in
                 self.context.logger.error("storing a compacted Yjs document failed", metadata: ["document": "\(id)", "error": "\(error)"])
             }
         }.flatMapErrorThrowing { error in
             document.compactionFailed = true
-            self.context.logger.error("compacting a Yjs document failed; its log will only grow", metadata: ["document": "\(id)", "error": "\(error)"])
+            self.context.logger.error(
+                "compacting a Yjs document failed; its log will only grow", metadata: ["document": "\(id)", "error": "\(error)"])
             throw error
         }.nonisolated()
         document.compaction = running

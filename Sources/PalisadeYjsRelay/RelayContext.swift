@@ -2,8 +2,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import PalisadeDocuments
-import PalisadeJSON
 import PalisadeGateway
+import PalisadeJSON
 import PalisadeYjs
 import Synchronization
 
@@ -28,8 +28,10 @@ final class RelayContext: Sendable {
     /// Set once by `attach`, read without a lock on every relay.
     private let server = AtomicLazyReference<Rooms>()
 
-    init(settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy, pool: NIOThreadPool,
-         maxMessageBytes: Int, logger: Logger) {
+    init(
+        settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy, pool: NIOThreadPool,
+        maxMessageBytes: Int, logger: Logger
+    ) {
         self.settings = settings
         self.store = store
         self.policy = policy

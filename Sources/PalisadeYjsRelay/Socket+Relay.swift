@@ -1,6 +1,6 @@
 import NIOCore
-import PalisadeJSON
 import PalisadeGateway
+import PalisadeJSON
 
 extension GatewaySocket {
     /// The relay's refusal: an `error` event `{message, event}` (what the stock policies send too).

@@ -2,8 +2,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import PalisadeDocuments
-import PalisadeJSON
 import PalisadeGateway
+import PalisadeJSON
 import PalisadeYjs
 
 /// The core's Yjs relay: Open WebUI's `ydoc:*` events (reference §4) done safely.
@@ -29,12 +29,15 @@ public final class YjsRelay: Sendable {
     ///   - pool: where merges and large validations run.
     ///   - maxMessageBytes: the most a client may be sent at once (`socketio.max_outbound_bytes`);
     ///     documents are kept small enough for their state to fit.
-    public init(settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy,
-                loops: [any EventLoop], pool: NIOThreadPool = .singleton,
-                maxMessageBytes: Int = 8 << 20, logger: Logger) {
+    public init(
+        settings: YjsSettings, store: any DocumentStore, policy: any GatewayPolicy,
+        loops: [any EventLoop], pool: NIOThreadPool = .singleton,
+        maxMessageBytes: Int = 8 << 20, logger: Logger
+    ) {
         precondition(!loops.isEmpty, "the relay needs at least one event loop")
-        let context = RelayContext(settings: settings, store: store, policy: policy, pool: pool,
-                                   maxMessageBytes: maxMessageBytes, logger: logger)
+        let context = RelayContext(
+            settings: settings, store: store, policy: policy, pool: pool,
+            maxMessageBytes: maxMessageBytes, logger: logger)
         self.context = context
         homes = loops.map { DocumentHome(loop: $0, context: context) }
     }
@@ -104,7 +107,9 @@ public final class YjsRelay: Sendable {
     }
 
     /// After the checks: joins the room, then gets the state (so no relayed update falls in between).
-    private func enter(_ socket: any GatewaySocket, _ id: String, canWrite: Bool, color: String, documents: ConnectionDocuments) -> EventLoopFuture<Void> {
+    private func enter(_ socket: any GatewaySocket, _ id: String, canWrite: Bool, color: String, documents: ConnectionDocuments)
+        -> EventLoopFuture<Void>
+    {
         documents.joined[id] = .init(canWrite: canWrite, writeCheckedAt: .now())
         let room = ClientDocumentID.room(id)
         socket.joinAuthorized(room)
@@ -116,12 +121,16 @@ public final class YjsRelay: Sendable {
                 return self.home(of: id).leave(id, socketID: socket.id)
             }
             self.sendState(socket, id, reply)
-            socket.broadcast(to: room, YjsEvent.userJoined, [.object([
-                JSONMember("document_id", .string(id)),
-                JSONMember("user_id", .string(self.shownUserID(socket))),
-                JSONMember("user_name", .string(socket.userName ?? "Anonymous")),
-                JSONMember("user_color", .string(color)),
-            ])])
+            socket.broadcast(
+                to: room, YjsEvent.userJoined,
+                [
+                    .object([
+                        JSONMember("document_id", .string(id)),
+                        JSONMember("user_id", .string(self.shownUserID(socket))),
+                        JSONMember("user_name", .string(socket.userName ?? "Anonymous")),
+                        JSONMember("user_color", .string(color)),
+                    ])
+                ])
         }.recover { error in
             self.context.logger.error("joining a Yjs document failed", metadata: ["document": "\(id)", "error": "\(error)"])
             documents.joined.removeValue(forKey: id)
@@ -134,15 +143,20 @@ public final class YjsRelay: Sendable {
     private func sendState(_ socket: any GatewaySocket, _ id: String, _ reply: DocumentHome.StateReply) {
         guard reply.state.count <= context.maxStateBytes else {
             // Only a document stored before its limit was lowered gets here: refused, not a closed connection.
-            context.logger.error("a Yjs document's state is too large to send",
-                                 metadata: ["document": "\(id)", "bytes": "\(reply.state.count)"])
+            context.logger.error(
+                "a Yjs document's state is too large to send",
+                metadata: ["document": "\(id)", "bytes": "\(reply.state.count)"])
             return socket.refuse(YjsEvent.state, "document too large to send")
         }
-        socket.emit(YjsEvent.state, [.object([
-            JSONMember("document_id", .string(id)),
-            JSONMember("state", YjsPayloadBytes.payload(reply.state)),
-            JSONMember("sessions", .array(reply.sessions.map { .string($0) })),
-        ])])
+        socket.emit(
+            YjsEvent.state,
+            [
+                .object([
+                    JSONMember("document_id", .string(id)),
+                    JSONMember("state", YjsPayloadBytes.payload(reply.state)),
+                    JSONMember("sessions", .array(reply.sessions.map { .string($0) })),
+                ])
+            ])
     }
 
     // MARK: State re-request
@@ -255,7 +269,8 @@ public final class YjsRelay: Sendable {
     /// editor's keystrokes wait or fail.
     static let writeDecisionStaleLimit = TimeAmount.seconds(10)
 
-    private func checkWrite(_ socket: any GatewaySocket, _ id: String, _ documents: ConnectionDocuments) -> EventLoopFuture<DocumentAccess> {
+    private func checkWrite(_ socket: any GatewaySocket, _ id: String, _ documents: ConnectionDocuments) -> EventLoopFuture<DocumentAccess>
+    {
         if let joined = documents.joined[id], joined.canWrite {
             let age = NIODeadline.now() - joined.writeCheckedAt
             if age < Self.writeDecisionLifetime { return socket.loop.makeSucceededFuture(.allow) }
@@ -333,10 +348,14 @@ public final class YjsRelay: Sendable {
         let room = ClientDocumentID.room(id)
         socket.leave(room)
         home(of: id).leave(id, socketID: socket.id)
-        socket.broadcast(to: room, YjsEvent.userLeft, [.object([
-            JSONMember("document_id", .string(id)),
-            JSONMember("user_id", .string(shownUserID(socket))),
-        ])])
+        socket.broadcast(
+            to: room, YjsEvent.userLeft,
+            [
+                .object([
+                    JSONMember("document_id", .string(id)),
+                    JSONMember("user_id", .string(shownUserID(socket))),
+                ])
+            ])
     }
 
     /// For `SocketServer(onDisconnect:)`: the socket leaves every document it joined.
@@ -363,11 +382,15 @@ public final class YjsRelay: Sendable {
         }
         guard documents.awareness.take() else { return socket.refuse(YjsEvent.awareness, "awareness rate limit exceeded") }
         let update = value.arrayValue != nil ? value : YjsPayloadBytes.jsonArray(bytes)
-        socket.broadcast(to: ClientDocumentID.room(id), YjsEvent.awareness, [.object([
-            JSONMember("document_id", .string(id)),
-            JSONMember("user_id", .string(shownUserID(socket))),
-            JSONMember("update", update),
-        ])])
+        socket.broadcast(
+            to: ClientDocumentID.room(id), YjsEvent.awareness,
+            [
+                .object([
+                    JSONMember("document_id", .string(id)),
+                    JSONMember("user_id", .string(shownUserID(socket))),
+                    JSONMember("update", update),
+                ])
+            ])
     }
 
     // MARK: Policy
@@ -400,7 +423,8 @@ public final class YjsRelay: Sendable {
             self.context.store.purge(untouchedFor: Double(days) * 86_400, on: loop).whenComplete { result in
                 switch result {
                 case .success(let count) where count > 0:
-                    self.context.logger.info("deleted Yjs documents past their retention", metadata: ["count": "\(count)", "days": "\(days)"])
+                    self.context.logger.info(
+                        "deleted Yjs documents past their retention", metadata: ["count": "\(count)", "days": "\(days)"])
                     for home in self.homes { home.forgetIdleDocuments() }
                 case .success: break
                 case .failure(let error):

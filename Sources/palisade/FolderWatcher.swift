@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tells when a file in the watched folders may have changed: inotify where the kernel
@@ -24,11 +24,13 @@ final class FolderWatcher: @unchecked Sendable {
         }
         let box = Unmanaged.passRetained(Reader(descriptor: descriptor, onChange: onChange))
         var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { argument in
-            let reader = Unmanaged<Reader>.fromOpaque(argument!).takeRetainedValue()
-            reader.run()
-            return nil
-        }, box.toOpaque())
+        let created = pthread_create(
+            &thread, nil,
+            { argument in
+                let reader = Unmanaged<Reader>.fromOpaque(argument!).takeRetainedValue()
+                reader.run()
+                return nil
+            }, box.toOpaque())
         guard created == 0 else {
             box.release()
             close(descriptor)

@@ -39,8 +39,10 @@ struct GatewayAdminBackend: AdminBackend {
 
     func revoke(tokenID: String?, userID: String?, expiresIn: Double?) async throws {
         if let tokenID {
-            try await host.store.set(host.storeKey("auth:token:\(tokenID):revoked"), to: "1",
-                                     ttl: expiresIn ?? Self.defaultRevocationTTL, on: loop).get()
+            try await host.store.set(
+                host.storeKey("auth:token:\(tokenID):revoked"), to: "1",
+                ttl: expiresIn ?? Self.defaultRevocationTTL, on: loop
+            ).get()
         }
         if let userID {
             let now = JWTVerifier.currentTime()

@@ -1,7 +1,7 @@
 import PalisadeServer
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The JWT secret: the configured one, or (as Open WebUI does with its key file) a random

@@ -11,7 +11,7 @@ import PalisadeServer
 import PalisadeYjsRelay
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The product wiring: the Lua policy engine behind the Socket.IO server, loaded at
@@ -30,9 +30,10 @@ struct PolicyGateway {
 
     func run() async throws {
         let directory = try await SQLiteDirectoryStore.open(dataDirectory: configuration.dataDirectory)
-        let host = PolicyHost(logger: logger, config: .object(["policy": policySettings]),
-                              keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
-                              directory: CachedPolicyDirectory(directory))
+        let host = PolicyHost(
+            logger: logger, config: .object(["policy": policySettings]),
+            keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
+            directory: CachedPolicyDirectory(directory))
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
         var engineSettings = LuaPolicyEngine.Settings(directories: directories)
         engineSettings.limits.deadline = .milliseconds(Int64(configuration.hookDeadlineMs))
@@ -40,18 +41,21 @@ struct PolicyGateway {
         let engine = LuaPolicyEngine(settings: engineSettings, host: host)
         let documentStore = try await SQLiteDocumentStore.open(dataDirectory: configuration.dataDirectory)
         let group = GatewayServer.makeEventLoopGroup(configuration)
-        let relay = YjsRelay(settings: configuration.yjs, store: documentStore, policy: engine,
-                             loops: Array(group.makeIterator()), maxMessageBytes: configuration.maxOutboundBytes, logger: logger)
-        let socketServer = SocketServer(configuration: configuration, policy: engine, handlers: relay.handlers,
-                                        onDisconnect: relay.disconnected, logger: logger)
+        let relay = YjsRelay(
+            settings: configuration.yjs, store: documentStore, policy: engine,
+            loops: Array(group.makeIterator()), maxMessageBytes: configuration.maxOutboundBytes, logger: logger)
+        let socketServer = SocketServer(
+            configuration: configuration, policy: engine, handlers: relay.handlers,
+            onDisconnect: relay.disconnected, logger: logger)
         host.attach(socketServer)
         relay.attach(socketServer)
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let admin = configuration.adminToken.map {
             AdminConfiguration(token: $0, backend: GatewayAdminBackend(engine: engine, host: host, loop: loop), socketServer: socketServer)
         }
-        let server = GatewayServer(configuration: configuration, applications: [(configuration.path, socketServer)],
-                                   policyStatus: engine, admin: admin, group: group, logger: logger)
+        let server = GatewayServer(
+            configuration: configuration, applications: [(configuration.path, socketServer)],
+            policyStatus: engine, admin: admin, group: group, logger: logger)
         _ = try? await engine.reload(on: loop)
 
         let hangup = ReloadSignal { Task { _ = try? await engine.reload(on: loop) } }

@@ -4,9 +4,9 @@ import PalisadeJSON
 import PalisadeServer
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// `palisade serve`: resolve the configuration, set up logging, run the gateway until SIGTERM/SIGINT.
@@ -59,7 +59,9 @@ struct Serve: AsyncParsableCommand {
     )
     var corsAllowedOrigins: String?
 
-    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default \(Serve.defaults.logLevel)).", valueName: "level"))
+    @Option(
+        help: ArgumentHelp(
+            "trace, debug, info, notice, warning, error or critical (default \(Serve.defaults.logLevel)).", valueName: "level"))
     var logLevel: String?
 
     @Option(help: ArgumentHelp("text or json, one object per line (default \(Serve.defaults.logFormat)).", valueName: "format"))
@@ -110,9 +112,12 @@ struct Serve: AsyncParsableCommand {
         do {
             let secret = try JWTSecretFile.resolve(configured: configuration.jwtSecret, dataDirectory: configuration.dataDirectory)
             if secret.created {
-                logger.notice("no JWT secret configured: created a random one in the data directory", metadata: ["file": "\(configuration.dataDirectory)/\(JWTSecretFile.fileName)"])
+                logger.notice(
+                    "no JWT secret configured: created a random one in the data directory",
+                    metadata: ["file": "\(configuration.dataDirectory)/\(JWTSecretFile.fileName)"])
             }
-            let gateway = PolicyGateway(configuration: configuration, policySettings: policySettings, jwtSecret: secret.secret, logger: logger)
+            let gateway = PolicyGateway(
+                configuration: configuration, policySettings: policySettings, jwtSecret: secret.secret, logger: logger)
             try await gateway.run()
         } catch {
             logger.critical("server failed", metadata: ["error": "\(error)"])

@@ -4,15 +4,16 @@ import PalisadeJWT
 import PalisadeServer
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// `palisade token`: mints an HS256 test token with the secret `serve` uses.
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Mint an HS256 test token signed with the JWT secret serve uses (PALISADE_JWT_SECRET, WEBUI_SECRET_KEY, or the one in the data directory)."
+        abstract:
+            "Mint an HS256 test token signed with the JWT secret serve uses (PALISADE_JWT_SECRET, WEBUI_SECRET_KEY, or the one in the data directory)."
     )
 
     @Option(help: ArgumentHelp("User id, written to both the id and sub claims.", valueName: "id"))
@@ -32,7 +33,8 @@ struct Token: AsyncParsableCommand {
         do {
             var flags: [String: String] = [:]
             if let dataDir { flags["server.data_dir"] = dataDir }
-            configuration = try ConfigurationLoader(commandLine: flags, environment: ProcessInfo.processInfo.environment, configFile: nil).load()
+            configuration = try ConfigurationLoader(commandLine: flags, environment: ProcessInfo.processInfo.environment, configFile: nil)
+                .load()
         } catch {
             StandardError.write("palisade: \(error)\n")
             throw ExitCode(2)

@@ -11,7 +11,11 @@ struct DirectoryKeyTests {
 
     @Test(arguments: ["", "User", "a.b", "a/b", "ü", " user", String(repeating: "a", count: 129)])
     func invalidKindsFail(kind: String) {
-        #expect(throws: DirectoryError(.invalidKind, kind.isEmpty || kind.utf8.count > 128 ? "kind must be 1 to 128 bytes" : "kind must use only a-z, 0-9, _ and -")) {
+        #expect(
+            throws: DirectoryError(
+                .invalidKind, kind.isEmpty || kind.utf8.count > 128 ? "kind must be 1 to 128 bytes" : "kind must use only a-z, 0-9, _ and -"
+            )
+        ) {
             try DirectoryKey.validate(kind: kind)
         }
     }

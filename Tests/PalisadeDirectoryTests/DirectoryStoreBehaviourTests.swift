@@ -53,7 +53,8 @@ struct DirectoryStoreBehaviourTests {
     @Test(arguments: StoreKind.allCases)
     func putReplacesTheWholeRecord(kind: StoreKind) async throws {
         try await kind.withStore { store in
-            try await store.put(kind: "user", id: "u1", record: JSONParser.parse(#"{"id":"u1","role":"user","groups":["g1"]}"#), on: loop).get()
+            try await store.put(kind: "user", id: "u1", record: JSONParser.parse(#"{"id":"u1","role":"user","groups":["g1"]}"#), on: loop)
+                .get()
             try await store.put(kind: "user", id: "u1", record: JSONParser.parse(#"{"role":"admin"}"#), on: loop).get()
             let stored = try await store.get(kind: "user", id: "u1", on: loop).get()
             #expect(stored.map(JSONWriter.string) == #"{"role":"admin"}"#)

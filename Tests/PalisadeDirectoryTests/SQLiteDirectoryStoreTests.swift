@@ -5,9 +5,9 @@ import PalisadeJSON
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What only the SQLite backend has: a file that outlives the process, and a disk that can fail.

@@ -4,9 +4,9 @@ import PalisadeDocuments
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A measurement, not a check: appends per second with one caller awaiting each append (one
@@ -44,8 +44,9 @@ struct AppendThroughputTests {
                 let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
                 return Int(Double(Self.appends) / seconds)
             }
-            print("appends of 64 bytes: sequential await \(rate(sequential))/s (\(sequentialCommits) commits, \(sequential)); "
-                + "concurrent \(rate(concurrent))/s (\(concurrentCommits) commits, \(concurrent))")
+            print(
+                "appends of 64 bytes: sequential await \(rate(sequential))/s (\(sequentialCommits) commits, \(sequential)); "
+                    + "concurrent \(rate(concurrent))/s (\(concurrentCommits) commits, \(concurrent))")
         }
     }
 }

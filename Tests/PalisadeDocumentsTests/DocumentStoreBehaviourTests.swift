@@ -181,7 +181,9 @@ struct DocumentStoreBehaviourTests {
                 let errors: [DocumentStoreError?] = [
                     await #expect(throws: DocumentStoreError.self) { try await store.load(id, on: loop).get() },
                     await #expect(throws: DocumentStoreError.self) { try await store.append(id, update: [1], on: loop).get() },
-                    await #expect(throws: DocumentStoreError.self) { try await store.compact(id, snapshot: [1], through: 0, on: loop).get() },
+                    await #expect(throws: DocumentStoreError.self) {
+                        try await store.compact(id, snapshot: [1], through: 0, on: loop).get()
+                    },
                     await #expect(throws: DocumentStoreError.self) { try await store.delete(id, on: loop).get() },
                 ]
                 #expect(errors.map { $0?.code } == Array(repeating: .invalidID, count: 4))

@@ -4,9 +4,9 @@ import PalisadeDocuments
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What only the SQLite backend has: a file that outlives the process, group commit, SQLite's limits.
@@ -27,7 +27,9 @@ struct SQLiteDocumentStoreTests {
 
             let second = try await SQLiteDocumentStore.open(dataDirectory: folder + "/")
             #expect(second.path == folder + "/documents.sqlite3")
-            #expect(try await second.load("doc", on: loop).get() == StoredDocument(snapshot: [0xAA], snapshotSequence: 2, updates: [(3, [3]), (4, [4])]))
+            #expect(
+                try await second.load("doc", on: loop).get()
+                    == StoredDocument(snapshot: [0xAA], snapshotSequence: 2, updates: [(3, [3]), (4, [4])]))
             #expect(try await second.load("deleted", on: loop).get() == nil)
             #expect(try await second.append("doc", update: [5], on: loop).get() == 5)
             // No update left, the counter still carries on after the snapshot.
@@ -81,7 +83,9 @@ struct SQLiteDocumentStoreTests {
             try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for task in 0..<8 {
                     group.addTask {
-                        let futures = (0..<250).map { n in store.append("doc-\(task % 4)", update: [UInt8(task), UInt8(n & 0xFF)], on: loop) }
+                        let futures = (0..<250).map { n in
+                            store.append("doc-\(task % 4)", update: [UInt8(task), UInt8(n & 0xFF)], on: loop)
+                        }
                         return try await EventLoopFuture.whenAllSucceed(futures, on: loop).get()
                     }
                 }

@@ -17,7 +17,8 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     ) async throws -> Result {
         switch self {
         case .memory:
-            let store = maxBlobBytes.map { MemoryDocumentStore(maxBlobBytes: $0, clock: clock.read) }
+            let store =
+                maxBlobBytes.map { MemoryDocumentStore(maxBlobBytes: $0, clock: clock.read) }
                 ?? MemoryDocumentStore(clock: clock.read)
             return try await closing(store, body)
         case .sqlite:

@@ -1,6 +1,6 @@
-import PalisadeTestSupport
 import NIOCore
 import PalisadeJSON
+import PalisadeTestSupport
 import Testing
 
 /// The error `JSONParser` throws for `bytes`, or nil when it parses.
@@ -70,11 +70,13 @@ private func parseError(_ text: String) -> JSONError? { parseError(Array(text.ut
 
     @Test func objectKeepsKeyOrder() throws {
         let value = try JSONParser.parse(#"{"b":1,"a":2,"c":{"z":true,"y":null}}"#)
-        #expect(value == .object([
-            JSONMember("b", .number("1")),
-            JSONMember("a", .number("2")),
-            JSONMember("c", .object([JSONMember("z", .bool(true)), JSONMember("y", .null)])),
-        ]))
+        #expect(
+            value
+                == .object([
+                    JSONMember("b", .number("1")),
+                    JSONMember("a", .number("2")),
+                    JSONMember("c", .object([JSONMember("z", .bool(true)), JSONMember("y", .null)])),
+                ]))
     }
 
     @Test func duplicateKeysAreKeptInOrder() throws {
@@ -91,18 +93,22 @@ private func parseError(_ text: String) -> JSONError? { parseError(Array(text.ut
 
     @Test func arrayHoldsEveryKindOfValue() throws {
         let value = try JSONParser.parse(#"["a",1,-2.5,true,false,null,{"k":"v"},[1]]"#)
-        #expect(value == .array([
-            .string("a"), .number("1"), .number("-2.5"), .bool(true), .bool(false), .null,
-            .object([JSONMember("k", .string("v"))]), .array([.number("1")]),
-        ]))
+        #expect(
+            value
+                == .array([
+                    .string("a"), .number("1"), .number("-2.5"), .bool(true), .bool(false), .null,
+                    .object([JSONMember("k", .string("v"))]), .array([.number("1")]),
+                ]))
     }
 
     @Test func whitespaceAroundAndInsideIsAllowed() throws {
         let value = try JSONParser.parse(" \t\r\n{ \"a\" : [ 1 , 2 ] ,\n\"b\":{ } } \n\t ")
-        #expect(value == .object([
-            JSONMember("a", .array([.number("1"), .number("2")])),
-            JSONMember("b", .object([])),
-        ]))
+        #expect(
+            value
+                == .object([
+                    JSONMember("a", .array([.number("1"), .number("2")])),
+                    JSONMember("b", .object([])),
+                ]))
         #expect(try JSONParser.parse("  7  ") == .number("7"))
     }
 
@@ -132,7 +138,10 @@ private func parseError(_ text: String) -> JSONError? { parseError(Array(text.ut
         #expect(parseError(text)?.kind == .unexpectedEnd)
     }
 
-    @Test(arguments: ["x", "[1 2]", "{a:1}", #"{"a" 1}"#, "[1,]", #"{"a":1,}"#, "trux", "nul!", "+1", ".5", "[,]", "{,}", #"{"a":1 "b":2}"#, "'a'", "True", "NaN", "\u{0C}1", "[1}", "{\"a\":1]"])
+    @Test(arguments: [
+        "x", "[1 2]", "{a:1}", #"{"a" 1}"#, "[1,]", #"{"a":1,}"#, "trux", "nul!", "+1", ".5", "[,]", "{,}", #"{"a":1 "b":2}"#, "'a'",
+        "True", "NaN", "\u{0C}1", "[1}", "{\"a\":1]",
+    ])
     func misplacedByteIsUnexpectedByte(text: String) {
         #expect(parseError(text)?.kind == .unexpectedByte)
     }
@@ -152,15 +161,16 @@ private func parseError(_ text: String) -> JSONError? { parseError(Array(text.ut
         #expect(parseError(text)?.kind == .invalidEscape)
     }
 
-    @Test(arguments: [
-        [0x22, 0xFF, 0x22],  // never valid in UTF-8
-        [0x22, 0xC0, 0x80, 0x22],  // overlong NUL
-        [0x22, 0xE2, 0x82, 0x22],  // truncated sequence
-        [0x22, 0xED, 0xA0, 0x80, 0x22],  // an encoded surrogate
-        [0x22, 0x80, 0x22],  // lone continuation byte
-        [0x22, 0x5C, 0x6E, 0xFF, 0x22],  // after an escape (slow path)
-        [0x5B, 0x22, 0x61, 0xF0, 0x9F, 0x98, 0x22, 0x5D],  // truncated emoji inside an array
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0x22, 0xFF, 0x22],  // never valid in UTF-8
+            [0x22, 0xC0, 0x80, 0x22],  // overlong NUL
+            [0x22, 0xE2, 0x82, 0x22],  // truncated sequence
+            [0x22, 0xED, 0xA0, 0x80, 0x22],  // an encoded surrogate
+            [0x22, 0x80, 0x22],  // lone continuation byte
+            [0x22, 0x5C, 0x6E, 0xFF, 0x22],  // after an escape (slow path)
+            [0x5B, 0x22, 0x61, 0xF0, 0x9F, 0x98, 0x22, 0x5D],  // truncated emoji inside an array
+        ] as [[UInt8]])
     func invalidUTF8InStringIsRefused(bytes: [UInt8]) {
         #expect(parseError(bytes)?.kind == .invalidUTF8)
     }
@@ -282,7 +292,8 @@ private func parseError(_ text: String) -> JSONError? { parseError(Array(text.ut
         let seeds = Self.seeds.map { Array($0.utf8) }
         var accepted = 0
         for round in 0..<4000 {
-            let input = round.isMultiple(of: 2)
+            let input =
+                round.isMultiple(of: 2)
                 ? random.bytes(maxCount: 24, alphabet: Self.alphabet)
                 : random.mutate(seeds[round / 2 % seeds.count], alphabet: Self.alphabet)
             guard let value = try? JSONParser.parse(input) else { continue }

@@ -1,5 +1,6 @@
-@testable import PalisadeJWT
 import Testing
+
+@testable import PalisadeJWT
 
 @Suite struct Base64URLTests {
     @Test(arguments: [

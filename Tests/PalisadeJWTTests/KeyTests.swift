@@ -34,7 +34,8 @@ import Testing
     }
 
     @Test func encryptedPrivateKeyIsRefusedWithoutPrompting() {
-        let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        let encrypted =
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n"
         #expect(throws: JWTError.invalidKey("encrypted private keys are not supported")) { try JWTKey(pem: encrypted) }
     }
 

@@ -7,14 +7,22 @@ import Testing
 @Suite struct ThreadHMACTests {
     /// RFC 4231 §4.2 (test case 1) and §4.3 (test case 2).
     static let vectors: [(JWTAlgorithm, key: [UInt8], data: String, mac: String)] = [
-        (.hs256, Array("Jefe".utf8), "what do ya want for nothing?",
-         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
-        (.hs384, Array("Jefe".utf8), "what do ya want for nothing?",
-         "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649"),
-        (.hs512, Array("Jefe".utf8), "what do ya want for nothing?",
-         "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"),
-        (.hs256, [UInt8](repeating: 0x0b, count: 20), "Hi There",
-         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+        (
+            .hs256, Array("Jefe".utf8), "what do ya want for nothing?",
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        ),
+        (
+            .hs384, Array("Jefe".utf8), "what do ya want for nothing?",
+            "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649"
+        ),
+        (
+            .hs512, Array("Jefe".utf8), "what do ya want for nothing?",
+            "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
+        ),
+        (
+            .hs256, [UInt8](repeating: 0x0b, count: 20), "Hi There",
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        ),
     ]
 
     static func hex(_ bytes: [UInt8]?) -> String? {

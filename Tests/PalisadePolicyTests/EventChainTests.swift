@@ -12,8 +12,10 @@ import Testing
     let harness = LuaHarness()
 
     /// Runs the event chain with (conn, name, args); returns its results or throws its HookError.
-    private func runChain(_ modules: [(String, String)], limits: HookLimits = HookLimits(),
-                          store: SlowStore? = nil) throws -> (results: [JSONValue], runtime: NIOLoopBound<LuaRuntime>) {
+    private func runChain(
+        _ modules: [(String, String)], limits: HookLimits = HookLimits(),
+        store: SlowStore? = nil
+    ) throws -> (results: [JSONValue], runtime: NIOLoopBound<LuaRuntime>) {
         let runtime = try harness.runtime(modules, limits: limits, store: store)
         let results = try harness.loop.flatSubmit {
             let chain = runtime.value.eventChain!
@@ -37,10 +39,13 @@ import Testing
             recorder("a"),
             ("plain", "return { authorize = function() end }"),
             recorder("b"),
-            ("deny", """
+            (
+                "deny",
+                """
                 local px = require "palisade"
                 return { event = function(conn, name, args) return px.deny(table.concat(args[1], ",")) end }
-                """),
+                """
+            ),
             ("after", "return { event = function() error('ran after a deny') end }"),
         ])
         #expect(HookAnswer(results) == .deny(reason: "a,b", status: nil))
@@ -93,17 +98,24 @@ import Testing
     }
 
     @Test func aModuleWaitingForIOResumesTheChainWhereItWas() throws {
-        let (results, _) = try runChain([
-            ("store", """
-                local px = require "palisade"
-                return { event = function(conn, name, args)
-                  px.store.set("k", "waited")
-                  table.insert(args[1], px.store.get("k"))
-                end }
-                """),
-            recorder("next"),
-            ("deny", "local px = require 'palisade'; return { event = function(c, n, args) return px.deny(table.concat(args[1], ',')) end }"),
-        ], store: SlowStore(delay: .milliseconds(10)))
+        let (results, _) = try runChain(
+            [
+                (
+                    "store",
+                    """
+                    local px = require "palisade"
+                    return { event = function(conn, name, args)
+                      px.store.set("k", "waited")
+                      table.insert(args[1], px.store.get("k"))
+                    end }
+                    """
+                ),
+                recorder("next"),
+                (
+                    "deny",
+                    "local px = require 'palisade'; return { event = function(c, n, args) return px.deny(table.concat(args[1], ',')) end }"
+                ),
+            ], store: SlowStore(delay: .milliseconds(10)))
         #expect(HookAnswer(results) == .deny(reason: "waited,next", status: nil))
     }
 

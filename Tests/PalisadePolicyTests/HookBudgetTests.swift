@@ -20,7 +20,8 @@ import Testing
     }
 
     @Test func infiniteLoopIsStoppedByTheInstructionBudget() throws {
-        let error = try failure("return { selftest = function() while true do end end }", limits: HookLimits(instructions: 1_000_000, deadline: .seconds(10)))
+        let error = try failure(
+            "return { selftest = function() while true do end end }", limits: HookLimits(instructions: 1_000_000, deadline: .seconds(10)))
         #expect(error.kind == .instructionBudget)
     }
 
@@ -30,15 +31,19 @@ import Testing
         let busy = "return { selftest = function() local x = 0; for i = 1, 300000 do x = x + i end return x end }"
         let strict = try failure(busy, limits: HookLimits(instructions: 500_000, deadline: .seconds(10), watchAfter: .zero))
         #expect(strict.kind == .instructionBudget)
-        let runtime = try harness.runtime([("m", busy)], limits: HookLimits(instructions: 500_000, deadline: .seconds(10),
-                                                                           watchAfter: .seconds(5)))
+        let runtime = try harness.runtime(
+            [("m", busy)],
+            limits: HookLimits(
+                instructions: 500_000, deadline: .seconds(10),
+                watchAfter: .seconds(5)))
         #expect(try harness.call(runtime, .selftest, []) == [.number("45000150000")])
     }
 
     @Test func aLoopInsideAWatchedCallIsStoppedOnceArmed() throws {
         let started = NIODeadline.now()
-        let error = try failure("return { selftest = function() while true do end end }",
-                                limits: HookLimits(instructions: 1_000_000, deadline: .seconds(10), watchAfter: .milliseconds(20)))
+        let error = try failure(
+            "return { selftest = function() while true do end end }",
+            limits: HookLimits(instructions: 1_000_000, deadline: .seconds(10), watchAfter: .milliseconds(20)))
         #expect(error.kind == .instructionBudget)
         #expect(NIODeadline.now() - started >= .milliseconds(20), "nothing counted before the watch delay")
     }
@@ -46,7 +51,8 @@ import Testing
     @Test func aLoopInAScriptsOwnCoroutineIsStopped() throws {
         for resume in ["coroutine.resume(coroutine.create(spin))", "coroutine.wrap(spin)()"] {
             for watchAfter in [TimeAmount.zero, .milliseconds(2)] {
-                let error = try failure("""
+                let error = try failure(
+                    """
                     local function spin() while true do end end
                     return { selftest = function()
                       local ok, why = pcall(function() return \(resume) end)
@@ -59,25 +65,35 @@ import Testing
     }
 
     @Test func scriptCoroutinesStillWork() throws {
-        let runtime = try harness.runtime([("m", """
-            return { selftest = function()
-              local gen = coroutine.wrap(function(a) local b = coroutine.yield(a + 1); return b * 2 end)
-              local co = coroutine.create(function() error("inner") end)
-              local ok, why = coroutine.resume(co)
-              local wrapped_ok, wrapped_why = pcall(coroutine.wrap(function() error("wrapped", 0) end))
-              return gen(1), gen(5), ok, why:find("inner") ~= nil, wrapped_ok, wrapped_why
-            end }
-            """)])
-        #expect(try harness.call(runtime, .selftest, []) == [.number("2"), .number("10"), .bool(false), .bool(true), .bool(false), .string("wrapped")])
+        let runtime = try harness.runtime([
+            (
+                "m",
+                """
+                return { selftest = function()
+                  local gen = coroutine.wrap(function(a) local b = coroutine.yield(a + 1); return b * 2 end)
+                  local co = coroutine.create(function() error("inner") end)
+                  local ok, why = coroutine.resume(co)
+                  local wrapped_ok, wrapped_why = pcall(coroutine.wrap(function() error("wrapped", 0) end))
+                  return gen(1), gen(5), ok, why:find("inner") ~= nil, wrapped_ok, wrapped_why
+                end }
+                """
+            )
+        ])
+        #expect(
+            try harness.call(runtime, .selftest, []) == [
+                .number("2"), .number("10"), .bool(false), .bool(true), .bool(false), .string("wrapped"),
+            ])
     }
 
     @Test func infiniteLoopIsStoppedByTheDeadline() throws {
-        let error = try failure("return { selftest = function() while true do end end }", limits: HookLimits(instructions: .max, deadline: .milliseconds(100)))
+        let error = try failure(
+            "return { selftest = function() while true do end end }", limits: HookLimits(instructions: .max, deadline: .milliseconds(100)))
         #expect(error.kind == .deadline)
     }
 
     @Test func memoryBombIsStoppedByTheCap() throws {
-        let error = try failure("""
+        let error = try failure(
+            """
             return { selftest = function()
               local t = {}
               for i = 1, 1e9 do t[i] = string.rep("x", 1024) .. i end
@@ -99,29 +115,39 @@ import Testing
     }
 
     @Test func sandboxHasNoIoNorOsExecuteNorLoad() throws {
-        let runtime = try harness.runtime([("m", """
-            return { selftest = function()
-              return io == nil, os.execute == nil, load == nil, dofile == nil, debug == nil, package == nil, type(os.time()) == "number"
-            end }
-            """)])
+        let runtime = try harness.runtime([
+            (
+                "m",
+                """
+                return { selftest = function()
+                  return io == nil, os.execute == nil, load == nil, dofile == nil, debug == nil, package == nil, type(os.time()) == "number"
+                end }
+                """
+            )
+        ])
         defer { harness.shutdown() }
         #expect(try harness.call(runtime, .selftest, []) == Array(repeating: .bool(true), count: 7))
     }
 
     /// `type` is the sandbox's own (interned names, `px_install_fast_type`): same answers and error as Lua's.
     @Test func typeAnswersAsLuasOwn() throws {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { selftest = function()
-              local names = {}
-              for _, value in ipairs({ false, 1, 1.5, "s", {}, print, coroutine.create(print), px.null }) do
-                names[#names + 1] = type(value)
-              end
-              names[#names + 1] = type(nil)
-              local ok, err = pcall(type)
-              return table.concat(names, ","), ok, err
-            end }
-            """)])
+        let runtime = try harness.runtime([
+            (
+                "m",
+                """
+                local px = require "palisade"
+                return { selftest = function()
+                  local names = {}
+                  for _, value in ipairs({ false, 1, 1.5, "s", {}, print, coroutine.create(print), px.null }) do
+                    names[#names + 1] = type(value)
+                  end
+                  names[#names + 1] = type(nil)
+                  local ok, err = pcall(type)
+                  return table.concat(names, ","), ok, err
+                end }
+                """
+            )
+        ])
         let results = try harness.call(runtime, .selftest, [])
         #expect(results[0] == .string("boolean,number,number,string,table,function,thread,userdata,nil"))
         #expect(results[1] == .bool(false))

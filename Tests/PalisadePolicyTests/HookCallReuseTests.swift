@@ -36,13 +36,19 @@ import Testing
     }
 
     @Test func aReplyThatComesAfterTheDeadlineDoesNotTouchLaterCalls() throws {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { selftest = function(mode)
-              if mode == "slow" then return px.store.get("x") end
-              return mode
-            end }
-            """)], limits: HookLimits(instructions: 1_000_000, deadline: .milliseconds(30)), store: SlowStore(delay: .milliseconds(200)))
+        let runtime = try harness.runtime(
+            [
+                (
+                    "m",
+                    """
+                    local px = require "palisade"
+                    return { selftest = function(mode)
+                      if mode == "slow" then return px.store.get("x") end
+                      return mode
+                    end }
+                    """
+                )
+            ], limits: HookLimits(instructions: 1_000_000, deadline: .milliseconds(30)), store: SlowStore(delay: .milliseconds(200)))
         #expect { try harness.call(runtime, .selftest, [.string("slow")]) } throws: { ($0 as? HookError)?.kind == .deadline }
         // Calls made while the late reply is still on its way, and after it arrived, answer for themselves.
         for index in 0..<30 {
@@ -52,14 +58,20 @@ import Testing
     }
 
     @Test func aHostFunctionFindsItsCallOnlyInTheHooksOwnCoroutine() throws {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { selftest = function()
-              local direct = px.store.set("k", "v")
-              local ok, err = coroutine.resume(coroutine.create(function() return px.store.get("k") end))
-              return direct, ok, err
-            end }
-            """)], store: SlowStore(delay: .milliseconds(5)))
+        let runtime = try harness.runtime(
+            [
+                (
+                    "m",
+                    """
+                    local px = require "palisade"
+                    return { selftest = function()
+                      local direct = px.store.set("k", "v")
+                      local ok, err = coroutine.resume(coroutine.create(function() return px.store.get("k") end))
+                      return direct, ok, err
+                    end }
+                    """
+                )
+            ], store: SlowStore(delay: .milliseconds(5)))
         let results = try harness.call(runtime, .selftest, [])
         #expect(results.first == .bool(true))
         #expect(results.dropFirst().first == .bool(false))

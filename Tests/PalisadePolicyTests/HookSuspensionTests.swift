@@ -27,15 +27,21 @@ struct SlowStore: StateStore {
     let harness = LuaHarness()
 
     @Test func hookWaitingForIOIsSuspendedAndResumedWithTheAnswer() throws {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { selftest = function(key)
-              px.store.set(key, "v1")
-              local n1 = px.store.incr(key .. ":n")
-              local n2 = px.store.incr(key .. ":n")
-              return px.store.get(key), n1, n2, px.store.get("missing")
-            end }
-            """)], store: SlowStore(delay: .milliseconds(20)))
+        let runtime = try harness.runtime(
+            [
+                (
+                    "m",
+                    """
+                    local px = require "palisade"
+                    return { selftest = function(key)
+                      px.store.set(key, "v1")
+                      local n1 = px.store.incr(key .. ":n")
+                      local n2 = px.store.incr(key .. ":n")
+                      return px.store.get(key), n1, n2, px.store.get("missing")
+                    end }
+                    """
+                )
+            ], store: SlowStore(delay: .milliseconds(20)))
         let started = NIODeadline.now()
         let results = try harness.call(runtime, .selftest, [.string("k")])
         #expect(results == [.string("v1"), .number("1"), .number("2"), .null])
@@ -43,13 +49,19 @@ struct SlowStore: StateStore {
     }
 
     @Test func otherHooksRunWhileOneWaitsForIO() throws {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { selftest = function(mode)
-              if mode == "slow" then return px.store.get("x") end
-              return "fast"
-            end }
-            """)], store: SlowStore(delay: .milliseconds(100)))
+        let runtime = try harness.runtime(
+            [
+                (
+                    "m",
+                    """
+                    local px = require "palisade"
+                    return { selftest = function(mode)
+                      if mode == "slow" then return px.store.get("x") end
+                      return "fast"
+                    end }
+                    """
+                )
+            ], store: SlowStore(delay: .milliseconds(100)))
         let loop = harness.loop
         let slow = loop.flatSubmit {
             runtime.value.call(runtime.value.hooks[.selftest]![0].function) { state in
@@ -63,10 +75,16 @@ struct SlowStore: StateStore {
     }
 
     @Test func deadlineCountsTimeSpentWaitingForIO() throws {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { selftest = function() return px.store.get("x") end }
-            """)], limits: HookLimits(instructions: 1_000_000, deadline: .milliseconds(50)), store: SlowStore(delay: .milliseconds(500)))
+        let runtime = try harness.runtime(
+            [
+                (
+                    "m",
+                    """
+                    local px = require "palisade"
+                    return { selftest = function() return px.store.get("x") end }
+                    """
+                )
+            ], limits: HookLimits(instructions: 1_000_000, deadline: .milliseconds(50)), store: SlowStore(delay: .milliseconds(500)))
         #expect { try harness.call(runtime, .selftest, []) } throws: { ($0 as? HookError)?.kind == .deadline }
     }
 }

@@ -42,7 +42,8 @@ import Testing
         for value in values {
             let answer = try size(value)
             guard case .number(let measured)? = answer.first, case .number(let encoded) = answer[1],
-                  case .number(let tables) = answer[2] else {
+                case .number(let tables) = answer[2]
+            else {
                 Issue.record("no size for \(value): \(answer)")
                 continue
             }
@@ -78,18 +79,28 @@ import Testing
     }
 
     @Test func aTableThatHoldsItselfEndsAtTheDepth() throws {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { selftest = function() local t = {}; t.self = t; return px.json.size(t) == nil end }
-            """)])
+        let runtime = try harness.runtime([
+            (
+                "m",
+                """
+                local px = require "palisade"
+                return { selftest = function() local t = {}; t.self = t; return px.json.size(t) == nil end }
+                """
+            )
+        ])
         #expect(try harness.call(runtime, .selftest, []) == [.bool(true)])
     }
 
     @Test func badDepthIsAnError() throws {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { selftest = function() return pcall(px.json.size, {}, 10, 33) end }
-            """)])
+        let runtime = try harness.runtime([
+            (
+                "m",
+                """
+                local px = require "palisade"
+                return { selftest = function() return pcall(px.json.size, {}, 10, 33) end }
+                """
+            )
+        ])
         let answer = try harness.call(runtime, .selftest, [])
         #expect(answer.first == .bool(false))
         guard case .string(let message)? = answer.last else { return #expect(Bool(false), "no error message") }

@@ -11,16 +11,21 @@ import Testing
 
     /// A module whose `authenticate(token, options)` answers `{ok, claims or err}`.
     private func verify(_ token: String, options lua: String) throws -> [JSONValue] {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { authenticate = function(token)
-              local ok, result = pcall(px.jwt.verify, token, \(lua))
-              if not ok then return { raised = tostring(result) } end
-              local claims, err = result, select(2, px.jwt.verify(token, \(lua)))
-              if claims then return { sub = claims.sub } end
-              return { err = err }
-            end }
-            """)])
+        let runtime = try harness.runtime([
+            (
+                "m",
+                """
+                local px = require "palisade"
+                return { authenticate = function(token)
+                  local ok, result = pcall(px.jwt.verify, token, \(lua))
+                  if not ok then return { raised = tostring(result) } end
+                  local claims, err = result, select(2, px.jwt.verify(token, \(lua)))
+                  if claims then return { sub = claims.sub } end
+                  return { err = err }
+                end }
+                """
+            )
+        ])
         return try harness.call(runtime, .authenticate, [.string(token)])
     }
 
@@ -44,22 +49,28 @@ import Testing
     @Test func onlyListedAlgorithmsAreAccepted() throws {
         let signed = try token(secret: "a-secret-for-the-test", algorithm: "HS384")
         #expect(field(try verify(signed, options: #"{algorithms = {"HS256"}, key = "a-secret-for-the-test"}"#), "err") != nil)
-        #expect(field(try verify(signed, options: #"{algorithms = {"HS256", "HS384"}, key = "a-secret-for-the-test"}"#), "sub") == .string("u1"))
+        #expect(
+            field(try verify(signed, options: #"{algorithms = {"HS256", "HS384"}, key = "a-secret-for-the-test"}"#), "sub") == .string("u1")
+        )
     }
 
     @Test func leewayAcceptsARecentlyExpiredToken() throws {
         let expired = try token(secret: "a-secret-for-the-test", expiresIn: -20)
         #expect(field(try verify(expired, options: #"{algorithms = {"HS256"}, key = "a-secret-for-the-test"}"#), "err") != nil)
-        #expect(field(try verify(expired, options: #"{algorithms = {"HS256"}, key = "a-secret-for-the-test", leeway = 60}"#), "sub") == .string("u1"))
-        #expect(field(try verify(expired, options: #"{algorithms = {"HS256"}, key = "a-secret-for-the-test", leeway = "60"}"#), "err") != nil,
-                "a leeway that is not a number counts as none")
+        #expect(
+            field(try verify(expired, options: #"{algorithms = {"HS256"}, key = "a-secret-for-the-test", leeway = 60}"#), "sub")
+                == .string("u1"))
+        #expect(
+            field(try verify(expired, options: #"{algorithms = {"HS256"}, key = "a-secret-for-the-test", leeway = "60"}"#), "err") != nil,
+            "a leeway that is not a number counts as none")
     }
 
     @Test func optionsWithoutAlgorithmsRaise() throws {
         let signed = try token(secret: "a-secret-for-the-test")
         #expect(field(try verify(signed, options: #"{key = "a-secret-for-the-test"}"#), "raised") != nil)
         #expect(field(try verify(signed, options: #"{"HS256"}"#), "raised") != nil)
-        #expect(field(try verify(signed, options: #"setmetatable({}, {__index = function() error("no") end})"#), "raised") != nil,
-                "a metatable runs no code")
+        #expect(
+            field(try verify(signed, options: #"setmetatable({}, {__index = function() error("no") end})"#), "raised") != nil,
+            "a metatable runs no code")
     }
 }

@@ -43,7 +43,9 @@ import Testing
     }
 
     @Test func luaSequencesBecomeArraysAndTablesBecomeObjects() throws {
-        let runtime = try harness.runtime([("m", "return { selftest = function() return {1, 2, 3}, {x = 1, [2] = true}, 'text', 2.25 end }")])
+        let runtime = try harness.runtime([
+            ("m", "return { selftest = function() return {1, 2, 3}, {x = 1, [2] = true}, 'text', 2.25 end }")
+        ])
         defer { harness.shutdown() }
         let results = try harness.call(runtime, .selftest, [])
         #expect(results[0] == .array([.number("1"), .number("2"), .number("3")]))
@@ -53,23 +55,33 @@ import Testing
     }
 
     @Test func tooDeepAValueIsRefused() throws {
-        let runtime = try harness.runtime([("m", """
-            return { selftest = function()
-              local t = {}
-              local cur = t
-              for i = 1, 100 do cur.x = {} cur = cur.x end
-              return t
-            end }
-            """)])
+        let runtime = try harness.runtime([
+            (
+                "m",
+                """
+                return { selftest = function()
+                  local t = {}
+                  local cur = t
+                  for i = 1, 100 do cur.x = {} cur = cur.x end
+                  return t
+                end }
+                """
+            )
+        ])
         defer { harness.shutdown() }
         #expect(throws: HookError.self) { try harness.call(runtime, .selftest, []) }
     }
 
     @Test func jsonHelpersRoundTripInLua() throws {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { selftest = function(text) local v = px.json.decode(text); return px.json.encode(v), v.b[2] end }
-            """)])
+        let runtime = try harness.runtime([
+            (
+                "m",
+                """
+                local px = require "palisade"
+                return { selftest = function(text) local v = px.json.decode(text); return px.json.encode(v), v.b[2] end }
+                """
+            )
+        ])
         defer { harness.shutdown() }
         let results = try harness.call(runtime, .selftest, [.string(#"{"a":[],"b":[1,2.5],"c":null}"#)])
         #expect(results == [.string(#"{"a":[],"b":[1,2.5],"c":null}"#), .number("2.5")])

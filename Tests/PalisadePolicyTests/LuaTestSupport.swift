@@ -11,11 +11,14 @@ struct LuaHarness {
     /// One loop shared by every test (never shut down, so tests can run in any order and in parallel).
     let loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
 
-    func runtime(_ modules: [(String, String)], limits: HookLimits = HookLimits(), memoryCap: Int = 16 * 1024 * 1024,
-                 store: (any StateStore)? = nil) throws -> NIOLoopBound<LuaRuntime> {
+    func runtime(
+        _ modules: [(String, String)], limits: HookLimits = HookLimits(), memoryCap: Int = 16 * 1024 * 1024,
+        store: (any StateStore)? = nil
+    ) throws -> NIOLoopBound<LuaRuntime> {
         let loop = loop
-        let host = PolicyHost(logger: Logger(label: "test"), config: .object(["policy": .object([])]),
-                              store: store ?? MemoryStateStore())
+        let host = PolicyHost(
+            logger: Logger(label: "test"), config: .object(["policy": .object([])]),
+            store: store ?? MemoryStateStore())
         return try loop.submit {
             let runtime = try LuaRuntime(
                 sources: modules.map { PolicySource(name: $0.0, path: "test/\($0.0).lua", code: $0.1) },

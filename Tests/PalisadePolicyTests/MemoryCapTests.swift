@@ -13,8 +13,9 @@ import Testing
     private let limits = HookLimits(instructions: .max, deadline: .seconds(10))
 
     @Test func argumentsPastTheCapFailTheCallAndTheVMGoesOn() throws {
-        let runtime = try harness.runtime([("m", "return { selftest = function(...) return select('#', ...) end }")],
-                                          limits: limits, memoryCap: cap)
+        let runtime = try harness.runtime(
+            [("m", "return { selftest = function(...) return select('#', ...) end }")],
+            limits: limits, memoryCap: cap)
         // 40 MiB of attachments: each its own buffer, as a decoded packet's are.
         let big = (0..<40).map { _ in JSONValue.binary(ByteBuffer(repeating: 0, count: 1024 * 1024)) }
         #expect {
@@ -37,14 +38,20 @@ import Testing
     }
 
     @Test func aHostFunctionResultPastTheCapIsAMemoryError() throws {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            return { selftest = function(n)
-              local text = "[" .. string.rep("[[]],", n) .. "[]]"
-              local ok, err = pcall(px.json.decode, text)
-              return ok, tostring(err)
-            end }
-            """)], limits: limits, memoryCap: cap)
+        let runtime = try harness.runtime(
+            [
+                (
+                    "m",
+                    """
+                    local px = require "palisade"
+                    return { selftest = function(n)
+                      local text = "[" .. string.rep("[[]],", n) .. "[]]"
+                      local ok, err = pcall(px.json.decode, text)
+                      return ok, tostring(err)
+                    end }
+                    """
+                )
+            ], limits: limits, memoryCap: cap)
         let results = try harness.call(runtime, .selftest, [.number("200000")])
         #expect(results.first == .bool(false))
         #expect(results.last?.stringValue?.contains("not enough memory") == true)
@@ -53,13 +60,19 @@ import Testing
     }
 
     @Test func oneBytesValueHeldManyTimesLeavesLuaAsOneBuffer() throws {
-        let runtime = try harness.runtime([("m", """
-            return { selftest = function(b)
-              local t = {}
-              for i = 1, 1000 do t[i] = b end
-              return t
-            end }
-            """)], limits: limits, memoryCap: cap)
+        let runtime = try harness.runtime(
+            [
+                (
+                    "m",
+                    """
+                    return { selftest = function(b)
+                      local t = {}
+                      for i = 1, 1000 do t[i] = b end
+                      return t
+                    end }
+                    """
+                )
+            ], limits: limits, memoryCap: cap)
         let results = try harness.call(runtime, .selftest, [.binary(ByteBuffer(repeating: 7, count: 4096))])
         guard case .array(let items)? = results.first, items.count == 1000 else {
             Issue.record("expected 1000 items, got \(results)")

@@ -10,16 +10,22 @@ import Testing
 
     /// Runs `body` (Lua statements ending in a return) as a hook and answers its results.
     private func run(_ body: String) throws -> [JSONValue] {
-        let runtime = try harness.runtime([("m", """
-            local px = require "palisade"
-            local function allowed(key, limit) return (px.ratelimit.hit(key, limit, 60)) end
-            return { selftest = function() \(body) end }
-            """)])
+        let runtime = try harness.runtime([
+            (
+                "m",
+                """
+                local px = require "palisade"
+                local function allowed(key, limit) return (px.ratelimit.hit(key, limit, 60)) end
+                return { selftest = function() \(body) end }
+                """
+            )
+        ])
         return try harness.call(runtime, .selftest, [])
     }
 
     @Test func oneKeyStringIsOneCounter() throws {
-        let answers = try run("""
+        let answers = try run(
+            """
             local key = "rl:user:" .. "u1" -- made at run time: a string of its own, equal to the literal
             return allowed("rl:user:u1", 2), allowed(key, 2), allowed("rl:user:u1", 2), allowed("rl:user:u2", 2)
             """)
@@ -28,7 +34,8 @@ import Testing
 
     @Test func longKeysAreCountedTogetherToo() throws {
         // Lua interns strings up to 40 bytes only; a longer key is a new object each time it is made.
-        let answers = try run("""
+        let answers = try run(
+            """
             local function key() return "rl:" .. string.rep("x", 60) end
             return allowed(key(), 2), allowed(key(), 2), allowed(key(), 2)
             """)
@@ -39,7 +46,8 @@ import Testing
     /// anew is found by its content; once it is collected, its address may come back as another
     /// key's string, which must not find the first key's counter.
     @Test func aReusedStringAddressIsNotTakenForAnotherKey() throws {
-        let answers = try run("""
+        let answers = try run(
+            """
             local base = string.rep("y", 50) -- long keys: each made string is an object of its own
             for n = 1, 400 do
               if not allowed("rl:" .. base .. n, 2) then return n end -- the first hit of a new key
@@ -54,7 +62,8 @@ import Testing
     }
 
     @Test func countsSurviveTheKeysBeingForgotten() throws {
-        let answers = try run("""
+        let answers = try run(
+            """
             local first = allowed("rl:kept", 1)
             for n = 1, \(RateLimitKeys.capacity + 10) do allowed("rl:other:" .. n, 1) end
             return first, allowed("rl:kept", 1), allowed("rl:other:1", 1)
@@ -92,7 +101,8 @@ import Testing
     }
 
     @Test func aKeyThatIsNotAStringIsAnError() throws {
-        let answers = try run("""
+        let answers = try run(
+            """
             return pcall(px.ratelimit.hit, 42, 1, 60)
             """)
         #expect(answers.first == .bool(false))

@@ -23,10 +23,12 @@ import Testing
     }
 
     @Test func headerNamesAreLowercasedAndTheFirstOfADuplicateWins() throws {
-        let table = try requestTable(uri: "/ws/socket.io/?EIO=4", headers: [
-            ("Host", "gw.example"), ("user-agent", "test"), ("X-Custom", "first"), ("x-custom", "second"),
-            ("ÄNDERUNG", "kept"), ("Sec-WebSocket-Key", "abc"),
-        ])
+        let table = try requestTable(
+            uri: "/ws/socket.io/?EIO=4",
+            headers: [
+                ("Host", "gw.example"), ("user-agent", "test"), ("X-Custom", "first"), ("x-custom", "second"),
+                ("ÄNDERUNG", "kept"), ("Sec-WebSocket-Key", "abc"),
+            ])
         let headers = fields(table["headers"])
         #expect(Set(headers.keys) == ["host", "user-agent", "x-custom", "änderung", "sec-websocket-key"])
         #expect(headers["x-custom"] == .string("first"))
@@ -35,8 +37,9 @@ import Testing
     }
 
     @Test func pathQueryOriginAndTransportAreFields() throws {
-        let table = try requestTable(uri: "/ws/socket.io/?EIO=4&transport=websocket&t=a%20b",
-                                     headers: [("Origin", "https://app.example")])
+        let table = try requestTable(
+            uri: "/ws/socket.io/?EIO=4&transport=websocket&t=a%20b",
+            headers: [("Origin", "https://app.example")])
         #expect(table["path"] == .string("/ws/socket.io/"))
         #expect(table["transport"] == .string("websocket"))
         #expect(table["origin"] == .string("https://app.example"))

@@ -1,6 +1,6 @@
-import PalisadeTestSupport
 import NIOCore
 import PalisadeProtocol
+import PalisadeTestSupport
 import Testing
 
 private func encoded(_ bytes: [UInt8]) -> String {

@@ -1,6 +1,6 @@
-import PalisadeTestSupport
 import NIOCore
 import PalisadeProtocol
+import PalisadeTestSupport
 import Testing
 
 private let separator = "\u{1E}"
@@ -24,7 +24,8 @@ private func decodePayload(_ text: String) -> (packets: [EnginePacket], error: E
 }
 
 @Suite struct EngineCodecTests {
-    static let openPayload = #"{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#
+    static let openPayload =
+        #"{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#
 
     /// Every packet type in its text form, as §1.2 lists them.
     static let textPackets: [(String, EnginePacket)] = [
@@ -118,13 +119,14 @@ private func decodePayload(_ text: String) -> (packets: [EnginePacket], error: E
         #expect(throws: EngineDecodingError.invalidBase64) { _ = try decode(text) }
     }
 
-    @Test(arguments: [
-        [0x34, 0xFF],  // message, byte never valid
-        [0x34, 0x61, 0xC3],  // message, truncated sequence
-        [0x30, 0xED, 0xA0, 0x80],  // open, an encoded surrogate
-        [0x32, 0xC0, 0xAF],  // ping, overlong "/"
-        [0x34, 0x80],  // message, lone continuation byte
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0x34, 0xFF],  // message, byte never valid
+            [0x34, 0x61, 0xC3],  // message, truncated sequence
+            [0x30, 0xED, 0xA0, 0x80],  // open, an encoded surrogate
+            [0x32, 0xC0, 0xAF],  // ping, overlong "/"
+            [0x34, 0x80],  // message, lone continuation byte
+        ] as [[UInt8]])
     func invalidUTF8IsRefused(bytes: [UInt8]) {
         #expect(throws: EngineDecodingError.invalidUTF8) { _ = try decode(bytes) }
     }
@@ -151,10 +153,11 @@ private func decodePayload(_ text: String) -> (packets: [EnginePacket], error: E
 
     @Test func payloadOfMixedTypesKeepsOrder() {
         let result = decodePayload(["3", "40", #"42["foo"]"#, "b", "bAQID", "41", "1"].joined(separator: separator))
-        #expect(result.packets == [
-            .pong, .message("0"), .message(#"2["foo"]"#), .message(ByteBuffer()),
-            .message(ByteBuffer(bytes: [1, 2, 3])), .message("1"), .close,
-        ])
+        #expect(
+            result.packets == [
+                .pong, .message("0"), .message(#"2["foo"]"#), .message(ByteBuffer()),
+                .message(ByteBuffer(bytes: [1, 2, 3])), .message("1"), .close,
+            ])
         #expect(result.error == nil)
     }
 
@@ -251,7 +254,8 @@ private func decodePayload(_ text: String) -> (packets: [EnginePacket], error: E
         ].map { Array($0.utf8) }
         var accepted = 0
         for round in 0..<4000 {
-            let input = round.isMultiple(of: 2)
+            let input =
+                round.isMultiple(of: 2)
                 ? random.bytes(maxCount: 24, alphabet: alphabet)
                 : random.mutate(seeds[round / 2 % seeds.count], alphabet: alphabet)
             let result = EngineCodec.decodePayload(ByteBuffer(bytes: input))

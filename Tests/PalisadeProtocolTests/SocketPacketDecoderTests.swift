@@ -1,7 +1,7 @@
-import PalisadeTestSupport
 import NIOCore
 import PalisadeJSON
 import PalisadeProtocol
+import PalisadeTestSupport
 import Testing
 
 private func placeholder(_ number: Int) -> JSONValue {
@@ -175,9 +175,10 @@ struct WireCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test func reservedNamesAreTheSixOfTheReference() {
-        #expect(SocketPacketDecoder.reservedEventNames == [
-            "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
-        ])
+        #expect(
+            SocketPacketDecoder.reservedEventNames == [
+                "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
+            ])
         for name in SocketPacketDecoder.reservedEventNames { #expect(SocketPacketDecoder.isReserved(name)) }
         for name in ["", "echo", "Connect", "connect ", "connec", "connect_errors", "newlistener"] {
             #expect(!SocketPacketDecoder.isReserved(name))
@@ -252,19 +253,24 @@ struct WireCase: Sendable, CustomTestStringConvertible {
 
     @Test func attachmentsReplacePlaceholdersNestedInObjectsAndArrays() throws {
         var decoder = SocketPacketDecoder()
-        let text = #"53-["ev",{"a":{"_placeholder":true,"num":1},"b":[{"_placeholder":true,"num":0},{"c":{"_placeholder":true,"num":2}}]},"x"]"#
+        let text =
+            #"53-["ev",{"a":{"_placeholder":true,"num":1},"b":[{"_placeholder":true,"num":0},{"c":{"_placeholder":true,"num":2}}]},"x"]"#
         #expect(try decoder.receive(.text(text)) == nil)
         #expect(try decoder.receive(.binary(attachment(0))) == nil)
         #expect(try decoder.receive(.binary(attachment(1))) == nil)
         let packet = try decoder.receive(.binary(attachment(2)))
-        #expect(packet == SocketPacket(.binaryEvent, data: .array([
-            .string("ev"),
-            .object([
-                JSONMember("a", .binary(attachment(1))),
-                JSONMember("b", .array([.binary(attachment(0)), .object(["c": .binary(attachment(2))])])),
-            ]),
-            .string("x"),
-        ])))
+        #expect(
+            packet
+                == SocketPacket(
+                    .binaryEvent,
+                    data: .array([
+                        .string("ev"),
+                        .object([
+                            JSONMember("a", .binary(attachment(1))),
+                            JSONMember("b", .array([.binary(attachment(0)), .object(["c": .binary(attachment(2))])])),
+                        ]),
+                        .string("x"),
+                    ])))
     }
 
     @Test func attachmentsArriveInDepthFirstOrder() throws {
@@ -275,9 +281,11 @@ struct WireCase: Sendable, CustomTestStringConvertible {
         _ = try decoder.receive(.binary(attachment(10)))
         _ = try decoder.receive(.binary(attachment(11)))
         let packet = try decoder.receive(.binary(attachment(12)))
-        #expect(packet?.data == .array([
-            .string("m"), .binary(attachment(10)), .object(["k": .array([.binary(attachment(11))])]), .binary(attachment(12)),
-        ]))
+        #expect(
+            packet?.data
+                == .array([
+                    .string("m"), .binary(attachment(10)), .object(["k": .array([.binary(attachment(11))])]), .binary(attachment(12)),
+                ]))
     }
 
     @Test func binaryAckIsReassembled() throws {
@@ -328,13 +336,15 @@ struct WireCase: Sendable, CustomTestStringConvertible {
         let text = #"51-["a",{"_placeholder":false,"num":0},{"num":0},{"_placeholder":"true","num":0},{"_placeholder":true,"num":0}]"#
         _ = try decoder.receive(.text(text))
         let packet = try decoder.receive(.binary(attachment(1)))
-        #expect(packet?.data == .array([
-            .string("a"),
-            .object([JSONMember("_placeholder", .bool(false)), JSONMember("num", .number("0"))]),
-            .object(["num": .number("0")]),
-            .object([JSONMember("_placeholder", .string("true")), JSONMember("num", .number("0"))]),
-            .binary(attachment(1)),
-        ]))
+        #expect(
+            packet?.data
+                == .array([
+                    .string("a"),
+                    .object([JSONMember("_placeholder", .bool(false)), JSONMember("num", .number("0"))]),
+                    .object(["num": .number("0")]),
+                    .object([JSONMember("_placeholder", .string("true")), JSONMember("num", .number("0"))]),
+                    .binary(attachment(1)),
+                ]))
     }
 
     @Test func decoderCarriesOnAfterABinaryPacket() throws {
@@ -363,18 +373,22 @@ struct WireCase: Sendable, CustomTestStringConvertible {
         for message in messages {
             if let packet = try decoder.receive(message) { packets.append(packet) }
         }
-        #expect(packets == [
-            SocketPacket(.connect),
-            .event("a", []),
-            SocketPacket(.binaryEvent, namespace: "/admin", ackId: 4, data: .array([.string("b"), .binary(attachment(1)), .binary(attachment(2))])),
-            SocketPacket(.ack, namespace: "/admin", ackId: 9, data: .array([])),
-            SocketPacket(.binaryAck, ackId: 9, data: .array([.binary(attachment(3))])),
-            SocketPacket(.disconnect),
-        ])
+        #expect(
+            packets == [
+                SocketPacket(.connect),
+                .event("a", []),
+                SocketPacket(
+                    .binaryEvent, namespace: "/admin", ackId: 4,
+                    data: .array([.string("b"), .binary(attachment(1)), .binary(attachment(2))])),
+                SocketPacket(.ack, namespace: "/admin", ackId: 9, data: .array([])),
+                SocketPacket(.binaryAck, ackId: 9, data: .array([.binary(attachment(3))])),
+                SocketPacket(.disconnect),
+            ])
     }
 
     @Test func pollingPayloadWithAttachmentsDecodesEndToEnd() throws {
-        let body = ByteBuffer(string: #"452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"# + "\u{1E}bAQID\u{1E}bBAUG")
+        let body = ByteBuffer(
+            string: #"452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"# + "\u{1E}bAQID\u{1E}bBAUG")
         let (messages, error) = EngineCodec.decodePayload(body)
         #expect(error == nil)
         var decoder = SocketPacketDecoder()
@@ -382,9 +396,11 @@ struct WireCase: Sendable, CustomTestStringConvertible {
         for message in messages {
             if let packet = try decoder.receive(message.payload) { packets.append(packet) }
         }
-        #expect(packets == [
-            SocketPacket(.binaryEvent, data: .array([.string("message-back"), .binary(attachment(1, 2, 3)), .binary(attachment(4, 5, 6))])),
-        ])
+        #expect(
+            packets == [
+                SocketPacket(
+                    .binaryEvent, data: .array([.string("message-back"), .binary(attachment(1, 2, 3)), .binary(attachment(4, 5, 6))]))
+            ])
     }
 
     // MARK: Attachment errors
@@ -470,7 +486,8 @@ struct WireCase: Sendable, CustomTestStringConvertible {
         let seeds = Self.wireExamples.map { Array($0.header.utf8) } + [Array(#"53-/a,1[{"_placeholder":true,"num":2}]"#.utf8)]
         var accepted = 0
         for round in 0..<4000 {
-            let bytes = round.isMultiple(of: 2)
+            let bytes =
+                round.isMultiple(of: 2)
                 ? random.bytes(maxCount: 20, alphabet: Self.alphabet)
                 : random.mutate(seeds[round / 2 % seeds.count], alphabet: Self.alphabet)
             let text = String(decoding: bytes, as: UTF8.self)
@@ -497,7 +514,8 @@ struct WireCase: Sendable, CustomTestStringConvertible {
         var decoder = SocketPacketDecoder()
         var decoded = 0
         for _ in 0..<3000 {
-            let message: EnginePacket.Payload = Int.random(in: 0..<3, using: &random) == 0
+            let message: EnginePacket.Payload =
+                Int.random(in: 0..<3, using: &random) == 0
                 ? .binary(ByteBuffer(bytes: random.bytes(maxCount: 4, alphabet: [0, 1])))
                 : .text(texts.randomElement(using: &random)!)
             // A real connection closes on an error; here the same decoder goes on, to

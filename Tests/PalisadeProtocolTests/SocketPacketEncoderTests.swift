@@ -42,8 +42,9 @@ private func attachments(of packet: SocketPacket) -> [ByteBuffer] {
         #expect(header(of: SocketPacket(.connect)) == "0")
         #expect(header(of: SocketPacket(.connect, namespace: "/admin")) == "0/admin,")
         #expect(header(of: SocketPacket(.connect, data: .object(["sid": .string("x")]))) == #"0{"sid":"x"}"#)
-        #expect(header(of: SocketPacket(.connect, namespace: "/admin", data: .object(["sid": .string("oSO0OpakMV_3jnilAAAA")])))
-            == #"0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}"#)
+        #expect(
+            header(of: SocketPacket(.connect, namespace: "/admin", data: .object(["sid": .string("oSO0OpakMV_3jnilAAAA")])))
+                == #"0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}"#)
     }
 
     @Test func disconnectEncodes() {
@@ -64,10 +65,12 @@ private func attachments(of packet: SocketPacket) -> [ByteBuffer] {
     }
 
     @Test func connectErrorEncodes() {
-        #expect(header(of: SocketPacket(.connectError, data: .object(["message": .string("Not authorized")])))
-            == #"4{"message":"Not authorized"}"#)
-        #expect(header(of: SocketPacket(.connectError, namespace: "/random", data: .object(["message": .string("Invalid namespace")])))
-            == #"4/random,{"message":"Invalid namespace"}"#)
+        #expect(
+            header(of: SocketPacket(.connectError, data: .object(["message": .string("Not authorized")])))
+                == #"4{"message":"Not authorized"}"#)
+        #expect(
+            header(of: SocketPacket(.connectError, namespace: "/random", data: .object(["message": .string("Invalid namespace")])))
+                == #"4/random,{"message":"Invalid namespace"}"#)
         let withData = SocketPacket(.connectError, data: .object(["message": .string("no"), "data": .object(["code": JSONValue(7)])]))
         #expect(header(of: withData) == #"4{"message":"no","data":{"code":7}}"#)
     }
@@ -85,9 +88,11 @@ private func attachments(of packet: SocketPacket) -> [ByteBuffer] {
     }
 
     @Test func binaryPacketsPutTheNamespaceAfterTheCount() {
-        #expect(header(of: .event("baz", [.binary(attachment(1))], namespace: "/admin")) == #"51-/admin,["baz",{"_placeholder":true,"num":0}]"#)
-        #expect(header(of: SocketPacket(.ack, namespace: "/admin", ackId: 15, data: .array([.binary(attachment(1))])))
-            == #"61-/admin,15[{"_placeholder":true,"num":0}]"#)
+        #expect(
+            header(of: .event("baz", [.binary(attachment(1))], namespace: "/admin")) == #"51-/admin,["baz",{"_placeholder":true,"num":0}]"#)
+        #expect(
+            header(of: SocketPacket(.ack, namespace: "/admin", ackId: 15, data: .array([.binary(attachment(1))])))
+                == #"61-/admin,15[{"_placeholder":true,"num":0}]"#)
     }
 
     // MARK: Namespaces and ack ids
@@ -132,25 +137,30 @@ private func attachments(of packet: SocketPacket) -> [ByteBuffer] {
     }
 
     @Test func binaryKindWithBinaryStaysBinary() {
-        #expect(header(of: SocketPacket(.binaryEvent, data: .array([.string("ev"), .binary(attachment(1))])))
-            == #"51-["ev",{"_placeholder":true,"num":0}]"#)
-        #expect(header(of: SocketPacket(.binaryAck, ackId: 2, data: .array([.binary(attachment(1))])))
-            == #"61-2[{"_placeholder":true,"num":0}]"#)
+        #expect(
+            header(of: SocketPacket(.binaryEvent, data: .array([.string("ev"), .binary(attachment(1))])))
+                == #"51-["ev",{"_placeholder":true,"num":0}]"#)
+        #expect(
+            header(of: SocketPacket(.binaryAck, ackId: 2, data: .array([.binary(attachment(1))])))
+                == #"61-2[{"_placeholder":true,"num":0}]"#)
     }
 
     @Test func placeholdersAreNumberedDepthFirstThroughObjectsAndArrays() {
-        let packet = SocketPacket.event("m", [
-            .binary(attachment(0)),
-            .object([
-                JSONMember("x", .array([.string("s"), .binary(attachment(1))])),
-                JSONMember("y", .binary(attachment(2))),
-                JSONMember("z", .object(["deep": .array([.array([.binary(attachment(3))])])])),
-            ]),
-            .binary(attachment(4)),
-        ])
+        let packet = SocketPacket.event(
+            "m",
+            [
+                .binary(attachment(0)),
+                .object([
+                    JSONMember("x", .array([.string("s"), .binary(attachment(1))])),
+                    JSONMember("y", .binary(attachment(2))),
+                    JSONMember("z", .object(["deep": .array([.array([.binary(attachment(3))])])])),
+                ]),
+                .binary(attachment(4)),
+            ])
         let p = { (n: Int) in JSONWriter.string(placeholder(n)) }
-        #expect(header(of: packet)
-            == #"55-["m","# + p(0) + #",{"x":["s","# + p(1) + #"],"y":"# + p(2) + #","z":{"deep":[["# + p(3) + #"]]}},"# + p(4) + "]")
+        #expect(
+            header(of: packet)
+                == #"55-["m","# + p(0) + #",{"x":["s","# + p(1) + #"],"y":"# + p(2) + #","z":{"deep":[["# + p(3) + #"]]}},"# + p(4) + "]")
         #expect(attachments(of: packet) == (0...4).map { attachment(UInt8($0)) })
     }
 
@@ -161,11 +171,12 @@ private func attachments(of packet: SocketPacket) -> [ByteBuffer] {
 
     @Test func attachmentsFollowTheHeaderAsBinaryMessages() {
         let messages = SocketPacketEncoder.encode(.event("message-back", [.binary(attachment(1, 2, 3)), .binary(attachment(4, 5, 6))]))
-        #expect(messages == [
-            .message(#"52-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#),
-            .message(attachment(1, 2, 3)),
-            .message(attachment(4, 5, 6)),
-        ])
+        #expect(
+            messages == [
+                .message(#"52-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#),
+                .message(attachment(1, 2, 3)),
+                .message(attachment(4, 5, 6)),
+            ])
     }
 
     @Test func emptyAttachmentIsStillAnAttachment() {
@@ -203,8 +214,9 @@ private func attachments(of packet: SocketPacket) -> [ByteBuffer] {
     @Test func pollingPayloadCarriesAttachmentsAsBase64() {
         let packet = SocketPacket.event("message-back", [.binary(attachment(1, 2, 3)), .binary(attachment(4, 5, 6))])
         let body = EngineCodec.encodePayload(SocketPacketEncoder.encode(packet))
-        #expect(String(buffer: body)
-            == #"452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"# + "\u{1E}bAQID\u{1E}bBAUG")
+        #expect(
+            String(buffer: body)
+                == #"452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"# + "\u{1E}bAQID\u{1E}bBAUG")
     }
 
     @Test func binaryAckPollingPayloadIsByteExact() {
@@ -221,7 +233,8 @@ private func attachments(of packet: SocketPacket) -> [ByteBuffer] {
 
     @Test func binaryPacketsComeBackThroughTheDecoder() throws {
         let sent = [
-            SocketPacket.event("m", [.binary(attachment(1)), .object(["k": .array([.binary(attachment(2))])])], namespace: "/admin", ackId: 5),
+            SocketPacket.event(
+                "m", [.binary(attachment(1)), .object(["k": .array([.binary(attachment(2))])])], namespace: "/admin", ackId: 5),
             SocketPacket(.ack, ackId: 0, data: .array([.binary(attachment(3)), .string("x")])),
         ]
         var decoder = SocketPacketDecoder()
@@ -248,7 +261,8 @@ private func attachments(of packet: SocketPacket) -> [ByteBuffer] {
 
     @Test func framesAreTheEncodedMessagesWithRoomForAWebSocketHeader() {
         let packets = [
-            SocketPacket.event("m", [.binary(attachment(1)), .object(["k": .array([.binary(attachment(2))])])], namespace: "/admin", ackId: 5),
+            SocketPacket.event(
+                "m", [.binary(attachment(1)), .object(["k": .array([.binary(attachment(2))])])], namespace: "/admin", ackId: 5),
             SocketPacket(.ack, ackId: 0, data: .array([.string(String(repeating: "x", count: 5000))])),
             SocketPacket.event("chat", [.string("a/b é 😀")]),
             SocketPacket(.connect, namespace: "/", data: .object(["sid": .string("abc")])),
@@ -256,7 +270,10 @@ private func attachments(of packet: SocketPacket) -> [ByteBuffer] {
         for packet in packets {
             let frames = SocketPacketEncoder.frames(packet)
             #expect(frames == SocketPacketEncoder.encode(packet).map(EngineFrame.init))
-            guard case .text(let text)? = frames.first else { Issue.record("no text frame first"); continue }
+            guard case .text(let text)? = frames.first else {
+                Issue.record("no text frame first")
+                continue
+            }
             #expect(text.readerIndex == SocketPacketEncoder.webSocketHeadroom, "headroom kept through the buffer's growth")
         }
     }

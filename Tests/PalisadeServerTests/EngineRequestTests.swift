@@ -7,7 +7,8 @@ import Testing
 
 @Suite struct EngineRequestTests {
     private func request(_ uri: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) -> HandshakeRequest {
-        HandshakeRequest(head: HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers)), remoteAddress: nil)
+        HandshakeRequest(
+            head: HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers)), remoteAddress: nil)
     }
 
     @Test func aWebSocketUpgradeIsRecognisedInAnyCaseAndList() {
@@ -59,8 +60,9 @@ import Testing
         configuration.pingIntervalMs = 300
         configuration.pingTimeoutMs = 200
         let settings = EngineSettings(configuration)
-        #expect(settings.openPayload(sid: "abc", upgrades: true)
-            == #"{"sid":"abc","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#)
+        #expect(
+            settings.openPayload(sid: "abc", upgrades: true)
+                == #"{"sid":"abc","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#)
         #expect(settings.openPayload(sid: "abc", upgrades: false).contains(#""upgrades":[]"#))
     }
 
@@ -94,7 +96,9 @@ import Testing
         var headers = [("Host", host)]
         if let origin { headers.append(("Origin", origin)) }
         if let forwardedProto { headers.append(("X-Forwarded-Proto", forwardedProto)) }
-        return HandshakeRequest(head: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws/socket.io/", headers: HTTPHeaders(headers)), remoteAddress: nil)
+        return HandshakeRequest(
+            head: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws/socket.io/", headers: HTTPHeaders(headers)), remoteAddress: nil
+        )
     }
 
     @Test func sameOriginAllowsNoOriginAndTheHostItself() {
@@ -117,7 +121,10 @@ import Testing
         let policy = OriginPolicy(allowed: .list(["https://chat.example"]))
         #expect(policy.allows(request(origin: "https://chat.example")))
         #expect(!policy.allows(request(origin: "https://chat.example.evil")))
-        #expect(policy.corsHeaders(for: request(origin: "https://chat.example")).contains { $0 == ("Access-Control-Allow-Origin", "https://chat.example") })
+        #expect(
+            policy.corsHeaders(for: request(origin: "https://chat.example")).contains {
+                $0 == ("Access-Control-Allow-Origin", "https://chat.example")
+            })
         #expect(policy.corsHeaders(for: request(origin: "https://evil.example")).isEmpty)
     }
 

@@ -4,9 +4,9 @@ import Testing
 @testable import PalisadeServer
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 @Suite struct PolicySectionTests {
@@ -17,7 +17,9 @@ import Foundation
     }
 
     @Test func yamlSectionKeepsOrderAndTypes() throws {
-        let path = try file("c.yaml", """
+        let path = try file(
+            "c.yaml",
+            """
             server: {port: 9000}
             policy:
               ratelimit:
@@ -26,18 +28,23 @@ import Foundation
               auth: {require_known_user: false, name: "x", nothing: ~}
             """)
         let section = try PolicySection.load(configFile: path, environment: [:])
-        #expect(JSONWriter.string(section) == #"{"ratelimit":{"events":{"limit":20,"window_s":10.5},"count_refused":true},"auth":{"require_known_user":false,"name":"x","nothing":null}}"#)
+        #expect(
+            JSONWriter.string(section)
+                == #"{"ratelimit":{"events":{"limit":20,"window_s":10.5},"count_refused":true},"auth":{"require_known_user":false,"name":"x","nothing":null}}"#
+        )
     }
 
     @Test func environmentOverridesByPathAndFindsKeysWithUnderscores() throws {
         let path = try file("c.json", #"{"policy":{"ratelimit":{"events":{"limit":20},"count_refused":false}}}"#)
-        let section = try PolicySection.load(configFile: path, environment: [
-            "PALISADE_POLICY_RATELIMIT_EVENTS_LIMIT": "5",
-            "PALISADE_POLICY_RATELIMIT_COUNT_REFUSED": "true",
-            "PALISADE_POLICY_AUTH_GRACE": "30",
-            "PALISADE_POLICY_VALIDATE_EXTRA": #"["a","b"]"#,
-            "OTHER": "x",
-        ])
+        let section = try PolicySection.load(
+            configFile: path,
+            environment: [
+                "PALISADE_POLICY_RATELIMIT_EVENTS_LIMIT": "5",
+                "PALISADE_POLICY_RATELIMIT_COUNT_REFUSED": "true",
+                "PALISADE_POLICY_AUTH_GRACE": "30",
+                "PALISADE_POLICY_VALIDATE_EXTRA": #"["a","b"]"#,
+                "OTHER": "x",
+            ])
         #expect(section["ratelimit"]?["events"]?["limit"] == .number("5"))
         #expect(section["ratelimit"]?["count_refused"] == .bool(true))
         #expect(section["auth"]?["grace"] == .number("30"))

@@ -13,8 +13,10 @@ import Testing
 
     /// Runs `body` on the loop with a new wheel of 1 ms ticks and `slots` slots; after `wait`
     /// returns what the timers recorded (everything stays on the loop).
-    private func run(slots: Int = 8, wait: TimeAmount,
-                     _ body: @escaping @Sendable (TimerWheel, Recorder) -> Void) async throws -> [String: TimeAmount] {
+    private func run(
+        slots: Int = 8, wait: TimeAmount,
+        _ body: @escaping @Sendable (TimerWheel, Recorder) -> Void
+    ) async throws -> [String: TimeAmount] {
         try await loop.flatSubmit { [loop] in
             let recorder = Recorder()
             body(TimerWheel(loop: loop, tick: .milliseconds(1), slotCount: slots), recorder)

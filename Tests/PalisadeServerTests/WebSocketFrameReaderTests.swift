@@ -17,7 +17,9 @@ private func clientBytes(_ frames: [WebSocketFrame]) throws -> ByteBuffer {
     return bytes
 }
 
-private func read(_ bytes: ByteBuffer, chunk: Int = .max, max: Int = 1 << 20) throws(WebSocketFrameReader.Failure) -> [WebSocketFrameReader.Frame] {
+private func read(_ bytes: ByteBuffer, chunk: Int = .max, max: Int = 1 << 20) throws(WebSocketFrameReader.Failure) -> [WebSocketFrameReader
+    .Frame]
+{
     var reader = WebSocketFrameReader(maxFrameBytes: max)
     var frames: [WebSocketFrameReader.Frame] = []
     var rest = bytes
@@ -48,8 +50,9 @@ private func header(_ bytes: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: bytes + 
 
     @Test func framesSplitAcrossReadsAtAnyByteAreReadWhole() throws {
         let payloads = [ByteBuffer(string: "4hello"), ByteBuffer(repeating: 0x41, count: 300), ByteBuffer()]
-        let bytes = try clientBytes(payloads.map { WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: $0) }
-            + [WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer(string: "p"))])
+        let bytes = try clientBytes(
+            payloads.map { WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: $0) }
+                + [WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer(string: "p"))])
         for chunk in [1, 2, 3, 5, 7, 13, 64] {
             let frames = try read(bytes, chunk: chunk)
             #expect(frames.map(\.payload) == payloads + [ByteBuffer(string: "p")], "in reads of \(chunk) bytes")
@@ -68,14 +71,15 @@ private func header(_ bytes: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: bytes + 
         }
     }
 
-    @Test(arguments: [
-        ("a reserved bit", [0xC1, 0x80]),
-        ("a reserved opcode", [0x83, 0x80]),
-        ("an unmasked frame", [0x81, 0x05]),
-        ("a fragmented ping", [0x09, 0x80]),
-        ("a close of 126 bytes", [0x88, 0xFE, 0x00, 0x7E]),
-        ("a 64-bit length with its top bit set", [0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0]),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            ("a reserved bit", [0xC1, 0x80]),
+            ("a reserved opcode", [0x83, 0x80]),
+            ("an unmasked frame", [0x81, 0x05]),
+            ("a fragmented ping", [0x09, 0x80]),
+            ("a close of 126 bytes", [0x88, 0xFE, 0x00, 0x7E]),
+            ("a 64-bit length with its top bit set", [0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+        ] as [(String, [UInt8])])
     func whatTheRFCForbidsIsAProtocolError(_ what: String, _ bytes: [UInt8]) {
         #expect(throws: WebSocketFrameReader.Failure.protocolError, "\(what)") { try read(header(bytes)) }
     }
@@ -83,7 +87,7 @@ private func header(_ bytes: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: bytes + 
     @Test func aFrameOverTheLimitIsRefusedFromItsHeaderAlone() {
         #expect(throws: WebSocketFrameReader.Failure.tooLarge) { try read(header([0x82, 0xFE, 0x01, 0x00]), max: 255) }
         #expect(throws: WebSocketFrameReader.Failure.tooLarge) { try read(header([0x82, 0xFF, 0, 0, 0, 1, 0, 0, 0, 0]), max: 1 << 20) }
-        #expect(throws: Never.self) { try read(header([0x82, 0xFE, 0x00, 0xFF]) , max: 255) }  // 255 bytes: waits for them
+        #expect(throws: Never.self) { try read(header([0x82, 0xFE, 0x00, 0xFF]), max: 255) }  // 255 bytes: waits for them
     }
 
     @Test func theAcceptKeyIsTheRFCsExample() {

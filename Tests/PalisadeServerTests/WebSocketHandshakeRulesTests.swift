@@ -12,8 +12,10 @@ import Testing
         #expect(WebSocketUpgrader.isValidKey(key))
     }
 
-    @Test(arguments: ["", "dGhlIHNhbXBsZQ==", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZR==", "dGhlIHNhbXBsZSBub2*jZQ==",
-                      "dGhlIHNhbXBsZSBub25jZQ=a", " dGhlIHNhbXBsZSBub25jZQ=", String(repeating: "a", count: 1024)])
+    @Test(arguments: [
+        "", "dGhlIHNhbXBsZQ==", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZR==", "dGhlIHNhbXBsZSBub2*jZQ==",
+        "dGhlIHNhbXBsZSBub25jZQ=a", " dGhlIHNhbXBsZSBub25jZQ=", String(repeating: "a", count: 1024),
+    ])
     func otherKeysAreRefused(key: String) {
         #expect(!WebSocketUpgrader.isValidKey(key))
     }

@@ -10,8 +10,10 @@ import Testing
 struct LockFreeHitTests {
     let t0 = ManualClock.start
 
-    private func hitNow(_ limiter: MemoryRateLimiter, _ key: RateLimitKey, limit: Int, window: Double = 60,
-                        countRefused: Bool = false) throws -> RateLimitResult {
+    private func hitNow(
+        _ limiter: MemoryRateLimiter, _ key: RateLimitKey, limit: Int, window: Double = 60,
+        countRefused: Bool = false
+    ) throws -> RateLimitResult {
         try #require(try limiter.hitNow(key, limit: limit, window: window, bucket: nil, countRefused: countRefused))
     }
 

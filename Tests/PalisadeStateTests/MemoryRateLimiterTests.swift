@@ -161,7 +161,8 @@ struct MemoryRateLimiterTests {
             // A later bucket each round: a burst at one instant, or two hits.
             let bucketStart = (now / 1_000 + 1) * 1_000
             let first = bucketStart + Int64(generator.next() % 1_000)
-            let times: [Int64] = bursts
+            let times: [Int64] =
+                bursts
                 ? Array(repeating: first, count: Int(generator.next() % 4) + 1)
                 : [first, first + Int64(generator.next() % UInt64(bucketStart + 1_000 - first))]
             for time in times {
@@ -335,7 +336,8 @@ struct MemoryRateLimiterTests {
         let counts = try (0..<4).map { _ in
             group.next().submit {
                 (0..<5_000).reduce(0) { allowed, _ in
-                    let result = try? limiter.hit("shared", limit: 250, window: 600, countRefused: false, now: StateClock.monotonic.milliseconds())
+                    let result = try? limiter.hit(
+                        "shared", limit: 250, window: 600, countRefused: false, now: StateClock.monotonic.milliseconds())
                     return allowed + (result?.allowed == true ? 1 : 0)
                 }
             }

@@ -6,7 +6,7 @@ import NIOCore
 import PalisadeServer
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main

@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import PalisadeYjsRelay
 
 /// The relay's input checks: document ids, byte payloads, the awareness budget.
@@ -24,8 +25,12 @@ import Testing
         #expect(throws: YjsPayloadBytes.Failure.notBytes) { try YjsPayloadBytes.decode(.array([.number("1.5")]), maxBytes: 10) }
         #expect(throws: YjsPayloadBytes.Failure.notBytes) { try YjsPayloadBytes.decode(.array([.string("1")]), maxBytes: 10) }
         #expect(throws: YjsPayloadBytes.Failure.notBytes) { try YjsPayloadBytes.decode(.string("AAA="), maxBytes: 10) }
-        #expect(throws: YjsPayloadBytes.Failure.tooLarge) { try YjsPayloadBytes.decode(.array(Array(repeating: .number("1"), count: 11)), maxBytes: 10) }
-        #expect(throws: YjsPayloadBytes.Failure.tooLarge) { try YjsPayloadBytes.decode(.binary(ByteBuffer(repeating: 0, count: 11)), maxBytes: 10) }
+        #expect(throws: YjsPayloadBytes.Failure.tooLarge) {
+            try YjsPayloadBytes.decode(.array(Array(repeating: .number("1"), count: 11)), maxBytes: 10)
+        }
+        #expect(throws: YjsPayloadBytes.Failure.tooLarge) {
+            try YjsPayloadBytes.decode(.binary(ByteBuffer(repeating: 0, count: 11)), maxBytes: 10)
+        }
         #expect(YjsPayloadBytes.jsonArray([0, 7, 255]) == .array([.number("0"), .number("7"), .number("255")]))
     }
 

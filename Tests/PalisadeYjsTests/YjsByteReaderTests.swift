@@ -2,12 +2,13 @@ import PalisadeYjs
 import Testing
 
 @Suite struct YjsByteReaderTests {
-    @Test(arguments: [
-        ([0x00], UInt64(0)), ([0x7F], 127), ([0x80, 0x01], 128), ([0xAC, 0x02], 300),
-        ([0xFF, 0xFF, 0xFF, 0xFF, 0x0F], UInt64(UInt32.max)),
-        ([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], (1 << 53) - 1),
-        ([0x80, 0x80, 0x00], 0),  // over-long but in range
-    ] as [([UInt8], UInt64)])
+    @Test(
+        arguments: [
+            ([0x00], UInt64(0)), ([0x7F], 127), ([0x80, 0x01], 128), ([0xAC, 0x02], 300),
+            ([0xFF, 0xFF, 0xFF, 0xFF, 0x0F], UInt64(UInt32.max)),
+            ([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], (1 << 53) - 1),
+            ([0x80, 0x80, 0x00], 0),  // over-long but in range
+        ] as [([UInt8], UInt64)])
     func varUIntReadsLib0Examples(bytes: [UInt8], value: UInt64) throws {
         var reader = YjsByteReader(bytes)
         #expect(try reader.readVarUInt() == value)
@@ -25,11 +26,12 @@ import Testing
         #expect(throws: YjsDecodingError.truncated(offset: 0)) { try empty.readUInt8() }
     }
 
-    @Test(arguments: [
-        ([0x00], UInt64(0), false), ([0x01], 1, false), ([0x41], 1, true), ([0x3F], 63, false),
-        ([0x80, 0x01], 64, false), ([0xC0, 0x01], 64, true), ([0x40], 0, true),
-        ([0xBF, 0xFF, 0xFF, 0xFF, 0x0F], (1 << 31) - 1, false), ([0xFF, 0xFF, 0xFF, 0xFF, 0x0F], (1 << 31) - 1, true),
-    ] as [([UInt8], UInt64, Bool)])
+    @Test(
+        arguments: [
+            ([0x00], UInt64(0), false), ([0x01], 1, false), ([0x41], 1, true), ([0x3F], 63, false),
+            ([0x80, 0x01], 64, false), ([0xC0, 0x01], 64, true), ([0x40], 0, true),
+            ([0xBF, 0xFF, 0xFF, 0xFF, 0x0F], (1 << 31) - 1, false), ([0xFF, 0xFF, 0xFF, 0xFF, 0x0F], (1 << 31) - 1, true),
+        ] as [([UInt8], UInt64, Bool)])
     func varIntReadsSignAndMagnitude(bytes: [UInt8], magnitude: UInt64, negative: Bool) throws {
         var reader = YjsByteReader(bytes)
         let value = try reader.readVarInt()

@@ -1,5 +1,6 @@
-@testable import PalisadeYjs
 import Testing
+
+@testable import PalisadeYjs
 
 @Suite struct YjsCompactTests {
     @Test(arguments: YjsSequenceFixture.all)
@@ -38,7 +39,10 @@ import Testing
         // Map "m", key "k" = nested Map (ContentType), deleted.
         let update = hexBytes("01 01 05 00 27 01 01 6d 01 6b 01 01 05 01 00 01")
         let compacted = try YjsUpdate.decode(YjsUpdates.compact([update]))
-        guard case .item(let item) = compacted.sections[0].structs[0] else { Issue.record("not an item"); return }
+        guard case .item(let item) = compacted.sections[0].structs[0] else {
+            Issue.record("not an item")
+            return
+        }
         #expect(item.content == .type(.map))
     }
 

@@ -1,5 +1,6 @@
-@testable import PalisadeYjs
 import Testing
+
+@testable import PalisadeYjs
 
 @Suite struct YjsDiffTests {
     @Test(arguments: YjsSequenceFixture.all)
@@ -33,8 +34,9 @@ import Testing
     /// Reference §3.4 example 5: "😀😀" diffed against {5: 1} starts with U+FFFD.
     @Test func diffCutThroughASurrogatePair() throws {
         let update = hexBytes("01 01 05 00 04 01 01 74 08 f0 9f 98 80 f0 9f 98 80 00")
-        #expect(try YjsUpdates.diff(update, against: [1, 5, 1])
-            == hexBytes("01 01 05 01 84 05 00 07 ef bf bd f0 9f 98 80 00"))
+        #expect(
+            try YjsUpdates.diff(update, against: [1, 5, 1])
+                == hexBytes("01 01 05 01 84 05 00 07 ef bf bd f0 9f 98 80 00"))
     }
 
     @Test func leadingSkipsAreDroppedAndInnerOnesKept() throws {

@@ -1,5 +1,6 @@
-@testable import PalisadeYjs
 import Testing
+
+@testable import PalisadeYjs
 
 @Suite struct YjsEncoderTests {
     @Test(arguments: YjsFixture.all)

@@ -1,5 +1,6 @@
-@testable import PalisadeYjs
 import Testing
+
+@testable import PalisadeYjs
 
 /// The delete set as client → sorted, joined ranges: the order-free view of it.
 func normalisedDeleteSet(_ update: YjsUpdate) -> [UInt64: [YjsDeleteRange]] {
@@ -70,10 +71,11 @@ func normalisedDeleteSet(_ update: YjsUpdate) -> [UInt64: [YjsDeleteRange]] {
         YjsWriter.writeVarUInt(4_000_000_000, to: &high)
         high += [0x04, 0x01, 0x01, 0x74, 0x01, 0x7A, 0x00]
         let merged = try YjsUpdate.decode(YjsUpdates.merge([high, low]))
-        #expect(merged.sections[0].structs == [
-            merged.sections[0].structs[0], .skip(YjsID(client: 5, clock: 1), length: 3_999_999_999),
-            merged.sections[0].structs[2],
-        ])
+        #expect(
+            merged.sections[0].structs == [
+                merged.sections[0].structs[0], .skip(YjsID(client: 5, clock: 1), length: 3_999_999_999),
+                merged.sections[0].structs[2],
+            ])
     }
 
     @Test func overlappingStringsAreSlicedWithTheUnitBeforeAsOrigin() throws {
@@ -83,7 +85,10 @@ func normalisedDeleteSet(_ update: YjsUpdate) -> [UInt64: [YjsDeleteRange]] {
         let merged = try YjsUpdate.decode(YjsUpdates.merge([first, second]))
         let structs = merged.sections[0].structs
         #expect(structs.count == 2)
-        guard case .item(let right) = structs[1] else { Issue.record("not an item"); return }
+        guard case .item(let right) = structs[1] else {
+            Issue.record("not an item")
+            return
+        }
         #expect(right.id == YjsID(client: 5, clock: 3))
         #expect(right.origin == YjsID(client: 5, clock: 2))
         #expect(right.content == .string("de", utf16Length: 2))
@@ -94,7 +99,10 @@ func normalisedDeleteSet(_ update: YjsUpdate) -> [UInt64: [YjsDeleteRange]] {
             id: YjsID(client: 5, clock: 0), origin: nil, rightOrigin: YjsID(client: 1, clock: 0), parent: nil,
             parentSub: nil, content: .string("😀😀", utf16Length: 4))
         let right = YjsStruct.item(item).sliced(from: 1)
-        guard case .item(let sliced) = right else { Issue.record("not an item"); return }
+        guard case .item(let sliced) = right else {
+            Issue.record("not an item")
+            return
+        }
         #expect(sliced.content == .string("\u{FFFD}😀", utf16Length: 3))
         #expect(sliced.rightOrigin == YjsID(client: 1, clock: 0))
         #expect(sliced.origin == YjsID(client: 5, clock: 0))
@@ -117,10 +125,15 @@ func normalisedDeleteSet(_ update: YjsUpdate) -> [UInt64: [YjsDeleteRange]] {
         let first = hexBytes("00 02 03 02 05 01 00 02 07 01 02 02")
         let second = hexBytes("00 02 07 01 03 02 03 01 0a 01")
         let merged = try YjsUpdate.decode(YjsUpdates.merge([first, second]))
-        #expect(merged.deleteSet == [
-            YjsDeleteSetEntry(client: 7, ranges: [YjsDeleteRange(clock: 2, length: 3)]),
-            YjsDeleteSetEntry(client: 3, ranges: [YjsDeleteRange(clock: 0, length: 2), YjsDeleteRange(clock: 5, length: 1), YjsDeleteRange(clock: 10, length: 1)]),
-        ])
+        #expect(
+            merged.deleteSet == [
+                YjsDeleteSetEntry(client: 7, ranges: [YjsDeleteRange(clock: 2, length: 3)]),
+                YjsDeleteSetEntry(
+                    client: 3,
+                    ranges: [
+                        YjsDeleteRange(clock: 0, length: 2), YjsDeleteRange(clock: 5, length: 1), YjsDeleteRange(clock: 10, length: 1),
+                    ]),
+            ])
     }
 
     @Test func invalidInputIsRefused() {

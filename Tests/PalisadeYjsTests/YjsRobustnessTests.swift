@@ -1,5 +1,6 @@
-@testable import PalisadeYjs
 import Testing
+
+@testable import PalisadeYjs
 
 /// Seeded random and mutated inputs: merge, compact and diff either refuse them or return updates that
 /// decode again; nothing traps, and each case is fast.
@@ -130,9 +131,12 @@ private func randomUpdate(using generator: inout SeededGenerator) -> YjsUpdate {
     }
     var deleteSet: [YjsDeleteSetEntry] = []
     if Bool.random(using: &generator) {
-        deleteSet.append(YjsDeleteSetEntry(client: UInt64.random(in: 1...3, using: &generator), ranges: [
-            YjsDeleteRange(clock: UInt64.random(in: 0..<20, using: &generator), length: UInt64.random(in: 1...5, using: &generator)),
-        ]))
+        deleteSet.append(
+            YjsDeleteSetEntry(
+                client: UInt64.random(in: 1...3, using: &generator),
+                ranges: [
+                    YjsDeleteRange(clock: UInt64.random(in: 0..<20, using: &generator), length: UInt64.random(in: 1...5, using: &generator))
+                ]))
     }
     return YjsUpdate(sections: sections, deleteSet: deleteSet)
 }

@@ -1,5 +1,6 @@
-@testable import PalisadeYjs
 import Testing
+
+@testable import PalisadeYjs
 
 /// What was accepted and then merged reads back; what yrs-based peers cannot load is refused;
 /// value counts bound what merges hold.

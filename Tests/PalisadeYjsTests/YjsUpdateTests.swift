@@ -26,27 +26,40 @@ private func hex(_ text: String) -> [UInt8] {
     }
 
     @Test func exampleBMapSetWithNestedAnyAndDelete() throws {
-        let update = try YjsUpdate.decode(hex(
-            "01 01 02 00 28 01 01 6d 01 6b 01 76 02 01 78 7c 3f c0 00 00 01 79 75 02 78 7e 01 01 01 00 01"))
-        guard case .item(let item) = update.sections[0].structs[0] else { Issue.record("not an item"); return }
+        let update = try YjsUpdate.decode(
+            hex(
+                "01 01 02 00 28 01 01 6d 01 6b 01 76 02 01 78 7c 3f c0 00 00 01 79 75 02 78 7e 01 01 01 00 01"))
+        guard case .item(let item) = update.sections[0].structs[0] else {
+            Issue.record("not an item")
+            return
+        }
         #expect(item.parent == .root("m"))
         #expect(item.parentSub == "k")
-        #expect(item.content == .any([.object([
-            YjsAnyEntry(key: "x", value: .float32(1.5)),
-            YjsAnyEntry(key: "y", value: .array([.bool(true), .null])),
-        ])]))
+        #expect(
+            item.content
+                == .any([
+                    .object([
+                        YjsAnyEntry(key: "x", value: .float32(1.5)),
+                        YjsAnyEntry(key: "y", value: .array([.bool(true), .null])),
+                    ])
+                ]))
         #expect(update.deleteSet == [YjsDeleteSetEntry(client: 1, ranges: [YjsDeleteRange(clock: 0, length: 1)])])
         #expect(update.stateVector == [2: 1])
     }
 
     @Test func exampleCXmlFragment() throws {
-        let update = try YjsUpdate.decode(hex(
-            "01 04 03 00 07 01 01 78 03 01 70 28 00 03 00 05 63 6c 61 73 73 01 77 01 63 "
-                + "07 00 03 00 06 04 00 03 02 02 68 69 00"))
+        let update = try YjsUpdate.decode(
+            hex(
+                "01 04 03 00 07 01 01 78 03 01 70 28 00 03 00 05 63 6c 61 73 73 01 77 01 63 "
+                    + "07 00 03 00 06 04 00 03 02 02 68 69 00"))
         let structs = update.sections[0].structs
         #expect(structs.count == 4)
         guard case .item(let element) = structs[0], case .item(let attribute) = structs[1],
-              case .item(let text) = structs[3] else { Issue.record("not items"); return }
+            case .item(let text) = structs[3]
+        else {
+            Issue.record("not items")
+            return
+        }
         #expect(element.content == .type(.xmlElement(name: "p")))
         #expect(attribute.parent == .item(YjsID(client: 3, clock: 0)))
         #expect(attribute.parentSub == "class")
@@ -55,15 +68,22 @@ private func hex(_ text: String) -> [UInt8] {
     }
 
     @Test func formatWithRightOriginAndParentSubBitIgnoredWithOrigin() throws {
-        let update = try YjsUpdate.decode(hex(
-            "01 02 04 02 46 04 00 04 62 6f 6c 64 04 74 72 75 65 c6 04 00 04 01 04 62 6f 6c 64 04 6e 75 6c 6c 00"))
-        guard case .item(let start) = update.sections[0].structs[0] else { Issue.record("not an item"); return }
+        let update = try YjsUpdate.decode(
+            hex(
+                "01 02 04 02 46 04 00 04 62 6f 6c 64 04 74 72 75 65 c6 04 00 04 01 04 62 6f 6c 64 04 6e 75 6c 6c 00"))
+        guard case .item(let start) = update.sections[0].structs[0] else {
+            Issue.record("not an item")
+            return
+        }
         #expect(start.content == .format(key: "bold", valueJSON: "true"))
         #expect(start.rightOrigin == YjsID(client: 4, clock: 0))
         #expect(update.stateVector.isEmpty)  // the section starts at clock 2
         // 0xa8: origin + parentSub bit + Any: no parentSub string follows.
         let overwrite = try YjsUpdate.decode(hex("01 01 05 01 a8 05 00 01 7e 00"))
-        guard case .item(let item) = overwrite.sections[0].structs[0] else { Issue.record("not an item"); return }
+        guard case .item(let item) = overwrite.sections[0].structs[0] else {
+            Issue.record("not an item")
+            return
+        }
         #expect(item.parentSub == nil)
         #expect(item.origin == YjsID(client: 5, clock: 0))
     }
@@ -82,56 +102,62 @@ private func hex(_ text: String) -> [UInt8] {
         bytes += [0x03, 0x01, 0x01, 0x61, 0x02, 0xDE, 0xAD]
         bytes += [0x05, 0x01, 0x01, 0x61, 0x0E] + Array(#"{"i":"\ud800"}"#.utf8)
         bytes += [0x07, 0x01, 0x01, 0x61, 0x05, 0x01, 0x68]
-        bytes += [0x08, 0x01, 0x01, 0x61, 0x0C, 0x7F, 0x7E, 0x7D, 0x41, 0x7C, 0x3F, 0xC0, 0, 0,
-                  0x7B, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0, 0x7A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                  0x79, 0x78, 0x77, 0x01, 0x73, 0x76, 0x00, 0x75, 0x00, 0x74, 0x01, 0x00]
+        bytes += [
+            0x08, 0x01, 0x01, 0x61, 0x0C, 0x7F, 0x7E, 0x7D, 0x41, 0x7C, 0x3F, 0xC0, 0, 0,
+            0x7B, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0, 0x7A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            0x79, 0x78, 0x77, 0x01, 0x73, 0x76, 0x00, 0x75, 0x00, 0x74, 0x01, 0x00,
+        ]
         bytes += [0x09, 0x01, 0x01, 0x61, 0x01, 0x67, 0x76, 0x00]
         bytes += [0x00]
         let update = try YjsUpdate.decode(bytes, limits: YjsDecodingLimits(refusesYrsIncompatibleContent: false))
         let contents = update.sections[0].structs.compactMap { s -> YjsContent? in
             if case .item(let item) = s { return item.content } else { return nil }
         }
-        #expect(contents == [
-            .json(["1.5", nil]),
-            .binary([0xDE, 0xAD]),
-            .embed(json: #"{"i":"\ud800"}"#),
-            .type(.xmlHook(name: "h")),
-            .any([.undefined, .null, .integer(-1), .float32(1.5), .float64(1), .bigint(-1), .bool(false),
-                  .bool(true), .string("s"), .object([]), .array([]), .bytes([0])]),
-            .doc(guid: "g", options: .object([])),
-        ])
+        #expect(
+            contents == [
+                .json(["1.5", nil]),
+                .binary([0xDE, 0xAD]),
+                .embed(json: #"{"i":"\ud800"}"#),
+                .type(.xmlHook(name: "h")),
+                .any([
+                    .undefined, .null, .integer(-1), .float32(1.5), .float64(1), .bigint(-1), .bool(false),
+                    .bool(true), .string("s"), .object([]), .array([]), .bytes([0]),
+                ]),
+                .doc(guid: "g", options: .object([])),
+            ])
         #expect(update.stateVector == [9: 2 + 1 + 1 + 1 + 12 + 1])
     }
 }
 
 @Suite struct YjsUpdateValidationTests {
-    @Test(arguments: [
-        ("trailing", "00 00 01", YjsDecodingError.trailingBytes(offset: 2)),
-        ("truncated", "01 01 01 00 04 01 01", .truncated(offset: 7)),
-        ("struct count above bytes", "01 05 01 00 00 01 00", .limitExceeded(.count, offset: 1)),
-        ("empty input", "", .truncated(offset: 0)),
-        ("absurd section count", "ff ff ff 0f 00", .limitExceeded(.clients, offset: 0)),
-        ("section count above bytes", "05 00 00", .limitExceeded(.count, offset: 0)),
-        ("absurd struct count", "01 ff ff ff 0f 01 00 00", .limitExceeded(.structs, offset: 1)),
-        ("GC with flags", "01 01 01 00 80 01 00", .invalidInfo(0x80, offset: 4)),
-        ("Skip with flags", "01 01 01 00 8a 01 00", .invalidInfo(0x8A, offset: 4)),
-        ("content ref 11", "01 01 01 00 0b 01 01 74 00 00", .invalidInfo(0x0B, offset: 4)),
-        ("content ref 31", "01 01 01 00 1f 00", .invalidInfo(0x1F, offset: 4)),
-        ("type ref 7", "01 01 01 00 07 01 01 74 07 00", .unknownTypeRef(7, offset: 8)),
-        ("any tag 115", "01 01 01 00 08 01 01 74 01 73 00", .unknownAnyTag(0x73, offset: 9)),
-        ("parent info 2", "01 01 01 00 04 02 01 74 01 61 00", .invalidParentInfo(2, offset: 5)),
-        ("zero GC", "01 01 01 00 00 00 00", .zeroLength(offset: 4)),
-        ("empty string", "01 01 01 00 04 01 01 74 00 00", .zeroLength(offset: 4)),
-        ("zero delete range", "00 01 01 01 00 00", .zeroLength(offset: 4)),
-        ("duplicate client", "02 01 01 00 00 01 01 01 02 00 01 00", .duplicateClient(1, offset: 7)),
-        ("self origin", "01 01 01 00 84 01 00 01 61 00", .forwardReference(offset: 5)),
-        ("self parent", "01 01 01 03 07 00 01 03 00 00", .forwardReference(offset: 6)),
-        ("bad JSON embed", "01 01 01 00 05 01 01 74 03 7b 7d 7d 00", .invalidJSON(offset: 8)),
-        ("bad UTF-8 root", "01 01 01 00 04 01 01 ff 01 61 00", .invalidUTF8(offset: 7)),
-        ("clock past 2^32", "01 01 01 ff ff ff ff 0f 00 01 00", .clockOverflow(offset: 8)),
-        ("delete past 2^32", "00 01 01 01 ff ff ff ff 0f 01", .clockOverflow(offset: 4)),
-        ("varUint above 2^53", "01 01 ff ff ff ff ff ff ff 7f 00 00", .integerOverflow(offset: 2)),
-    ] as [(String, String, YjsDecodingError)])
+    @Test(
+        arguments: [
+            ("trailing", "00 00 01", YjsDecodingError.trailingBytes(offset: 2)),
+            ("truncated", "01 01 01 00 04 01 01", .truncated(offset: 7)),
+            ("struct count above bytes", "01 05 01 00 00 01 00", .limitExceeded(.count, offset: 1)),
+            ("empty input", "", .truncated(offset: 0)),
+            ("absurd section count", "ff ff ff 0f 00", .limitExceeded(.clients, offset: 0)),
+            ("section count above bytes", "05 00 00", .limitExceeded(.count, offset: 0)),
+            ("absurd struct count", "01 ff ff ff 0f 01 00 00", .limitExceeded(.structs, offset: 1)),
+            ("GC with flags", "01 01 01 00 80 01 00", .invalidInfo(0x80, offset: 4)),
+            ("Skip with flags", "01 01 01 00 8a 01 00", .invalidInfo(0x8A, offset: 4)),
+            ("content ref 11", "01 01 01 00 0b 01 01 74 00 00", .invalidInfo(0x0B, offset: 4)),
+            ("content ref 31", "01 01 01 00 1f 00", .invalidInfo(0x1F, offset: 4)),
+            ("type ref 7", "01 01 01 00 07 01 01 74 07 00", .unknownTypeRef(7, offset: 8)),
+            ("any tag 115", "01 01 01 00 08 01 01 74 01 73 00", .unknownAnyTag(0x73, offset: 9)),
+            ("parent info 2", "01 01 01 00 04 02 01 74 01 61 00", .invalidParentInfo(2, offset: 5)),
+            ("zero GC", "01 01 01 00 00 00 00", .zeroLength(offset: 4)),
+            ("empty string", "01 01 01 00 04 01 01 74 00 00", .zeroLength(offset: 4)),
+            ("zero delete range", "00 01 01 01 00 00", .zeroLength(offset: 4)),
+            ("duplicate client", "02 01 01 00 00 01 01 01 02 00 01 00", .duplicateClient(1, offset: 7)),
+            ("self origin", "01 01 01 00 84 01 00 01 61 00", .forwardReference(offset: 5)),
+            ("self parent", "01 01 01 03 07 00 01 03 00 00", .forwardReference(offset: 6)),
+            ("bad JSON embed", "01 01 01 00 05 01 01 74 03 7b 7d 7d 00", .invalidJSON(offset: 8)),
+            ("bad UTF-8 root", "01 01 01 00 04 01 01 ff 01 61 00", .invalidUTF8(offset: 7)),
+            ("clock past 2^32", "01 01 01 ff ff ff ff 0f 00 01 00", .clockOverflow(offset: 8)),
+            ("delete past 2^32", "00 01 01 01 ff ff ff ff 0f 01", .clockOverflow(offset: 4)),
+            ("varUint above 2^53", "01 01 ff ff ff ff ff ff ff 7f 00 00", .integerOverflow(offset: 2)),
+        ] as [(String, String, YjsDecodingError)])
     func refused(name: String, bytes: String, error: YjsDecodingError) {
         #expect(throws: error, "\(name)") { try YjsUpdate.decode(hex(bytes)) }
     }

@@ -36,12 +36,16 @@ let typing = JSONValue.object([
     "data": .object(["type": .string("typing"), "data": .object(["typing": .bool(true)])]),
 ])
 
-func measure(_ name: String, sources: [PolicySource], asChain: Bool = false,
-             event: String = "heartbeat", payload: JSONValue = .object([:])) throws {
+func measure(
+    _ name: String, sources: [PolicySource], asChain: Bool = false,
+    event: String = "heartbeat", payload: JSONValue = .object([:])
+) throws {
     if let only = ProcessInfo.processInfo.environment["HOOKBENCH_ONLY"], only != name { return }
     let result = try loop.submit { () -> (Double, Int) in
-        let runtime = try LuaRuntime(sources: sources, loop: loop, generation: 1, limits: .init(), memoryCap: 64 << 20,
-                                     logger: logger) { PalisadeModule.install(in: $0, host: host) }
+        let runtime = try LuaRuntime(
+            sources: sources, loop: loop, generation: 1, limits: .init(), memoryCap: 64 << 20,
+            logger: logger
+        ) { PalisadeModule.install(in: $0, host: host) }
         let hooks = (runtime.hooks[.event] ?? []).map(\.function)
         let functions = asChain ? [runtime.eventChain!] : hooks
         var connTable: Int32?

@@ -29,8 +29,10 @@ final class BenchDriver {
     /// Opens `count` connections, at most `options.concurrency` handshakes at a time and,
     /// with `rate`, no faster than `rate` starts per second. Connection `i` runs on loop
     /// `loopIndex(i)` with the role `makeRole(i, loop)`.
-    func open(count: Int, rate: Double? = nil, loopIndex: @escaping @Sendable (Int) -> Int,
-              makeRole: @escaping @Sendable (Int, EventLoop) -> any SessionRole) async -> OpenOutcome {
+    func open(
+        count: Int, rate: Double? = nil, loopIndex: @escaping @Sendable (Int) -> Int,
+        makeRole: @escaping @Sendable (Int, EventLoop) -> any SessionRole
+    ) async -> OpenOutcome {
         let connector = self.connector
         let opened = try? await ConnectionOpener.run(
             on: connector.loops[0], count: count, concurrency: options.concurrency, rate: rate

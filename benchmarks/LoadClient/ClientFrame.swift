@@ -42,7 +42,10 @@ enum ClientFrame {
     static func digitCount(_ value: UInt64) -> Int {
         var count = 1
         var rest = value
-        while rest >= 10 { rest /= 10; count += 1 }
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
         return count
     }
 

@@ -51,8 +51,9 @@ struct ConnectCommand: AsyncParsableCommand {
             memory = "; server RSS \(rssBefore / 1024) → \(rssAfter / 1024) KiB, \(Int(perConnection)) B per connection"
         }
         let failures = opened.failures.isEmpty ? "" : " \(opened.failures.sorted { $0.key < $1.key })"
-        report.emit(human: "connect: \(opened.opened)/\(connections) in \(Int(opened.seconds * 1000)) ms = \(Report.rate(rate)) connects/s, "
-            + "handshake \(Report.latencies(opened.handshake)); \(opened.failed) failed\(failures); \(held) held\(memory); "
-            + "client CPU \(Int(clientCPU * 100)) %" + (serverCPU.map { ", server CPU \(Int($0 * 100)) %" } ?? ""))
+        report.emit(
+            human: "connect: \(opened.opened)/\(connections) in \(Int(opened.seconds * 1000)) ms = \(Report.rate(rate)) connects/s, "
+                + "handshake \(Report.latencies(opened.handshake)); \(opened.failed) failed\(failures); \(held) held\(memory); "
+                + "client CPU \(Int(clientCPU * 100)) %" + (serverCPU.map { ", server CPU \(Int($0 * 100)) %" } ?? ""))
     }
 }

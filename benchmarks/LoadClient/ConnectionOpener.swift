@@ -41,8 +41,10 @@ final class ConnectionOpener {
     }
 
     /// Opens `count` connections; `start(i)` begins connection `i` (on any loop).
-    static func run(on loop: EventLoop, count: Int, concurrency: Int, rate: Double?,
-                    start: @escaping Start) -> EventLoopFuture<Outcome> {
+    static func run(
+        on loop: EventLoop, count: Int, concurrency: Int, rate: Double?,
+        start: @escaping Start
+    ) -> EventLoopFuture<Outcome> {
         loop.flatSubmit {
             let opener = ConnectionOpener(loop: loop, count: count, concurrency: concurrency, rate: rate, start: start)
             opener.began = MonotonicClock.now()

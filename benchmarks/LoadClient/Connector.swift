@@ -17,8 +17,10 @@ final class Connector: Sendable {
     private let sources: [SocketAddress]
     private let handshakeTimeout: TimeAmount
 
-    init(target: BenchTarget, group: MultiThreadedEventLoopGroup, tokens: [String], sources: [SocketAddress],
-         handshakeTimeout: TimeAmount = .seconds(30)) async throws {
+    init(
+        target: BenchTarget, group: MultiThreadedEventLoopGroup, tokens: [String], sources: [SocketAddress],
+        handshakeTimeout: TimeAmount = .seconds(30)
+    ) async throws {
         self.target = target
         self.loops = Array(group.makeIterator())
         var stats: [NIOLoopBound<LoopStats>] = []
@@ -26,7 +28,8 @@ final class Connector: Sendable {
             stats.append(try await loop.submit { NIOLoopBound(LoopStats(), eventLoop: loop) }.get())
         }
         self.stats = stats
-        self.connectFrames = tokens.isEmpty
+        self.connectFrames =
+            tokens.isEmpty
             ? [ClientFrame.text("40")]
             : tokens.map { ClientFrame.text("40" + JSONWriter.string(.object(["token": .string($0)]))) }
         self.upgradeRequest = UpgradeHandshake.request(target: target)
@@ -35,8 +38,10 @@ final class Connector: Sendable {
     }
 
     /// Connects connection `index` on loop `loopIndex`; `makeRole` runs on that loop.
-    func connect(index: Int, loopIndex: Int,
-                 makeRole: @escaping @Sendable (EventLoop) -> any SessionRole) -> EventLoopFuture<Channel> {
+    func connect(
+        index: Int, loopIndex: Int,
+        makeRole: @escaping @Sendable (EventLoop) -> any SessionRole
+    ) -> EventLoopFuture<Channel> {
         let loop = loops[loopIndex % loops.count]
         let ready = loop.makePromise(of: Channel.self)
         let statsBox = stats[loopIndex % loops.count]

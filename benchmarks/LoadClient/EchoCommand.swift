@@ -48,9 +48,10 @@ struct EchoCommand: AsyncParsableCommand {
         report.add("errors", measurement.stats.errors)
         report.add("dropped", measurement.stats.dropped)
         report.addCPU(measurement)
-        report.emit(human: "echo \(event): \(opened.opened) connections × \(window) in flight, "
-            + "\(Report.rate(measurement.completedPerSecond)) events/s, \(Report.latencies(measurement.stats.latency)); "
-            + "\(measurement.stats.errors) errors, \(measurement.stats.dropped) dropped; \(Report.cpu(measurement))")
+        report.emit(
+            human: "echo \(event): \(opened.opened) connections × \(window) in flight, "
+                + "\(Report.rate(measurement.completedPerSecond)) events/s, \(Report.latencies(measurement.stats.latency)); "
+                + "\(measurement.stats.errors) errors, \(measurement.stats.dropped) dropped; \(Report.cpu(measurement))")
     }
 }
 

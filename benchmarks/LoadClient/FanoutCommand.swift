@@ -46,8 +46,10 @@ struct FanoutCommand: AsyncParsableCommand {
             let join = "420[" + JSONWriter.string(.string(joinEvent)) + "," + joinArgs.replacingAll("$ROOM", with: name) + "]"
             let send = "42[" + JSONWriter.string(.string(event)) + "," + args.replacingAll("$ROOM", with: name) + "]"
             let parts = send.splitOnce("$T")
-            plans.append(FanoutRole.Plan(join: ClientFrame.text(join), prefix: Array(parts.0.utf8),
-                                         suffix: Array(parts.1.utf8), rate: rate))
+            plans.append(
+                FanoutRole.Plan(
+                    join: ClientFrame.text(join), prefix: Array(parts.0.utf8),
+                    suffix: Array(parts.1.utf8), rate: rate))
         }
         let roomPlans = plans
         let memberCount = members
@@ -77,9 +79,10 @@ struct FanoutCommand: AsyncParsableCommand {
         report.addLatency(measurement.stats.latency)
         report.add("dropped", measurement.stats.dropped)
         report.addCPU(measurement)
-        report.emit(human: "fanout: \(rooms) rooms × \(members) members, \(Report.rate(measurement.sentPerSecond)) sends/s → "
-            + "\(Report.rate(measurement.completedPerSecond)) deliveries/s (expected \(Report.rate(expected))), "
-            + "\(Report.latencies(measurement.stats.latency)); \(measurement.stats.dropped) dropped; \(Report.cpu(measurement))")
+        report.emit(
+            human: "fanout: \(rooms) rooms × \(members) members, \(Report.rate(measurement.sentPerSecond)) sends/s → "
+                + "\(Report.rate(measurement.completedPerSecond)) deliveries/s (expected \(Report.rate(expected))), "
+                + "\(Report.latencies(measurement.stats.latency)); \(measurement.stats.dropped) dropped; \(Report.cpu(measurement))")
     }
 }
 

@@ -2,9 +2,9 @@ import NIOCore
 import PalisadeJSON
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One run's result: a JSON line on stdout (for scripts) and a sentence on stderr (for people).
@@ -64,9 +64,9 @@ struct Report {
             var offset = 0
             while offset < bytes.count {
                 #if canImport(Glibc)
-                let written = Glibc.write(descriptor, base + offset, bytes.count - offset)
+                    let written = Glibc.write(descriptor, base + offset, bytes.count - offset)
                 #else
-                let written = Darwin.write(descriptor, base + offset, bytes.count - offset)
+                    let written = Darwin.write(descriptor, base + offset, bytes.count - offset)
                 #endif
                 if written < 0, errno == EINTR { continue }
                 guard written > 0 else { return }

@@ -47,7 +47,8 @@ struct ServerFrameParser {
         while true {
             let start = buffer.readerIndex
             guard let first = buffer.getInteger(at: start, as: UInt8.self),
-                  let second = buffer.getInteger(at: start + 1, as: UInt8.self) else { return nil }
+                let second = buffer.getInteger(at: start + 1, as: UInt8.self)
+            else { return nil }
             var headerLength = 2
             var length = Int(second & 0x7F)
             if length == 126 {
@@ -79,7 +80,10 @@ struct ServerFrameParser {
                 guard var joined = fragments else { continue }
                 joined.writeBuffer(&payload)
                 guard joined.readableBytes <= Self.maxMessage else { throw ParseError.frameTooLarge }
-                if !fin { fragments = joined; continue }
+                if !fin {
+                    fragments = joined
+                    continue
+                }
                 fragments = nil
                 return fragmentOpcode == 0x1 ? .text(joined) : .ignored
             case 0x1, 0x2:

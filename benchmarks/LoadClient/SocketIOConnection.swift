@@ -42,8 +42,10 @@ final class SocketIOConnection: ChannelInboundHandler {
     /// Frames written since the last flush.
     var outbound = ByteBuffer()
 
-    init(role: any SessionRole, upgradeRequest: ByteBuffer, connectFrame: ByteBuffer, stats: LoopStats,
-         ready: EventLoopPromise<Channel>, loop: EventLoop, handshakeTimeout: TimeAmount) {
+    init(
+        role: any SessionRole, upgradeRequest: ByteBuffer, connectFrame: ByteBuffer, stats: LoopStats,
+        ready: EventLoopPromise<Channel>, loop: EventLoop, handshakeTimeout: TimeAmount
+    ) {
         self.role = role
         self.upgradeRequest = upgradeRequest
         self.connectFrame = connectFrame
@@ -180,7 +182,8 @@ final class SocketIOConnection: ChannelInboundHandler {
                 var id: UInt64 = 0
                 var position = start + 2
                 while let digit = frame.getInteger(at: position, as: UInt8.self),
-                      digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") {
+                    digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9")
+                {
                     id = id &* 10 &+ UInt64(digit - UInt8(ascii: "0"))
                     position += 1
                 }

@@ -27,9 +27,10 @@ struct UpgradeHandshake {
 
     /// The GET that asks for the upgrade to Engine.IO's WebSocket transport.
     static func request(target: BenchTarget) -> ByteBuffer {
-        ByteBuffer(string: "GET \(target.upgradeURI) HTTP/1.1\r\nHost: \(target.hostHeader)\r\n"
-            + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        ByteBuffer(
+            string: "GET \(target.upgradeURI) HTTP/1.1\r\nHost: \(target.hostHeader)\r\n"
+                + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n")
     }
 
     /// Bytes of a head split over reads, kept until its blank line arrives.
@@ -70,11 +71,13 @@ struct UpgradeHandshake {
     private static func refusal(_ head: ByteBuffer) -> String? {
         let lines = String(buffer: head).split(separator: "\r\n", omittingEmptySubsequences: true)
         guard let status = lines.first, status.hasPrefix("HTTP/1.1 "),
-              let code = Int(status.dropFirst(9).prefix(3)) else { return "upgrade_bad_status_line" }
+            let code = Int(status.dropFirst(9).prefix(3))
+        else { return "upgrade_bad_status_line" }
         guard code == 101 else { return "http_\(code)" }
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":"),
-                  line[..<colon].lowercased() == "sec-websocket-accept" else { continue }
+                line[..<colon].lowercased() == "sec-websocket-accept"
+            else { continue }
             var value = line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
             while value.last == " " || value.last == "\t" { value.removeLast() }
             return value == expectedAccept ? nil : "upgrade_bad_accept"

@@ -37,8 +37,9 @@ struct YjsCommand: AsyncParsableCommand {
         // Editors of one document share a loop, so their send times sit in one loop-confined book.
         let opened = await driver.open(count: total, loopIndex: { ($0 / perDocument) % threads }) { index, loop in
             let document = index / perDocument
-            return YjsRole(documentID: "\(prefix)\(run)-\(document)", editor: index, client: clientBase + UInt64(index),
-                           rate: rate, book: books[document % threads].value, loop: loop)
+            return YjsRole(
+                documentID: "\(prefix)\(run)-\(document)", editor: index, client: clientBase + UInt64(index),
+                rate: rate, book: books[document % threads].value, loop: loop)
         }
         guard opened.opened > 0 else {
             await driver.shutdown()
@@ -65,9 +66,10 @@ struct YjsCommand: AsyncParsableCommand {
         report.add("errors", measurement.stats.errors)
         report.add("dropped", measurement.stats.dropped)
         report.addCPU(measurement)
-        report.emit(human: "yjs: \(documents) documents × \(editors) editors, \(Report.rate(measurement.sentPerSecond)) updates/s → "
-            + "\(Report.rate(measurement.completedPerSecond)) relayed/s (expected \(Report.rate(expected))), "
-            + "\(Report.latencies(measurement.stats.latency)); \(measurement.stats.dropped) dropped; \(Report.cpu(measurement))")
+        report.emit(
+            human: "yjs: \(documents) documents × \(editors) editors, \(Report.rate(measurement.sentPerSecond)) updates/s → "
+                + "\(Report.rate(measurement.completedPerSecond)) relayed/s (expected \(Report.rate(expected))), "
+                + "\(Report.latencies(measurement.stats.latency)); \(measurement.stats.dropped) dropped; \(Report.cpu(measurement))")
     }
 }
 
@@ -125,7 +127,8 @@ final class YjsRole: SessionRole {
             ]),
         ])
         joinFrame = ClientFrame.text("42" + JSONWriter.string(join))
-        updatePrefix = Array((#"42["ydoc:document:update",{"document_id":"# + JSONWriter.string(.string(documentID)) + #","update":["#).utf8)
+        updatePrefix = Array(
+            (#"42["ydoc:document:update",{"document_id":"# + JSONWriter.string(.string(documentID)) + #","update":["#).utf8)
         self.editor = editor
         self.client = client
         self.rate = rate
@@ -145,7 +148,8 @@ final class YjsRole: SessionRole {
         if name.starts(with: Self.updateName) {
             let values = FrameScan.integers(after: Self.updateKey, in: frame, limit: 14)
             guard let (client, clock) = YjsUpdateBuilder.clientAndClock(values),
-                  let sent = book.sentTime(client: client, clock: clock) else {
+                let sent = book.sentTime(client: client, clock: clock)
+            else {
                 connection.stats.errors &+= 1
                 return
             }

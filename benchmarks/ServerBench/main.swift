@@ -15,8 +15,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
-import PalisadePolicy
 import PalisadeDocuments
+import PalisadePolicy
 import PalisadeServer
 import PalisadeYjsRelay
 
@@ -56,7 +56,10 @@ nonisolated(unsafe) var serving: GatewayServer?
 func wait(_ body: @escaping @Sendable () async throws -> Void) {
     let done = DispatchSemaphore(value: 0)
     Task {
-        do { try await body() } catch { FileHandle.standardError.write(Data("serverbench: \(error)\n".utf8)); exit(1) }
+        do { try await body() } catch {
+            FileHandle.standardError.write(Data("serverbench: \(error)\n".utf8))
+            exit(1)
+        }
         done.signal()
     }
     done.wait()
@@ -65,14 +68,17 @@ func wait(_ body: @escaping @Sendable () async throws -> Void) {
 wait {
     try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
     let documents = try await SQLiteDocumentStore.open(dataDirectory: dataDirectory)
-    let relay = YjsRelay(settings: configuration.yjs, store: documents, policy: engine,
-                         loops: Array(group.makeIterator()), logger: logger)
-    let socketServer = SocketServer(configuration: configuration, policy: engine, handlers: relay.handlers,
-                                    onDisconnect: relay.disconnected, logger: logger)
+    let relay = YjsRelay(
+        settings: configuration.yjs, store: documents, policy: engine,
+        loops: Array(group.makeIterator()), logger: logger)
+    let socketServer = SocketServer(
+        configuration: configuration, policy: engine, handlers: relay.handlers,
+        onDisconnect: relay.disconnected, logger: logger)
     host.attach(socketServer)
     relay.attach(socketServer)
-    let server = GatewayServer(configuration: configuration, applications: [(configuration.path, socketServer)],
-                               policyStatus: engine, group: group, logger: logger)
+    let server = GatewayServer(
+        configuration: configuration, applications: [(configuration.path, socketServer)],
+        policyStatus: engine, group: group, logger: logger)
     let generation = try await engine.reload(on: group.next())
     guard generation >= 1 else { throw PolicyLoadFailure() }
     _ = try await server.start()

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import COpenSSL
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// HMAC through OpenSSL 3's `EVP_MAC`, with one context per digest per thread, made once and
 /// re-keyed per call.
@@ -47,7 +48,8 @@ enum ThreadHMAC {
         // `EVP_MAC_init` with no key keeps the previous caller's: an empty secret (which
         // `JWTKey` refuses anyway) must never get that far.
         guard !secret.isEmpty, let (slot, name) = digest(of: algorithm),
-              let context = context(slot: slot, digestName: name) else { return nil }
+            let context = context(slot: slot, digestName: name)
+        else { return nil }
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length = 0
         let ok = secret.withUnsafeBufferPointer { secret in

@@ -2,8 +2,8 @@ import CLua
 import CPalisadeShims
 import NIOConcurrencyHelpers
 import NIOCore
-import PalisadeJSON
 import PalisadeGateway
+import PalisadeJSON
 
 /// The hook points of DESIGN.md on top of the runtimes. Every call runs on the socket's
 /// loop; a hook that errors, overruns or runs out of memory counts as a deny.
@@ -12,10 +12,13 @@ extension LuaPolicyEngine {
         guard let runtime = runtime(on: loop), runtime.hasHook(.handshake) else {
             return loop.makeSucceededFuture(.allow)
         }
-        return chain(runtime, .handshake, push: { state in
-            Self.pushRequest(request, on: state)
-            return 1
-        }, stopAt: { if case .deny = $0 { return true } else { return false } }).map { answer in
+        return chain(
+            runtime, .handshake,
+            push: { state in
+                Self.pushRequest(request, on: state)
+                return 1
+            }, stopAt: { if case .deny = $0 { return true } else { return false } }
+        ).map { answer in
             if case .deny(let reason, let status, _)? = answer { return .deny(reason: reason, status: status) }
             return .allow
         }
@@ -25,16 +28,20 @@ extension LuaPolicyEngine {
         guard let runtime = runtime(on: socket.loop) else {
             return socket.loop.makeSucceededFuture(.refuse(message: "no policy is loaded", data: nil))
         }
-        return chain(runtime, .authenticate, push: { state in
-            runtime.pushConn(socket, on: state)
-            LuaBridge.push(auth, state)
-            return 2
-        }, stopAt: { answer in
-            switch answer {
-            case .none, .allow: return false
-            default: return true
+        return chain(
+            runtime, .authenticate,
+            push: { state in
+                runtime.pushConn(socket, on: state)
+                LuaBridge.push(auth, state)
+                return 2
+            },
+            stopAt: { answer in
+                switch answer {
+                case .none, .allow: return false
+                default: return true
+                }
             }
-        }).assumeIsolated().map { answer -> ConnectDecision in
+        ).assumeIsolated().map { answer -> ConnectDecision in
             switch answer {
             case .table(let identity)?:
                 if identity["anonymous"] == .bool(true) { return .accept(identity: nil) }
@@ -50,14 +57,18 @@ extension LuaPolicyEngine {
 
     public func connected(_ socket: any GatewaySocket) {
         guard let runtime = runtime(on: socket.loop), runtime.hasHook(.connect) else { return }
-        _ = chain(runtime, .connect, push: { state in
-            runtime.pushConn(socket, on: state)
-            return 1
-        }, stopAt: { _ in false })
+        _ = chain(
+            runtime, .connect,
+            push: { state in
+                runtime.pushConn(socket, on: state)
+                return 1
+            }, stopAt: { _ in false })
     }
 
-    public func decideEvent(_ socket: any GatewaySocket, name: String, arguments: [JSONValue],
-                            handling: EventHandling) -> PolicyAnswer<EventDecision> {
+    public func decideEvent(
+        _ socket: any GatewaySocket, name: String, arguments: [JSONValue],
+        handling: EventHandling
+    ) -> PolicyAnswer<EventDecision> {
         guard let runtime = runtime(on: socket.loop) else { return .now(.deny(reason: "no policy is loaded")) }
         var handler: Int32?
         var ack: Ack?
@@ -88,17 +99,20 @@ extension LuaPolicyEngine {
             if let ackID { runtime.releaseAck(ackID) }
             return .now(eventDecision(result.mapError { $0 }, event: name, handled: handled, runtime: runtime))
         case .pending(let future):
-            return .later(future.assumeIsolated().map { .success($0) }.recover { .failure($0) }.map { result in
-                if let ackID { runtime.releaseAck(ackID) }
-                return self.eventDecision(result, event: name, handled: handled, runtime: runtime)
-            }.nonisolated())
+            return .later(
+                future.assumeIsolated().map { .success($0) }.recover { .failure($0) }.map { result in
+                    if let ackID { runtime.releaseAck(ackID) }
+                    return self.eventDecision(result, event: name, handled: handled, runtime: runtime)
+                }.nonisolated())
         }
     }
 
     /// The event chain's answer as a decision. A failed module is reported and denies; a
     /// failed handler is reported, and the event counts as handled (it was allowed).
-    private func eventDecision(_ result: Result<[JSONValue], any Error>, event: String, handled: Bool,
-                               runtime: LuaRuntime) -> EventDecision {
+    private func eventDecision(
+        _ result: Result<[JSONValue], any Error>, event: String, handled: Bool,
+        runtime: LuaRuntime
+    ) -> EventDecision {
         switch result {
         case .success(let values):
             switch HookAnswer(values) {
@@ -127,16 +141,20 @@ extension LuaPolicyEngine {
     public func authorize(_ socket: any GatewaySocket, action: String, resource: JSONValue) -> EventLoopFuture<AccessDecision> {
         guard let runtime = runtime(on: socket.loop) else { return socket.loop.makeSucceededFuture(.deny(reason: "no policy is loaded")) }
         var allowed = false
-        return chain(runtime, .authorize, push: { state in
-            runtime.pushConn(socket, on: state)
-            LuaBridge.pushString(action, state)
-            LuaBridge.push(resource, state)
-            return 3
-        }, stopAt: { answer in
-            if case .allow = answer { allowed = true }
-            if case .deny = answer { return true }
-            return false
-        }).assumeIsolated().map { answer -> AccessDecision in
+        return chain(
+            runtime, .authorize,
+            push: { state in
+                runtime.pushConn(socket, on: state)
+                LuaBridge.pushString(action, state)
+                LuaBridge.push(resource, state)
+                return 3
+            },
+            stopAt: { answer in
+                if case .allow = answer { allowed = true }
+                if case .deny = answer { return true }
+                return false
+            }
+        ).assumeIsolated().map { answer -> AccessDecision in
             if case .deny(let reason, _, _)? = answer { return .deny(reason: reason) }
             return allowed ? .allow : .deny(reason: "not allowed")
         }.nonisolated()
@@ -145,22 +163,27 @@ extension LuaPolicyEngine {
     /// `document_content(conn, document_id, content)` in every module; answers are ignored.
     public func documentContent(_ socket: any GatewaySocket, documentID: String, content: JSONValue) {
         guard let runtime = runtime(on: socket.loop), runtime.hasHook(.documentContent) else { return }
-        _ = chain(runtime, .documentContent, push: { state in
-            runtime.pushConn(socket, on: state)
-            LuaBridge.pushString(documentID, state)
-            LuaBridge.push(content, state)
-            return 3
-        }, stopAt: { _ in false })
+        _ = chain(
+            runtime, .documentContent,
+            push: { state in
+                runtime.pushConn(socket, on: state)
+                LuaBridge.pushString(documentID, state)
+                LuaBridge.push(content, state)
+                return 3
+            }, stopAt: { _ in false })
     }
 
     public func disconnected(_ socket: any GatewaySocket, reason: String) {
         guard let runtime = runtime(on: socket.loop) else { return }
         guard runtime.hasHook(.disconnect) else { return runtime.releaseConn(socket.id) }
-        chain(runtime, .disconnect, push: { state in
-            runtime.pushConn(socket, on: state)
-            LuaBridge.pushString(reason, state)
-            return 2
-        }, stopAt: { _ in false }).assumeIsolated().whenComplete { _ in runtime.releaseConn(socket.id) }
+        chain(
+            runtime, .disconnect,
+            push: { state in
+                runtime.pushConn(socket, on: state)
+                LuaBridge.pushString(reason, state)
+                return 2
+            }, stopAt: { _ in false }
+        ).assumeIsolated().whenComplete { _ in runtime.releaseConn(socket.id) }
     }
 
     public func abandoned(_ socket: any GatewaySocket) {
@@ -168,8 +191,10 @@ extension LuaPolicyEngine {
     }
 
     /// Calls a plugin's handler of event `name`; a failure is reported (the event was allowed).
-    private func runHandler(_ handler: Int32, of name: String, in runtime: LuaRuntime, socket: any GatewaySocket,
-                            arguments: [JSONValue], ack: Ack?) {
+    private func runHandler(
+        _ handler: Int32, of name: String, in runtime: LuaRuntime, socket: any GatewaySocket,
+        arguments: [JSONValue], ack: Ack?
+    ) {
         let ackID = ack.map { runtime.registerAck($0) }
         let outcome = runtime.callNow(handler) { state in
             runtime.pushConn(socket, on: state)
@@ -193,8 +218,10 @@ extension LuaPolicyEngine {
 
     /// Calls the modules' `hook` in order until `stopAt` says an answer is final.
     /// A failing hook is reported and answers `deny`, which stops every chain that denies.
-    func chain(_ runtime: LuaRuntime, _ hook: HookName, push: @escaping (OpaquePointer) -> Int32,
-                       stopAt: @escaping (HookAnswer) -> Bool) -> EventLoopFuture<HookAnswer?> {
+    func chain(
+        _ runtime: LuaRuntime, _ hook: HookName, push: @escaping (OpaquePointer) -> Int32,
+        stopAt: @escaping (HookAnswer) -> Bool
+    ) -> EventLoopFuture<HookAnswer?> {
         let functions = runtime.hooks[hook] ?? []
         var promise: EventLoopPromise<HookAnswer?>?
         var finalAnswer: HookAnswer??
@@ -243,9 +270,11 @@ extension LuaPolicyEngine {
 
     func report(_ error: any Error, hook: String, runtime: LuaRuntime) {
         let kind = (error as? HookError)?.kind.rawValue ?? "error"
-        logger.warning("hook failed; decision is deny", metadata: [
-            "hook": "\(hook)", "kind": "\(kind)", "error": "\(error)", "generation": "\(runtime.generation)",
-        ])
+        logger.warning(
+            "hook failed; decision is deny",
+            metadata: [
+                "hook": "\(hook)", "kind": "\(kind)", "error": "\(error)", "generation": "\(runtime.generation)",
+            ])
         hookFailureCount.withLockedValue { $0 += 1 }
     }
 
@@ -304,10 +333,13 @@ extension LuaPolicyEngine {
             guard !busy.withLockedValue({ $0 }), let runtime = self.runtime(on: loop), runtime.hasHook(.tick) else { return }
             busy.withLockedValue { $0 = true }
             let now = px_wall_seconds()
-            self.chain(runtime, .tick, push: { state in
-                lua_pushnumber(state, now)
-                return 1
-            }, stopAt: { _ in false }).whenComplete { _ in busy.withLockedValue { $0 = false } }
+            self.chain(
+                runtime, .tick,
+                push: { state in
+                    lua_pushnumber(state, now)
+                    return 1
+                }, stopAt: { _ in false }
+            ).whenComplete { _ in busy.withLockedValue { $0 = false } }
         }
     }
 }

@@ -102,7 +102,8 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
             currentGeneration.store(state.generation, ordering: .releasing)
             return state.generation
         }
-        logger.info("policies loaded", metadata: ["generation": "\(generation)", "modules": "\(sources.map(\.name).joined(separator: ","))"])
+        logger.info(
+            "policies loaded", metadata: ["generation": "\(generation)", "modules": "\(sources.map(\.name).joined(separator: ","))"])
         return generation
     }
 
@@ -136,8 +137,10 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
     }
 
     private func makeRuntime(_ sources: [PolicySource], generation: Int, on loop: any EventLoop) throws -> LuaRuntime {
-        try LuaRuntime(sources: sources, loop: loop, generation: generation, limits: settings.limits,
-                       memoryCap: settings.memoryCap, logger: logger) { runtime in
+        try LuaRuntime(
+            sources: sources, loop: loop, generation: generation, limits: settings.limits,
+            memoryCap: settings.memoryCap, logger: logger
+        ) { runtime in
             PalisadeModule.install(in: runtime, host: self.host)
         }
     }

@@ -52,5 +52,5 @@ public enum PolicyLoader {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -1,8 +1,8 @@
 import CLua
 import CPalisadeShims
 import NIOCore
-import PalisadeJSON
 import PalisadeGateway
+import PalisadeJSON
 
 /// The `conn` table a hook receives for a socket: `id`, `user`, `ip`, `transport`,
 /// `data` (survives reloads), and the methods `join`, `leave`, `rooms`, `emit`,

@@ -10,7 +10,10 @@ enum HookAnswer: Equatable {
     case table(JSONValue)
 
     init(_ results: [JSONValue]) {
-        guard let first = results.first else { self = .none; return }
+        guard let first = results.first else {
+            self = .none
+            return
+        }
         switch first {
         case .object:
             switch first["__px"]?.stringValue {

@@ -17,7 +17,9 @@ extension PalisadeModule {
             }
             let options = JWTOptions(state, at: 2)
             let algorithms = options.algorithms
-            guard !algorithms.isEmpty else { return LuaStack.raise(state, "px.jwt.verify: options.algorithms must list the accepted algorithms") }
+            guard !algorithms.isEmpty else {
+                return LuaStack.raise(state, "px.jwt.verify: options.algorithms must list the accepted algorithms")
+            }
             let leeway = options.leeway
             if let path = options.jwksFile {
                 guard let call = runtime.activeCall(state) else {

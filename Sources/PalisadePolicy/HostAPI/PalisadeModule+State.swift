@@ -25,7 +25,9 @@ extension PalisadeModule {
             return suspend(runtime, state, host.store.get(storeKey, on: runtime.loop), push: push)
         }
         vm.setFunction("set", inTableAt: -1) { state in
-            guard let key = LuaStack.optionalString(state, 1), let value = LuaStack.optionalString(state, 2) ?? LuaStack.optionalNumber(state, 2).map({ "\($0)" }) else {
+            guard let key = LuaStack.optionalString(state, 1),
+                let value = LuaStack.optionalString(state, 2) ?? LuaStack.optionalNumber(state, 2).map({ "\($0)" })
+            else {
                 return LuaStack.raise(state, "px.store.set(key, value[, ttl_s]) needs a key and a string value")
             }
             let ttl = LuaStack.optionalNumber(state, 3)
@@ -35,7 +37,9 @@ extension PalisadeModule {
             }
         }
         vm.setFunction("incr", inTableAt: -1) { state in
-            guard let key = LuaStack.optionalString(state, 1) else { return LuaStack.raise(state, "px.store.incr(key[, ttl_s]) needs a key") }
+            guard let key = LuaStack.optionalString(state, 1) else {
+                return LuaStack.raise(state, "px.store.incr(key[, ttl_s]) needs a key")
+            }
             let ttl = LuaStack.optionalNumber(state, 2)
             return suspend(runtime, state, host.store.incr(host.storeKey(key), by: 1, ttl: ttl, on: runtime.loop)) { state, value in
                 lua_pushinteger(state, value)
@@ -56,8 +60,10 @@ extension PalisadeModule {
         // px.ratelimit.hit(key, limit, window_s[, bucket_s[, {count_refused = bool}]]) → allowed, remaining, retry_after
         vm.setFunction("hit", inTableAt: -1) { state in
             guard let key = rateLimitKeys.key(state, at: 1), let limit = LuaStack.optionalNumber(state, 2),
-                  let window = LuaStack.optionalNumber(state, 3) else {
-                return LuaStack.raise(state, "px.ratelimit.hit(key, limit, window_s[, bucket_s[, options]]) needs a key, a limit and a window")
+                let window = LuaStack.optionalNumber(state, 3)
+            else {
+                return LuaStack.raise(
+                    state, "px.ratelimit.hit(key, limit, window_s[, bucket_s[, options]]) needs a key, a limit and a window")
             }
             let bucket = LuaStack.optionalNumber(state, 4)
             var countRefused = true
@@ -73,23 +79,28 @@ extension PalisadeModule {
                 return 3
             }
             do {
-                if let result = try host.rateLimiter.hitNow(key, limit: Int(limit), window: window, bucket: bucket,
-                                                            countRefused: countRefused) {
+                if let result = try host.rateLimiter.hitNow(
+                    key, limit: Int(limit), window: window, bucket: bucket,
+                    countRefused: countRefused)
+                {
                     return push(state, result)
                 }
             } catch {
                 return LuaStack.failure(state, "\(error)")
             }
-            let hit = host.rateLimiter.hit(key.string, limit: Int(limit), window: window, bucket: bucket,
-                                           countRefused: countRefused, on: runtime.loop)
+            let hit = host.rateLimiter.hit(
+                key.string, limit: Int(limit), window: window, bucket: bucket,
+                countRefused: countRefused, on: runtime.loop)
             return suspend(runtime, state, hit, push: push)
         }
         lua_setfield(L, -2, "ratelimit")
     }
 
     /// Suspends the calling hook until `operation` completes; a failure raises in Lua.
-    private static func suspend<Value: Sendable>(_ runtime: LuaRuntime, _ state: OpaquePointer, _ operation: EventLoopFuture<Value>,
-                                                 push: @escaping (OpaquePointer, Value) -> Int32) -> Int32 {
+    private static func suspend<Value: Sendable>(
+        _ runtime: LuaRuntime, _ state: OpaquePointer, _ operation: EventLoopFuture<Value>,
+        push: @escaping (OpaquePointer, Value) -> Int32
+    ) -> Int32 {
         guard let call = runtime.activeCall(state) else {
             return LuaStack.raise(state, "this function needs I/O and can only run inside a hook")
         }

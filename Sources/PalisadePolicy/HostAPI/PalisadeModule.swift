@@ -145,7 +145,9 @@ package enum PalisadeModule {
         let vm = runtime.vm
         px_newtable(vm.L)
         vm.setFunction("get", inTableAt: -1) { state in
-            guard let kind = LuaStack.optionalString(state, 1), let id = LuaStack.optionalString(state, 2) ?? LuaStack.optionalNumber(state, 2).map({ String(Int64($0)) }) else {
+            guard let kind = LuaStack.optionalString(state, 1),
+                let id = LuaStack.optionalString(state, 2) ?? LuaStack.optionalNumber(state, 2).map({ String(Int64($0)) })
+            else {
                 return LuaStack.raise(state, "px.directory.get(kind, id) needs a kind and an id")
             }
             return directoryCall(state, "get", runtime: runtime, host: host, absent: { lua_pushnil($0) }) { directory in
@@ -158,11 +160,12 @@ package enum PalisadeModule {
         // read ({} when no directory is configured): a user's channels, say, before joining them.
         vm.setFunction("get_many", inTableAt: -1) { state in
             let list = px_istable(state, 2) != 0 ? try? LuaBridge.value(state, at: 2) : nil
-            let items: [JSONValue]? = switch list {
-            case .array(let items)?: items
-            case .object(let members)? where members.isEmpty: []  // `{}`: an empty list
-            default: nil
-            }
+            let items: [JSONValue]? =
+                switch list {
+                case .array(let items)?: items
+                case .object(let members)? where members.isEmpty: []  // `{}`: an empty list
+                default: nil
+                }
             let ids = items?.compactMap(\.stringValue)
             guard let kind = LuaStack.optionalString(state, 1), let ids, ids.count == items?.count else {
                 return LuaStack.raise(state, "px.directory.get_many(kind, ids) needs a kind and a list of ids")
@@ -185,7 +188,7 @@ package enum PalisadeModule {
         // `px.directory.put(kind, id, record)` → true (false when no directory is configured).
         vm.setFunction("put", inTableAt: -1) { state in
             guard let kind = LuaStack.optionalString(state, 1), let id = LuaStack.optionalString(state, 2),
-                  case .object? = try? LuaBridge.value(state, at: 3), let record = try? LuaBridge.value(state, at: 3)
+                case .object? = try? LuaBridge.value(state, at: 3), let record = try? LuaBridge.value(state, at: 3)
             else {
                 return LuaStack.raise(state, "px.directory.put(kind, id, record) needs a kind, an id and a record table")
             }

@@ -2,9 +2,9 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import PalisadeGateway
 import PalisadeJSON
 import PalisadeJWT
-import PalisadeGateway
 import PalisadeState
 
 /// What the host API reaches outside Lua: settings, logging, and the server's rooms
@@ -35,9 +35,11 @@ public final class PolicyHost: Sendable {
         var readAt: NIODeadline
     }
 
-    public init(logger: Logger, config: JSONValue, store: any StateStore = MemoryStateStore(),
-                rateLimiter: any RateLimiter = MemoryRateLimiter(), keyPrefix: String = "palisade", jwtSecret: String? = nil,
-                directory: (any PolicyDirectory)? = nil) {
+    public init(
+        logger: Logger, config: JSONValue, store: any StateStore = MemoryStateStore(),
+        rateLimiter: any RateLimiter = MemoryRateLimiter(), keyPrefix: String = "palisade", jwtSecret: String? = nil,
+        directory: (any PolicyDirectory)? = nil
+    ) {
         self.directory = directory
         self.logger = logger
         self.config = config

@@ -1,8 +1,8 @@
 import CLua
 import CPalisadeShims
 import NIOCore
-import PalisadeJSON
 import PalisadeGateway
+import PalisadeJSON
 
 /// Limits of one hook call.
 public struct HookLimits: Sendable {
@@ -15,8 +15,10 @@ public struct HookLimits: Sendable {
     /// from the first instruction. Instructions run before that are not counted.
     public var watchAfter: TimeAmount = .milliseconds(2)
 
-    public init(instructions: Int64 = 10_000_000, deadline: TimeAmount = .milliseconds(250),
-                watchAfter: TimeAmount = .milliseconds(2)) {
+    public init(
+        instructions: Int64 = 10_000_000, deadline: TimeAmount = .milliseconds(250),
+        watchAfter: TimeAmount = .milliseconds(2)
+    ) {
         self.instructions = instructions
         self.deadline = deadline
         self.watchAfter = watchAfter
@@ -26,7 +28,10 @@ public struct HookLimits: Sendable {
 /// Why a hook call gave no answer; the caller turns each into a deny.
 public struct HookError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
-        case error, instructionBudget = "instruction budget", deadline, memory = "out of memory"
+        case error
+        case instructionBudget = "instruction budget"
+        case deadline
+        case memory = "out of memory"
     }
 
     public var kind: Kind
@@ -140,8 +145,11 @@ final class HookCall {
         case LUA_YIELD where awaitingHost:
             break
         case LUA_YIELD:
-            finish(.failure(HookError(kind: .error, message: "a hook may not yield (coroutine.yield outside a coroutine of its own)",
-                                      module: Int(budget.pointee.module))))
+            finish(
+                .failure(
+                    HookError(
+                        kind: .error, message: "a hook may not yield (coroutine.yield outside a coroutine of its own)",
+                        module: Int(budget.pointee.module))))
         default:
             let message = LuaVM.string(thread, at: -1) ?? "error object is not a string"
             let kind: HookError.Kind
@@ -177,7 +185,9 @@ final class HookCall {
     /// `operation` completes, then pushes its results with `push` and resumes.
     /// When the operation has already completed (the memory store answers at once), its
     /// results are returned directly and the coroutine never yields.
-    func suspend<Value: Sendable>(on operation: EventLoopFuture<Value>, push: @escaping (OpaquePointer, Result<Value, any Error>) -> Int32) -> Int32 {
+    func suspend<Value: Sendable>(on operation: EventLoopFuture<Value>, push: @escaping (OpaquePointer, Result<Value, any Error>) -> Int32)
+        -> Int32
+    {
         var answeredAtOnce: Result<Value, any Error>?
         var returned = false
         let serial = self.serial
@@ -192,8 +202,11 @@ final class HookCall {
             withExtendedLifetime(runtime) {
                 let count = push(self.thread, result)
                 guard px_over_cap(self.thread) == 0 else {
-                    return self.finish(.failure(HookError(kind: .memory, message: "not enough memory for a host function's result",
-                                                          module: Int(self.budget.pointee.module))))
+                    return self.finish(
+                        .failure(
+                            HookError(
+                                kind: .memory, message: "not enough memory for a host function's result",
+                                module: Int(self.budget.pointee.module))))
                 }
                 self.resume(arguments: count)
             }
@@ -217,8 +230,11 @@ final class HookCall {
         deadlineTask = runtime.loop.assumeIsolated().scheduleTask(in: .nanoseconds(left)) {
             guard self.running, self.serial == serial else { return }
             withExtendedLifetime(runtime) {
-                self.finish(.failure(HookError(kind: .deadline, message: "deadline exceeded (while waiting for I/O)",
-                                               module: Int(self.budget.pointee.module))))
+                self.finish(
+                    .failure(
+                        HookError(
+                            kind: .deadline, message: "deadline exceeded (while waiting for I/O)",
+                            module: Int(self.budget.pointee.module))))
             }
         }
     }
@@ -261,8 +277,9 @@ extension HookCall: Sendable {}
 extension px_budget {
     /// A budget of `limits` from now; a chain's `step` gives each module the same again.
     init(starting limits: HookLimits, call: UnsafeMutableRawPointer? = nil) {
-        self.init(instructions_left: limits.instructions, deadline_ns: px_monotonic_ns() + limits.deadline.nanoseconds,
-                  exceeded: 0, module_instructions: limits.instructions, module_span_ns: limits.deadline.nanoseconds, module: 0,
-                  call: call)
+        self.init(
+            instructions_left: limits.instructions, deadline_ns: px_monotonic_ns() + limits.deadline.nanoseconds,
+            exceeded: 0, module_instructions: limits.instructions, module_span_ns: limits.deadline.nanoseconds, module: 0,
+            call: call)
     }
 }

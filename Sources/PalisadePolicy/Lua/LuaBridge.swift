@@ -28,19 +28,23 @@ package enum LuaBridge {
         luaL_newmetatable(L, arrayMetatable.cString)
         px_pop(L, 1)
         luaL_newmetatable(L, bytesMetatable.cString)
-        lua_pushcclosure(L, { state in
-            guard let state, let bytes = LuaBridge.bytes(state, at: 1) else { return 0 }
-            lua_pushinteger(state, lua_Integer(bytes.readableBytes))
-            return 1
-        }, 0)
+        lua_pushcclosure(
+            L,
+            { state in
+                guard let state, let bytes = LuaBridge.bytes(state, at: 1) else { return 0 }
+                lua_pushinteger(state, lua_Integer(bytes.readableBytes))
+                return 1
+            }, 0)
         lua_setfield(L, -2, "__len")
-        lua_pushcclosure(L, { state in
-            guard let state, let bytes = LuaBridge.bytes(state, at: 1) else { return 0 }
-            bytes.withUnsafeReadableBytes { raw in
-                _ = lua_pushlstring(state, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
-            }
-            return 1
-        }, 0)
+        lua_pushcclosure(
+            L,
+            { state in
+                guard let state, let bytes = LuaBridge.bytes(state, at: 1) else { return 0 }
+                bytes.withUnsafeReadableBytes { raw in
+                    _ = lua_pushlstring(state, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+                }
+                return 1
+            }, 0)
         lua_setfield(L, -2, "__tostring")
         px_pop(L, 1)
     }
@@ -134,7 +138,8 @@ package enum LuaBridge {
         return try value(L, at: lua_absindex(L, index), depth: 0, reading: &reading)
     }
 
-    private static func value(_ L: OpaquePointer, at index: Int32, depth: Int, reading: inout Reading) throws(ConversionError) -> JSONValue {
+    private static func value(_ L: OpaquePointer, at index: Int32, depth: Int, reading: inout Reading) throws(ConversionError) -> JSONValue
+    {
         switch lua_type(L, index) {
         case LUA_TNIL, LUA_TNONE:
             return .null
@@ -172,7 +177,8 @@ package enum LuaBridge {
         }
     }
 
-    private static func table(_ L: OpaquePointer, at index: Int32, depth: Int, reading: inout Reading) throws(ConversionError) -> JSONValue {
+    private static func table(_ L: OpaquePointer, at index: Int32, depth: Int, reading: inout Reading) throws(ConversionError) -> JSONValue
+    {
         let length = Int(lua_rawlen(L, index))
         var isArray = false
         if lua_getmetatable(L, index) != 0 {

@@ -2,8 +2,8 @@ import CLua
 import CPalisadeShims
 import Logging
 import NIOCore
-import PalisadeJSON
 import PalisadeGateway
+import PalisadeJSON
 import Synchronization
 
 /// The modules of one policy generation loaded into one VM, on one event loop:
@@ -48,8 +48,10 @@ package final class LuaRuntime {
     static let loadLimits = HookLimits(instructions: 50_000_000, deadline: .seconds(2))
 
     /// Compiles and runs every module in order. Throws `file:line: message` on the first failure.
-    package init(sources: [PolicySource], loop: any EventLoop, generation: Int, limits: HookLimits, memoryCap: Int,
-         logger: Logger, installHostAPI: (LuaRuntime) -> Void) throws {
+    package init(
+        sources: [PolicySource], loop: any EventLoop, generation: Int, limits: HookLimits, memoryCap: Int,
+        logger: Logger, installHostAPI: (LuaRuntime) -> Void
+    ) throws {
         vm = try LuaVM(memoryCap: memoryCap)
         self.loop = loop
         self.generation = generation
@@ -117,7 +119,9 @@ package final class LuaRuntime {
         if px_istable(L, -1) != 0 {
             lua_pushnil(L)
             while lua_next(L, -2) != 0 {
-                if lua_type(L, -2) == LUA_TSTRING, px_isfunction(L, -1) != 0, let name = LuaVM.string(L, at: -2), loadingHandlers[name] == nil {
+                if lua_type(L, -2) == LUA_TSTRING, px_isfunction(L, -1) != 0, let name = LuaVM.string(L, at: -2),
+                    loadingHandlers[name] == nil
+                {
                     loadingHandlers[name] = vm.reference()
                 } else {
                     px_pop(L, 1)
@@ -168,7 +172,8 @@ package final class LuaRuntime {
 
     /// `call` without a future when the call finishes at once (most do).
     /// `eventSocket`: the socket whose event the call decides and handles (the event chain).
-    package func callNow(_ function: Int32, eventSocket: (any GatewaySocket)? = nil, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome {
+    package func callNow(_ function: Int32, eventSocket: (any GatewaySocket)? = nil, pushArguments: (OpaquePointer) -> Int32) -> HookOutcome
+    {
         let call = idleCalls.popLast() ?? HookCall(runtime: self)
         call.eventSocket = eventSocket
         return call.run(function, limits: limits, pushArguments: pushArguments)

@@ -43,7 +43,8 @@ public enum Base64 {
 
     /// Decodes padded base64; nil on any byte outside the alphabet or a bad length.
     public static func decode(_ input: some Collection<UInt8>) -> ByteBuffer? {
-        let decoded = input.withContiguousStorageIfAvailable { decode($0, lenient: false) }
+        let decoded =
+            input.withContiguousStorageIfAvailable { decode($0, lenient: false) }
             ?? Array(input).withUnsafeBufferPointer { decode($0, lenient: false) }
         return decoded.map { ByteBuffer(bytes: $0) }
     }

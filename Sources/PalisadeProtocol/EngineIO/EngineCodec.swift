@@ -1,5 +1,5 @@
-import PalisadeJSON
 import NIOCore
+import PalisadeJSON
 
 /// Encodes and decodes Engine.IO v4 packets for WebSocket frames and polling payloads.
 ///

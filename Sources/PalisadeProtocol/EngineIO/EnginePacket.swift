@@ -3,7 +3,8 @@ import NIOCore
 /// One Engine.IO v4 packet.
 public struct EnginePacket: Sendable, Equatable {
     public enum Kind: UInt8, Sendable {
-        case open = 0, close, ping, pong, message, upgrade, noop
+        case open = 0
+        case close, ping, pong, message, upgrade, noop
     }
 
     public enum Payload: Sendable, Equatable {

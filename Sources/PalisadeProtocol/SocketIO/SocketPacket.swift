@@ -1,9 +1,11 @@
 import PalisadeJSON
+
 /// One Socket.IO v5 packet, with binary attachments already placed inside `data`
 /// (as `.binary` values) when it came in as BINARY_EVENT or BINARY_ACK.
 public struct SocketPacket: Sendable, Equatable {
     public enum Kind: UInt8, Sendable {
-        case connect = 0, disconnect, event, ack, connectError, binaryEvent, binaryAck
+        case connect = 0
+        case disconnect, event, ack, connectError, binaryEvent, binaryAck
     }
 
     public var kind: Kind
@@ -27,7 +29,8 @@ public struct SocketPacket: Sendable, Equatable {
     /// The event name and arguments of an EVENT/BINARY_EVENT.
     public var eventNameAndArguments: (name: String, arguments: ArraySlice<JSONValue>)? {
         guard kind == .event || kind == .binaryEvent, case .array(let items)? = data,
-              let first = items.first else { return nil }
+            let first = items.first
+        else { return nil }
         switch first {
         case .string(let name): return (name, items.dropFirst())
         case .number(let text): return (text, items.dropFirst())

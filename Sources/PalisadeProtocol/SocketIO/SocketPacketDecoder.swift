@@ -62,7 +62,8 @@ public struct SocketPacketDecoder: Sendable {
         let bytes = Array(text.utf8)
         var index = 0
         guard let first = bytes.first, first >= UInt8(ascii: "0"),
-              let kind = SocketPacket.Kind(rawValue: first - UInt8(ascii: "0")) else { throw .unknownPacketType }
+            let kind = SocketPacket.Kind(rawValue: first - UInt8(ascii: "0"))
+        else { throw .unknownPacketType }
         index = 1
 
         var attachmentCount = 0
@@ -70,7 +71,8 @@ public struct SocketPacketDecoder: Sendable {
             let start = index
             while index < bytes.count, bytes[index] != UInt8(ascii: "-") { index += 1 }
             guard index < bytes.count, index > start, index - start <= 3,
-                  let count = Int(String(decoding: bytes[start..<index], as: UTF8.self)) else { throw .illegalAttachments }
+                let count = Int(String(decoding: bytes[start..<index], as: UTF8.self))
+            else { throw .illegalAttachments }
             guard count <= maxAttachments else { throw .tooManyAttachments }
             attachmentCount = count
             index += 1
@@ -90,8 +92,9 @@ public struct SocketPacketDecoder: Sendable {
         if index > digitsStart {
             // Ack ids are JavaScript numbers; anything past 2^53 cannot come from a real client.
             guard index - digitsStart <= 16,
-                  let id = UInt64(String(decoding: bytes[digitsStart..<index], as: UTF8.self)),
-                  id <= 1 << 53 else { throw .invalidAckId }
+                let id = UInt64(String(decoding: bytes[digitsStart..<index], as: UTF8.self)),
+                id <= 1 << 53
+            else { throw .invalidAckId }
             ackId = id
         }
 
@@ -135,8 +138,10 @@ public struct SocketPacketDecoder: Sendable {
     /// referenced once (`used` has bit N set once it is): clients send one attachment per
     /// buffer, and a packet naming one 1 MB attachment a hundred times would otherwise become a
     /// hundred copies wherever its arguments are converted (a Lua policy's arguments are).
-    static func replacePlaceholders(in value: JSONValue, with attachments: [ByteBuffer],
-                                    used: inout UInt16) throws(SocketDecodingError) -> JSONValue {
+    static func replacePlaceholders(
+        in value: JSONValue, with attachments: [ByteBuffer],
+        used: inout UInt16
+    ) throws(SocketDecodingError) -> JSONValue {
         switch value {
         case .array(let items):
             var result: [JSONValue] = []

@@ -45,7 +45,9 @@ final class AdminAPI: Sendable {
         return route(request.method, parts, query: request.query, body: json, on: loop)
     }
 
-    private func route(_ method: HTTPMethod, _ parts: [String], query: [String: String], body: JSONValue?, on loop: any EventLoop) -> EventLoopFuture<Response> {
+    private func route(_ method: HTTPMethod, _ parts: [String], query: [String: String], body: JSONValue?, on loop: any EventLoop)
+        -> EventLoopFuture<Response>
+    {
         switch (method, parts.first ?? "", parts.count) {
         case (.GET, "sessions", 1):
             return server.sessions(on: loop).map { infos in
@@ -85,7 +87,9 @@ final class AdminAPI: Sendable {
         }
     }
 
-    private func directory(_ method: HTTPMethod, kind: String, id: String, body: JSONValue?, on loop: any EventLoop) -> EventLoopFuture<Response> {
+    private func directory(_ method: HTTPMethod, kind: String, id: String, body: JSONValue?, on loop: any EventLoop) -> EventLoopFuture<
+        Response
+    > {
         loop.makeFutureWithTask {
             do {
                 switch method {
@@ -121,9 +125,10 @@ final class AdminAPI: Sendable {
         return loop.makeFutureWithTask {
             try await self.backend.revoke(tokenID: tokenID, userID: userID, expiresIn: ttl)
         }.flatMap {
-            self.server.disconnect(where: { info in
-                (tokenID != nil && info.tokenID == tokenID) || (userID != nil && info.userID == userID)
-            }, on: loop)
+            self.server.disconnect(
+                where: { info in
+                    (tokenID != nil && info.tokenID == tokenID) || (userID != nil && info.userID == userID)
+                }, on: loop)
         }.map { count in
             Self.ok(["revoked": .bool(true), "disconnected": JSONValue(count)])
         }.flatMapErrorThrowing { error in

@@ -2,9 +2,9 @@ import PalisadeJSON
 import Yams
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The free-form `policy` section that Lua reads as `px.config.policy`: taken from the

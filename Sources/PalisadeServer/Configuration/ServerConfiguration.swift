@@ -1,4 +1,5 @@
 import PalisadeGateway
+
 /// Every setting of the running server, resolved from flags, environment and the config file.
 ///
 /// Plain values with production defaults; `ConfigurationLoader` fills it, the server only reads it.

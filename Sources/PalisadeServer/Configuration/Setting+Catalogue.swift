@@ -133,7 +133,8 @@ extension Setting {
         },
         Setting("limits.hook_instructions", "Lua instructions one policy hook call may run", default: { "\($0.hookInstructions)" }) {
             value, configuration in
-            configuration.hookInstructions = try value.integer(in: 10_000...1_000_000_000, expected: "an instruction count 10000...1000000000")
+            configuration.hookInstructions = try value.integer(
+                in: 10_000...1_000_000_000, expected: "an instruction count 10000...1000000000")
         },
 
         // yjs
@@ -141,16 +142,22 @@ extension Setting {
             value, configuration in
             configuration.yjs.maxUpdateBytes = try value.byteCount()
         },
-        Setting("yjs.max_document_bytes", "largest stored Yjs document (snapshot + log), bytes", default: { "\($0.yjs.maxDocumentBytes)" }) {
+        Setting("yjs.max_document_bytes", "largest stored Yjs document (snapshot + log), bytes", default: { "\($0.yjs.maxDocumentBytes)" })
+        {
             value, configuration in
             configuration.yjs.maxDocumentBytes = try value.byteCount()
         },
-        Setting("yjs.max_document_values", "most decoded Yjs values (structs, elements, delete ranges) in one document",
-                default: { "\($0.yjs.maxDocumentValues)" }) {
+        Setting(
+            "yjs.max_document_values", "most decoded Yjs values (structs, elements, delete ranges) in one document",
+            default: { "\($0.yjs.maxDocumentValues)" }
+        ) {
             value, configuration in
             configuration.yjs.maxDocumentValues = try value.integer(in: 1...100_000_000, expected: "a count 1...100000000")
         },
-        Setting("yjs.max_documents_per_connection", "documents one connection may have joined at once", default: { "\($0.yjs.maxDocumentsPerConnection)" }) {
+        Setting(
+            "yjs.max_documents_per_connection", "documents one connection may have joined at once",
+            default: { "\($0.yjs.maxDocumentsPerConnection)" }
+        ) {
             value, configuration in
             configuration.yjs.maxDocumentsPerConnection = try value.integer(in: 1...100_000, expected: "a count 1...100000")
         },
@@ -158,11 +165,16 @@ extension Setting {
             value, configuration in
             configuration.yjs.maxAwarenessBytes = try value.byteCount()
         },
-        Setting("yjs.awareness_rate", "awareness messages per second per connection (burst of the same size)", default: { "\($0.yjs.awarenessPerSecond)" }) {
+        Setting(
+            "yjs.awareness_rate", "awareness messages per second per connection (burst of the same size)",
+            default: { "\($0.yjs.awarenessPerSecond)" }
+        ) {
             value, configuration in
             configuration.yjs.awarenessPerSecond = try value.integer(in: 1...100_000, expected: "a rate 1...100000")
         },
-        Setting("yjs.compact_updates", "compact a document once its log holds this many updates", default: { "\($0.yjs.compactAfterUpdates)" }) {
+        Setting(
+            "yjs.compact_updates", "compact a document once its log holds this many updates", default: { "\($0.yjs.compactAfterUpdates)" }
+        ) {
             value, configuration in
             configuration.yjs.compactAfterUpdates = try value.integer(in: 1...1_000_000, expected: "a count 1...1000000")
         },
@@ -170,11 +182,17 @@ extension Setting {
             value, configuration in
             configuration.yjs.compactAfterBytes = try value.byteCount()
         },
-        Setting("yjs.retention_days", "delete documents nobody wrote for this many days (0 = keep forever)", default: { "\($0.yjs.retentionDays)" }) {
+        Setting(
+            "yjs.retention_days", "delete documents nobody wrote for this many days (0 = keep forever)",
+            default: { "\($0.yjs.retentionDays)" }
+        ) {
             value, configuration in
             configuration.yjs.retentionDays = try value.integer(in: 0...36_500, expected: "a number of days 0...36500")
         },
-        Setting("yjs.content_debounce_s", "seconds between the last content snapshot and document_content", default: { milliseconds($0.yjs.contentDebounceMs) }) {
+        Setting(
+            "yjs.content_debounce_s", "seconds between the last content snapshot and document_content",
+            default: { milliseconds($0.yjs.contentDebounceMs) }
+        ) {
             value, configuration in
             configuration.yjs.contentDebounceMs = try value.milliseconds()
         },

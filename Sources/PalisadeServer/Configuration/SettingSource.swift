@@ -1,9 +1,9 @@
 import Configuration
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// One layer of settings. The loader asks the layers in precedence order and takes the first answer.
@@ -122,7 +122,8 @@ struct FileSource: SettingSource {
         }
         do {
             if isYAML {
-                snapshot = Self.isBlankYAML(data)
+                snapshot =
+                    Self.isBlankYAML(data)
                     ? nil : try YAMLSnapshot(data: data.bytes, providerName: path, parsingOptions: .default)
             } else {
                 snapshot = try JSONSnapshot(data: data.bytes, providerName: path, parsingOptions: .default)

@@ -109,8 +109,9 @@ public final class EngineServer: Sendable {
                 WebSocketTransportHandler(engine: self, request: request, maxMessageBytes: settings.maxPayload)
             )
             // Synchronously, on the loop: the asynchronous `setOption` made a future per connect.
-            try? channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark,
-                                               value: .init(low: settings.maxOutboundBytes / 2, high: settings.maxOutboundBytes))
+            try? channel.syncOptions?.setOption(
+                ChannelOptions.writeBufferWaterMark,
+                value: .init(low: settings.maxOutboundBytes / 2, high: settings.maxOutboundBytes))
         }
     }
 
@@ -136,7 +137,9 @@ public final class EngineServer: Sendable {
 
     // MARK: Sessions
 
-    private func openSession(_ request: HandshakeRequest, on loop: any EventLoop, transport: EngineSession.Transport, sid: String = RandomID.make()) -> EngineSession {
+    private func openSession(
+        _ request: HandshakeRequest, on loop: any EventLoop, transport: EngineSession.Transport, sid: String = RandomID.make()
+    ) -> EngineSession {
         let session = EngineSession(id: sid, loop: loop, request: request, server: self, transport: transport)
         sessions.withLockedValue { $0[sid] = SessionHandle(session) }
         session.start(handler: application.sessionOpened(session))

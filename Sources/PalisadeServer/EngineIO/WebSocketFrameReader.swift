@@ -9,7 +9,12 @@ import NIOCore
 /// fragmented or longer than 125 bytes (§5.5), a 64-bit length with its top bit set.
 struct WebSocketFrameReader {
     enum Opcode: UInt8 {
-        case continuation = 0x0, text = 0x1, binary = 0x2, close = 0x8, ping = 0x9, pong = 0xA
+        case continuation = 0x0
+        case text = 0x1
+        case binary = 0x2
+        case close = 0x8
+        case ping = 0x9
+        case pong = 0xA
 
         var isControl: Bool { rawValue & 0x8 != 0 }
     }
@@ -51,7 +56,8 @@ struct WebSocketFrameReader {
     /// The next whole frame, or nil until more bytes come.
     mutating func next(allocator: ByteBufferAllocator) throws(Failure) -> Frame? {
         guard var bytes = buffered, let header = try Self.header(of: bytes, maxFrameBytes: maxFrameBytes),
-              bytes.readableBytes >= header.size + header.length else { return nil }
+            bytes.readableBytes >= header.size + header.length
+        else { return nil }
         let mask = bytes.getInteger(at: bytes.readerIndex + header.size - 4, endianness: .little, as: UInt32.self)!
         bytes.moveReaderIndex(forwardBy: header.size)
         let masked = bytes.readSlice(length: header.length)!

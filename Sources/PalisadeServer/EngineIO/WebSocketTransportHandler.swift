@@ -74,7 +74,8 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
             var fragment = frame.payload
             partial.fragments += 1
             guard partial.data.readableBytes + fragment.readableBytes <= maxMessageBytes,
-                  partial.fragments <= Self.maxFragments else {
+                partial.fragments <= Self.maxFragments
+            else {
                 return protocolError(code: .messageTooLarge)
             }
             partial.data.writeBuffer(&fragment)

@@ -52,8 +52,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard body.readableBytes + chunk.readableBytes <= router.maxBodyBytes(for: request) else {
                 state = .discarding
                 var headers = HTTPHeaders()
-                router.engine(for: request.path)?.origins.corsHeaders(for: request).forEach { headers.add(name: $0.0, value: $0.1) }
-                write(status: .payloadTooLarge, headers: headers, body: ByteBuffer(), keepAlive: false, version: head.version, context: context)
+                for (name, value) in router.engine(for: request.path)?.origins.corsHeaders(for: request) ?? [] {
+                    headers.add(name: name, value: value)
+                }
+                write(
+                    status: .payloadTooLarge, headers: headers, body: ByteBuffer(), keepAlive: false, version: head.version,
+                    context: context)
                 return
             }
             body.writeBuffer(&chunk)
@@ -91,19 +95,26 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Cache-Control", value: "no-store")
             let health = router.health()
-            write(status: health.healthy ? .ok : .serviceUnavailable, headers: headers, body: ByteBuffer(string: health.body),
-                  keepAlive: keepAlive, version: head.version, context: context)
+            write(
+                status: health.healthy ? .ok : .serviceUnavailable, headers: headers, body: ByteBuffer(string: health.body),
+                keepAlive: keepAlive, version: head.version, context: context)
         case (.GET, "/metrics"):
             headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=UTF-8")
             headers.add(name: "Cache-Control", value: "no-store")
-            write(status: .ok, headers: headers, body: ByteBuffer(string: router.metrics()), keepAlive: keepAlive, version: head.version, context: context)
+            write(
+                status: .ok, headers: headers, body: ByteBuffer(string: router.metrics()), keepAlive: keepAlive, version: head.version,
+                context: context)
         default:
             headers.add(name: "Content-Type", value: "text/plain; charset=UTF-8")
-            write(status: .notFound, headers: headers, body: ByteBuffer(string: "Not Found\n"), keepAlive: keepAlive, version: head.version, context: context)
+            write(
+                status: .notFound, headers: headers, body: ByteBuffer(string: "Not Found\n"), keepAlive: keepAlive, version: head.version,
+                context: context)
         }
     }
 
-    private func routeAdmin(_ admin: AdminAPI, head: HTTPRequestHead, request: HandshakeRequest, body: ByteBuffer, context: ChannelHandlerContext) {
+    private func routeAdmin(
+        _ admin: AdminAPI, head: HTTPRequestHead, request: HandshakeRequest, body: ByteBuffer, context: ChannelHandlerContext
+    ) {
         let keepAlive = head.isKeepAlive
         let version = head.version
         admin.handle(request, body: body, on: context.eventLoop).assumeIsolated().whenComplete { result in
@@ -115,14 +126,19 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .success(let response):
                 var buffer = ByteBuffer()
                 JSONWriter.write(response.body, into: &buffer)
-                self.write(status: response.status, headers: headers, body: buffer, keepAlive: keepAlive, version: version, context: context)
+                self.write(
+                    status: response.status, headers: headers, body: buffer, keepAlive: keepAlive, version: version, context: context)
             case .failure:
-                self.write(status: .internalServerError, headers: headers, body: ByteBuffer(string: "{\"error\":\"internal error\"}"), keepAlive: keepAlive, version: version, context: context)
+                self.write(
+                    status: .internalServerError, headers: headers, body: ByteBuffer(string: "{\"error\":\"internal error\"}"),
+                    keepAlive: keepAlive, version: version, context: context)
             }
         }
     }
 
-    private func routeEngine(_ engine: EngineServer, head: HTTPRequestHead, request: HandshakeRequest, body: ByteBuffer, context: ChannelHandlerContext) {
+    private func routeEngine(
+        _ engine: EngineServer, head: HTTPRequestHead, request: HandshakeRequest, body: ByteBuffer, context: ChannelHandlerContext
+    ) {
         var headers = HTTPHeaders()
         headers.add(name: "Cache-Control", value: "no-store")
         if request.isWebSocketUpgrade {
@@ -133,13 +149,17 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .success: message = EngineRequestError.forbidden.message
             }
             headers.add(name: "Content-Type", value: "text/html")
-            return write(status: .badRequest, headers: headers, body: ByteBuffer(string: message), keepAlive: false, version: head.version, context: context)
+            return write(
+                status: .badRequest, headers: headers, body: ByteBuffer(string: message), keepAlive: false, version: head.version,
+                context: context)
         }
         if head.method == .OPTIONS {
-            engine.origins.preflightHeaders(for: request).forEach { headers.add(name: $0.0, value: $0.1) }
-            return write(status: .noContent, headers: headers, body: ByteBuffer(), keepAlive: head.isKeepAlive, version: head.version, context: context)
+            for (name, value) in engine.origins.preflightHeaders(for: request) { headers.add(name: name, value: value) }
+            return write(
+                status: .noContent, headers: headers, body: ByteBuffer(), keepAlive: head.isKeepAlive, version: head.version,
+                context: context)
         }
-        engine.origins.corsHeaders(for: request).forEach { headers.add(name: $0.0, value: $0.1) }
+        for (name, value) in engine.origins.corsHeaders(for: request) { headers.add(name: name, value: value) }
         if let sid = request.sid, head.method == .GET { waitingSid = (engine, sid) }
         let keepAlive = head.isKeepAlive
         let version = head.version
@@ -149,14 +169,21 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             switch result {
             case .success(let response):
                 if let contentType = response.contentType { headers.add(name: "Content-Type", value: contentType) }
-                self.write(status: response.status, headers: headers, body: response.body, keepAlive: keepAlive, version: version, context: context)
+                self.write(
+                    status: response.status, headers: headers, body: response.body, keepAlive: keepAlive, version: version, context: context
+                )
             case .failure:
-                self.write(status: .internalServerError, headers: headers, body: ByteBuffer(), keepAlive: false, version: version, context: context)
+                self.write(
+                    status: .internalServerError, headers: headers, body: ByteBuffer(), keepAlive: false, version: version, context: context
+                )
             }
         }
     }
 
-    private func write(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+    private func write(
+        status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, keepAlive: Bool, version: HTTPVersion,
+        context: ChannelHandlerContext
+    ) {
         var headers = headers
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         if !keepAlive { headers.add(name: "Connection", value: "close") }

@@ -18,8 +18,10 @@ final class HTTPRouter: Sendable {
     /// An idle keep-alive connection is closed after this long.
     static let keepAliveIdleTimeout = TimeAmount.seconds(75)
 
-    init(engines: [EngineServer], requestTimeout: TimeAmount, admin: AdminAPI?,
-         health: @escaping @Sendable () -> (healthy: Bool, body: String), metrics: @escaping @Sendable () -> String) {
+    init(
+        engines: [EngineServer], requestTimeout: TimeAmount, admin: AdminAPI?,
+        health: @escaping @Sendable () -> (healthy: Bool, body: String), metrics: @escaping @Sendable () -> String
+    ) {
         self.metrics = metrics
         self.engines = engines
         self.admin = admin

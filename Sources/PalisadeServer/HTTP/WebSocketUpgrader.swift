@@ -25,12 +25,15 @@ final class WebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
         parsed = NIOLoopBoundBox(nil, eventLoop: channel.eventLoop)
     }
 
-    func buildUpgradeResponse(channel: any Channel, upgradeRequest head: HTTPRequestHead,
-                              initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
+    func buildUpgradeResponse(
+        channel: any Channel, upgradeRequest head: HTTPRequestHead,
+        initialResponseHeaders: HTTPHeaders
+    ) -> EventLoopFuture<HTTPHeaders> {
         let keys = head.headers["sec-websocket-key"]  // canonicalForm would split values on commas: allocations per connect
         // RFC 6455 §4.2.1: one valid key, version 13, and `Upgrade` among the `Connection` tokens.
         guard keys.count == 1, Self.isValidKey(keys[0]), head.headers["sec-websocket-version"] == ["13"],
-              HTTPTokenList.header("connection", of: head.headers, lists: "upgrade") else {
+            HTTPTokenList.header("connection", of: head.headers, lists: "upgrade")
+        else {
             return channel.eventLoop.makeFailedFuture(NIOWebSocketUpgradeError.invalidUpgradeHeader)
         }
         let accept = Self.acceptValue(for: String(keys[0]))
@@ -68,7 +71,8 @@ final class WebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
     private static func isBase64Character(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "+"), UInt8(ascii: "/"): true
+            UInt8(ascii: "+"), UInt8(ascii: "/"):
+            true
         default: false
         }
     }

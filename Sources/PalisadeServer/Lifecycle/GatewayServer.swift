@@ -1,14 +1,14 @@
-import NIOConcurrencyHelpers
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 
 #if canImport(Glibc)
-import Glibc
-import PalisadeGateway
-import PalisadeJSON
+    import Glibc
+    import PalisadeGateway
+    import PalisadeJSON
 #endif
 
 /// The running gateway: binds the listener, serves HTTP, WebSocket and Engine.IO mounts,
@@ -28,9 +28,11 @@ public final class GatewayServer: Sendable {
     /// A server with explicit Engine.IO applications per path (the tests mount an echo app too).
     /// - Parameter group: the event loops to serve on (from `makeEventLoopGroup`), when parts
     ///   built before the server need them; the server shuts them down when it stops.
-    public init(configuration: ServerConfiguration, applications: [(path: String, application: any EngineApplication)],
-                policyStatus: (any PolicyStatusReporting)? = nil, admin: AdminConfiguration? = nil,
-                group: MultiThreadedEventLoopGroup? = nil, logger: Logger) {
+    public init(
+        configuration: ServerConfiguration, applications: [(path: String, application: any EngineApplication)],
+        policyStatus: (any PolicyStatusReporting)? = nil, admin: AdminConfiguration? = nil,
+        group: MultiThreadedEventLoopGroup? = nil, logger: Logger
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.group = group ?? Self.makeEventLoopGroup(configuration)
@@ -50,23 +52,28 @@ public final class GatewayServer: Sendable {
                 // With a policy engine but no generation loaded, every connect is refused.
                 let healthy = policyStatus == nil || generation > 0
                 let status = healthy ? "ok" : "unhealthy"
-                let body = "{\"status\":\"\(status)\",\"generation\":\(generation),\"policy_error\":\(error),\"redis\":\"off\","
+                let body =
+                    "{\"status\":\"\(status)\",\"generation\":\(generation),\"policy_error\":\(error),\"redis\":\"off\","
                     + "\"sessions\":\(sessions)}"
                 return (healthy, body)
             },
             metrics: {
                 let sessions = engines.reduce(0) { $0 + $1.sessionCount }
-                var text = "# HELP palisade_sessions Engine.IO sessions open now.\n# TYPE palisade_sessions gauge\npalisade_sessions \(sessions)\n"
+                var text =
+                    "# HELP palisade_sessions Engine.IO sessions open now.\n# TYPE palisade_sessions gauge\npalisade_sessions \(sessions)\n"
                 if let policyStatus {
                     text += "# HELP palisade_policy_generation Policy generation in force.\n# TYPE palisade_policy_generation gauge\n"
                     text += "palisade_policy_generation \(policyStatus.policyGeneration)\n"
                     text += "# HELP palisade_policy_error 1 when the last reload failed.\n# TYPE palisade_policy_error gauge\n"
                     text += "palisade_policy_error \(policyStatus.policyError == nil ? 0 : 1)\n"
-                    text += "# HELP palisade_hook_failures_total Hook calls that failed and counted as a deny.\n# TYPE palisade_hook_failures_total counter\n"
+                    text +=
+                        "# HELP palisade_hook_failures_total Hook calls that failed and counted as a deny.\n# TYPE palisade_hook_failures_total counter\n"
                     text += "palisade_hook_failures_total \(policyStatus.hookFailures)\n"
-                    text += "# HELP palisade_policy_reload_failures_total Reloads refused.\n# TYPE palisade_policy_reload_failures_total counter\n"
+                    text +=
+                        "# HELP palisade_policy_reload_failures_total Reloads refused.\n# TYPE palisade_policy_reload_failures_total counter\n"
                     text += "palisade_policy_reload_failures_total \(policyStatus.reloadFailures)\n"
-                    text += "# HELP palisade_policy_sockets Sockets the policy keeps a conn table for.\n# TYPE palisade_policy_sockets gauge\n"
+                    text +=
+                        "# HELP palisade_policy_sockets Sockets the policy keeps a conn table for.\n# TYPE palisade_policy_sockets gauge\n"
                     text += "palisade_policy_sockets \(policyStatus.heldSockets)\n"
                 }
                 return text
@@ -127,13 +134,18 @@ public final class GatewayServer: Sendable {
     /// growing up to 64 KiB for connections that read more.
     static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
-    private static func configureConnection(_ channel: any Channel, router: HTTPRouter, decoderLimits: NIOHTTPDecoderLimitConfiguration) throws {
+    private static func configureConnection(_ channel: any Channel, router: HTTPRouter, decoderLimits: NIOHTTPDecoderLimitConfiguration)
+        throws
+    {
         let upgrader = WebSocketUpgrader(router: router, channel: channel)
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(
             withPipeliningAssistance: true,
-            withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                context.pipeline.removeHandler(name: httpHandlerName, promise: nil)
-            }),
+            withServerUpgrade: (
+                upgraders: [upgrader],
+                completionHandler: { context in
+                    context.pipeline.removeHandler(name: httpHandlerName, promise: nil)
+                }
+            ),
             withErrorHandling: true,
             withOutboundHeaderValidation: true,
             withEncoderConfiguration: .init(),

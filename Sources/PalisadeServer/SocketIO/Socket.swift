@@ -55,7 +55,7 @@ public final class Socket: GatewaySocket {
     var socketHandle: SocketHandle {
         if let handleStorage { return handleStorage }
         let handle = SocketHandle(self)
-        if isConnected { handleStorage = handle } // never kept (a cycle) after tear-down
+        if isConnected { handleStorage = handle }  // never kept (a cycle) after tear-down
         return handle
     }
     public private(set) var isConnected = false
@@ -117,8 +117,10 @@ public final class Socket: GatewaySocket {
 
     /// Sends an event and asks the client for an ack; `callback` gets its arguments,
     /// or a timeout after `timeout` (the server's ack timeout by default).
-    public func emit(_ event: String, _ arguments: [JSONValue], timeout: TimeAmount? = nil,
-                     ack callback: @escaping (Result<[JSONValue], AckTimeoutError>) -> Void) {
+    public func emit(
+        _ event: String, _ arguments: [JSONValue], timeout: TimeAmount? = nil,
+        ack callback: @escaping (Result<[JSONValue], AckTimeoutError>) -> Void
+    ) {
         guard isConnected else { return callback(.failure(AckTimeoutError())) }
         let id = nextAckID
         nextAckID += 1
@@ -179,7 +181,7 @@ public final class Socket: GatewaySocket {
 
     func joinWithoutCheck(_ room: String) {
         guard room != id, joinedRooms.insert(room).inserted else { return }
-        server.rooms.join(room, socket: socketHandle, namespace: namespace)
+        server.rooms.join(room, socket: socketHandle)
     }
 
     public func leave(_ room: String) {
@@ -227,7 +229,8 @@ public final class Socket: GatewaySocket {
     public func closeIfAnonymous(after delay: TimeAmount) {
         loop.assumeIsolated().scheduleTask(in: delay) {
             guard self.isConnected, self.isAnonymous else { return }
-            self.server.logger.info("closing a socket that did not authenticate in time", metadata: ["sid": "\(self.id)", "ip": "\(self.ip)"])
+            self.server.logger.info(
+                "closing a socket that did not authenticate in time", metadata: ["sid": "\(self.id)", "ip": "\(self.ip)"])
             self.connection.session.close(reason: .forcedClose)
         }
     }
@@ -247,7 +250,7 @@ public final class Socket: GatewaySocket {
         server.disconnectHandler?(self, reason)
         isConnected = false
         server.registry.remove(id)
-        for room in joinedRooms { server.rooms.leave(room, socketID: id, namespace: namespace) }
+        server.rooms.leaveAll(socketID: id, rooms: joinedRooms, namespace: namespace)
         joinedRooms.removeAll()
         handleStorage = nil
         eventQueue.removeAll()
@@ -333,8 +336,10 @@ public final class Socket: GatewaySocket {
         }
     }
 
-    private func apply(_ result: Result<EventDecision, any Error>, name: String, arguments: [JSONValue],
-                       builtIn: EventHandler?, ack: Ack?) {
+    private func apply(
+        _ result: Result<EventDecision, any Error>, name: String, arguments: [JSONValue],
+        builtIn: EventHandler?, ack: Ack?
+    ) {
         guard isConnected else { return }
         switch result {
         case .success(.allow):

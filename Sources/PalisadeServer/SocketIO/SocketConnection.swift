@@ -38,7 +38,8 @@ final class SocketConnection: EngineSessionHandler {
         do {
             if let packet = try decoder.receive(payload) { dispatch(packet) }
         } catch {
-            server.logger.debug("closing a connection after a malformed Socket.IO packet", metadata: ["sid": "\(session.id)", "error": "\(error)"])
+            server.logger.debug(
+                "closing a connection after a malformed Socket.IO packet", metadata: ["sid": "\(session.id)", "error": "\(error)"])
             session.close(reason: .parseError)
         }
     }
@@ -71,7 +72,7 @@ final class SocketConnection: EngineSessionHandler {
         let socket = Socket(id: RandomID.make(), namespace: namespace, auth: auth, connection: self)
         server.policy.authenticate(socket, auth: auth).assumeIsolated().whenComplete { result in
             self.connecting.remove(namespace)
-            if self.connecting.isEmpty { self.connecting = [] } // frees the set's storage (192 B per idle connection)
+            if self.connecting.isEmpty { self.connecting = [] }  // frees the set's storage (192 B per idle connection)
             guard self.session.isOpen else { return socket.abandon() }
             switch result {
             case .success(.accept(let identity)):
@@ -92,7 +93,8 @@ final class SocketConnection: EngineSessionHandler {
         cancelConnectTimer()
         socket.markConnected(as: identity)
         socket.sendPacket(SocketPacket(.connect, namespace: socket.namespace, data: .object(["sid": .string(socket.id)])))
-        server.logger.debug("socket connected", metadata: ["sid": "\(socket.id)", "namespace": "\(socket.namespace)", "ip": "\(session.ip)"])
+        server.logger.debug(
+            "socket connected", metadata: ["sid": "\(socket.id)", "namespace": "\(socket.namespace)", "ip": "\(session.ip)"])
         session.loop.assumeIsolated().scheduleTask(in: Self.connectHookDelay) {
             guard socket.isConnected else { return }
             self.server.policy.connected(socket)

@@ -3,8 +3,9 @@ import NIOCore
 import PalisadeJSON
 import PalisadeProtocol
 
-/// Every connected socket of a server, across loops: what the admin API lists and kicks.
-final class SocketRegistry: Sendable {
+/// Every connected socket of a server, across loops: what the admin API lists and kicks, and
+/// what a room adapter finds a socket's own room in.
+public final class SocketRegistry: Sendable {
     private let sockets = NIOLockedValueBox<[String: SocketHandle]>([:])
 
     func add(_ socket: SocketHandle) {
@@ -15,9 +16,9 @@ final class SocketRegistry: Sendable {
         _ = sockets.withLockedValue { $0.removeValue(forKey: id) }
     }
 
-    var all: [SocketHandle] { sockets.withLockedValue { Array($0.values) } }
+    public var all: [SocketHandle] { sockets.withLockedValue { Array($0.values) } }
 
-    func handle(_ id: String) -> SocketHandle? { sockets.withLockedValue { $0[id] } }
+    public func handle(_ id: String) -> SocketHandle? { sockets.withLockedValue { $0[id] } }
 }
 
 /// A snapshot of one socket, taken on its loop.
@@ -40,9 +41,10 @@ public struct SocketInfo: Sendable, Equatable {
         return token.withUTF8 { bytes -> String? in
             let dot = UInt8(ascii: ".")
             guard let first = bytes.firstIndex(of: dot), let last = bytes.lastIndex(of: dot), first < last,
-                  bytes[(first + 1)..<last].firstIndex(of: dot) == nil, last - first - 1 < 16 * 1024,
-                  let payload = Base64.decodeLenient(UnsafeBufferPointer(rebasing: bytes[(first + 1)..<last])),
-                  let claims = try? JSONParser.parse(payload) else { return nil }
+                bytes[(first + 1)..<last].firstIndex(of: dot) == nil, last - first - 1 < 16 * 1024,
+                let payload = Base64.decodeLenient(UnsafeBufferPointer(rebasing: bytes[(first + 1)..<last])),
+                let claims = try? JSONParser.parse(payload)
+            else { return nil }
             return claims["jti"]?.stringValue
         }
     }

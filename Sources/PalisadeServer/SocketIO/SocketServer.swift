@@ -1,6 +1,6 @@
 import Logging
-import NIOHTTP1
 import NIOCore
+import NIOHTTP1
 import PalisadeGateway
 import PalisadeJSON
 import PalisadeProtocol
@@ -9,7 +9,8 @@ import PalisadeProtocol
 public final class SocketServer: EngineApplication, GatewayRooms {
     let policy: any GatewayPolicy
     let logger: Logger
-    let rooms: RoomRegistry
+    /// Room membership and broadcasts (in-process unless another adapter is given).
+    let rooms: any RoomAdapter
     /// Every connected socket, for the admin API.
     let registry: SocketRegistry
     let connectTimeout: TimeAmount
@@ -24,12 +25,14 @@ public final class SocketServer: EngineApplication, GatewayRooms {
     ///   - handlers: event name → handler, run after the policy allowed the event.
     ///   - onConnect: run for each socket after its CONNECT reply.
     ///   - onDisconnect: run for each socket as it goes, before the policy hears of it.
+    ///   - adapter: makes the room adapter from the server's socket registry (default: in-process).
     public init(
         configuration: ServerConfiguration,
         policy: any GatewayPolicy = AllowAllPolicy(),
         handlers: [String: EventHandler] = [:],
         onConnect: ConnectHandler? = nil,
         onDisconnect: DisconnectHandler? = nil,
+        adapter: ((SocketRegistry) -> any RoomAdapter)? = nil,
         logger: Logger
     ) {
         self.policy = policy
@@ -38,7 +41,7 @@ public final class SocketServer: EngineApplication, GatewayRooms {
         self.connectHandler = onConnect
         self.disconnectHandler = onDisconnect
         registry = SocketRegistry()
-        rooms = RoomRegistry(sockets: registry)
+        rooms = adapter?(registry) ?? InProcessRoomAdapter(sockets: registry)
         namespaces = Set(["/"] + configuration.namespaces)
         connectTimeout = .milliseconds(Int64(configuration.connectTimeoutMs))
         ackTimeout = .milliseconds(Int64(configuration.ackTimeoutMs))
@@ -50,18 +53,18 @@ public final class SocketServer: EngineApplication, GatewayRooms {
 
     /// Emits an event to everyone in `room` (of `namespace`), except the socket `skipping`.
     public func emit(to room: String, _ event: String, _ arguments: [JSONValue], namespace: String = "/", skipping: String? = nil) {
-        let frames = SocketPacketEncoder.frames(.event(event, arguments, namespace: namespace))
-        rooms.broadcast(frames, to: room, namespace: namespace, skipping: skipping)
+        let target = BroadcastTarget(namespace: namespace, rooms: [room], except: skipping.map { [$0] } ?? [])
+        rooms.broadcast(.event(event, arguments, namespace: namespace), to: target)
     }
 
     /// The ids of the sockets in `room`.
     public func members(of room: String, namespace: String = "/") -> [String] {
-        rooms.members(of: room, namespace: namespace).map(\.id)
+        Array(rooms.socketIDs(in: BroadcastTarget(namespace: namespace, rooms: [room])))
     }
 
     /// How many sockets are in `room`.
     public func memberCount(of room: String, namespace: String = "/") -> Int {
-        rooms.count(of: room, namespace: namespace)
+        rooms.socketIDs(in: BroadcastTarget(namespace: namespace, rooms: [room])).count
     }
 
     // MARK: EngineApplication

@@ -1,7 +1,7 @@
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Random identifiers: 15 random bytes as URL-safe base64, 20 characters of `[A-Za-z0-9_-]`
