@@ -13,7 +13,7 @@
 // the collector freeing them in bursts), and tells the allocator every block's size when
 // it frees or resizes it. So small blocks need no header: a class's free list is enough,
 // and a block comes back from it in a few instructions. glibc's per-thread cache keeps
-// only 7 blocks of a size; past that (a sweep frees hundreds) its slow paths took ~300
+// only 7 blocks of a size; past that (a sweep frees hundreds) its slow paths take hundreds of
 // instructions per allocation.
 
 /// The class of a block of `size` bytes; -1 for blocks malloc keeps (and for 0).

@@ -1,7 +1,6 @@
 /// Names to values, built once and read on every event (the core's built-in handlers, a
 /// policy runtime's plugin handlers): a lookup hashes the name's bytes with FNV-1a and
-/// compares it once, where a `Dictionary` ran Swift's seeded SipHash (~500 instructions for
-/// an event name).
+/// compares it once, where a `Dictionary` runs Swift's seeded SipHash over it.
 ///
 /// Not for names an attacker can choose in bulk: the hash is unseeded. The tables hold the
 /// handlers the server and its modules define; a client's name is only looked up.

@@ -40,8 +40,7 @@ enum Base64URL {
 
     /// Four characters at a time into three bytes; a tail of two or three characters makes
     /// one or two bytes, and the bits it leaves over must be zero. (A token is decoded on
-    /// every connect: a character at a time, through an accumulator, this was ~11 000
-    /// instructions of one.)
+    /// every connect, so not a character at a time through an accumulator.)
     private static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let tail = input.count % 4
         // A lone trailing character carries only 6 bits: never a whole byte.

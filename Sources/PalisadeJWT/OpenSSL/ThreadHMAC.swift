@@ -7,8 +7,8 @@ import COpenSSL
 /// HMAC through OpenSSL 3's `EVP_MAC`, with one context per digest per thread, made once and
 /// re-keyed per call.
 ///
-/// `HMAC()` fetches the MAC and the digest from the provider by name on every call, about
-/// 20 000 instructions, more than the MAC itself for a token. A context that already holds
+/// `HMAC()` fetches the MAC and the digest from the provider by name on every call, which
+/// costs more than the MAC itself for a token. A context that already holds
 /// its digest is re-keyed by `EVP_MAC_init` without a fetch. Contexts are per thread because
 /// OpenSSL does not document a context as safe to use from two threads at once; each event
 /// loop is one thread, so a loop reuses its own. They are freed when their thread exits.

@@ -280,8 +280,8 @@ extension LuaPolicyEngine {
 
     /// Pushes the handshake hook's `req` table: `ip`, `origin` (or `px.null`), `path`,
     /// `transport`, `headers` (names lowercased, the first of names that differ only in case
-    /// kept) and `query`. Straight onto the stack: building a `JSONValue` first cost a
-    /// connect ~17 000 instructions, most of the stock handshake hook.
+    /// kept) and `query`. Straight onto the stack: building a `JSONValue` first would cost
+    /// more than the stock handshake hook itself.
     static func pushRequest(_ request: HandshakeRequest, on L: OpaquePointer) {
         lua_createtable(L, 0, 6)
         LuaBridge.pushString(request.ip, L)

@@ -60,7 +60,7 @@ extension PalisadeModule {
 }
 
 /// The options table of `px.jwt.verify`, read field by field from the stack (converting the
-/// whole table to a `JSONValue`, as before, cost a connect ~8 000 instructions).
+/// whole table to a `JSONValue` would be a visible part of a connect).
 private struct JWTOptions {
     private static let algorithmsName = LuaName("algorithms")
     private static let leewayName = LuaName("leeway")

@@ -37,8 +37,8 @@ final class RateLimitKeys {
         let tableAddress: UnsafePointer<CChar>?
     }
 
-    /// A struct, not a tuple: reading an array of tuples looked up the tuple's type metadata
-    /// at run time, ~250 instructions a hit.
+    /// A struct, not a tuple: reading an array of tuples looks up the tuple's type metadata
+    /// at run time, on every hit.
     private struct Recent {
         var address: UnsafePointer<CChar>?
         var index = 0

@@ -11,7 +11,7 @@ public final class EngineSession {
     public let id: String
     public let loop: any EventLoop
     /// The client's IP address, from the request that opened the session. Only this is kept
-    /// of the request: its headers and query were ~1 KiB per idle connection, never read again.
+    /// of the request: its headers and query are never read again, and idle connections are many.
     public let ip: String
 
     enum Transport {
@@ -47,11 +47,11 @@ public final class EngineSession {
     private var upgradeTimeout: Scheduled<Void>?
     private var probeDrain: Scheduled<Void>?
 
-    // Heartbeat: one wheel timer, armed for the next ping, then for the pong's deadline.
+    // Heartbeat: its rules in `Heartbeat`; one wheel timer armed for its next deadline.
     /// This loop's timer wheel (the connection's connect deadline uses it too).
     lazy var timers = TimerWheel.on(loop)
-    private let heartbeat = WheelTimer()
-    private var pingDueAt: NIODeadline?
+    private let heartbeatTimer = WheelTimer()
+    private var heartbeat: Heartbeat?
     private var closingDeadline: Scheduled<Void>?
 
     /// How long a GET pending at `2probe` waits before it gets its noop (the reference checks every 100 ms).
@@ -75,7 +75,8 @@ public final class EngineSession {
 
     func start(handler: any EngineSessionHandler) {
         self.handler = handler
-        schedulePing()
+        heartbeat = Heartbeat(startingAt: .now(), interval: settings.pingInterval, timeout: settings.pingTimeout)
+        armHeartbeat()
     }
 
     // MARK: Sending
@@ -170,7 +171,7 @@ public final class EngineSession {
         if state == .closed {
             return promise.succeed(.error(.unknownSession))
         }
-        if pingHasTimedOut() {
+        if heartbeat?.hasTimedOut(at: .now()) == true {
             close(reason: .pingTimeout)
             return promise.succeed(.error(.unknownSession))
         }
@@ -363,36 +364,29 @@ public final class EngineSession {
 
     // MARK: Heartbeat
 
-    private func schedulePing() {
-        let due = NIODeadline.now() + settings.pingInterval
-        timers.schedule(heartbeat, in: settings.pingInterval) { [self] in
-            sendPing(due: due)
+    /// Arms the timer for the heartbeat's next deadline.
+    private func armHeartbeat() {
+        guard let deadline = heartbeat?.nextDeadline else { return }
+        timers.schedule(heartbeatTimer, in: max(deadline - .now(), .zero)) { [self] in
+            heartbeatTimerFired()
         }
     }
 
-    /// The pong's deadline follows the ping's schedule, not the wheel tick that sent it (up to
-    /// a tick later): a client sees the session end exactly pingInterval + pingTimeout after
-    /// its last pong, as the reference server ends it.
-    private func sendPing(due: NIODeadline) {
-        guard state == .open else { return }
-        pingDueAt = due
-        enqueue([.ping])
-        timers.schedule(heartbeat, in: due + settings.pingTimeout - .now()) { [self] in
-            close(reason: .pingTimeout)
+    private func heartbeatTimerFired() {
+        guard state == .open, var machine = heartbeat else { return }
+        let action = machine.timerFired(at: .now())
+        heartbeat = machine
+        switch action {
+        case .sendPing: enqueue([.ping])
+        case .close: return close(reason: .pingTimeout)
+        case .none: break
         }
+        armHeartbeat()
     }
 
     private func receivedPong() {
-        guard pingDueAt != nil else { return }
-        pingDueAt = nil
-        schedulePing()
-    }
-
-    /// Checked on each request too, so a timer that fires a little late never lets a
-    /// dead session answer.
-    private func pingHasTimedOut() -> Bool {
-        guard let sent = pingDueAt else { return false }
-        return NIODeadline.now() - sent >= settings.pingTimeout
+        heartbeat?.pongReceived(at: .now())
+        armHeartbeat()
     }
 
     // MARK: Closing
@@ -449,7 +443,8 @@ public final class EngineSession {
     }
 
     private func stopTimers() {
-        timers.cancel(heartbeat)
+        heartbeat?.stop()
+        timers.cancel(heartbeatTimer)
     }
 }
 

@@ -78,7 +78,7 @@ final class WebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
     }
 
     /// SHA-1 fetched from OpenSSL's provider once: `EVP_sha1()` makes `EVP_Digest` look the
-    /// implementation up again on every call (~10 000 instructions of a connect).
+    /// implementation up again on every call, a large part of a connect.
     /// Read-only after it is made; OpenSSL allows a fetched digest to be shared by threads.
     private nonisolated(unsafe) static let sha1: OpaquePointer? = EVP_MD_fetch(nil, "SHA1", nil)
 

@@ -8,7 +8,7 @@ import PalisadeProtocol
 /// to its members.
 ///
 /// Every socket is in the room named by its id. That room is implied, not stored: its
-/// member is found in the socket registry (storing it cost ~600 B per idle connection).
+/// member is found in the socket registry (storing it would cost every idle connection an entry).
 final class InProcessRoomAdapter: RoomAdapter {
     private struct Key: Hashable {
         var namespace: String

@@ -70,30 +70,16 @@ public final class Socket: GatewaySocket {
     public var policyState: AnyObject?
 
     let connection: SocketConnection
-    private var server: SocketServer { connection.server }
+    var server: SocketServer { connection.server }
     private var nextAckID: UInt64 = 0
     private var pendingAcks: [UInt64: PendingAck] = [:]
-    /// Events wait here while the policy decides on an earlier one, so order is kept.
-    /// Starts small (NIO's default of 16 slots was 1 KiB per idle socket) and grows on demand.
-    private var eventQueue = CircularBuffer<SocketPacket>(initialCapacity: 2)
-    private var awaitingDecision = false
-    private var drainingEvents = false
+    /// Events wait here while the policy decides on an earlier one (`Socket+Events.swift`).
+    var events = SocketEventQueue()
 
     private struct PendingAck {
         var callback: (Result<[JSONValue], AckTimeoutError>) -> Void
         var timeout: Scheduled<Void>?
     }
-
-    /// Events a client may have queued before the policy catches up; past this it is flooding.
-    static let maxQueuedEvents = 1024
-    /// Events handled in one go before the loop gets to run other work (policy I/O
-    /// answers, other connections): a burst of thousands cannot starve the loop.
-    static let eventsPerTurn = 32
-    /// Reading from the client pauses while this many events wait, and resumes once
-    /// they are down to `eventsPerTurn`, so a fast sender is slowed, not disconnected.
-    static let pauseReadingAt = 256
-    private var readingPaused = false
-    private var continuationScheduled = false
 
     init(id: String, namespace: String, auth: JSONValue, connection: SocketConnection) {
         self.id = id
@@ -253,7 +239,7 @@ public final class Socket: GatewaySocket {
         server.rooms.leaveAll(socketID: id, rooms: joinedRooms, namespace: namespace)
         joinedRooms.removeAll()
         handleStorage = nil
-        eventQueue.removeAll()
+        events.removeAll()
         let acks = pendingAcks
         pendingAcks.removeAll()
         for (_, ack) in acks {
@@ -265,96 +251,18 @@ public final class Socket: GatewaySocket {
 
     // MARK: Incoming
 
+    /// A packet for this socket: events go to the queue (`Socket+Events.swift`), acks to the
+    /// emit that asked for them.
     func received(_ packet: SocketPacket) {
         switch packet.kind {
         case .event, .binaryEvent:
-            guard eventQueue.count < Self.maxQueuedEvents else {
-                connection.session.close(reason: .forcedClose)
-                return
-            }
-            eventQueue.append(packet)
-            drainEvents()
-            updateReading()
+            receivedEvent(packet)
         case .ack, .binaryAck:
             guard let id = packet.ackId, let pending = pendingAcks.removeValue(forKey: id) else { return }
             pending.timeout?.cancel()
             pending.callback(.success(packet.data?.arrayValue ?? []))
         default:
             break
-        }
-    }
-
-    /// Runs the policy on queued events one at a time; a decision that answers at once
-    /// is handled in this loop, one that answers later resumes the drain. After
-    /// `eventsPerTurn` events the rest waits for a later loop turn.
-    private func drainEvents() {
-        guard !drainingEvents, !continuationScheduled else { return }
-        drainingEvents = true
-        defer { drainingEvents = false }
-        var handled = 0
-        while !awaitingDecision, isConnected, !eventQueue.isEmpty {
-            guard handled < Self.eventsPerTurn else {
-                continuationScheduled = true
-                loop.assumeIsolated().execute {
-                    self.continuationScheduled = false
-                    self.drainEvents()
-                }
-                break
-            }
-            let packet = eventQueue.removeFirst()
-            handled += 1
-            guard let (name, arguments) = packet.eventNameAndArguments else { continue }
-            let args = Array(arguments)
-            // A built-in handler takes its events; the policy may handle the others itself,
-            // in the call that decides them (one Lua call and one conversion of the arguments).
-            let builtIn = server.handler(for: name)
-            let ack = packet.ackId.map { Ack(socket: self, id: $0) }
-            let handling: EventHandling = builtIn == nil ? .decideAndHandle(ack: ack) : .decideOnly
-            switch server.policy.decideEvent(self, name: name, arguments: args, handling: handling) {
-            case .now(let decision):
-                apply(.success(decision), name: name, arguments: args, builtIn: builtIn, ack: ack)
-            case .later(let future):
-                awaitingDecision = true
-                future.assumeIsolated().whenComplete { result in
-                    self.awaitingDecision = false
-                    self.apply(result, name: name, arguments: args, builtIn: builtIn, ack: ack)
-                    self.drainEvents()
-                }
-            }
-        }
-        updateReading()
-    }
-
-    /// Pauses the client's reads while too many events wait; resumes when they are few.
-    private func updateReading() {
-        if !readingPaused, eventQueue.count >= Self.pauseReadingAt {
-            readingPaused = true
-            connection.session.pauseReading()
-        } else if readingPaused, eventQueue.count <= Self.eventsPerTurn {
-            readingPaused = false
-            connection.session.resumeReading()
-        }
-    }
-
-    private func apply(
-        _ result: Result<EventDecision, any Error>, name: String, arguments: [JSONValue],
-        builtIn: EventHandler?, ack: Ack?
-    ) {
-        guard isConnected else { return }
-        switch result {
-        case .success(.allow):
-            // Without a built-in handler the policy was asked to handle the event too; `.allow`
-            // then means that nothing handles it.
-            builtIn?(self, arguments, ack)
-        case .success(.handled), .success(.drop):
-            break
-        case .success(.deny(let reason, let details)):
-            let reserved: Set = ["message", "event"]
-            let extra = details.filter { !reserved.contains($0.key) }
-            emit("error", [.object([JSONMember("message", .string(reason)), JSONMember("event", .string(name))] + extra)])
-        case .failure:
-            // A policy that fails has decided nothing: fail closed.
-            emit("error", [.object(["message": .string("internal error"), "event": .string(name)])])
         }
     }
 }
