@@ -40,10 +40,8 @@ public final class EngineSession {
     private var postInProgress = false
     private var flushScheduled = false
 
-    // Upgrade
-    private var probe: WebSocketTransport?
-    /// `3probe` was sent: the polling side is being drained with noops until `5`.
-    private var probeAnswered = false
+    // Upgrade: its rules in `UpgradeProbe`; the deadline and the noop for a pending GET here.
+    private var upgrade = UpgradeProbe<WebSocketTransport>()
     private var upgradeTimeout: Scheduled<Void>?
     private var probeDrain: Scheduled<Void>?
 
@@ -140,7 +138,7 @@ public final class EngineSession {
     /// Defers answering a pending GET to the end of this loop tick, so packets sent
     /// together leave in one response.
     private func scheduleFlush() {
-        guard pendingPoll != nil, !flushScheduled, !probeAnswered else { return }
+        guard pendingPoll != nil, !flushScheduled, !upgrade.isAnswered else { return }
         flushScheduled = true
         loop.assumeIsolated().execute {
             self.flushScheduled = false
@@ -192,11 +190,11 @@ public final class EngineSession {
             close(reason: .transportError)
             return
         }
-        if !outbox.isEmpty, !probeAnswered {
+        if !outbox.isEmpty, !upgrade.isAnswered {
             return promise.succeed(.payload(drainOutbox()))
         }
         pendingPoll = promise
-        if probeAnswered { scheduleProbeDrain() }
+        if upgrade.isAnswered { scheduleProbeDrain() }
     }
 
     private func handlePost(body: ByteBuffer, contentType: String?, promise: EventLoopPromise<PollingResponse>) {
@@ -237,48 +235,50 @@ public final class EngineSession {
     /// A WebSocket that arrived with this session's sid: becomes the upgrade probe if the
     /// session is on polling and not already upgrading; otherwise it is accepted and closed.
     func attachProbe(_ socket: WebSocketTransport) {
-        guard state == .open, case .polling = transport, probe == nil, settings.allowsWebSocket else {
+        var onPolling = false
+        if case .polling = transport { onPolling = true }
+        perform(upgrade.arrived(socket, canUpgrade: state == .open && onPolling && settings.allowsWebSocket))
+    }
+
+    /// Does what the upgrade's state machine answered.
+    private func perform(_ action: UpgradeProbe<WebSocketTransport>.Action) {
+        switch action {
+        case .refuse(let socket):
             socket.close()
-            return
-        }
-        probe = socket
-        upgradeTimeout = loop.assumeIsolated().scheduleTask(in: settings.upgradeTimeout) {
-            self.abandonUpgrade()
+        case .armDeadline:
+            upgradeTimeout = loop.assumeIsolated().scheduleTask(in: settings.upgradeTimeout) {
+                if let action = self.upgrade.deadlinePassed() { self.perform(action) }
+            }
+        case .answerProbe(let socket):
+            socket.write([EngineFrame(EnginePacket(.pong, .text("probe")))])
+            if pendingPoll != nil { scheduleProbeDrain() }
+        case .complete(let socket):
+            completeUpgrade(to: socket)
+        case .abandon(let socket):
+            stopUpgradeTimers()
+            socket.close()
+            scheduleFlush()
         }
     }
 
-    private func abandonUpgrade() {
+    private func stopUpgradeTimers() {
         upgradeTimeout?.cancel()
         upgradeTimeout = nil
         probeDrain?.cancel()
         probeDrain = nil
-        probe?.close()
-        probe = nil
-        probeAnswered = false
-        scheduleFlush()
     }
 
     /// A message that arrived on a WebSocket of this session (the transport or the probe).
     func webSocketReceived(_ packet: EnginePacket, from socket: WebSocketTransport) {
         guard state != .closed else { return }
-        if let probe, probe === socket {
-            return probeReceived(packet)
+        if upgrade.isProbe(socket) {
+            var isProbePing = false
+            if packet.kind == .ping, case .text("probe") = packet.payload { isProbePing = true }
+            if let action = upgrade.received(isProbePing: isProbePing, isUpgrade: packet.kind == .upgrade) { perform(action) }
+            return
         }
         guard case .websocket(let current) = transport, current === socket else { return }
         receive(packet, from: socket)
-    }
-
-    private func probeReceived(_ packet: EnginePacket) {
-        switch (packet.kind, packet.payload) {
-        case (.ping, .text("probe")) where !probeAnswered:
-            probe?.write([EngineFrame(EnginePacket(.pong, .text("probe")))])
-            probeAnswered = true
-            if pendingPoll != nil { scheduleProbeDrain() }
-        case (.upgrade, _) where probeAnswered:
-            completeUpgrade()
-        default:
-            abandonUpgrade()
-        }
     }
 
     /// While an upgrade is under way, a GET gets a noop so the client can pause polling
@@ -288,20 +288,14 @@ public final class EngineSession {
         guard probeDrain == nil else { return }
         probeDrain = loop.assumeIsolated().scheduleTask(in: Self.probeDrainDelay) {
             self.probeDrain = nil
-            guard self.probeAnswered, let promise = self.pendingPoll else { return }
+            guard self.upgrade.isAnswered, let promise = self.pendingPoll else { return }
             self.pendingPoll = nil
             promise.succeed(.payload(EngineCodec.encodePayload(frames: [.noop])))
         }
     }
 
-    private func completeUpgrade() {
-        guard let socket = probe else { return }
-        upgradeTimeout?.cancel()
-        upgradeTimeout = nil
-        probeDrain?.cancel()
-        probeDrain = nil
-        probe = nil
-        probeAnswered = false
+    private func completeUpgrade(to socket: WebSocketTransport) {
+        stopUpgradeTimers()
         transport = .websocket(socket)
         if let promise = pendingPoll {
             // A client pauses polling before it sends `5`, so this GET came after the
@@ -324,10 +318,8 @@ public final class EngineSession {
 
     /// The connection of a WebSocket of this session closed.
     func webSocketClosed(_ socket: WebSocketTransport) {
-        if let probe, probe === socket {
-            self.probe = nil
-            probeAnswered = false
-            upgradeTimeout?.cancel()
+        if upgrade.closed(socket) {
+            stopUpgradeTimers()
             scheduleFlush()
             return
         }
@@ -424,14 +416,13 @@ public final class EngineSession {
         state = .closed
         stopTimers()
         closingDeadline?.cancel()
-        upgradeTimeout?.cancel()
+        stopUpgradeTimers()
         server.remove(self)
         if let promise = pendingPoll {
             pendingPoll = nil
             promise.succeed(.payload(EngineCodec.encodePayload(frames: [pollAnswer ?? .close])))
         }
-        probe?.close()
-        probe = nil
+        upgrade.end()?.close()
         if case .websocket(let socket) = transport, reason != .forcedClose, reason != .serverShutdown {
             socket.close(code: reason == .slowConsumer ? .policyViolation : .normalClosure)
         }
