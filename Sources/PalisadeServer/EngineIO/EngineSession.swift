@@ -33,9 +33,8 @@ public final class EngineSession {
     private(set) var transport: Transport
 
     // Polling
-    /// Frames for the next poll; starts small, since WebSocket sessions never use it.
-    private var outbox = CircularBuffer<EngineFrame>(initialCapacity: 2)
-    private var outboxBytes = 0
+    /// Frames for the next poll.
+    private var outbox = PollingOutbox()
     private var pendingPoll: EventLoopPromise<PollingResponse>?
     private var postInProgress = false
     private var flushScheduled = false
@@ -123,11 +122,7 @@ public final class EngineSession {
             socket.write(frames)
             return
         }
-        for frame in frames {
-            outbox.append(frame)
-            outboxBytes += frame.byteCount
-        }
-        if outboxBytes > settings.maxOutboundBytes {
+        guard outbox.append(frames, limit: settings.maxOutboundBytes) else {
             server.logger.info("closing a session whose client does not poll", metadata: ["sid": "\(id)"])
             close(reason: .slowConsumer)
             return
@@ -154,11 +149,7 @@ public final class EngineSession {
 
     /// Takes up to 16 queued frames as one polling body.
     private func drainOutbox() -> ByteBuffer {
-        let count = min(outbox.count, EngineSettings.maxPacketsPerPoll)
-        let frames = outbox.prefix(count)
-        outbox.removeFirst(count)
-        for frame in frames { outboxBytes -= frame.byteCount }
-        let body = EngineCodec.encodePayload(frames: frames)
+        let body = outbox.takeBody()
         if state == .closing, outbox.isEmpty { finish(reason: .forcedClose, pollAnswer: nil) }
         return body
     }
@@ -303,9 +294,7 @@ public final class EngineSession {
             pendingPoll = nil
             refuseAfterPendingWrites(promise, socket: socket)
         }
-        let queued = Array(outbox)
-        outbox.removeAll()
-        outboxBytes = 0
+        let queued = outbox.takeAll()
         if !queued.isEmpty { socket.write(queued) }
         if state == .closing { finish(reason: .forcedClose, pollAnswer: nil) }
     }
@@ -396,8 +385,7 @@ public final class EngineSession {
             socket.close(code: reason == .serverShutdown ? .goingAway : .normalClosure)
         case .polling:
             state = .closing
-            outbox.append(.close)
-            outboxBytes += 1
+            _ = outbox.append([.close], limit: .max)  // the client must get it, whatever else waits
             stopTimers()
             if pendingPoll != nil {
                 flushPendingPoll()
@@ -427,7 +415,6 @@ public final class EngineSession {
             socket.close(code: reason == .slowConsumer ? .policyViolation : .normalClosure)
         }
         outbox.removeAll()
-        outboxBytes = 0
         let handler = self.handler
         self.handler = nil
         handler?.engineSessionClosed(self, reason: reason)
