@@ -22,6 +22,7 @@ final class RedisCommandHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var outbound = ByteBuffer()
     private var flushScheduled = false
     private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
     private var context: ChannelHandlerContext?
     /// Set once the connection is unusable; later sends fail with it.
     private(set) var failure: RedisError?
@@ -37,7 +38,6 @@ final class RedisCommandHandler: ChannelInboundHandler, RemovableChannelHandler 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         outbound = context.channel.allocator.buffer(capacity: 4096)
-        if !context.channel.isActive { failure = RedisError(.connectionClosed, "connection closed") }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -55,7 +55,10 @@ final class RedisCommandHandler: ChannelInboundHandler, RemovableChannelHandler 
         command.encode(into: &outbound)
         let limit = timeout ?? commandTimeout
         pending.append(Pending(promise: promise, name: command.arguments[0], deadline: limit.map { .now() + $0 }))
-        if let deadline = pending.last?.deadline, timer == nil { armTimer(deadline, context: context) }
+        if let deadline = pending.last?.deadline, timerDeadline.map({ deadline < $0 }) ?? true {
+            timer?.cancel()
+            armTimer(deadline, context: context)
+        }
         if !flushScheduled {
             flushScheduled = true
             context.eventLoop.assumeIsolated().execute { self.flush() }
@@ -97,21 +100,25 @@ final class RedisCommandHandler: ChannelInboundHandler, RemovableChannelHandler 
         fail(RedisError(.connectionClosed, "connection error: \(error)"), close: true)
     }
 
-    /// One timer for the oldest command: when it fires, a later deadline re-arms it, a passed one ends the connection.
+    /// One timer for the earliest deadline. When it fires, the earliest deadline still in flight
+    /// re-arms it, or, if passed, ends the connection. Deadlines mostly grow along the FIFO, so this is cheap.
     private func armTimer(_ deadline: NIODeadline, context: ChannelHandlerContext) {
+        timerDeadline = deadline
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { self.timerFired() }
     }
 
     private func timerFired() {
         timer = nil
-        guard let context, let head = pending.first else { return }
-        guard let deadline = head.deadline ?? pending.lazy.compactMap(\.deadline).first else { return }
-        if deadline <= .now() {
-            let name = String(buffer: head.name).uppercased()
-            fail(RedisError(.commandTimeout, "no reply to \(name) in time"), close: true)
-        } else {
-            armTimer(deadline, context: context)
+        timerDeadline = nil
+        guard let context else { return }
+        var earliest: (deadline: NIODeadline, name: ByteBuffer)?
+        for entry in pending {
+            if let deadline = entry.deadline, earliest.map({ deadline < $0.deadline }) ?? true { earliest = (deadline, entry.name) }
         }
+        guard let earliest else { return }
+        if earliest.deadline > .now() { return armTimer(earliest.deadline, context: context) }
+        let name = String(buffer: earliest.name).uppercased()
+        fail(RedisError(.commandTimeout, "no reply to \(name) in time"), close: true)
     }
 
     /// Fails everything in flight with `error` and makes the connection unusable.
@@ -119,6 +126,7 @@ final class RedisCommandHandler: ChannelInboundHandler, RemovableChannelHandler 
         if failure == nil { failure = error }
         timer?.cancel()
         timer = nil
+        timerDeadline = nil
         let failed = pending
         pending.removeAll()
         for entry in failed { entry.promise.fail(error) }

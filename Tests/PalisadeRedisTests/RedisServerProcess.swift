@@ -12,7 +12,7 @@ final class RedisServerProcess: @unchecked Sendable {
     let port: Int
     let directory: URL
     private let arguments: [String]
-    private var process: Process?
+    private var pid: pid_t?
 
     /// `configFile` lines are written to `redis.conf` (Sentinel needs a writable config file).
     init(arguments extra: [String] = [], configFile: [String]? = nil, sentinel: Bool = false) throws {
@@ -35,32 +35,43 @@ final class RedisServerProcess: @unchecked Sendable {
     var address: RedisURL.HostPort { RedisURL.HostPort(host: "127.0.0.1", port: port) }
     var url: String { "redis://127.0.0.1:\(port)" }
 
+    /// posix_spawn and waitpid: Foundation's `Process.waitUntilExit` can hang off the main thread on Linux.
     func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        let argv = ([Self.binary] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Dispatch's threads block most signals and a child inherits the mask: unblock all, or SIGTERM never lands.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, Self.binary, &actions, &attributes, argv, environ)
+        guard status == 0 else { throw ServerError.exited("posix_spawn failed: \(status)") }
+        self.pid = pid
         try waitUntilListening()
     }
 
     func restart() throws { try start() }
 
     /// SIGKILL: Redis vanishes without closing anything politely.
-    func kill() {
-        guard let process else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        self.process = nil
-    }
+    func kill() { end(SIGKILL) }
 
-    func stop() {
-        guard let process else { return }
-        process.terminate()
-        process.waitUntilExit()
-        self.process = nil
+    func stop() { end(SIGTERM) }
+
+    private func end(_ signal: Int32) {
+        guard let pid else { return }
+        Foundation.kill(pid, signal)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        self.pid = nil
     }
 
     func stopAndRemove() {
@@ -68,12 +79,19 @@ final class RedisServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    private var isRunning: Bool {
+        guard let pid else { return false }
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
+    }
+
     /// Polls a TCP connect until the server accepts (a loaded machine may take seconds to start it).
     private func waitUntilListening() throws {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if Self.canConnect(port: port) { return }
-            if let process, !process.isRunning {
+            if !isRunning {
+                pid = nil
                 let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
                 throw ServerError.exited(log)
             }
