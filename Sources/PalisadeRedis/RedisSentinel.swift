@@ -24,7 +24,7 @@ enum RedisSentinel {
             }
             .flatMapError { error in
                 let reason = "\(sentinel): \((error as? RedisError)?.message ?? "\(error)")"
-                return attempt(index + 1, errors: errors + [reason], service: service, sentinels: sentinels,
+                return attempt(index + 1, errors: errors.contains(reason) ? errors : errors + [reason], service: service, sentinels: sentinels,
                                configuration: configuration, on: eventLoop)
             }
     }
