@@ -70,7 +70,7 @@ extension RedisConnection {
             }
         return bootstrap.connect(host: address.host, port: address.port)
             .flatMapErrorThrowing { error in
-                if error is ChannelError, case .connectTimeout = error as! ChannelError {
+                if case ChannelError.connectTimeout = error {
                     throw RedisError(.connectTimeout, "no connection to \(address) within \(configuration.connectTimeout)")
                 }
                 throw RedisError(.connectionClosed, "cannot connect to \(address): \(error)")

@@ -71,6 +71,22 @@ struct RedisClientTests {
         }
     }
 
+    @Test func commandsBeyondTheInFlightBoundFailFast() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stopAndRemove() }
+        try await withLoop { loop in
+            var configuration = try RedisConfiguration.test(server.url)
+            configuration.maxPendingCommands = 10
+            let client = RedisClient(configuration: configuration, eventLoop: loop)
+            try await client.waitUntilUp(timeout: .seconds(30)).get()
+            let results = try await client.send(batch: (0..<25).map { RedisCommand("ECHO", "\($0)") }).get()
+            let refused = results.filter { if case .failure(let error as RedisError) = $0 { error.code == .tooManyPending } else { false } }
+            #expect(refused.count >= 15)
+            #expect(try await client.send("PING").get() == .simpleString("PONG"), "the connection stays usable")
+            try await client.close().get()
+        }
+    }
+
     @Test func aPasswordAndADatabaseFromTheURLAreUsed() async throws {
         let server = try RedisServerProcess(arguments: ["--requirepass", "p@ss:w/rd"])
         defer { server.stopAndRemove() }
