@@ -76,11 +76,17 @@ let package = Package(
         .target(name: "PalisadeState", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
         // The directory of users, groups, notes and channels that access rules read: SQLite on a thread pool, or memory.
         .target(name: "PalisadeDirectory", dependencies: ["CSQLite", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: strict),
+        // TLS in a NIO pipeline over OpenSSL memory BIOs (client side; server side to come).
+        .target(
+            name: "PalisadeTLS",
+            dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         // The Redis client: NIO owns the socket, hiredis formats commands and reads replies; pub/sub, Sentinel.
         .target(
             name: "PalisadeRedis",
             dependencies: [
-                "CHiredis",
+                "CHiredis", "PalisadeTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -192,7 +198,11 @@ let package = Package(
         .testTarget(name: "PalisadeDirectoryTests", dependencies: ["PalisadeDirectory", "PalisadeProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(
             name: "PalisadeRedisTests",
-            dependencies: ["PalisadeRedis", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "PalisadeRedis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

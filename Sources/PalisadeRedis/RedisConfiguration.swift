@@ -24,11 +24,16 @@ public struct RedisConfiguration: Sendable {
     /// nil: use the URL's; a Sentinel without a password that refuses AUTH is then asked without.
     public var sentinelUsername: String?
     public var sentinelPassword: String?
+    /// `rediss://`: verify the server's certificate and name (redis-py's `ssl_cert_reqs=none` in the URL turns it off).
+    public var tlsVerifyPeer: Bool
+    /// `rediss://`: a PEM file of CAs to trust instead of the system's (the URL's `ssl_ca_certs`).
+    public var tlsCAFile: String?
 
     public init(url: RedisURL, connectTimeout: TimeAmount = .seconds(5), commandTimeout: TimeAmount? = .seconds(5),
                 pingInterval: TimeAmount? = .seconds(5), backoff: RedisBackoff = RedisBackoff(),
                 maxPendingCommands: Int = 100_000, maxReplyBytes: Int = 64 << 20, maxArrayElements: Int = 1 << 22,
-                clientName: String? = "palisade", sentinelUsername: String? = nil, sentinelPassword: String? = nil) {
+                clientName: String? = "palisade", sentinelUsername: String? = nil, sentinelPassword: String? = nil,
+                tlsVerifyPeer: Bool? = nil, tlsCAFile: String? = nil) {
         self.url = url
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
@@ -40,6 +45,8 @@ public struct RedisConfiguration: Sendable {
         self.clientName = clientName
         self.sentinelUsername = sentinelUsername
         self.sentinelPassword = sentinelPassword
+        self.tlsVerifyPeer = tlsVerifyPeer ?? (url.options["ssl_cert_reqs"]?.lowercased() != "none")
+        self.tlsCAFile = tlsCAFile ?? url.options["ssl_ca_certs"]
     }
 
     var readerLimits: RedisReplyReader.Limits {

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import PalisadeTLS
 
 /// One TCP connection to one Redis server, pipelined: any number of commands may be in flight,
 /// their replies complete their futures in order. Thread-safe: `send` from any thread hops to the
@@ -58,12 +59,21 @@ extension RedisConnection {
         let limits = configuration.readerLimits
         let commandTimeout = configuration.commandTimeout
         let maxPending = configuration.maxPendingCommands
+        let tls: TLSContext?
+        do {
+            tls = configuration.url.tls
+                ? try TLSContext.client(verifyPeer: configuration.tlsVerifyPeer, caFile: configuration.tlsCAFile)
+                : nil
+        } catch {
+            return eventLoop.makeFailedFuture(RedisError(.tls, error.message))
+        }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tls, serverName: address.host)) }
                     let handler = RedisCommandHandler(limits: limits, commandTimeout: commandTimeout, maxPending: maxPending)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
@@ -81,7 +91,7 @@ extension RedisConnection {
             }
     }
 
-    /// AUTH (user and password, or password only), SELECT, CLIENT SETNAME, pipelined; fails with
+    /// AUTH (user and password, or password only), SELECT, PING, CLIENT SETNAME, pipelined; fails with
     /// `.handshakeFailed` naming the step. A failed CLIENT SETNAME is ignored (ACLs may forbid it).
     /// Each step must answer within `timeout` (the connect timeout when called by the client).
     public func handshake(username: String?, password: String?, database: Int, clientName: String?,
@@ -92,7 +102,10 @@ extension RedisConnection {
             steps.append(("AUTH", send(auth, timeout: timeout)))
         }
         if database != 0 { steps.append(("SELECT \(database)", send(RedisCommand("SELECT", database), timeout: timeout))) }
-        let named = clientName.map { send(RedisCommand("CLIENT", "SETNAME", $0), timeout: timeout).map { _ in () }.recover { _ in } } ?? eventLoop.makeSucceededVoidFuture()
+        // Also proves the link works end to end (a TLS handshake that fails surfaces here).
+        steps.append(("PING", send(RedisCommand("PING"), timeout: timeout)))
+        let named = clientName.map { send(RedisCommand("CLIENT", "SETNAME", $0), timeout: timeout).map { _ in () }.recover { _ in } }
+            ?? eventLoop.makeSucceededVoidFuture()
         let checked = steps.map { step, future in
             future.flatMapErrorThrowing { error in
                 let reason = (error as? RedisError)?.message ?? "\(error)"

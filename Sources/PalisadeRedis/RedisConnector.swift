@@ -5,9 +5,6 @@ import NIOCore
 enum RedisConnector {
     static func connect(_ configuration: RedisConfiguration, on eventLoop: any EventLoop) -> EventLoopFuture<RedisConnection> {
         let url = configuration.url
-        if url.tls {
-            return eventLoop.makeFailedFuture(RedisError(.tlsNotSupported, "TLS to Redis (rediss://) is not supported yet"))
-        }
         switch url.endpoint {
         case .server(let address):
             return connectAndLogIn(address, configuration, on: eventLoop)

@@ -21,8 +21,8 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case sentinel
         /// Too many commands in flight on one connection (`maxPendingCommands`).
         case tooManyPending
-        /// `rediss://`: TLS to Redis is not supported yet.
-        case tlsNotSupported
+        /// `rediss://`: the TLS settings cannot be used (a CA file that does not load).
+        case tls
         /// The client or subscriber was closed by its owner.
         case closed
     }

@@ -10,7 +10,8 @@ enum RedisSentinel {
     }
 
     private static func attempt(_ index: Int, errors: [String], service: String, sentinels: [RedisURL.HostPort],
-                                configuration: RedisConfiguration, on eventLoop: any EventLoop) -> EventLoopFuture<RedisConnection> {
+                                configuration: RedisConfiguration,
+                                on eventLoop: any EventLoop) -> EventLoopFuture<RedisConnection> {
         guard index < sentinels.count else {
             let detail = errors.isEmpty ? "no sentinels configured" : errors.joined(separator: "; ")
             return eventLoop.makeFailedFuture(RedisError(.sentinel, "no master for '\(service)': \(detail)"))
@@ -24,7 +25,8 @@ enum RedisSentinel {
             }
             .flatMapError { error in
                 let reason = "\(sentinel): \((error as? RedisError)?.message ?? "\(error)")"
-                return attempt(index + 1, errors: errors.contains(reason) ? errors : errors + [reason], service: service, sentinels: sentinels,
+                let known = errors.contains(reason) ? errors : errors + [reason]
+                return attempt(index + 1, errors: known, service: service, sentinels: sentinels,
                                configuration: configuration, on: eventLoop)
             }
     }
