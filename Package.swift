@@ -100,6 +100,24 @@ let package = Package(
                 "CSQLite", "PalisadeJSON", "PalisadeSQLite", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ], swiftSettings: strict),
+        // TLS in a NIO pipeline over OpenSSL memory BIOs (client side; server side to come).
+        .target(
+            name: "PalisadeTLS",
+            dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        // The Redis client: NIO owns the socket, hiredis formats commands and reads replies; pub/sub, Sentinel.
+        .target(
+            name: "PalisadeRedis",
+            dependencies: [
+                "CHiredis", "PalisadeTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The running server: HTTP, WebSocket, Engine.IO sessions, Socket.IO, rooms, configuration.
         .target(
             name: "PalisadeServer",
@@ -235,6 +253,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ], swiftSettings: strict),
         .testTarget(name: "PalisadeGatewayTests", dependencies: ["PalisadeGateway"], swiftSettings: strict),
+        .testTarget(
+            name: "PalisadeRedisTests",
+            dependencies: [
+                "PalisadeRedis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "PalisadeServerTests",
             dependencies: [
