@@ -44,6 +44,7 @@ public final class GatewayServer: Sendable {
         router = HTTPRouter(
             engines: engines,
             requestTimeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000)),
+            trustedProxies: TrustedProxies(configuration.trustedProxies.compactMap(IPNetwork.init)),
             admin: admin.map { AdminAPI($0, logger: logger) },
             health: {
                 let sessions = engines.reduce(0) { $0 + $1.sessionCount }
