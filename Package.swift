@@ -142,7 +142,7 @@ let package = Package(
                 "PalisadeGateway",
                 "PalisadeJSON",
                 "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeDirectory",
-                "PalisadeYjsRelay", "PalisadeDocuments",
+                "PalisadeYjsRelay", "PalisadeDocuments", "PalisadeRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
