@@ -91,6 +91,10 @@ struct PolicyGateway {
             }
         }
         let ticks = engine.startTicking(on: server.eventLoopGroup.next())
+        let revocations = redis.map {
+            RevocationSweep(server: socketServer, client: $0.client, prefix: configuration.redisPrefix, logger: logger)
+                .start(on: server.eventLoopGroup.next())
+        }
         let retention = relay.startRetention(on: server.eventLoopGroup.next())
         defer {
             ticker.cancel()
@@ -102,6 +106,7 @@ struct PolicyGateway {
         try await server.run(onStopping: {
             ticks.cancel()
             retention?.cancel()
+            revocations?.cancel()
         })
         await documentStore.close()
         await directory.close()

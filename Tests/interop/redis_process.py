@@ -50,6 +50,13 @@ class RedisProcess:
                 time.sleep(0.05)
         raise AssertionError("redis-server did not start")
 
+    def command(self, *args: str) -> bytes:
+        """Sends one command and returns the raw reply (enough for SET, DEL, PUBLISH)."""
+        request = f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:
+            conn.sendall(request.encode())
+            return conn.recv(65536)
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()

@@ -46,3 +46,34 @@ def test_redis_down_at_start_serves_in_memory_mode_and_says_so(stock, client):
     assert any("serving in memory mode" in line for line in srv.stderr_lines), srv.log_tail()
     health = requests.get(f"{srv.url}/healthz", timeout=5)
     assert health.status_code == 200, "Redis down degrades the gateway, it does not make it unhealthy"
+
+
+# Revocations written straight into Redis, as Open WebUI's sign-out writes them, close the
+# matching live sockets (idle ones too) within 5 s, without waiting for the socket's next event.
+def test_a_revocation_written_into_redis_closes_the_idle_socket(stock, client, redis_server):
+    srv = stock(PALISADE_REDIS_URL=redis_server.url)
+    wait_health(srv, "up")
+    token_a = mint("u1", jti="jti-a")
+    token_b = mint("u1", jti="jti-b")
+    a = client(srv).connect(token_a)
+    b = client(srv).connect(token_b)
+    started = time.monotonic()
+    assert redis_server.command("SET", "palisade:auth:token:jti-a:revoked", "1", "EX", "60").startswith(b"+OK")
+    assert a.disconnected.wait(5), "the revoked token's socket is still open after 5 s"
+    assert time.monotonic() - started < 5
+    assert not b.disconnected.is_set(), "another token of the same user stays"
+    assert b.sio.connected
+
+
+def test_revoked_at_closes_the_users_sockets_with_older_tokens(stock, client, redis_server):
+    srv = stock(PALISADE_REDIS_URL=redis_server.url)
+    wait_health(srv, "up")
+    now = time.time()
+    old = client(srv).connect(mint("u2", iat=now - 100))
+    other_user = client(srv).connect(mint("u3", iat=now - 100))
+    assert redis_server.command("SET", "palisade:auth:user:u2:revoked_at", str(int(now - 10))).startswith(b"+OK")
+    assert old.disconnected.wait(5)
+    assert not other_user.disconnected.is_set()
+    newer = client(srv).connect(mint("u2", iat=now))
+    time.sleep(2.5)  # a sweep later
+    assert newer.sio.connected and not newer.disconnected.is_set(), "a token issued after revoked_at is valid"
