@@ -42,7 +42,9 @@ public final class FallbackStateStore: StateStore {
     }
 
     public func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void> {
-        route(on: loop, redis: { self.redis.set(key, to: value, ttl: ttl, on: loop) }, memory: { self.memory.set(key, to: value, ttl: ttl, on: loop) })
+        route(
+            on: loop, redis: { self.redis.set(key, to: value, ttl: ttl, on: loop) },
+            memory: { self.memory.set(key, to: value, ttl: ttl, on: loop) })
     }
 
     public func incr(_ key: String, by delta: Int64, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Int64> {

@@ -74,7 +74,9 @@ struct FallbackTests {
         #expect(try await limiter.hit("k", limit: 1, window: 10, bucket: nil, countRefused: false, on: loop).get().allowed)
         #expect(try await !limiter.hit("k", limit: 1, window: 10, bucket: nil, countRefused: false, on: loop).get().allowed)
         // A bad argument is still an error, from either backend.
-        #expect(await stateErrorCode { _ = try await limiter.hit("k", limit: 0, window: 10, bucket: nil, countRefused: false, on: loop).get() } == .invalidArgument)
+        #expect(
+            await stateErrorCode { _ = try await limiter.hit("k", limit: 0, window: 10, bucket: nil, countRefused: false, on: loop).get() }
+                == .invalidArgument)
         try await client.close().get()
         try await group.shutdownGracefully()
     }

@@ -54,7 +54,8 @@ struct RateLimiterEquivalenceTests {
                 let key = "flood-\(countRefused)"
                 var allowed = 0
                 for step in 0..<200 {  // 20 s at 10 hits/s against 5 per 10 s
-                    let result = try await pair.hit(key, at: t0 + Int64(step) * 100, limit: 5, window: 10, bucket: 1, countRefused: countRefused)
+                    let result = try await pair.hit(
+                        key, at: t0 + Int64(step) * 100, limit: 5, window: 10, bucket: 1, countRefused: countRefused)
                     allowed += result.allowed ? 1 : 0
                 }
                 #expect(allowed == (countRefused ? 5 : 10))
@@ -113,8 +114,10 @@ struct RateLimiterEquivalenceTests {
             ]
             for (limit, window, bucket) in cases {
                 let code = await stateErrorCode {
-                    _ = try await limiter.hit("k", limit: limit, window: window, bucket: bucket, countRefused: false, on: fixture.callerLoop)
-                        .get()
+                    _ = try await limiter.hit(
+                        "k", limit: limit, window: window, bucket: bucket, countRefused: false, on: fixture.callerLoop
+                    )
+                    .get()
                 }
                 #expect(code == .invalidArgument, "limit \(limit) window \(window) bucket \(String(describing: bucket))")
             }
@@ -135,6 +138,7 @@ struct RateLimiterEquivalenceTests {
             let buckets: [Double?] = [nil, 1, 0.25, 3, 100, 0.001]
             var settings: [String: (limit: Int, window: Double, bucket: Double?)] = [:]
             var now = t0 + Int64(random.next() % 1_000)
+            var answers: [String: Int] = [:]
             for _ in 0..<1_500 {
                 let key = "key-\(random.next() % 4)"
                 if settings[key] == nil || random.next() % 200 == 0 {  // a reload retunes the limit now and then
@@ -149,8 +153,12 @@ struct RateLimiterEquivalenceTests {
                 case 3, 4, 5: now += 250  // a steady stream
                 default: now += Int64(random.next() % 700)
                 }
-                try await pair.hit(key, at: now, limit: limit, window: window, bucket: bucket, countRefused: random.next() % 3 == 0)
+                let result = try await pair.hit(
+                    key, at: now, limit: limit, window: window, bucket: bucket, countRefused: random.next() % 3 == 0)
+                answers[result.allowed ? "allowed" : "refused", default: 0] += 1
             }
+            // The traffic was neither all allowed nor all refused.
+            #expect(answers["allowed", default: 0] >= 300 && answers["refused", default: 0] >= 300, "\(answers)")
         }
     }
 }

@@ -26,7 +26,9 @@ final class RedisFixture: Sendable {
     }
 
     /// Runs `body` with a fresh server and client; stops both afterwards, whether `body` throws or not.
-    static func with<Result>(commandTimeout: TimeAmount = .seconds(20), _ body: (RedisFixture) async throws -> Result) async throws -> Result {
+    static func with<Result>(commandTimeout: TimeAmount = .seconds(20), _ body: (RedisFixture) async throws -> Result) async throws
+        -> Result
+    {
         let server = try RedisServerProcess()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let clientLoop = group.next()

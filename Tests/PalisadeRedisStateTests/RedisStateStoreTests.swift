@@ -1,8 +1,9 @@
 import NIOCore
 import PalisadeRedis
-@testable import PalisadeRedisState
 import PalisadeState
 import Testing
+
+@testable import PalisadeRedisState
 
 /// What only the Redis store has to show: its keys and TTLs as Redis holds them, and its script.
 @Suite("RedisStateStore", .serialized)
