@@ -277,7 +277,7 @@ let package = Package(
         .testTarget(
             name: "PalisadeRedisStateTests",
             dependencies: [
-                "PalisadeRedisState", "PalisadeState", "PalisadeRedis",
+                "PalisadeRedisState", "PalisadeState", "PalisadeRedis", "PalisadeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

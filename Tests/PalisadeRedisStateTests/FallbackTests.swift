@@ -60,6 +60,36 @@ struct FallbackTests {
         }
     }
 
+    /// A Redis that is up but does not answer (`DEBUG SLEEP`, as a stalled server or a lost
+    /// network would): a call waits for the command timeout, no longer, and is answered by memory;
+    /// Redis is used again once it answers.
+    @Test func unresponsiveRedisCostsAtMostTheCommandTimeout() async throws {
+        try await RedisFixture.with(commandTimeout: .seconds(1), serverArguments: ["--enable-debug-command", "yes"]) {
+            fixture async throws in
+            let loop = fixture.callerLoop
+            let store = FallbackStateStore(redis: RedisStateStore(client: fixture.client), memory: MemoryStateStore())
+            let limiter = FallbackRateLimiter(redis: RedisRateLimiter(client: fixture.client), memory: MemoryRateLimiter())
+            try await store.set("n", to: "41", on: loop).get()
+            let sleeper = try fixture.makeClient()
+            try await sleeper.waitUntilUp(timeout: .seconds(30)).get()
+            let sleeping = sleeper.send("DEBUG", "SLEEP", 8)
+            try await Task.sleep(for: .milliseconds(200))  // the server is asleep now
+
+            let started = NIODeadline.now()
+            async let increment = store.incr("n", on: loop).get()
+            async let hit = limiter.hit("k", limit: 1, window: 60, bucket: nil, countRefused: false, on: loop).get()
+            #expect(try await increment == 1, "memory answered: it has no n")
+            #expect(try await hit.allowed)
+            let waited = NIODeadline.now() - started
+            #expect(waited >= .milliseconds(900) && waited < .seconds(5), "waited \(waited.nanoseconds / 1_000_000) ms")
+
+            _ = try await sleeping.get()
+            #expect(await eventually { store.usesRedis && limiter.usesRedis })
+            #expect(try await store.get("n", on: loop).get() != nil, "Redis answers again")
+            try await sleeper.close().get()
+        }
+    }
+
     /// Redis that never came up: both wrappers serve from memory from the start.
     @Test func redisDownAtStartServesFromMemory() async throws {
         let port = try RedisServerProcess.freePort()

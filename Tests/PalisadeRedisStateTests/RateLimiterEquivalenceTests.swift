@@ -2,6 +2,7 @@ import NIOCore
 import PalisadeRedis
 import PalisadeRedisState
 import PalisadeState
+import PalisadeTestSupport
 import Testing
 
 /// The Redis limiter answers exactly as the memory one: `MemoryRateLimiter`'s scenarios (their
@@ -133,7 +134,7 @@ struct RateLimiterEquivalenceTests {
     func randomTrafficGetsTheSameAnswers(seed: UInt64) async throws {
         try await RedisFixture.with { fixture async throws in
             let pair = LimiterPair(fixture)
-            var random = SplitMix64(seed: seed)
+            var random = SeededGenerator(seed: seed)
             let windows: [Double] = [5, 10, 60]
             let buckets: [Double?] = [nil, 1, 0.25, 3, 100, 0.001]
             var settings: [String: (limit: Int, window: Double, bucket: Double?)] = [:]
@@ -160,18 +161,5 @@ struct RateLimiterEquivalenceTests {
             // The traffic was neither all allowed nor all refused.
             #expect(answers["allowed", default: 0] >= 300 && answers["refused", default: 0] >= 300, "\(answers)")
         }
-    }
-}
-
-/// A small deterministic generator, so failures reproduce (as PalisadeStateTests' own).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

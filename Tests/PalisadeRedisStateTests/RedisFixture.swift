@@ -26,10 +26,10 @@ final class RedisFixture: Sendable {
     }
 
     /// Runs `body` with a fresh server and client; stops both afterwards, whether `body` throws or not.
-    static func with<Result>(commandTimeout: TimeAmount = .seconds(20), _ body: (RedisFixture) async throws -> Result) async throws
-        -> Result
-    {
-        let server = try RedisServerProcess()
+    static func with<Result>(
+        commandTimeout: TimeAmount = .seconds(20), serverArguments: [String] = [], _ body: (RedisFixture) async throws -> Result
+    ) async throws -> Result {
+        let server = try RedisServerProcess(arguments: serverArguments)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let clientLoop = group.next()
         let callerLoop = group.next()
