@@ -73,7 +73,7 @@ struct FallbackTests {
             let sleeper = try fixture.makeClient()
             try await sleeper.waitUntilUp(timeout: .seconds(30)).get()
             let sleeping = sleeper.send("DEBUG", "SLEEP", 8)
-            try await Task.sleep(for: .milliseconds(200))  // the server is asleep now
+            try await Task.sleep(for: .milliseconds(500))  // the server is asleep now (for 8 s)
 
             let started = NIODeadline.now()
             async let increment = store.incr("n", on: loop).get()
@@ -81,7 +81,9 @@ struct FallbackTests {
             #expect(try await increment == 1, "memory answered: it has no n")
             #expect(try await hit.allowed)
             let waited = NIODeadline.now() - started
-            #expect(waited >= .milliseconds(900) && waited < .seconds(5), "waited \(waited.nanoseconds / 1_000_000) ms")
+            // At most the 1 s timeout plus slack for a loaded machine (less when the client's own
+            // periodic PING timed out first and closed the connection under the call).
+            #expect(waited < .seconds(5), "waited \(waited.nanoseconds / 1_000_000) ms")
 
             _ = try await sleeping.get()
             #expect(await eventually { store.usesRedis && limiter.usesRedis })
