@@ -10,6 +10,12 @@ import PalisadeState
 /// decided one at a time against one count; the buckets live in a hash under the key as given
 /// (the caller adds the prefix), with a TTL of the window.
 ///
+/// Bounds: a key's hash holds its geometry, its latest time and at most `maxBucketsPerWindow + 1`
+/// buckets, and disappears a window after its last hit. There is no bound on the number of keys
+/// here, unlike `MemoryRateLimiter.Configuration.maxKeys`: Redis's `maxmemory` and its policy
+/// govern that (a key with a TTL is what `volatile-ttl` evicts first). A key written by
+/// something else with another type fails the hit with Redis's `WRONGTYPE` error.
+///
 /// ## Whose clock
 ///
 /// By default the Redis server's (`TIME` inside the script). Instances on different machines
