@@ -265,9 +265,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ], swiftSettings: strict),
         .testTarget(name: "PalisadeGatewayTests", dependencies: ["PalisadeGateway"], swiftSettings: strict),
+        // What the Redis test targets share: a real redis-server per test; no product links it.
+        .target(
+            name: "PalisadeRedisTestSupport",
+            dependencies: [
+                "PalisadeRedis", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/PalisadeRedisTestSupport"
+        ),
         .testTarget(
             name: "PalisadeRedisTests",
             dependencies: [
+                "PalisadeRedisTestSupport",
                 "PalisadeRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -277,6 +286,7 @@ let package = Package(
         .testTarget(
             name: "PalisadeRedisStateTests",
             dependencies: [
+                "PalisadeRedisTestSupport",
                 "PalisadeRedisState", "PalisadeState", "PalisadeRedis", "PalisadeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

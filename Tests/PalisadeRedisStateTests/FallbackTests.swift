@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import PalisadeRedis
 import PalisadeRedisState
+import PalisadeRedisTestSupport
 import PalisadeState
 import Testing
 

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import PalisadeRedis
+import PalisadeRedisTestSupport
 
 /// A real redis-server for one test, a loop group of two threads (the client's loop and another,
 /// so answers must hop to the loop a caller names), and a client that is up.

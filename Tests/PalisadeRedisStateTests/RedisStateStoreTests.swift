@@ -1,5 +1,6 @@
 import NIOCore
 import PalisadeRedis
+import PalisadeRedisTestSupport
 import PalisadeState
 import Testing
 

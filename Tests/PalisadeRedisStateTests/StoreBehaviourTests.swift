@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import PalisadeRedis
 import PalisadeRedisState
+import PalisadeRedisTestSupport
 import PalisadeState
 import Testing
 

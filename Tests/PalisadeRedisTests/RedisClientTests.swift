@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import PalisadeRedisTestSupport
 import Testing
 
 @testable import PalisadeRedis

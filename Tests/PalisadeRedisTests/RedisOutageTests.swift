@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import PalisadeRedisTestSupport
 import Testing
 
 @testable import PalisadeRedis

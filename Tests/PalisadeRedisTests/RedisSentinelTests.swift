@@ -1,4 +1,5 @@
 import NIOCore
+import PalisadeRedisTestSupport
 import Testing
 
 @testable import PalisadeRedis

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import PalisadeRedisTestSupport
 import Testing
 
 @testable import PalisadeRedis

@@ -1,23 +1,22 @@
-// A copy of Tests/PalisadeRedisTests/RedisServerProcess.swift (test targets cannot share sources without a
-// support target of their own); keep the two in step.
 import Foundation
 import NIOCore
 import NIOPosix
 import PalisadeRedis
 
+/// Shared by the Redis test targets (a library no product links).
 /// A real `redis-server` on a free loopback port for one test, with its own empty directory. `stop()`
 /// (or `kill()`) must be called; `restart()` starts it again on the same port with the same arguments.
-final class RedisServerProcess: @unchecked Sendable {
+public final class RedisServerProcess: @unchecked Sendable {
     // @unchecked: a test drives one server from one task at a time.
-    static let binary = "/usr/bin/redis-server"
+    public static let binary = "/usr/bin/redis-server"
 
-    let port: Int
-    let directory: URL
+    public let port: Int
+    public let directory: URL
     private let arguments: [String]
     private var pid: pid_t?
 
     /// `configFile` lines are written to `redis.conf` (Sentinel needs a writable config file).
-    init(arguments extra: [String] = [], configFile: [String]? = nil, sentinel: Bool = false) throws {
+    public init(arguments extra: [String] = [], configFile: [String]? = nil, sentinel: Bool = false) throws {
         port = try Self.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -34,11 +33,11 @@ final class RedisServerProcess: @unchecked Sendable {
         try start()
     }
 
-    var address: RedisURL.HostPort { RedisURL.HostPort(host: "127.0.0.1", port: port) }
-    var url: String { "redis://127.0.0.1:\(port)" }
+    public var address: RedisURL.HostPort { RedisURL.HostPort(host: "127.0.0.1", port: port) }
+    public var url: String { "redis://127.0.0.1:\(port)" }
 
     /// posix_spawn and waitpid: Foundation's `Process.waitUntilExit` can hang off the main thread on Linux.
-    func start() throws {
+    public func start() throws {
         let argv = ([Self.binary] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var actions = posix_spawn_file_actions_t()
@@ -61,12 +60,12 @@ final class RedisServerProcess: @unchecked Sendable {
         try waitUntilListening()
     }
 
-    func restart() throws { try start() }
+    public func restart() throws { try start() }
 
     /// SIGKILL: Redis vanishes without closing anything politely.
-    func kill() { end(SIGKILL) }
+    public func kill() { end(SIGKILL) }
 
-    func stop() { end(SIGTERM) }
+    public func stop() { end(SIGTERM) }
 
     private func end(_ signal: Int32) {
         guard let pid else { return }
@@ -76,7 +75,7 @@ final class RedisServerProcess: @unchecked Sendable {
         self.pid = nil
     }
 
-    func stopAndRemove() {
+    public func stopAndRemove() {
         stop()
         try? FileManager.default.removeItem(at: directory)
     }
@@ -107,7 +106,7 @@ final class RedisServerProcess: @unchecked Sendable {
         case exited(String)
     }
 
-    static func canConnect(port: Int) -> Bool {
+    public static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -121,7 +120,7 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// A port the kernel just handed out and nobody listens on.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -140,7 +139,7 @@ final class RedisServerProcess: @unchecked Sendable {
 }
 
 /// One event-loop group per test; `body` runs with its first loop, the group shuts down after.
-func withLoop<Result>(_ body: (any EventLoop) async throws -> Result) async throws -> Result {
+public func withLoop<Result>(_ body: (any EventLoop) async throws -> Result) async throws -> Result {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     do {
         let result = try await body(group.next())
@@ -153,7 +152,7 @@ func withLoop<Result>(_ body: (any EventLoop) async throws -> Result) async thro
 }
 
 /// Polls `condition` every 20 ms until it holds or `seconds` pass; generous by default for a loaded machine.
-func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async rethrows -> Bool {
+public func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }
@@ -164,7 +163,7 @@ func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) as
 
 extension RedisConfiguration {
     /// Test settings: quick retries, timeouts long enough for a loaded machine.
-    static func test(_ url: String) throws -> RedisConfiguration {
+    public static func test(_ url: String) throws -> RedisConfiguration {
         RedisConfiguration(
             url: try RedisURL(parsing: url), connectTimeout: .seconds(10), commandTimeout: .seconds(20),
             pingInterval: .milliseconds(200), backoff: RedisBackoff(initial: .milliseconds(50), maximum: .milliseconds(500)))
