@@ -154,7 +154,7 @@ let package = Package(
                 "PalisadeGateway",
                 "PalisadeJSON",
                 "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeDirectory",
-                "PalisadeYjsRelay", "PalisadeDocuments", "PalisadeRedis",
+                "PalisadeYjsRelay", "PalisadeDocuments", "PalisadeRedis", "PalisadeRedisState", "PalisadeState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

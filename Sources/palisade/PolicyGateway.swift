@@ -9,6 +9,7 @@ import PalisadeJSON
 import PalisadePolicy
 import PalisadeRedis
 import PalisadeServer
+import PalisadeState
 import PalisadeYjsRelay
 
 #if canImport(Glibc)
@@ -36,8 +37,13 @@ struct PolicyGateway {
 
     func run() async throws {
         let directory = try await SQLiteDirectoryStore.open(dataDirectory: configuration.dataDirectory)
+        let group = GatewayServer.makeEventLoopGroup(configuration)
+        let redis = try configuration.redisURL.map {
+            try RedisLink(urlText: $0, environment: ProcessInfo.processInfo.environment, loop: group.next(), logger: logger)
+        }
         let host = PolicyHost(
             logger: logger, config: .object(["policy": policySettings]),
+            store: redis?.store ?? MemoryStateStore(), rateLimiter: redis?.rateLimiter ?? MemoryRateLimiter(),
             keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
             directory: CachedPolicyDirectory(directory))
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
@@ -46,10 +52,6 @@ struct PolicyGateway {
         engineSettings.limits.instructions = Int64(configuration.hookInstructions)
         let engine = LuaPolicyEngine(settings: engineSettings, host: host)
         let documentStore = try await SQLiteDocumentStore.open(dataDirectory: configuration.dataDirectory)
-        let group = GatewayServer.makeEventLoopGroup(configuration)
-        let redis = try configuration.redisURL.map {
-            try RedisLink(urlText: $0, environment: ProcessInfo.processInfo.environment, loop: group.next(), logger: logger)
-        }
         let relay = YjsRelay(
             settings: configuration.yjs, store: documentStore, policy: engine,
             loops: Array(group.makeIterator()), maxMessageBytes: configuration.maxOutboundBytes, logger: logger)

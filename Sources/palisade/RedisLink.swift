@@ -1,6 +1,8 @@
 import Logging
 import NIOCore
 import PalisadeRedis
+import PalisadeRedisState
+import PalisadeState
 
 /// The distributed mode's link to Redis, made when `redis.url` is set: one command connection
 /// (the store, the rate limiter, publishing) that reconnects by itself. Redis down at start
@@ -9,11 +11,17 @@ import PalisadeRedis
 final class RedisLink: Sendable {
     let client: RedisClient
     let url: RedisURL
+    /// `px.store` on Redis, in memory while Redis is down (`FallbackStateStore` says what that keeps).
+    let store: any StateStore
+    /// `px.ratelimit` on Redis (one script per hit, on Redis's clock), in memory while it is down.
+    let rateLimiter: any RateLimiter
 
     /// The link for `urlText`; fails when the URL cannot be read (a configuration error).
     init(urlText: String, environment: [String: String], loop: any EventLoop, logger: Logger) throws {
         url = try Self.url(urlText, environment: environment)
         client = RedisClient(configuration: RedisConfiguration(url: url), eventLoop: loop, logger: logger)
+        store = FallbackStateStore(redis: RedisStateStore(client: client), memory: MemoryStateStore())
+        rateLimiter = FallbackRateLimiter(redis: RedisRateLimiter(client: client), memory: MemoryRateLimiter())
     }
 
     /// Open WebUI's Sentinel settings (`WEBSOCKET_SENTINEL_HOSTS`, `WEBSOCKET_SENTINEL_PORT`,

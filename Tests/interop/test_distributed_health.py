@@ -77,3 +77,31 @@ def test_revoked_at_closes_the_users_sockets_with_older_tokens(stock, client, re
     newer = client(srv).connect(mint("u2", iat=now))
     time.sleep(2.5)  # a sweep later
     assert newer.sio.connected and not newer.disconnected.is_set(), "a token issued after revoked_at is valid"
+
+
+# px.store is Redis: what Open WebUI's sign-out writes there is what the stock policy reads.
+def test_a_token_revoked_in_redis_is_refused_at_user_join(stock, client, redis_server):
+    srv = stock(PALISADE_REDIS_URL=redis_server.url)
+    wait_health(srv, "up")
+    token = mint("u1", jti="revoked-in-redis")
+    redis_server.command("SET", "palisade:auth:token:revoked-in-redis:revoked", "1")
+    c = client(srv).connect(token)
+    assert c.user_join(token) is None
+    assert "revoked" in c.error()["message"]
+    assert client(srv).connect(mint("u1")).user_join(mint("u1")) == {"id": "u1", "name": "u1"}
+
+
+# Two instances on one Redis share one rate limit: a user's events count together.
+def test_two_instances_share_one_rate_limit(stock, client, redis_server):
+    policy = {"ratelimit": {"events": {"limit": 10, "ip_limit": 1000, "window_s": 60}}}
+    first = stock(policy, PALISADE_REDIS_URL=redis_server.url)
+    second = stock(policy, PALISADE_REDIS_URL=redis_server.url)
+    wait_health(first, "up")
+    wait_health(second, "up")
+    token = mint("u1")
+    a = client(first).connect(token)
+    b = client(second).connect(token)
+    answers = [(a if n % 2 == 0 else b).attempt("heartbeat", {}) for n in range(14)]
+    allowed = [answer for answer in answers if answer == "ok"]
+    assert len(allowed) == 10, answers
+    assert all("rate limited" in answer for answer in answers[10:]), answers
