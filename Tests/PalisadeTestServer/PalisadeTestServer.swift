@@ -3,6 +3,8 @@
 import ArgumentParser
 import Logging
 import NIOCore
+import PalisadeCluster
+import PalisadeRedis
 import PalisadeServer
 
 #if canImport(Glibc)
@@ -24,6 +26,10 @@ struct PalisadeTestServer: AsyncParsableCommand {
     @Option(help: "Outbound bytes buffered per session before it is closed as a slow reader.") var maxOutboundBytes = 8 * 1024 * 1024
     @Option(help: "Seconds to wait for sessions to close on SIGTERM.") var drainTimeout = 0.5
     @Option var logLevel = "warning"
+    @Option(help: "Share rooms with other processes on this Redis (RedisRoomAdapter, python-socketio's pub/sub format).")
+    var redisURL: String?
+    @Option(help: "With --redis-url: one pub/sub channel per room (Open WebUI's WEBSOCKET_REDIS_ROOM_CHANNELS).")
+    var redisRoomChannels = true
 
     func run() async throws {
         var configuration = ServerConfiguration()
@@ -44,12 +50,19 @@ struct PalisadeTestServer: AsyncParsableCommand {
         var logger = Logger(label: "palisade-test-server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
 
-        let socketServer = TestApplication.makeSocketServer(configuration: configuration, logger: logger)
+        let group = GatewayServer.makeEventLoopGroup(configuration)
+        var cluster: TestApplication.Cluster?
+        if let redisURL {
+            let redis = RedisConfiguration(url: try RedisURL(parsing: redisURL))
+            let settings = RedisRoomAdapterSettings(roomChannels: redisRoomChannels)
+            cluster = TestApplication.Cluster(redis: redis, settings: settings, eventLoop: group.next(), logger: logger)
+        }
+        let socketServer = TestApplication.makeSocketServer(configuration: configuration, cluster: cluster, logger: logger)
         var mounts: [(path: String, application: any EngineApplication)] = [("/engine.io", EchoApplication())]
         mounts.append((path, socketServer))
         if path != "/socket.io" { mounts.append(("/socket.io", socketServer)) }
 
-        let server = GatewayServer(configuration: configuration, applications: mounts, logger: logger)
+        let server = GatewayServer(configuration: configuration, applications: mounts, group: group, logger: logger)
         try await server.run { address in
             print("listening on \(address)")
             fflush(nil)

@@ -19,6 +19,14 @@ public protocol RoomAdapter: AnyObject, Sendable {
     func rooms(of socketID: String, namespace: String) -> Set<String>
     /// Disconnects the members of `target` (a socket: its own room); returns how many.
     @discardableResult func disconnect(_ target: BroadcastTarget) -> Int
+    /// `socket` connected: it is now in its own room (its id), which `join` never names. An adapter
+    /// that must act on that room (a distributed one subscribes to it) does so here; `leaveAll`
+    /// ends it. Default: nothing.
+    func connected(_ socket: SocketHandle)
+}
+
+extension RoomAdapter {
+    public func connected(_ socket: SocketHandle) {}
 }
 
 /// Whom a broadcast (or a lookup) reaches: the members of `rooms` of `namespace` (every socket

@@ -185,6 +185,7 @@ public final class Socket: GatewaySocket {
             authTokenID = auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
         }
         server.registry.add(socketHandle)
+        server.rooms.connected(socketHandle)
     }
 
     /// What the admin API shows of this socket.
