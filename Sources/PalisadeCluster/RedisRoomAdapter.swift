@@ -19,9 +19,10 @@ import PalisadeServer
 /// Membership lookups (`socketIDs`, `rooms`) and `disconnect` are local: cluster-wide ones are not part
 /// of python-socketio's wire.
 ///
-/// A join does not wait for its SUBSCRIBE (`RoomAdapter.join` returns nothing): a message published
-/// to the room within that round trip is missed by this instance. `fence()` completes once every
-/// subscription asked for before it is live; callers that can wait (a join's ack) may use it.
+/// The PING fence: a CONNECT reply and a policy-checked `Socket.join` wait for `fence(on:)`, so their
+/// channels are live before the client (or the Lua hook) goes on. `RoomAdapter.join` itself returns
+/// nothing, so a join that does not wait (`joinAuthorized`, the Yjs relay's `doc_*` rooms, a remote
+/// `enter_room`) may miss a message published to the room within its SUBSCRIBE's round trip.
 ///
 /// While Redis is down broadcasts stay local, nothing waits (publishes are skipped, subscription
 /// changes are remembered), and the subscriber resubscribes to everything when Redis is back.
@@ -59,12 +60,13 @@ public final class RedisRoomAdapter: RoomAdapter {
         change(.subscribe(settings.channel))
     }
 
-    /// Completes once every subscription change asked for before it is live in Redis (a PING sent after
-    /// them is answered); fails at once while the subscriber is down.
-    public func fence() -> EventLoopFuture<Void> {
+    /// Completes on `loop` once every subscription change asked for before it is live in Redis (a PING
+    /// sent after them is answered), or at once while the subscriber is down (the changes are applied when
+    /// it is back); a PING never answered gives up after the command timeout. Never fails.
+    public func fence(on loop: any EventLoop) -> EventLoopFuture<Void> {
         let subscriber = self.subscriber
         // Queued behind the changes, which `change` queues on the same loop.
-        return subscriber.eventLoop.flatSubmit { subscriber.fence() }
+        return subscriber.eventLoop.flatSubmit { subscriber.fence() }.hop(to: loop).recover { _ in }
     }
 
     /// The channels subscribed to, or to be once Redis is reachable.

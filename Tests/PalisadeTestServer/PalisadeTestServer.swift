@@ -51,13 +51,14 @@ struct PalisadeTestServer: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
 
         let group = GatewayServer.makeEventLoopGroup(configuration)
-        var cluster: TestApplication.Cluster?
+        var adapter: ((SocketRegistry) -> any RoomAdapter)?
         if let redisURL {
             let redis = RedisConfiguration(url: try RedisURL(parsing: redisURL))
             let settings = RedisRoomAdapterSettings(roomChannels: redisRoomChannels)
-            cluster = TestApplication.Cluster(redis: redis, settings: settings, eventLoop: group.next(), logger: logger)
+            let loop = group.next()
+            adapter = { registry in RedisRoomAdapter(sockets: registry, redis: redis, eventLoop: loop, settings: settings, logger: logger) }
         }
-        let socketServer = TestApplication.makeSocketServer(configuration: configuration, cluster: cluster, logger: logger)
+        let socketServer = TestApplication.makeSocketServer(configuration: configuration, adapter: adapter, logger: logger)
         var mounts: [(path: String, application: any EngineApplication)] = [("/engine.io", EchoApplication())]
         mounts.append((path, socketServer))
         if path != "/socket.io" { mounts.append(("/socket.io", socketServer)) }

@@ -5,8 +5,8 @@ other side python-socketio's own ``AsyncRedisManager`` (an external ``write_only
 WebUI's backend, and a full ``AsyncServer`` for ``sio.call``), raw redis-py PUBLISHes of the reference's
 §3.3 messages, and a second Palisade instance.
 
-Every wait is on an event with a deadline, never a fixed sleep: the test server acks ``join`` and
-``fence`` only once the SUBSCRIBEs asked for before are live in Redis.
+Every wait is on an event with a deadline, never a fixed sleep: a CONNECT reply and a ``join``'s ack
+come only once the SUBSCRIBEs asked for before are live in Redis (the PING fence).
 """
 
 from __future__ import annotations
@@ -33,35 +33,56 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def redis_url(tmp_path):
-    """A redis-server of its own on a free port, without persistence; its URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server not found: scripts/install-deps.sh installs it", pytrace=False)
-    for _ in range(5):
-        port = _free_port()
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=port)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        if proc.poll() is None:
-            break
-    else:
+class RedisServer:
+    """A redis-server of its own on a free port, without persistence, that a test may stop and restart."""
+
+    def __init__(self, directory):
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            pytest.fail("redis-server not found: scripts/install-deps.sh installs it", pytrace=False)
+        self.directory = directory
+        self.proc = None
+        for _ in range(5):
+            self.port = _free_port()
+            if self.start():
+                return
         pytest.fail("redis-server did not start", pytrace=False)
-    yield f"redis://127.0.0.1:{port}/0"
-    client.close()
-    proc.terminate()
-    proc.wait(10)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> bool:
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.proc = subprocess.Popen(args + ["--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 20
+        try:
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    return bool(client.ping())
+                except redis.ConnectionError:
+                    time.sleep(0.05)
+            return False
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    return redis_server.url
 
 
 def _wait_for(predicate, timeout=10.0, what="condition"):
@@ -78,9 +99,8 @@ def _connect(server, sio_client, *events):
     recorder = EventRecorder()
     for event in events:
         recorder.record(sio, event)
+    # The CONNECT reply waits for the SUBSCRIBE of the sid's channel (the PING fence).
     sio.connect(server.url, socketio_path=SIO_PATH, transports=["websocket"], wait_timeout=10)
-    # The socket's own room channel was subscribed at connect; this waits until it is live.
-    assert sio.call("fence", timeout=10) is True
     return sio, recorder
 
 
@@ -142,7 +162,6 @@ def test_sio_call_round_trip_routes_the_ack_to_the_caller(server_factory, sio_cl
     a = sio_client()
     a.on("ask", lambda data: {"answer": data["q"] * 2})
     a.connect(server.url, socketio_path=SIO_PATH, transports=["websocket"], wait_timeout=10)
-    assert a.call("fence", timeout=10) is True
     observer = redis.Redis.from_url(redis_url)
     baseline = observer.pubsub_numsub("socketio")[0][1]
 
@@ -263,6 +282,52 @@ def test_two_palisade_instances_share_a_room(server_factory, sio_client, redis_u
     assert ea.get("news", timeout=10) == ("from second",)
     assert a.call("broadcast", ("r", "blob", b"\x00\xff"), timeout=10) is True
     assert eb.get("blob", timeout=10) == (b"\x00\xff",)
-    assert b.call("fence", timeout=10) is True
+    assert b.call("rooms", timeout=10)  # a round trip on the second instance after the last delivery
     assert ea.empty("news") and ea.empty("blob"), "the sender got its own broadcast back"
     assert ec.empty("news"), "a socket outside the room got the broadcast"
+
+
+def test_while_redis_is_down_rooms_stay_local_and_come_back_with_it(server_factory, sio_client, redis_server):
+    server = _palisade(server_factory, redis_server.url)
+    a, ea = _connect(server, sio_client, "news")
+    b, eb = _connect(server, sio_client, "news")
+    for sio in (a, b):
+        assert sio.call("join", "r", timeout=10) is True
+
+    redis_server.stop()
+    started = time.monotonic()
+    assert a.call("broadcast", ("r", "news", "local"), timeout=10) is True
+    assert eb.get("news", timeout=10) == ("local",)
+    # A join and a connect do not wait for the missing Redis (the fence fails fast).
+    assert a.call("join", "joined-while-down", timeout=10) is True
+    c, _ = _connect(server, sio_client)
+    assert time.monotonic() - started < 5, "something waited for Redis while it was down"
+
+    assert redis_server.start()
+    observer = redis.Redis.from_url(redis_server.url)
+    for channel in ("socketio", f"socketio#/#{a.get_sid()}", "socketio#/#r", "socketio#/#joined-while-down", f"socketio#/#{c.get_sid()}"):
+        _wait_for(lambda: observer.pubsub_numsub(channel)[0][1] == 1, timeout=30, what=f"{channel} resubscribed")
+    _emit_write_only(redis_server.url, "news", "after the outage", room="r")
+    assert ea.get("news", timeout=10) == ("after the outage",)
+    assert eb.get("news", timeout=10) == ("after the outage",)
+    observer.close()
+
+
+def test_redis_down_at_start_serves_locally_then_joins_the_cluster(server_factory, sio_client, redis_server):
+    url = redis_server.url
+    redis_server.stop()
+    server = _palisade(server_factory, url)
+    a, ea = _connect(server, sio_client, "news")
+    b, eb = _connect(server, sio_client, "news")
+    for sio in (a, b):
+        assert sio.call("join", "r", timeout=10) is True
+    assert a.call("broadcast", ("r", "news", "local"), timeout=10) is True
+    assert eb.get("news", timeout=10) == ("local",)
+
+    assert redis_server.start()
+    observer = redis.Redis.from_url(url)
+    _wait_for(lambda: observer.pubsub_numsub("socketio#/#r")[0][1] == 1, timeout=30, what="room channel subscribed")
+    _emit_write_only(url, "news", "from python", room="r")
+    assert ea.get("news", timeout=10) == ("from python",)
+    assert eb.get("news", timeout=10) == ("from python",)
+    observer.close()
