@@ -69,6 +69,25 @@ public final class RedisRoomAdapter: RoomAdapter {
         return subscriber.eventLoop.flatSubmit { subscriber.fence() }.hop(to: loop).recover { _ in }
     }
 
+    /// True once both links are up (the subscriber with its subscriptions live), false if they are not
+    /// within `timeout`. For start-up and tests: a server may serve before, with rooms local meanwhile.
+    public func waitUntilUp(timeout: TimeAmount) -> EventLoopFuture<Bool> {
+        let loop = subscriber.eventLoop
+        let promise = loop.makePromise(of: Bool.self)
+        let deadline = NIODeadline.now() + timeout
+        @Sendable func check() {
+            if publisher.state == .up, subscriber.state == .up { return promise.succeed(true) }
+            if NIODeadline.now() >= deadline { return promise.succeed(false) }
+            loop.scheduleTask(in: .milliseconds(20)) { check() }
+        }
+        loop.execute { check() }
+        return promise.futureResult
+    }
+
+    /// The two links, for `/healthz`: while either is not up, broadcasts (publisher) or remote emits
+    /// (subscriber) stay local.
+    public var status: (publisher: RedisStatus, subscriber: RedisStatus) { (publisher.status, subscriber.status) }
+
     /// The channels subscribed to, or to be once Redis is reachable.
     public func subscribedChannels() -> EventLoopFuture<Set<String>> {
         let subscriber = self.subscriber

@@ -30,6 +30,8 @@ struct PalisadeTestServer: AsyncParsableCommand {
     var redisURL: String?
     @Option(help: "With --redis-url: one pub/sub channel per room (Open WebUI's WEBSOCKET_REDIS_ROOM_CHANNELS).")
     var redisRoomChannels = true
+    @Option(help: "With --redis-url: seconds to wait for Redis before listening (then rooms stay local until it is up).")
+    var redisWait = 15.0
 
     func run() async throws {
         var configuration = ServerConfiguration()
@@ -52,13 +54,23 @@ struct PalisadeTestServer: AsyncParsableCommand {
 
         let group = GatewayServer.makeEventLoopGroup(configuration)
         var adapter: ((SocketRegistry) -> any RoomAdapter)?
+        let made = AdapterBox()
         if let redisURL {
             let redis = RedisConfiguration(url: try RedisURL(parsing: redisURL))
             let settings = RedisRoomAdapterSettings(roomChannels: redisRoomChannels)
             let loop = group.next()
-            adapter = { registry in RedisRoomAdapter(sockets: registry, redis: redis, eventLoop: loop, settings: settings, logger: logger) }
+            adapter = { registry in
+                let adapter = RedisRoomAdapter(sockets: registry, redis: redis, eventLoop: loop, settings: settings, logger: logger)
+                made.adapter = adapter
+                return adapter
+            }
         }
         let socketServer = TestApplication.makeSocketServer(configuration: configuration, adapter: adapter, logger: logger)
+        if let redisAdapter = made.adapter, redisWait > 0 {
+            // Tests start talking at once: both links up first, so no early broadcast stays local by accident.
+            let up = try await redisAdapter.waitUntilUp(timeout: .milliseconds(Int64(redisWait * 1000))).get()
+            if !up { logger.warning("redis is not up; serving with local rooms until it is") }
+        }
         var mounts: [(path: String, application: any EngineApplication)] = [("/engine.io", EchoApplication())]
         mounts.append((path, socketServer))
         if path != "/socket.io" { mounts.append(("/socket.io", socketServer)) }
@@ -69,4 +81,10 @@ struct PalisadeTestServer: AsyncParsableCommand {
             fflush(nil)
         }
     }
+}
+
+/// The Redis adapter, kept when the socket server makes it (before any connection), read once after.
+final class AdapterBox: @unchecked Sendable {
+    // Safe: written once while the server is made, on this thread, and read after on it.
+    var adapter: RedisRoomAdapter?
 }

@@ -16,11 +16,13 @@ import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
 import redis
 import socketio
+from aiohttp import web
 
 from wire import SIO_PATH, EventRecorder
 
@@ -316,7 +318,7 @@ def test_while_redis_is_down_rooms_stay_local_and_come_back_with_it(server_facto
 def test_redis_down_at_start_serves_locally_then_joins_the_cluster(server_factory, sio_client, redis_server):
     url = redis_server.url
     redis_server.stop()
-    server = _palisade(server_factory, url)
+    server = _palisade(server_factory, url, "--redis-wait", "0")
     a, ea = _connect(server, sio_client, "news")
     b, eb = _connect(server, sio_client, "news")
     for sio in (a, b):
@@ -331,3 +333,66 @@ def test_redis_down_at_start_serves_locally_then_joins_the_cluster(server_factor
     assert ea.get("news", timeout=10) == ("from python",)
     assert eb.get("news", timeout=10) == ("from python",)
     observer.close()
+
+
+class PythonSocketIOServer:
+    """python-socketio's own AsyncServer (aiohttp) with its stock AsyncRedisManager, in a thread."""
+
+    def __init__(self, redis_url):
+        self.redis_url = redis_url
+        self.port = _free_port()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+        self._thread.start()
+        assert self._ready.wait(20), "python-socketio's server did not start"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _main(self):
+        sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=socketio.AsyncRedisManager(self.redis_url))
+
+        @sio.on("join")
+        async def join(sid, room):
+            await sio.enter_room(sid, room)
+            return True
+
+        app = web.Application()
+        sio.attach(app)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self.port).start()
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._ready.set()
+        await self._stop.wait()
+        await runner.cleanup()
+
+    def stop(self):
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+
+def test_a_palisade_broadcast_reaches_a_python_socketio_servers_client(server_factory, sio_client, redis_url):
+    # python-socketio's stock manager listens on `socketio` only: the fleet runs without room channels.
+    palisade = _palisade(server_factory, redis_url, "--redis-room-channels", "false")
+    python_server = PythonSocketIOServer(redis_url)
+    observer = redis.Redis.from_url(redis_url)
+    p = sio_client()
+    try:
+        a, _ = _connect(palisade, sio_client, "news")
+        assert a.call("join", "r", timeout=10) is True
+        listeners = observer.pubsub_numsub("socketio")[0][1]
+        ep = EventRecorder()
+        ep.record(p, "news")
+        p.connect(python_server.url, transports=["websocket"], wait_timeout=10)  # starts its manager's listener
+        assert p.call("join", "r", timeout=10) is True
+        _wait_for(lambda: observer.pubsub_numsub("socketio")[0][1] > listeners, what="python-socketio's listener subscribed")
+
+        assert a.call("broadcast", ("r", "news", {"from": "palisade", "bytes": b"\x01\x02"}), timeout=10) is True
+        assert ep.get("news", timeout=10) == ({"from": "palisade", "bytes": b"\x01\x02"},)
+    finally:
+        p.disconnect()
+        observer.close()
+        python_server.stop()

@@ -52,7 +52,7 @@ public final class InProcessRoomAdapter: RoomAdapter {
         }
     }
 
-    public func members(of room: String, namespace: String) -> [SocketHandle] {
+    func members(of room: String, namespace: String) -> [SocketHandle] {
         let stored = rooms.withLockedValue { $0[Key(namespace: namespace, room: room)] }
         var members = stored.map { Array($0.values) } ?? []
         if let owner = owner(of: room, namespace: namespace), stored?[owner.id] == nil {
