@@ -399,3 +399,45 @@ def test_a_palisade_broadcast_reaches_a_python_socketio_servers_client(server_fa
         p.disconnect()
         observer.close()
         python_server.stop()
+
+
+def test_a_call_on_the_sids_room_channel_answers_on_socketio_to_the_origin(server_factory, sio_client, redis_url):
+    """Open WebUI's room-channel manager publishes a `sio.call` to `socketio#/#{sid}` (reference §3.3)."""
+    server = _palisade(server_factory, redis_url)
+    a = sio_client()
+    a.on("execute:tool", lambda data: {"result": data["x"] + 1})
+    a.connect(server.url, socketio_path=SIO_PATH, transports=["websocket"], wait_timeout=10)
+    sid = a.get_sid()
+    listener = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe("socketio")
+    publisher = redis.Redis.from_url(redis_url)
+    _wait_for(lambda: publisher.pubsub_numsub("socketio")[0][1] == 2, what="the test's subscription")
+
+    call = {
+        "method": "emit", "event": "execute:tool", "data": [{"x": 41}], "binary": False, "namespace": "/", "room": sid,
+        "skip_sid": None, "callback": [sid, "/", 5], "host_id": HOST_ID,
+    }
+    assert publisher.publish(f"socketio#/#{sid}", json.dumps(call, separators=(",", ":"))) == 1
+    message = None
+    deadline = time.monotonic() + 10
+    while message is None and time.monotonic() < deadline:
+        message = listener.get_message(timeout=1)
+    assert message is not None, "no callback published"
+    assert json.loads(message["data"]) == {
+        "method": "callback", "host_id": HOST_ID, "sid": sid, "namespace": "/", "id": 5, "args": [{"result": 42}],
+    }
+    listener.close()
+    publisher.close()
+
+
+def test_close_room_empties_the_room_here(server_factory, sio_client, redis_url):
+    server = _palisade(server_factory, redis_url)
+    a, _ = _connect(server, sio_client)
+    b, _ = _connect(server, sio_client)
+    for sio in (a, b):
+        assert sio.call("join", "doomed", timeout=10) is True
+    publisher = redis.Redis.from_url(redis_url)
+    publisher.publish("socketio", json.dumps({"method": "close_room", "room": "doomed", "namespace": "/", "host_id": HOST_ID}))
+    _wait_for(lambda: a.call("member-count", "doomed", timeout=10) == 0, what="room closed")
+    _wait_for(lambda: publisher.pubsub_numsub("socketio#/#doomed")[0][1] == 0, what="room channel unsubscribed")
+    publisher.close()
