@@ -118,6 +118,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // px.store and px.ratelimit on Redis (one server-side script per operation), and the wrappers that fall back
+        // to the memory backends while Redis is down.
+        .target(
+            name: "PalisadeRedisState",
+            dependencies: [
+                "PalisadeState", "PalisadeRedis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The running server: HTTP, WebSocket, Engine.IO sessions, Socket.IO, rooms, configuration.
         .target(
             name: "PalisadeServer",
@@ -153,7 +165,7 @@ let package = Package(
                 "PalisadeGateway",
                 "PalisadeJSON",
                 "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeDirectory",
-                "PalisadeYjsRelay", "PalisadeDocuments",
+                "PalisadeYjsRelay", "PalisadeDocuments", "PalisadeRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -278,6 +290,16 @@ let package = Package(
         .testTarget(
             name: "PalisadeClusterTests",
             dependencies: ["PalisadeCluster", "PalisadeJSON", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PalisadeRedisStateTests",
+            dependencies: [
+                "PalisadeRedisState", "PalisadeState", "PalisadeRedis", "PalisadeTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

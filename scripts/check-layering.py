@@ -28,6 +28,7 @@ FORBIDDEN = {
     "PalisadeDirectory": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay", "PalisadeProtocol"},
     "PalisadeDocuments": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay", "PalisadeDirectory"},
     "PalisadeRedis": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay"},
+    "PalisadeRedisState": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay"},
     "PalisadeTLS": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay"},
     "PalisadeGateway": {"PalisadeServer", "PalisadePolicy", "PalisadeYjsRelay", "PalisadeProtocol"},
     "PalisadePolicy": {"PalisadeServer", "PalisadeYjsRelay"},

@@ -61,6 +61,12 @@ extension JSONValue {
         return nil
     }
 
+    /// The number as a `Double` (integer or not); nil for anything else.
+    public var doubleValue: Double? {
+        if case .number(let text) = self { return Double(text) }
+        return nil
+    }
+
     /// True when a `.binary` value occurs anywhere inside.
     public var containsBinary: Bool {
         switch self {

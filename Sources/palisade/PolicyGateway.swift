@@ -7,11 +7,17 @@ import PalisadeDocuments
 import PalisadeGateway
 import PalisadeJSON
 import PalisadePolicy
+import PalisadeRedis
 import PalisadeServer
 import PalisadeYjsRelay
 
 #if canImport(Glibc)
     import Glibc
+#endif
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
 #endif
 
 /// The product wiring: the Lua policy engine behind the Socket.IO server, loaded at
@@ -41,6 +47,9 @@ struct PolicyGateway {
         let engine = LuaPolicyEngine(settings: engineSettings, host: host)
         let documentStore = try await SQLiteDocumentStore.open(dataDirectory: configuration.dataDirectory)
         let group = GatewayServer.makeEventLoopGroup(configuration)
+        let redis = try configuration.redisURL.map {
+            try RedisLink(urlText: $0, environment: ProcessInfo.processInfo.environment, loop: group.next(), logger: logger)
+        }
         let relay = YjsRelay(
             settings: configuration.yjs, store: documentStore, policy: engine,
             loops: Array(group.makeIterator()), maxMessageBytes: configuration.maxOutboundBytes, logger: logger)
@@ -55,7 +64,8 @@ struct PolicyGateway {
         }
         let server = GatewayServer(
             configuration: configuration, applications: [(configuration.path, socketServer)],
-            policyStatus: engine, admin: admin, group: group, logger: logger)
+            policyStatus: engine, admin: admin, group: group, redisStatus: redis.map(Self.healthOf), logger: logger)
+        await redis?.reportStart(timeout: .seconds(2), logger: logger)
         _ = try? await engine.reload(on: loop)
 
         let hangup = ReloadSignal { Task { _ = try? await engine.reload(on: loop) } }
@@ -81,6 +91,10 @@ struct PolicyGateway {
             }
         }
         let ticks = engine.startTicking(on: server.eventLoopGroup.next())
+        let revocations = redis.map {
+            RevocationSweep(server: socketServer, client: $0.client, prefix: configuration.redisPrefix, logger: logger)
+                .start(on: server.eventLoopGroup.next())
+        }
         let retention = relay.startRetention(on: server.eventLoopGroup.next())
         defer {
             ticker.cancel()
@@ -92,9 +106,16 @@ struct PolicyGateway {
         try await server.run(onStopping: {
             ticks.cancel()
             retention?.cancel()
+            revocations?.cancel()
         })
         await documentStore.close()
         await directory.close()
+        await redis?.close()
+    }
+
+    /// What `/healthz` says of Redis through `link`.
+    private static func healthOf(_ link: RedisLink) -> @Sendable () -> String {
+        { link.health }
     }
 
     /// Names and contents of every module: any edit, addition or removal changes it.

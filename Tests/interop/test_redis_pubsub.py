@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import socket
-import subprocess
 import threading
 import time
 
@@ -24,62 +21,10 @@ import redis
 import socketio
 from aiohttp import web
 
+from redis_process import free_port, redis_server  # noqa: F401 (fixture)
 from wire import SIO_PATH, EventRecorder
 
 HOST_ID = "9f1c2d3e4b5a69788796a5b4c3d2e1f0"  # an origin that is neither Palisade nor psio's manager
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server of its own on a free port, without persistence, that a test may stop and restart."""
-
-    def __init__(self, directory):
-        self.binary = shutil.which("redis-server")
-        if self.binary is None:
-            pytest.fail("redis-server not found: scripts/install-deps.sh installs it", pytrace=False)
-        self.directory = directory
-        self.proc = None
-        for _ in range(5):
-            self.port = _free_port()
-            if self.start():
-                return
-        pytest.fail("redis-server did not start", pytrace=False)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> bool:
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.proc = subprocess.Popen(args + ["--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 20
-        try:
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    return bool(client.ping())
-                except redis.ConnectionError:
-                    time.sleep(0.05)
-            return False
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -308,7 +253,7 @@ def test_while_redis_is_down_rooms_stay_local_and_come_back_with_it(server_facto
     # Each wait is bounded by the command timeout (5 s) even if the loss were not yet noticed.
     assert time.monotonic() - started < 12, "something waited for Redis while it was down"
 
-    assert redis_server.start()
+    redis_server.start()
     observer = redis.Redis.from_url(redis_server.url)
     for channel in ("socketio", f"socketio#/#{a.get_sid()}", "socketio#/#r", "socketio#/#joined-while-down", f"socketio#/#{c.get_sid()}"):
         _wait_for(lambda: observer.pubsub_numsub(channel)[0][1] == 1, timeout=30, what=f"{channel} resubscribed")
@@ -329,7 +274,7 @@ def test_redis_down_at_start_serves_locally_then_joins_the_cluster(server_factor
     assert a.call("broadcast", ("r", "news", "local"), timeout=10) is True
     assert eb.get("news", timeout=10) == ("local",)
 
-    assert redis_server.start()
+    redis_server.start()
     observer = redis.Redis.from_url(url)
     _wait_for(lambda: observer.pubsub_numsub("socketio#/#r")[0][1] == 1, timeout=30, what="room channel subscribed")
     _emit_write_only(url, "news", "from python", room="r")
@@ -343,7 +288,7 @@ class PythonSocketIOServer:
 
     def __init__(self, redis_url):
         self.redis_url = redis_url
-        self.port = _free_port()
+        self.port = free_port()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
         self._thread.start()

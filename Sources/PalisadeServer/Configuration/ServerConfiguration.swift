@@ -37,6 +37,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var policiesDirectory: String = "./policies"
     public var pluginsDirectory: String = "./plugins"
     public var dataDirectory: String = "./data"
+    /// Proxies (addresses or CIDR networks) whose `Forwarded` / `X-Forwarded-For` / `X-Real-IP`
+    /// name the client; from any other peer those headers are ignored.
+    public var trustedProxies: [String] = []
 
     // socketio
     /// The Engine.IO/Socket.IO path; Open WebUI's client uses `/ws/socket.io`.

@@ -42,6 +42,12 @@ extension Setting {
             configuration.pluginsDirectory = try value.nonEmpty(expected: "a directory path")
         },
         Setting(
+            "server.trusted_proxies", "comma list of proxy addresses or CIDR networks whose Forwarded headers are read",
+            default: { _ in nil }
+        ) { value, configuration in
+            configuration.trustedProxies = try value.networks()
+        },
+        Setting(
             "server.data_dir",
             environment: [.palisade("PALISADE_DATA_DIR")],
             "folder for SQLite data",

@@ -47,6 +47,15 @@ extension SettingValue {
         return .list(origins)
     }
 
+    /// A comma list of IPv4/IPv6 addresses or CIDR networks (`10.0.0.0/8, ::1`).
+    func networks() throws -> [String] {
+        let entries = items()
+        guard entries.allSatisfy({ IPNetwork($0) != nil }) else {
+            throw invalid("a comma list of IP addresses or CIDR networks, like 10.0.0.0/8,::1")
+        }
+        return entries
+    }
+
     /// A comma list of namespaces, each starting with `/`; `/` itself (always served) and repeats are dropped.
     func namespaces() throws -> [String] {
         let expected = "a comma list of namespaces starting with /, like /admin,/chat"

@@ -46,7 +46,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.head(let head), .idle):
             // From here the whole request must arrive within the request timeout.
             armDeadline(context: context, after: router.requestTimeout)
-            let request = HandshakeRequest(head: head, remoteAddress: context.channel.remoteAddress)
+            let request = router.request(head, from: context.channel.remoteAddress)
             state = .receiving(head, request, context.channel.allocator.buffer(capacity: 0))
         case (.body(var chunk), .receiving(let head, let request, var body)):
             guard body.readableBytes + chunk.readableBytes <= router.maxBodyBytes(for: request) else {

@@ -6,6 +6,8 @@ import PalisadeGateway
 final class HTTPRouter: Sendable {
     let engines: [EngineServer]
     let requestTimeout: TimeAmount
+    /// Whose word on the client's address is taken.
+    let trustedProxies: TrustedProxies
     /// `GET /healthz`: whether the server can serve (503 when not) and the JSON body.
     let health: @Sendable () -> (healthy: Bool, body: String)
     /// The body of `GET /metrics` (Prometheus text format).
@@ -19,14 +21,24 @@ final class HTTPRouter: Sendable {
     static let keepAliveIdleTimeout = TimeAmount.seconds(75)
 
     init(
-        engines: [EngineServer], requestTimeout: TimeAmount, admin: AdminAPI?,
+        engines: [EngineServer], requestTimeout: TimeAmount, trustedProxies: TrustedProxies = TrustedProxies(), admin: AdminAPI?,
         health: @escaping @Sendable () -> (healthy: Bool, body: String), metrics: @escaping @Sendable () -> String
     ) {
         self.metrics = metrics
         self.engines = engines
         self.admin = admin
         self.requestTimeout = requestTimeout
+        self.trustedProxies = trustedProxies
         self.health = health
+    }
+
+    /// What is known of a request from `peer`, the client's address following the trusted proxies.
+    func request(_ head: HTTPRequestHead, from peer: SocketAddress?) -> HandshakeRequest {
+        var request = HandshakeRequest(head: head, remoteAddress: peer)
+        if !trustedProxies.networks.isEmpty {
+            request.ip = trustedProxies.clientAddress(peer: request.ip, headers: request.headers)
+        }
+        return request
     }
 
     func engine(for path: String) -> EngineServer? {

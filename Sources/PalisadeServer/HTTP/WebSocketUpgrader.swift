@@ -37,7 +37,7 @@ final class WebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
             return channel.eventLoop.makeFailedFuture(NIOWebSocketUpgradeError.invalidUpgradeHeader)
         }
         let accept = Self.acceptValue(for: String(keys[0]))
-        let request = HandshakeRequest(head: head, remoteAddress: channel.remoteAddress)
+        let request = router.request(head, from: channel.remoteAddress)
         parsed.value = request
         guard let engine = router.engine(for: request.path) else {
             return channel.eventLoop.makeFailedFuture(NIOWebSocketUpgradeError.unsupportedWebSocketTarget)
@@ -53,7 +53,7 @@ final class WebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
 
     func upgrade(context: ChannelHandlerContext, upgradeRequest head: HTTPRequestHead) -> EventLoopFuture<Void> {
         let channel = context.channel
-        let request = parsed.value ?? HandshakeRequest(head: head, remoteAddress: channel.remoteAddress)
+        let request = parsed.value ?? router.request(head, from: channel.remoteAddress)
         parsed.value = nil
         guard let engine = router.engine(for: request.path) else { return channel.close() }
         return engine.webSocketUpgraded(request, channel: channel)

@@ -26,12 +26,14 @@ public final class GatewayServer: Sendable {
     }
 
     /// A server with explicit Engine.IO applications per path (the tests mount an echo app too).
-    /// - Parameter group: the event loops to serve on (from `makeEventLoopGroup`), when parts
-    ///   built before the server need them; the server shuts them down when it stops.
+    /// - Parameters:
+    ///   - group: the event loops to serve on (from `makeEventLoopGroup`), when parts built
+    ///     before the server need them; the server shuts them down when it stops.
+    ///   - redisStatus: what `/healthz` says of Redis (`"up"` or `"down"`); nil: `"off"`.
     public init(
         configuration: ServerConfiguration, applications: [(path: String, application: any EngineApplication)],
         policyStatus: (any PolicyStatusReporting)? = nil, admin: AdminConfiguration? = nil,
-        group: MultiThreadedEventLoopGroup? = nil, logger: Logger
+        group: MultiThreadedEventLoopGroup? = nil, redisStatus: (@Sendable () -> String)? = nil, logger: Logger
     ) {
         self.configuration = configuration
         self.logger = logger
@@ -44,6 +46,7 @@ public final class GatewayServer: Sendable {
         router = HTTPRouter(
             engines: engines,
             requestTimeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000)),
+            trustedProxies: TrustedProxies(configuration.trustedProxies.compactMap(IPNetwork.init)),
             admin: admin.map { AdminAPI($0, logger: logger) },
             health: {
                 let sessions = engines.reduce(0) { $0 + $1.sessionCount }
@@ -53,7 +56,7 @@ public final class GatewayServer: Sendable {
                 let healthy = policyStatus == nil || generation > 0
                 let status = healthy ? "ok" : "unhealthy"
                 let body =
-                    "{\"status\":\"\(status)\",\"generation\":\(generation),\"policy_error\":\(error),\"redis\":\"off\","
+                    "{\"status\":\"\(status)\",\"generation\":\(generation),\"policy_error\":\(error),\"redis\":\"\(redisStatus?() ?? "off")\","
                     + "\"sessions\":\(sessions)}"
                 return (healthy, body)
             },

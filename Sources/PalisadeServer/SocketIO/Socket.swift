@@ -14,7 +14,7 @@ public final class Socket: GatewaySocket {
     public private(set) var auth: JSONValue
     /// The token's id (`jti`, read unverified) that the admin API matches revocations
     /// against, taken from `auth` when the socket connects.
-    private var authTokenID: String?
+    private(set) var authTokenID: String?
     /// Who the socket acts as, as the policy decided at connect (nil: anonymous).
     /// Kept as JSON text, one block instead of a tree of members and strings (about 150 bytes
     /// less per idle socket), and parsed when read: reads are rare (admin API, Yjs joins).

@@ -27,6 +27,11 @@ public final class SocketHandle: GatewaySocketHandle {
         bound.value.info
     }
 
+    /// Must be called on `loop`.
+    func credentialsOnLoop() -> SocketCredentials? {
+        bound.value.credentials
+    }
+
     /// Runs `body` with the socket on its loop: at once when already there, else queued.
     public func execute(_ body: @escaping @Sendable (any GatewaySocket) -> Void) {
         executeOnSocket(body)

@@ -1,0 +1,70 @@
+import NIOCore
+import PalisadeRedis
+import PalisadeState
+
+/// A `StateStore` that is Redis while its client is up and memory while it is not, so `px.store`
+/// keeps answering during an outage, with the same semantics and nothing waiting longer than the
+/// client's command timeout.
+///
+/// What is guaranteed, and what not:
+/// - While the client is up, every call goes to Redis. A call that then fails for want of Redis
+///   (the connection drops, the command times out) is answered by memory instead. Such a call
+///   may or may not have been applied in Redis too: an `incr` or `set` in flight when Redis dies
+///   can land in both.
+/// - While the client is down (or connecting), every call is answered by memory at once; `getNow`
+///   answers from memory too.
+/// - Nothing moves between the two. Keys written in memory during an outage are not copied to
+///   Redis when it returns (they become invisible, and visible again in a later outage while
+///   their TTL lasts); keys in Redis are not visible during an outage, and are there again after
+///   it if Redis kept them. A counter can therefore restart from zero in memory and go back to
+///   its Redis value afterwards. During an outage each instance has its own memory, so a value
+///   is shared by nobody else.
+/// - Errors that are answers (`StateError`: a bad TTL, not an integer, overflow; an error reply
+///   from a Redis that is up) are passed on, not retried in memory.
+public final class FallbackStateStore: StateStore {
+    public let redis: RedisStateStore
+    public let memory: any StateStore
+
+    public init(redis: RedisStateStore, memory: any StateStore) {
+        self.redis = redis
+        self.memory = memory
+    }
+
+    /// Whether calls go to Redis right now.
+    public var usesRedis: Bool { RedisAvailability.isUp(redis.client) }
+
+    public func get(_ key: String, on loop: any EventLoop) -> EventLoopFuture<String?> {
+        route(on: loop, redis: { self.redis.get(key, on: loop) }, memory: { self.memory.get(key, on: loop) })
+    }
+
+    public func getNow(_ key: String) -> String?? {
+        usesRedis ? nil : memory.getNow(key)
+    }
+
+    public func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void> {
+        route(
+            on: loop, redis: { self.redis.set(key, to: value, ttl: ttl, on: loop) },
+            memory: { self.memory.set(key, to: value, ttl: ttl, on: loop) })
+    }
+
+    public func incr(_ key: String, by delta: Int64, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Int64> {
+        route(
+            on: loop, redis: { self.redis.incr(key, by: delta, ttl: ttl, on: loop) },
+            memory: { self.memory.incr(key, by: delta, ttl: ttl, on: loop) })
+    }
+
+    public func del(_ key: String, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        route(on: loop, redis: { self.redis.del(key, on: loop) }, memory: { self.memory.del(key, on: loop) })
+    }
+
+    private func route<Value: Sendable>(
+        on loop: any EventLoop,
+        redis: () -> EventLoopFuture<Value>,
+        memory: @escaping @Sendable () -> EventLoopFuture<Value>
+    ) -> EventLoopFuture<Value> {
+        guard usesRedis else { return memory() }
+        return redis().flatMapError { error in
+            RedisAvailability.isOutage(error) ? memory() : loop.makeFailedFuture(error)
+        }
+    }
+}
