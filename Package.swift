@@ -148,6 +148,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Rooms across processes on Redis pub/sub, in python-socketio's format (Open WebUI's room channels).
+        .target(
+            name: "PalisadeCluster",
+            dependencies: [
+                "PalisadeServer", "PalisadeRedis", "PalisadeGateway", "PalisadeJSON", "PalisadeProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "palisade",
             dependencies: [
@@ -209,6 +220,8 @@ let package = Package(
                 "PalisadeGateway",
                 "PalisadeJSON",
                 "PalisadeServer",
+                "PalisadeCluster",
+                "PalisadeRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -281,6 +294,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PalisadeClusterTests",
+            dependencies: ["PalisadeCluster", "PalisadeJSON", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -33,6 +33,7 @@ FORBIDDEN = {
     "PalisadeGateway": {"PalisadeServer", "PalisadePolicy", "PalisadeYjsRelay", "PalisadeProtocol"},
     "PalisadePolicy": {"PalisadeServer", "PalisadeYjsRelay"},
     "PalisadeYjsRelay": {"PalisadeServer", "PalisadePolicy"},
+    "PalisadeCluster": {"PalisadePolicy", "PalisadeYjsRelay"},
     "palisade-bench": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay"},
 }
 

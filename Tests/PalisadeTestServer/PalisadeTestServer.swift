@@ -3,6 +3,8 @@
 import ArgumentParser
 import Logging
 import NIOCore
+import PalisadeCluster
+import PalisadeRedis
 import PalisadeServer
 
 #if canImport(Glibc)
@@ -24,6 +26,12 @@ struct PalisadeTestServer: AsyncParsableCommand {
     @Option(help: "Outbound bytes buffered per session before it is closed as a slow reader.") var maxOutboundBytes = 8 * 1024 * 1024
     @Option(help: "Seconds to wait for sessions to close on SIGTERM.") var drainTimeout = 0.5
     @Option var logLevel = "warning"
+    @Option(help: "Share rooms with other processes on this Redis (RedisRoomAdapter, python-socketio's pub/sub format).")
+    var redisURL: String?
+    @Option(help: "With --redis-url: one pub/sub channel per room (Open WebUI's WEBSOCKET_REDIS_ROOM_CHANNELS).")
+    var redisRoomChannels = true
+    @Option(help: "With --redis-url: seconds to wait for Redis before listening (then rooms stay local until it is up).")
+    var redisWait = 15.0
 
     func run() async throws {
         var configuration = ServerConfiguration()
@@ -44,15 +52,39 @@ struct PalisadeTestServer: AsyncParsableCommand {
         var logger = Logger(label: "palisade-test-server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
 
-        let socketServer = TestApplication.makeSocketServer(configuration: configuration, logger: logger)
+        let group = GatewayServer.makeEventLoopGroup(configuration)
+        var adapter: ((SocketRegistry) -> any RoomAdapter)?
+        let made = AdapterBox()
+        if let redisURL {
+            let redis = RedisConfiguration(url: try RedisURL(parsing: redisURL))
+            let settings = RedisRoomAdapterSettings(roomChannels: redisRoomChannels)
+            let loop = group.next()
+            adapter = { registry in
+                let adapter = RedisRoomAdapter(sockets: registry, redis: redis, eventLoop: loop, settings: settings, logger: logger)
+                made.adapter = adapter
+                return adapter
+            }
+        }
+        let socketServer = TestApplication.makeSocketServer(configuration: configuration, adapter: adapter, logger: logger)
+        if let redisAdapter = made.adapter, redisWait > 0 {
+            // Tests start talking at once: both links up first, so no early broadcast stays local by accident.
+            let up = try await redisAdapter.waitUntilUp(timeout: .milliseconds(Int64(redisWait * 1000))).get()
+            if !up { logger.warning("redis is not up; serving with local rooms until it is") }
+        }
         var mounts: [(path: String, application: any EngineApplication)] = [("/engine.io", EchoApplication())]
         mounts.append((path, socketServer))
         if path != "/socket.io" { mounts.append(("/socket.io", socketServer)) }
 
-        let server = GatewayServer(configuration: configuration, applications: mounts, logger: logger)
+        let server = GatewayServer(configuration: configuration, applications: mounts, group: group, logger: logger)
         try await server.run { address in
             print("listening on \(address)")
             fflush(nil)
         }
     }
+}
+
+/// The Redis adapter, kept when the socket server makes it (before any connection), read once after.
+final class AdapterBox: @unchecked Sendable {
+    // Safe: written once while the server is made, on this thread, and read after on it.
+    var adapter: RedisRoomAdapter?
 }

@@ -6,7 +6,10 @@ import PalisadeServer
 
 /// The Socket.IO test app (the conformance suite's, plus rooms and server acks for the interop tests).
 enum TestApplication {
-    static func makeSocketServer(configuration: ServerConfiguration, logger: Logger) -> SocketServer {
+    /// - Parameter adapter: the room adapter's factory (`--redis-url`: a `RedisRoomAdapter`); nil: in-process.
+    static func makeSocketServer(
+        configuration: ServerConfiguration, adapter: ((SocketRegistry) -> any RoomAdapter)? = nil, logger: Logger
+    ) -> SocketServer {
         // Handlers reach the server through this box, filled right after it is made.
         let serverBox = ServerBox()
         let handlers: [String: EventHandler] = [
@@ -46,6 +49,7 @@ enum TestApplication {
             policy: TestPolicy(),
             handlers: handlers,
             onConnect: { socket in socket.emit("auth", [(socket as? Socket)?.auth ?? .null]) },
+            adapter: adapter,
             logger: logger
         )
         serverBox.server = server

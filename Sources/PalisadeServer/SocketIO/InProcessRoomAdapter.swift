@@ -7,9 +7,11 @@ import PalisadeProtocol
 /// across all event loops. A broadcast is encoded once; each loop gets one task that writes
 /// to its members.
 ///
+/// Public so that a distributed adapter can keep its local members in one.
+///
 /// Every socket is in the room named by its id. That room is implied, not stored: its
 /// member is found in the socket registry (storing it would cost every idle connection an entry).
-final class InProcessRoomAdapter: RoomAdapter {
+public final class InProcessRoomAdapter: RoomAdapter {
     private struct Key: Hashable {
         var namespace: String
         var room: String
@@ -18,7 +20,7 @@ final class InProcessRoomAdapter: RoomAdapter {
     private let rooms = NIOLockedValueBox<[Key: [String: SocketHandle]]>([:])
     private let sockets: SocketRegistry
 
-    init(sockets: SocketRegistry) {
+    public init(sockets: SocketRegistry) {
         self.sockets = sockets
     }
 
@@ -28,11 +30,11 @@ final class InProcessRoomAdapter: RoomAdapter {
         return socket
     }
 
-    func join(_ room: String, socket: SocketHandle) {
+    public func join(_ room: String, socket: SocketHandle) {
         rooms.withLockedValue { $0[Key(namespace: socket.namespace, room: room), default: [:]][socket.id] = socket }
     }
 
-    func leave(_ room: String, socketID: String, namespace: String) {
+    public func leave(_ room: String, socketID: String, namespace: String) {
         rooms.withLockedValue { rooms in
             let key = Key(namespace: namespace, room: room)
             rooms[key]?.removeValue(forKey: socketID)
@@ -40,7 +42,7 @@ final class InProcessRoomAdapter: RoomAdapter {
         }
     }
 
-    func leaveAll(socketID: String, rooms joined: Set<String>, namespace: String) {
+    public func leaveAll(socketID: String, rooms joined: Set<String>, namespace: String) {
         rooms.withLockedValue { rooms in
             for room in joined {
                 let key = Key(namespace: namespace, room: room)
@@ -59,11 +61,11 @@ final class InProcessRoomAdapter: RoomAdapter {
         return members
     }
 
-    func socketIDs(in target: BroadcastTarget) -> Set<String> {
+    public func socketIDs(in target: BroadcastTarget) -> Set<String> {
         Set(recipients(of: target).map(\.id))
     }
 
-    func rooms(of socketID: String, namespace: String) -> Set<String> {
+    public func rooms(of socketID: String, namespace: String) -> Set<String> {
         guard let socket = sockets.handle(socketID), socket.namespace == namespace else { return [] }
         let joined = rooms.withLockedValue { rooms in
             rooms.compactMap { key, members in key.namespace == namespace && members[socketID] != nil ? key.room : nil }
@@ -71,7 +73,7 @@ final class InProcessRoomAdapter: RoomAdapter {
         return Set(joined).union([socketID])
     }
 
-    func disconnect(_ target: BroadcastTarget) -> Int {
+    public func disconnect(_ target: BroadcastTarget) -> Int {
         let chosen = recipients(of: target)
         for member in chosen { member.executeOnSocket { $0.disconnect() } }
         return chosen.count
@@ -98,7 +100,7 @@ final class InProcessRoomAdapter: RoomAdapter {
         return candidates.filter { !excluded.contains($0.id) }
     }
 
-    func broadcast(_ packet: SocketPacket, to target: BroadcastTarget) {
+    public func broadcast(_ packet: SocketPacket, to target: BroadcastTarget) {
         let frames = PreparedFrames(SocketPacketEncoder.frames(packet))
         var elsewhere: [ObjectIdentifier: (any EventLoop, [SocketHandle])] = [:]
         for member in recipients(of: target) {

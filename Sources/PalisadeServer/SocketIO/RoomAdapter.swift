@@ -1,3 +1,4 @@
+import NIOCore
 import PalisadeProtocol
 
 /// Where room membership lives and where broadcasts go, as socket.io's `Adapter`: the sockets
@@ -19,6 +20,21 @@ public protocol RoomAdapter: AnyObject, Sendable {
     func rooms(of socketID: String, namespace: String) -> Set<String>
     /// Disconnects the members of `target` (a socket: its own room); returns how many.
     @discardableResult func disconnect(_ target: BroadcastTarget) -> Int
+    /// `socket` connected: it is now in its own room (its id), which `join` never names. An adapter
+    /// that must act on that room (a distributed one subscribes to it) does so here; `leaveAll`
+    /// ends it. Default: nothing.
+    func connected(_ socket: SocketHandle)
+    /// Completes on `loop` once the membership changes made before it are effective wherever the
+    /// adapter listens (a distributed adapter: its subscriptions are live), or once that can no longer
+    /// happen soon (its link is down). A CONNECT reply and a policy-checked join wait for it, as
+    /// python-socketio's room-channel manager waits for its PING fence. Never fails. Default: at once.
+    func fence(on loop: any EventLoop) -> EventLoopFuture<Void>
+}
+
+extension RoomAdapter {
+    public func connected(_ socket: SocketHandle) {}
+
+    public func fence(on loop: any EventLoop) -> EventLoopFuture<Void> { loop.makeSucceededVoidFuture() }
 }
 
 /// Whom a broadcast (or a lookup) reaches: the members of `rooms` of `namespace` (every socket

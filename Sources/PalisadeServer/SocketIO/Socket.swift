@@ -148,13 +148,15 @@ public final class Socket: GatewaySocket {
 
     // MARK: Rooms
 
-    /// Joins `room` if the policy allows it; the future says whether it did.
+    /// Joins `room` if the policy allows it; the future says whether it did, once the room adapter's
+    /// fence passed (with Redis: the room's channel is subscribed, so an emit to it from now on arrives).
     @discardableResult
     public func join(_ room: String) -> EventLoopFuture<Bool> {
-        server.policy.authorizeJoin(self, room: room).assumeIsolated().map { decision in
-            guard decision == .allow, self.isConnected else { return false }
+        let loop = self.loop
+        return server.policy.authorizeJoin(self, room: room).assumeIsolated().flatMap { decision in
+            guard decision == .allow, self.isConnected else { return loop.makeSucceededFuture(false) }
             self.joinWithoutCheck(room)
-            return true
+            return self.server.rooms.fence(on: loop).map { true }
         }.nonisolated()
     }
 
@@ -185,6 +187,7 @@ public final class Socket: GatewaySocket {
             authTokenID = auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
         }
         server.registry.add(socketHandle)
+        server.rooms.connected(socketHandle)
     }
 
     /// What the admin API shows of this socket.

@@ -92,14 +92,19 @@ final class SocketConnection: EngineSessionHandler {
         lastJoined = socket
         cancelConnectTimer()
         socket.markConnected(as: identity)
-        socket.sendPacket(SocketPacket(.connect, namespace: socket.namespace, data: .object(["sid": .string(socket.id)])))
-        server.logger.debug(
-            "socket connected", metadata: ["sid": "\(socket.id)", "namespace": "\(socket.namespace)", "ip": "\(session.ip)"])
-        session.loop.assumeIsolated().scheduleTask(in: Self.connectHookDelay) {
+        // The reply waits for the room adapter's fence (with Redis: the sid's channel is live), so an emit
+        // to the new sid from another process is not missed. In-process it passes at once, in this call.
+        server.rooms.fence(on: session.loop).assumeIsolated().whenComplete { _ in
             guard socket.isConnected else { return }
-            self.server.policy.connected(socket)
-            self.server.connectHandler?(socket)
-            socket.releaseAuth()
+            socket.sendPacket(SocketPacket(.connect, namespace: socket.namespace, data: .object(["sid": .string(socket.id)])))
+            self.server.logger.debug(
+                "socket connected", metadata: ["sid": "\(socket.id)", "namespace": "\(socket.namespace)", "ip": "\(self.session.ip)"])
+            self.session.loop.assumeIsolated().scheduleTask(in: Self.connectHookDelay) {
+                guard socket.isConnected else { return }
+                self.server.policy.connected(socket)
+                self.server.connectHandler?(socket)
+                socket.releaseAuth()
+            }
         }
     }
 
