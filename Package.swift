@@ -165,7 +165,7 @@ let package = Package(
                 "PalisadeGateway",
                 "PalisadeJSON",
                 "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeDirectory",
-                "PalisadeYjsRelay", "PalisadeDocuments", "PalisadeRedis", "PalisadeRedisState", "PalisadeState",
+                "PalisadeYjsRelay", "PalisadeDocuments", "PalisadeCluster", "PalisadeRedis", "PalisadeRedisState", "PalisadeState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -57,7 +57,8 @@ struct PolicyGateway {
             loops: Array(group.makeIterator()), maxMessageBytes: configuration.maxOutboundBytes, logger: logger)
         let socketServer = SocketServer(
             configuration: configuration, policy: engine, handlers: relay.handlers,
-            onDisconnect: relay.disconnected, logger: logger)
+            onDisconnect: relay.disconnected, adapter: redis.map { link in { link.roomAdapter(for: $0, on: group.next()) } },
+            logger: logger)
         host.attach(socketServer)
         relay.attach(socketServer)
         let loop = MultiThreadedEventLoopGroup.singleton.next()

@@ -1,7 +1,10 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
+import PalisadeCluster
 import PalisadeRedis
 import PalisadeRedisState
+import PalisadeServer
 import PalisadeState
 
 /// The distributed mode's link to Redis, made when `redis.url` is set: one command connection
@@ -15,10 +18,16 @@ final class RedisLink: Sendable {
     let store: any StateStore
     /// `px.ratelimit` on Redis (one script per hit, on Redis's clock), in memory while it is down.
     let rateLimiter: any RateLimiter
+    /// Rooms on Redis pub/sub in python-socketio's format, once the server made it.
+    private let adapter = NIOLockedValueBox<RedisRoomAdapter?>(nil)
+    private let environment: [String: String]
+    private let logger: Logger
 
     /// The link for `urlText`; fails when the URL cannot be read (a configuration error).
     init(urlText: String, environment: [String: String], loop: any EventLoop, logger: Logger) throws {
         url = try Self.url(urlText, environment: environment)
+        self.environment = environment
+        self.logger = logger
         client = RedisClient(configuration: RedisConfiguration(url: url), eventLoop: loop, logger: logger)
         store = FallbackStateStore(redis: RedisStateStore(client: client), memory: MemoryStateStore())
         rateLimiter = FallbackRateLimiter(redis: RedisRateLimiter(client: client), memory: MemoryRateLimiter())
@@ -32,8 +41,24 @@ final class RedisLink: Sendable {
             sentinelMaxRetryCount: environment["REDIS_SENTINEL_MAX_RETRY_COUNT"])
     }
 
-    /// `"up"` or `"down"` for `/healthz`.
-    var health: String { client.state == .up ? "up" : "down" }
+    /// The room adapter for `SocketServer(adapter:)`: local members as before, and every
+    /// broadcast also on Redis in python-socketio's format, so other instances and the app's own
+    /// python-socketio process (Open WebUI's backend) emit to and receive from these sockets.
+    /// `WEBSOCKET_REDIS_ROOM_CHANNELS` (default true) chooses per-room channels as Open WebUI does.
+    func roomAdapter(for registry: SocketRegistry, on loop: any EventLoop) -> any RoomAdapter {
+        let settings = RedisRoomAdapterSettings(
+            roomChannels: RedisRoomAdapterSettings.roomChannels(fromEnvironmentValue: environment["WEBSOCKET_REDIS_ROOM_CHANNELS"]))
+        let made = RedisRoomAdapter(
+            sockets: registry, redis: client.configuration, eventLoop: loop, settings: settings, publisher: client, logger: logger)
+        adapter.withLockedValue { $0 = made }
+        return made
+    }
+
+    /// `"up"` or `"down"` for `/healthz`: up when commands and the subscription both are.
+    var health: String {
+        let subscribed = adapter.withLockedValue { $0 }.map { $0.status.subscriber.state == .up } ?? true
+        return client.state == .up && subscribed ? "up" : "down"
+    }
 
     /// Logs whether Redis could be reached within `timeout` of start.
     func reportStart(timeout: TimeAmount, logger: Logger) async {
@@ -48,6 +73,7 @@ final class RedisLink: Sendable {
     }
 
     func close() async {
+        if let adapter = adapter.withLockedValue({ $0 }) { try? await adapter.close().get() }
         try? await client.close().get()
     }
 }

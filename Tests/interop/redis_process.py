@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -69,3 +70,14 @@ def redis_server(tmp_path):
     server = RedisProcess(tmp_path / "redis")
     yield server
     server.stop()
+
+
+def emit_write_only(url: str, event: str, data, **kwargs) -> None:
+    """What Open WebUI's backend does: python-socketio's write-only Redis manager emits."""
+    import socketio
+
+    async def run():
+        manager = socketio.AsyncRedisManager(url, write_only=True)
+        await manager.emit(event, data, namespace="/", **kwargs)
+
+    asyncio.run(run())

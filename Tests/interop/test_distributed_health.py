@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from redis_process import free_port, redis_server  # noqa: F401 (fixture)
+from redis_process import emit_write_only, free_port, redis_server  # noqa: F401 (fixture)
 from stock import client, mint, stock  # noqa: F401 (fixtures)
 
 
@@ -105,3 +105,29 @@ def test_two_instances_share_one_rate_limit(stock, client, redis_server):
     allowed = [answer for answer in answers if answer == "ok"]
     assert len(allowed) == 10, answers
     assert all("rate limited" in answer for answer in answers[10:]), answers
+
+
+# The product with the stock profile: Open WebUI's backend, emitting through Redis to a
+# user's room, reaches that user's socket on Palisade; and a room emit on one instance
+# reaches a member on another.
+def test_the_apps_backend_emits_through_redis_to_a_users_socket(stock, client, redis_server):
+    srv = stock(PALISADE_REDIS_URL=redis_server.url)
+    wait_health(srv, "up")
+    c = client(srv, events=("events",)).connect(mint("u1"))
+    assert c.user_join(mint("u1"))["id"] == "u1"
+    emit_write_only(redis_server.url, "events", {"chat_id": "c1", "data": {"type": "chat:completion"}}, room="user:u1")
+    (payload,) = c.next("events", timeout=10)
+    assert payload == {"chat_id": "c1", "data": {"type": "chat:completion"}}
+
+
+def test_a_room_emit_on_one_instance_reaches_a_member_on_another(stock, client, redis_server):
+    first = stock(PALISADE_REDIS_URL=redis_server.url)
+    second = stock(PALISADE_REDIS_URL=redis_server.url)
+    wait_health(first, "up")
+    wait_health(second, "up")
+    member = client(second, events=("notice",)).connect(mint("u2"))
+    assert member.user_join(mint("u2"))["id"] == "u2"
+    reply = first.admin("POST", "emit", {"room": "user:u2", "event": "notice", "data": {"text": "hello"}})
+    assert reply.status_code < 300, reply.text
+    (payload,) = member.next("notice", timeout=10)
+    assert payload == {"text": "hello"}

@@ -21,7 +21,7 @@ import redis
 import socketio
 from aiohttp import web
 
-from redis_process import free_port, redis_server  # noqa: F401 (fixture)
+from redis_process import emit_write_only, free_port, redis_server  # noqa: F401 (fixture)
 from wire import SIO_PATH, EventRecorder
 
 HOST_ID = "9f1c2d3e4b5a69788796a5b4c3d2e1f0"  # an origin that is neither Palisade nor psio's manager
@@ -51,16 +51,6 @@ def _connect(server, sio_client, *events):
     return sio, recorder
 
 
-def _emit_write_only(url, event, data, **kwargs):
-    """What Open WebUI's backend does: an external python-socketio emitter on the same Redis."""
-
-    async def run():
-        manager = socketio.AsyncRedisManager(url, write_only=True)
-        await manager.emit(event, data, namespace="/", **kwargs)
-
-    asyncio.run(run())
-
-
 def _palisade(server_factory, url, *flags):
     return server_factory("--redis-url", url, *flags)
 
@@ -71,9 +61,9 @@ def test_a_write_only_emit_to_a_room_reaches_its_members(server_factory, sio_cli
     b, eb = _connect(server, sio_client, "news")
     assert a.call("join", "chat:1", timeout=10) is True
 
-    _emit_write_only(redis_url, "news", {"text": "hi", "n": [1, 2]}, room="chat:1")
+    emit_write_only(redis_url, "news", {"text": "hi", "n": [1, 2]}, room="chat:1")
     assert ea.get("news", timeout=10) == ({"text": "hi", "n": [1, 2]},)
-    _emit_write_only(redis_url, "news", ("two", "args"), room="chat:1")
+    emit_write_only(redis_url, "news", ("two", "args"), room="chat:1")
     assert ea.get("news", timeout=10) == ("two", "args")
     assert eb.empty("news"), "a socket outside the room got the room's emit"
 
@@ -83,15 +73,15 @@ def test_a_write_only_emit_to_a_sid_and_with_skip_sid(server_factory, sio_client
     a, ea = _connect(server, sio_client, "direct", "room-news")
     b, eb = _connect(server, sio_client, "direct", "room-news")
 
-    _emit_write_only(redis_url, "direct", "for a", to=a.get_sid())
+    emit_write_only(redis_url, "direct", "for a", to=a.get_sid())
     assert ea.get("direct", timeout=10) == ("for a",)
 
     for sio in (a, b):
         assert sio.call("join", "r", timeout=10) is True
-    _emit_write_only(redis_url, "room-news", "not for a", room="r", skip_sid=a.get_sid())
+    emit_write_only(redis_url, "room-news", "not for a", room="r", skip_sid=a.get_sid())
     assert eb.get("room-news", timeout=10) == ("not for a",)
     # The same emit reached b; a, skipped, would have had it by then (one Redis message, one delivery pass).
-    _emit_write_only(redis_url, "direct", "marker", to=a.get_sid())
+    emit_write_only(redis_url, "direct", "marker", to=a.get_sid())
     assert ea.get("direct", timeout=10) == ("marker",)
     assert ea.empty("room-news"), "skip_sid was not honoured"
     assert eb.empty("direct"), "an emit to a's sid reached b"
@@ -100,7 +90,7 @@ def test_a_write_only_emit_to_a_sid_and_with_skip_sid(server_factory, sio_client
 def test_binary_attachments_from_python_socketio(server_factory, sio_client, redis_url):
     server = _palisade(server_factory, redis_url)
     a, ea = _connect(server, sio_client, "blob")
-    _emit_write_only(redis_url, "blob", {"bytes": b"\x00\x01\xfe\xff", "name": "x"}, to=a.get_sid())
+    emit_write_only(redis_url, "blob", {"bytes": b"\x00\x01\xfe\xff", "name": "x"}, to=a.get_sid())
     assert ea.get("blob", timeout=10) == ({"bytes": b"\x00\x01\xfe\xff", "name": "x"},)
 
 
@@ -257,7 +247,7 @@ def test_while_redis_is_down_rooms_stay_local_and_come_back_with_it(server_facto
     observer = redis.Redis.from_url(redis_server.url)
     for channel in ("socketio", f"socketio#/#{a.get_sid()}", "socketio#/#r", "socketio#/#joined-while-down", f"socketio#/#{c.get_sid()}"):
         _wait_for(lambda: observer.pubsub_numsub(channel)[0][1] == 1, timeout=30, what=f"{channel} resubscribed")
-    _emit_write_only(redis_server.url, "news", "after the outage", room="r")
+    emit_write_only(redis_server.url, "news", "after the outage", room="r")
     assert ea.get("news", timeout=10) == ("after the outage",)
     assert eb.get("news", timeout=10) == ("after the outage",)
     observer.close()
@@ -277,7 +267,7 @@ def test_redis_down_at_start_serves_locally_then_joins_the_cluster(server_factor
     redis_server.start()
     observer = redis.Redis.from_url(url)
     _wait_for(lambda: observer.pubsub_numsub("socketio#/#r")[0][1] == 1, timeout=30, what="room channel subscribed")
-    _emit_write_only(url, "news", "from python", room="r")
+    emit_write_only(url, "news", "from python", room="r")
     assert ea.get("news", timeout=10) == ("from python",)
     assert eb.get("news", timeout=10) == ("from python",)
     observer.close()
