@@ -93,7 +93,8 @@ struct PolicyGateway {
                 }
             }
         }
-        let ticks = engine.startTicking(on: server.eventLoopGroup.next())
+        let tickLoop = server.eventLoopGroup.next()
+        let ticks = engine.startTicking(on: tickLoop, mayTick: redis.map { $0.tickGate(prefix: configuration.redisPrefix, on: tickLoop) })
         let revocations = redis.map {
             RevocationSweep(server: socketServer, client: $0.client, prefix: configuration.redisPrefix, logger: logger)
                 .start(on: server.eventLoopGroup.next())

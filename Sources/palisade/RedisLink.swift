@@ -54,6 +54,22 @@ final class RedisLink: Sendable {
         return made
     }
 
+    /// The policies' `tick` runs on one instance at a time: the holder of `{prefix}:palisade:tick_lock`,
+    /// renewed every tick (its TTL, 3 s, lets another take over soon after the holder dies).
+    /// While Redis is down every instance ticks by itself, as in memory mode; an error while
+    /// Redis is up skips the tick (no two at once).
+    func tickGate(prefix: String, on loop: any EventLoop) -> @Sendable () -> EventLoopFuture<Bool> {
+        let lock = RedisLock(client: client, name: "\(prefix):palisade:tick_lock", owner: instanceID, ttl: .seconds(3))
+        let client = client
+        return {
+            guard client.state == .up else { return loop.makeSucceededFuture(true) }
+            return lock.hold(on: loop).recover { _ in false }
+        }
+    }
+
+    /// This instance's token for the locks it takes.
+    private let instanceID = (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+
     /// `"up"` or `"down"` for `/healthz`: up when commands and the subscription both are.
     var health: String {
         let subscribed = adapter.withLockedValue { $0 }.map { $0.status.subscriber.state == .up } ?? true

@@ -131,3 +131,53 @@ def test_a_room_emit_on_one_instance_reaches_a_member_on_another(stock, client, 
     assert reply.status_code < 300, reply.text
     (payload,) = member.next("notice", timeout=10)
     assert payload == {"text": "hello"}
+
+
+TICK_COUNTER = """
+local px = require "palisade"
+return { tick = function(now) px.store.incr("ticks") end }
+"""
+
+
+def start_with_tick_counter(tmp_path, name: str, redis_url: str):
+    import shutil
+
+    from conftest import REPO_ROOT
+    from stock import StockServer, _env
+
+    plugins = tmp_path / f"{name}-plugins"
+    shutil.copytree(REPO_ROOT / "plugins", plugins)
+    (plugins / "99-tick-counter.lua").write_text(TICK_COUNTER)
+    srv = StockServer.__new__(StockServer)
+    srv.launch(["--port", "0", "--policies", str(REPO_ROOT / "policies"), "--plugins", str(plugins),
+                "--data-dir", str(tmp_path / f"{name}-data")], _env(PALISADE_REDIS_URL=redis_url), tmp_path)
+    return srv
+
+
+def ticks(redis_server) -> int:
+    reply = redis_server.command("GET", "palisade:ticks")
+    return 0 if reply.startswith(b"$-1") else int(reply.split(b"\r\n")[1])
+
+
+# `tick` runs on one instance at a time (the holder of a lock in Redis), not on each.
+def test_tick_runs_on_one_instance_at_a_time(tmp_path, redis_server):
+    first = start_with_tick_counter(tmp_path, "first", redis_server.url)
+    second = start_with_tick_counter(tmp_path, "second", redis_server.url)
+    try:
+        wait_health(first, "up")
+        wait_health(second, "up")
+        time.sleep(2)
+        start = ticks(redis_server)
+        time.sleep(6)
+        end = ticks(redis_server)
+        assert 4 <= end - start <= 8, f"{end - start} ticks in 6 s from two instances (one each second expected)"
+        # The holder goes away: the other takes over within the lock's TTL.
+        first.stop()
+        time.sleep(5)
+        later = ticks(redis_server)
+        time.sleep(4)
+        final = ticks(redis_server)
+        assert final - later >= 3, "nobody ticks after the holder stopped"
+    finally:
+        first.stop()
+        second.stop()

@@ -327,19 +327,25 @@ private enum RequestField {
 extension LuaPolicyEngine {
     /// Calls every module's `tick(now)` once a second on `loop` (one loop per instance).
     /// A tick still running when the next is due is not doubled up.
-    public func startTicking(on loop: any EventLoop) -> RepeatedTask {
+    /// - Parameter mayTick: asked before each tick whether this instance runs it (with several
+    ///   instances, only the holder of a shared lock does); nil: always.
+    public func startTicking(on loop: any EventLoop, mayTick: (@Sendable () -> EventLoopFuture<Bool>)? = nil) -> RepeatedTask {
         let busy = NIOLockedValueBox(false)
         return loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             guard !busy.withLockedValue({ $0 }), let runtime = self.runtime(on: loop), runtime.hasHook(.tick) else { return }
             busy.withLockedValue { $0 = true }
-            let now = px_wall_seconds()
-            self.chain(
-                runtime, .tick,
-                push: { state in
-                    lua_pushnumber(state, now)
-                    return 1
-                }, stopAt: { _ in false }
-            ).whenComplete { _ in busy.withLockedValue { $0 = false } }
+            let allowed = mayTick?() ?? loop.makeSucceededFuture(true)
+            allowed.hop(to: loop).assumeIsolated().whenComplete { result in
+                guard (try? result.get()) == true else { return busy.withLockedValue { $0 = false } }
+                let now = px_wall_seconds()
+                self.chain(
+                    runtime, .tick,
+                    push: { state in
+                        lua_pushnumber(state, now)
+                        return 1
+                    }, stopAt: { _ in false }
+                ).whenComplete { _ in busy.withLockedValue { $0 = false } }
+            }
         }
     }
 }
