@@ -10,6 +10,8 @@ struct GatewayAdminBackend: AdminBackend {
     let engine: LuaPolicyEngine
     let host: PolicyHost
     let loop: any EventLoop
+    /// Tells the other instances that tokens were revoked (nil: one instance).
+    var afterRevoke: (@Sendable () -> Void)? = nil
     /// How long a revoked token's marker is kept when the request names no `ttl_s`
     /// (Open WebUI's tokens live at most this long by default).
     static let defaultRevocationTTL = 7.0 * 24 * 3600
@@ -48,5 +50,6 @@ struct GatewayAdminBackend: AdminBackend {
             let now = JWTVerifier.currentTime()
             try await host.store.set(host.storeKey("auth:user:\(userID):revoked_at"), to: String(now), ttl: nil, on: loop).get()
         }
+        afterRevoke?()
     }
 }

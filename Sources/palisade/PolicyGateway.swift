@@ -62,9 +62,18 @@ struct PolicyGateway {
         host.attach(socketServer)
         relay.attach(socketServer)
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let admin = configuration.adminToken.map {
-            AdminConfiguration(token: $0, backend: GatewayAdminBackend(engine: engine, host: host, loop: loop), socketServer: socketServer)
+        let sweepLoop = group.next()
+        let sweep = redis.map {
+            RevocationSweep(server: socketServer, client: $0.client, prefix: configuration.redisPrefix, logger: logger)
         }
+        let control = redis.map { link in
+            ClusterControl(link: link, prefix: configuration.redisPrefix, loop: sweepLoop, logger: logger) {
+                _ = sweep?.sweep(on: sweepLoop)
+            }
+        }
+        var backend = GatewayAdminBackend(engine: engine, host: host, loop: loop)
+        backend.afterRevoke = control.map(Self.announcer)
+        let admin = configuration.adminToken.map { AdminConfiguration(token: $0, backend: backend, socketServer: socketServer) }
         let server = GatewayServer(
             configuration: configuration, applications: [(configuration.path, socketServer)],
             policyStatus: engine, admin: admin, group: group, redisStatus: redis.map(Self.healthOf), logger: logger)
@@ -95,10 +104,7 @@ struct PolicyGateway {
         }
         let tickLoop = server.eventLoopGroup.next()
         let ticks = engine.startTicking(on: tickLoop, mayTick: redis.map { $0.tickGate(prefix: configuration.redisPrefix, on: tickLoop) })
-        let revocations = redis.map {
-            RevocationSweep(server: socketServer, client: $0.client, prefix: configuration.redisPrefix, logger: logger)
-                .start(on: server.eventLoopGroup.next())
-        }
+        let revocations = sweep?.start(on: sweepLoop)
         let retention = relay.startRetention(on: server.eventLoopGroup.next())
         defer {
             ticker.cancel()
@@ -114,7 +120,13 @@ struct PolicyGateway {
         })
         await documentStore.close()
         await directory.close()
+        await control?.close()
         await redis?.close()
+    }
+
+    /// Tells the other instances of a revocation through `control`.
+    private static func announcer(_ control: ClusterControl) -> @Sendable () -> Void {
+        { control.announceRevocation() }
     }
 
     /// What `/healthz` says of Redis through `link`.

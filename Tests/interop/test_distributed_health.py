@@ -181,3 +181,23 @@ def test_tick_runs_on_one_instance_at_a_time(tmp_path, redis_server):
     finally:
         first.stop()
         second.stop()
+
+
+# An admin revoke on one instance closes the matching sessions on every instance in well
+# under a second (the instances are told at once, not at their next 2 s sweep).
+def test_an_admin_revoke_closes_sessions_on_every_instance_within_a_second(stock, client, redis_server):
+    first = stock(PALISADE_REDIS_URL=redis_server.url)
+    second = stock(PALISADE_REDIS_URL=redis_server.url)
+    wait_health(first, "up")
+    wait_health(second, "up")
+    time.sleep(0.5)  # the control channel's subscriptions
+    here = client(first).connect(mint("u9", iat=time.time() - 60))
+    there = client(second).connect(mint("u9", iat=time.time() - 60))
+    bystander = client(second).connect(mint("u10", iat=time.time() - 60))
+    started = time.monotonic()
+    reply = first.admin("POST", "revoke", {"user_id": "u9"})
+    assert reply.status_code < 300, reply.text
+    assert there.disconnected.wait(1.0), "the other instance's session is still open after 1 s"
+    assert here.disconnected.wait(1.0)
+    assert time.monotonic() - started < 1.5
+    assert not bystander.disconnected.is_set()
