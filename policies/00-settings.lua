@@ -33,9 +33,23 @@ local function section_table(section)
   return type(config) == "table" and config or nil
 end
 
+-- The environment cannot say which `_` of a name separates levels: with no such key in the
+-- config file, PALISADE_POLICY_AUTH_GRACE_S arrives as auth.grace.s, not auth.grace_s. A key
+-- with `_` is therefore also looked for along that nested path.
+local function lookup(config, key)
+  local value = config[key]
+  if value ~= nil or not key:find("_", 1, true) then return value end
+  local node = config
+  for word in key:gmatch("[^_]+") do
+    if type(node) ~= "table" then return nil end
+    node = node[word]
+  end
+  return node
+end
+
 function M.reader(section)
   local config = section_table(section) or {}
-  return function(key, default) return convert(config[key], default) end
+  return function(key, default) return convert(lookup(config, key), default) end
 end
 
 function M.selftest()
@@ -45,6 +59,9 @@ function M.selftest()
   local list = convert("a, b", {})
   assert(#list == 2 and list[1] == "a" and list[2] == "b")
   assert(M.reader("no.such.section")("key", 5) == 5)
+  assert(lookup({ grace = { s = "7" } }, "grace_s") == "7", "an environment key split at every _")
+  assert(lookup({ grace_s = 3, grace = { s = 7 } }, "grace_s") == 3, "the key as written wins")
+  assert(lookup({ grace = 5 }, "grace_s") == nil)
 end
 
 return M

@@ -89,3 +89,13 @@ def test_hole_20_window_is_exact_and_refused_attempts_do_not_count(stock, client
     assert knocks >= 5
     time.sleep(max(0.0, started + window + 0.3 - time.monotonic()))
     assert c.attempt("heartbeat", {}) == "ok", "the window ended on time despite the refused attempts"
+
+
+def test_an_environment_setting_whose_key_has_an_underscore_applies_without_a_config_file(stock, client):
+    # PALISADE_POLICY_RATELIMIT_EVENTS_IP_LIMIT names ratelimit.events.ip_limit; with no config
+    # file it arrives split at every `_`, and 00-settings finds it all the same.
+    srv = stock(PALISADE_POLICY_RATELIMIT_EVENTS_IP_LIMIT="3", PALISADE_POLICY_RATELIMIT_EVENTS_LIMIT="1000")
+    c = client(srv).connect(mint("u1"))
+    answers = [c.attempt("heartbeat", {}) for _ in range(5)]
+    assert answers[:3] == ["ok", "ok", "ok"], answers
+    assert all("rate limited" in answer for answer in answers[3:]), answers
