@@ -1,7 +1,15 @@
 import ArgumentParser
 import Logging
 import NIOPosix
+import PalisadeJSON
 import PalisadePolicy
+import PalisadeServer
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `palisade check`: loads every module as a reload would and runs the selftests.
 struct Check: AsyncParsableCommand {
@@ -15,10 +23,20 @@ struct Check: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Folder of plugin scripts.", valueName: "dir"))
     var plugins: String = "./plugins"
 
+    @Option(help: ArgumentHelp("Config file (YAML or JSON), the one serve reads: selftests see its policy section.", valueName: "file"))
+    var config: String?
+
     func run() async throws {
         var logger = Logger(label: "palisade.check")
         logger.logLevel = .critical
-        let host = PolicyHost(logger: logger, config: .object(["policy": .object([])]), jwtSecret: "check")
+        let policySettings: JSONValue
+        do {
+            policySettings = try PolicySection.load(configFile: config, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            StandardError.write("palisade: \(error)\n")
+            throw ExitCode(2)
+        }
+        let host = PolicyHost(logger: logger, config: .object(["policy": policySettings]), jwtSecret: "check")
         let engine = LuaPolicyEngine(settings: .init(directories: [policies, plugins]), host: host)
         do {
             let generation = try await engine.reload(on: MultiThreadedEventLoopGroup.singleton.next())

@@ -28,13 +28,18 @@ struct Token: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Data directory holding the generated secret (default ./data).", valueName: "dir"))
     var dataDir: String?
 
+    @Option(help: ArgumentHelp("Config file (YAML or JSON), the one serve reads: its jwt and server sections apply.", valueName: "file"))
+    var config: String?
+
     func run() async throws {
         let configuration: ServerConfiguration
         do {
             var flags: [String: String] = [:]
             if let dataDir { flags["server.data_dir"] = dataDir }
-            configuration = try ConfigurationLoader(commandLine: flags, environment: ProcessInfo.processInfo.environment, configFile: nil)
-                .load()
+            configuration = try ConfigurationLoader(
+                commandLine: flags, environment: ProcessInfo.processInfo.environment, configFile: config
+            )
+            .load()
         } catch {
             StandardError.write("palisade: \(error)\n")
             throw ExitCode(2)

@@ -5,6 +5,7 @@ stderr; its `listening on HOST:PORT` line gives the port. Policies and plugins
 come from empty temporary folders, so connecting needs no token.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -151,3 +152,32 @@ def test_environment_overrides_config_file_and_flag_overrides_environment(palisa
 def test_open_webui_alias_is_read(palisade):
     srv = palisade("--port", "0", env=_clean_env(WEBSOCKET_SERVER_PING_INTERVAL="4"))
     assert _open_packet(srv)["pingInterval"] == 4000
+
+
+def test_token_reads_the_jwt_secret_from_the_config_file_serve_reads(tmp_path):
+    import jwt
+
+    config = tmp_path / "palisade.json"
+    config.write_text(json.dumps({"jwt": {"secret": "from-the-config-file-0123456789abcdef"}}))
+    result = _run(["token", "--sub", "u1", "--config", str(config), "--data-dir", str(tmp_path / "data")])
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(result.stdout.strip(), "from-the-config-file-0123456789abcdef", algorithms=["HS256"])
+    assert claims["id"] == "u1"
+
+
+def test_check_runs_the_selftests_with_the_config_files_policy_section(tmp_path):
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "10-needs-setting.lua").write_text(
+        'local px = require "palisade"\n'
+        'return { selftest = function()\n'
+        '  assert(type(px.config.policy.custom) == "table" and px.config.policy.custom.flag == true, "custom.flag missing")\n'
+        'end }\n')
+    config = tmp_path / "palisade.yaml"
+    config.write_text("policy:\n  custom:\n    flag: true\n")
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    without = _run(["check", "--policies", str(policies), "--plugins", str(plugins)])
+    assert without.returncode != 0 and "custom.flag missing" in without.stderr
+    with_config = _run(["check", "--policies", str(policies), "--plugins", str(plugins), "--config", str(config)])
+    assert with_config.returncode == 0, with_config.stderr
