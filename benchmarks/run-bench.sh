@@ -36,6 +36,9 @@ if [ ! -x "$PEER_VENV/bin/python" ]; then
     "$PEER_VENV/bin/pip" install -q -r benchmarks/python-peer/requirements.txt
 fi
 
+# Every client of the benchmark comes from one address as a handful of users: the connection
+# caps (limits.max_connections*) would refuse most of them, so they are off here.
+NO_CAPS="env PALISADE_LIMITS_MAX_CONNECTIONS=0 PALISADE_LIMITS_MAX_CONNECTIONS_PER_IP=0 PALISADE_LIMITS_MAX_CONNECTIONS_PER_USER=0"
 # Descriptors for 10 000+ connections on each side (the benchmark's limit, not the product's).
 ulimit -n "$(ulimit -Hn)"
 
@@ -58,12 +61,12 @@ start_server() { # name
                 --port $PORT >"$log" 2>&1 &
             ;;
         empty)
-            PALISADE_JWT_SECRET=$SECRET PALISADE_LOG_LEVEL=error PALISADE_SERVER_THREADS=1 taskset -c $SERVER_CORE \
+            $NO_CAPS PALISADE_JWT_SECRET=$SECRET PALISADE_LOG_LEVEL=error PALISADE_SERVER_THREADS=1 taskset -c $SERVER_CORE \
                 $BIN/palisade serve --port $PORT --policies benchmarks/policies-minimal --plugins benchmarks/plugins \
                 --data-dir "$WORK/data-empty-$PORT" >"$log" 2>&1 &
             ;;
         stock)
-            PALISADE_JWT_SECRET=$SECRET PALISADE_LOG_LEVEL=error PALISADE_SERVER_THREADS=1 taskset -c $SERVER_CORE \
+            $NO_CAPS PALISADE_JWT_SECRET=$SECRET PALISADE_LOG_LEVEL=error PALISADE_SERVER_THREADS=1 taskset -c $SERVER_CORE \
                 $BIN/palisade serve --port $PORT --policies policies --plugins "$WORK/stock-plugins" \
                 --config benchmarks/bench-config.json --data-dir "$WORK/data-stock-$PORT" >"$log" 2>&1 &
             ;;

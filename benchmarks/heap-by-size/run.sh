@@ -24,7 +24,9 @@ case $SET in
     empty) ARGS=(--policies benchmarks/policies-minimal --plugins benchmarks/plugins) ;;
     *) echo "usage: $0 [empty|stock] [connections]" >&2; exit 2 ;;
 esac
+# The idle connections come from one address: the connection caps are off.
 HEAPCOUNT_DIR=$WORK LD_PRELOAD=$WORK/heapcount.so PALISADE_JWT_SECRET=$SECRET PALISADE_LOG_LEVEL=error \
+    PALISADE_LIMITS_MAX_CONNECTIONS=0 PALISADE_LIMITS_MAX_CONNECTIONS_PER_IP=0 PALISADE_LIMITS_MAX_CONNECTIONS_PER_USER=0 \
     PALISADE_SERVER_THREADS=1 taskset -c 0 .build/release/palisade serve --port $PORT "${ARGS[@]}" \
     --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
 SERVER=$!

@@ -62,6 +62,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var ackTimeoutMs: Int = 30_000
 
     // limits
+    /// Engine.IO sessions open at once (0: no cap); past it a new one gets 503.
+    public var maxConnections: Int = 50_000
+    /// Sessions open at once from one client address (0: no cap); past it 429.
+    public var maxConnectionsPerIP: Int = 1_000
+    /// Sockets one user may have connected at once (0: no cap); past it CONNECT_ERROR.
+    public var maxConnectionsPerUser: Int = 100
     /// Wall-clock deadline of one policy hook call, I/O waits included.
     public var hookDeadlineMs: Int = 250
     /// Lua instructions one hook call may run.

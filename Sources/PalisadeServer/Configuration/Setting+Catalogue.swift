@@ -130,6 +130,23 @@ extension Setting {
         },
 
         // limits
+        Setting("limits.max_connections", "Engine.IO sessions open at once (0 = no cap); past it 503", default: { "\($0.maxConnections)" })
+        {
+            value, configuration in
+            configuration.maxConnections = try value.integer(in: 0...10_000_000, expected: "a count 0...10000000")
+        },
+        Setting(
+            "limits.max_connections_per_ip", "sessions open at once from one client address (0 = no cap); past it 429",
+            default: { "\($0.maxConnectionsPerIP)" }
+        ) { value, configuration in
+            configuration.maxConnectionsPerIP = try value.integer(in: 0...10_000_000, expected: "a count 0...10000000")
+        },
+        Setting(
+            "limits.max_connections_per_user", "sockets one user may have connected at once (0 = no cap); past it CONNECT_ERROR",
+            default: { "\($0.maxConnectionsPerUser)" }
+        ) { value, configuration in
+            configuration.maxConnectionsPerUser = try value.integer(in: 0...10_000_000, expected: "a count 0...10000000")
+        },
         Setting(
             "limits.hook_deadline_s",
             "seconds one policy hook call may take, I/O waits included",

@@ -16,6 +16,8 @@ public final class EngineServer: Sendable {
     let origins: OriginPolicy
     let logger: Logger
     private let sessions = NIOLockedValueBox<[String: SessionHandle]>([:])
+    /// Sessions open at once, in total and per client address.
+    let caps: ConnectionCaps
 
     init(path: String, settings: EngineSettings, origins: OriginPolicy, application: any EngineApplication, logger: Logger) {
         self.path = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
@@ -23,6 +25,7 @@ public final class EngineServer: Sendable {
         self.origins = origins
         self.application = application
         self.logger = logger
+        caps = ConnectionCaps(maxTotal: settings.maxConnections, maxPerIP: settings.maxConnectionsPerIP)
     }
 
     /// True when `requestPath` is this mount (with or without the trailing slash).
@@ -53,6 +56,7 @@ public final class EngineServer: Sendable {
         guard request.method == .GET else { return .failure(.badHandshakeMethod) }
         if request.transport == "websocket", !request.isWebSocketUpgrade { return .failure(.badRequest) }
         guard request.query["EIO"] == "4" else { return .failure(.unsupportedProtocolVersion) }
+        if let refusal = caps.refusal(for: request.ip) { return .failure(refusal) }
         return .success(.handshake)
     }
 
@@ -142,13 +146,15 @@ public final class EngineServer: Sendable {
     ) -> EngineSession {
         let session = EngineSession(id: sid, loop: loop, request: request, server: self, transport: transport)
         sessions.withLockedValue { $0[sid] = SessionHandle(session) }
+        caps.opened(ip: session.ip)
         session.start(handler: application.sessionOpened(session))
         logger.debug("session opened", metadata: ["sid": "\(sid)", "transport": "\(session.transportName)", "ip": "\(request.ip)"])
         return session
     }
 
     func remove(_ session: EngineSession) {
-        _ = sessions.withLockedValue { $0.removeValue(forKey: session.id) }
+        guard sessions.withLockedValue({ $0.removeValue(forKey: session.id) }) != nil else { return }
+        caps.closed(ip: session.ip)
     }
 
     /// Closes every session (graceful shutdown).

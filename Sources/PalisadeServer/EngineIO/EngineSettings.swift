@@ -9,6 +9,8 @@ struct EngineSettings: Sendable {
     var maxOutboundBytes: Int
     var allowsPolling: Bool
     var allowsWebSocket: Bool
+    var maxConnections: Int
+    var maxConnectionsPerIP: Int
     /// The python client refuses a polling payload of more than 16 packets.
     static let maxPacketsPerPoll = 16
 
@@ -20,6 +22,8 @@ struct EngineSettings: Sendable {
         maxOutboundBytes = configuration.maxOutboundBytes
         allowsPolling = configuration.transports.allowsPolling
         allowsWebSocket = configuration.transports.allowsWebSocket
+        maxConnections = configuration.maxConnections
+        maxConnectionsPerIP = configuration.maxConnectionsPerIP
     }
 
     /// The open packet's JSON: exactly these five keys, in the reference's order.

@@ -64,6 +64,16 @@ public final class GatewayServer: Sendable {
                 let sessions = engines.reduce(0) { $0 + $1.sessionCount }
                 var text =
                     "# HELP palisade_sessions Engine.IO sessions open now.\n# TYPE palisade_sessions gauge\npalisade_sessions \(sessions)\n"
+                let refusedTotal = engines.reduce(0) { $0 + $1.caps.refused.total }
+                let refusedPerIP = engines.reduce(0) { $0 + $1.caps.refused.perIP }
+                let refusedPerUser = engines.reduce(0) { total, engine in
+                    total + ((engine.application as? SocketServer)?.refusedPerUser.withLockedValue { $0 } ?? 0)
+                }
+                text += "# HELP palisade_caps_refused_total Connections refused for a cap, by cap.\n"
+                text += "# TYPE palisade_caps_refused_total counter\n"
+                text += "palisade_caps_refused_total{cap=\"connections\"} \(refusedTotal)\n"
+                text += "palisade_caps_refused_total{cap=\"connections_per_ip\"} \(refusedPerIP)\n"
+                text += "palisade_caps_refused_total{cap=\"connections_per_user\"} \(refusedPerUser)\n"
                 if let policyStatus {
                     text += "# HELP palisade_policy_generation Policy generation in force.\n# TYPE palisade_policy_generation gauge\n"
                     text += "palisade_policy_generation \(policyStatus.policyGeneration)\n"

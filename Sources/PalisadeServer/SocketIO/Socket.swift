@@ -27,7 +27,7 @@ public final class Socket: GatewaySocket {
             }
         }
         set {
-            userID = newValue?["id"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) }
+            userID = Self.userID(of: newValue)
             guard let newValue else { return storedIdentity = nil }
             storedIdentity = newValue.containsBinary ? .value(newValue) : .text(JSONWriter.string(newValue))
         }
@@ -42,6 +42,11 @@ public final class Socket: GatewaySocket {
         case value(JSONValue)
     }
     public var isAnonymous: Bool { storedIdentity == nil }
+
+    /// An identity's `id` (a string or an integer), or nil.
+    static func userID(of identity: JSONValue?) -> String? {
+        identity?["id"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) }
+    }
     /// The rooms the socket is in, its own room (its id) included.
     public var rooms: Set<String> { isConnected ? joinedRooms.union([id]) : [] }
     /// The rooms joined; the own room is implied (see `RoomRegistry`).
@@ -186,7 +191,7 @@ public final class Socket: GatewaySocket {
         if identity?["jti"]?.stringValue == nil {
             authTokenID = auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
         }
-        server.registry.add(socketHandle)
+        server.registry.add(socketHandle, userID: userID)
         server.rooms.connected(socketHandle)
     }
 

@@ -76,6 +76,13 @@ final class SocketConnection: EngineSessionHandler {
             guard self.session.isOpen else { return socket.abandon() }
             switch result {
             case .success(.accept(let identity)):
+                if let userID = Socket.userID(of: identity), self.server.maxConnectionsPerUser > 0,
+                    self.server.registry.count(ofUser: userID) >= self.server.maxConnectionsPerUser
+                {
+                    socket.abandon()
+                    self.server.refusedPerUser.withLockedValue { $0 += 1 }
+                    return self.refuse(namespace: namespace, message: "too many connections for this user", data: nil)
+                }
                 self.accept(socket, as: identity)
             case .success(.refuse(let message, let data)):
                 socket.abandon()

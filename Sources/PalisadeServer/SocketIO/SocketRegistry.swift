@@ -6,19 +6,35 @@ import PalisadeProtocol
 /// Every connected socket of a server, across loops: what the admin API lists and kicks, and
 /// what a room adapter finds a socket's own room in.
 public final class SocketRegistry: Sendable {
-    private let sockets = NIOLockedValueBox<[String: SocketHandle]>([:])
+    private struct Entries {
+        var sockets: [String: (handle: SocketHandle, userID: String?)] = [:]
+        /// Connected sockets by the user they connected as (`limits.max_connections_per_user`).
+        var perUser: [String: Int] = [:]
+    }
 
-    func add(_ socket: SocketHandle) {
-        sockets.withLockedValue { $0[socket.id] = socket }
+    private let entries = NIOLockedValueBox(Entries())
+
+    func add(_ socket: SocketHandle, userID: String?) {
+        entries.withLockedValue { entries in
+            entries.sockets[socket.id] = (socket, userID)
+            if let userID { entries.perUser[userID, default: 0] += 1 }
+        }
     }
 
     func remove(_ id: String) {
-        _ = sockets.withLockedValue { $0.removeValue(forKey: id) }
+        entries.withLockedValue { entries in
+            guard let removed = entries.sockets.removeValue(forKey: id), let userID = removed.userID else { return }
+            let left = entries.perUser[userID, default: 1] - 1
+            entries.perUser[userID] = left > 0 ? left : nil
+        }
     }
 
-    public var all: [SocketHandle] { sockets.withLockedValue { Array($0.values) } }
+    public var all: [SocketHandle] { entries.withLockedValue { $0.sockets.values.map(\.handle) } }
 
-    public func handle(_ id: String) -> SocketHandle? { sockets.withLockedValue { $0[id] } }
+    public func handle(_ id: String) -> SocketHandle? { entries.withLockedValue { $0.sockets[id]?.handle } }
+
+    /// How many sockets connected as `userID` are connected now.
+    func count(ofUser userID: String) -> Int { entries.withLockedValue { $0.perUser[userID, default: 0] } }
 }
 
 /// A snapshot of one socket, taken on its loop.

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import PalisadeGateway
@@ -15,6 +16,10 @@ public final class SocketServer: EngineApplication, GatewayRooms {
     let registry: SocketRegistry
     let connectTimeout: TimeAmount
     let ackTimeout: TimeAmount
+    /// Sockets one user may have connected at once (0: no cap).
+    let maxConnectionsPerUser: Int
+    /// CONNECTs refused for that cap since start.
+    let refusedPerUser = NIOLockedValueBox(0)
     private let namespaces: Set<String>
     private let handlers: NameTable<EventHandler>
     let connectHandler: ConnectHandler?
@@ -45,6 +50,7 @@ public final class SocketServer: EngineApplication, GatewayRooms {
         namespaces = Set(["/"] + configuration.namespaces)
         connectTimeout = .milliseconds(Int64(configuration.connectTimeoutMs))
         ackTimeout = .milliseconds(Int64(configuration.ackTimeoutMs))
+        maxConnectionsPerUser = configuration.maxConnectionsPerUser
     }
 
     func hasNamespace(_ namespace: String) -> Bool { namespaces.contains(namespace) }

@@ -1,0 +1,69 @@
+"""Caps on connections open at once: in total (503), per client address (429) and per user
+(CONNECT_ERROR). Each counts open connections, so closing one frees its place."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+import socketio
+
+from stock import client, mint, stock  # noqa: F401 (fixtures)
+from wire import polling_url, websocket_url, ws_connect
+
+
+def metric(srv, cap: str) -> float:
+    for line in requests.get(f"{srv.url}/metrics", timeout=5).text.splitlines():
+        if line.startswith(f'palisade_caps_refused_total{{cap="{cap}"}} '):
+            return float(line.split()[1])
+    raise AssertionError(f"no refusal count for {cap}")
+
+
+def open_session(srv) -> requests.Response:
+    return requests.get(polling_url(srv), timeout=5)
+
+
+def close_session(srv, response: requests.Response) -> None:
+    sid = response.text.split('"sid":"')[1].split('"')[0]
+    requests.post(polling_url(srv, sid=sid), data="1", timeout=5)
+
+
+@pytest.mark.parametrize("setting,status,cap", [
+    ("PALISADE_LIMITS_MAX_CONNECTIONS_PER_IP", 429, "connections_per_ip"),
+    ("PALISADE_LIMITS_MAX_CONNECTIONS", 503, "connections"),
+])
+def test_a_session_past_the_cap_is_refused_and_closing_one_frees_a_place(stock, setting, status, cap):
+    srv = stock(**{setting: "3"})
+    opened = [open_session(srv) for _ in range(3)]
+    assert all(r.status_code == 200 for r in opened)
+    refused = open_session(srv)
+    assert refused.status_code == status and "too many connections" in refused.text, refused.text
+    with pytest.raises(Exception):
+        ws_connect(websocket_url(srv)).close()  # the WebSocket handshake is refused too
+    assert metric(srv, cap) >= 2
+    close_session(srv, opened[0])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and open_session_status(srv) != 200:
+        time.sleep(0.1)
+    assert open_session_status(srv) in (200, status), "the place freed by the close is taken by the probe above"
+
+
+def open_session_status(srv) -> int:
+    return open_session(srv).status_code
+
+
+def test_a_user_past_the_cap_gets_connect_error_and_others_do_not(stock, client):
+    srv = stock(PALISADE_LIMITS_MAX_CONNECTIONS_PER_USER="2")
+    first = client(srv).connect(mint("u1"))
+    client(srv).connect(mint("u1"))
+    third = client(srv)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        third.connect(mint("u1"))
+    (reason,) = third.next("connect_error")
+    assert "too many connections for this user" in str(reason), reason
+    assert client(srv).connect(mint("u2")).sio.connected, "another user is not counted"
+    assert metric(srv, "connections_per_user") == 1
+    first.sio.disconnect()
+    time.sleep(0.3)
+    assert client(srv).connect(mint("u1")).sio.connected, "a closed socket frees its place"
