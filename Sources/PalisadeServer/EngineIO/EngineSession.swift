@@ -302,7 +302,13 @@ public final class EngineSession {
     /// Polling on an upgraded session: 400, answered only after the WebSocket's loop has
     /// written what was queued for it (`3probe`), so the client sees them in that order.
     private func refuseAfterPendingWrites(_ promise: EventLoopPromise<PollingResponse>, socket: WebSocketTransport) {
-        socket.channel.eventLoop.execute { promise.succeed(.error(.badRequest)) }
+        let channel = socket.channel
+        channel.eventLoop.execute {
+            // Writes wait for the flush at the end of their loop turn, which may come after this
+            // task: flush now, so `3probe` leaves before the 400 does.
+            channel.flush()
+            promise.succeed(.error(.badRequest))
+        }
     }
 
     /// The connection of a WebSocket of this session closed.
