@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "PalisadeRedisState",
             dependencies: [
-                "PalisadeState", "PalisadeRedis",
+                "PalisadeState", "PalisadeRedis", "PalisadeDirectory", "PalisadeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -274,7 +274,7 @@ let package = Package(
         .testTarget(
             name: "PalisadeDirectoryTests",
             dependencies: [
-                "PalisadeDirectory", "PalisadeJSON", .product(name: "NIOCore", package: "swift-nio"),
+                "PalisadeDirectory", "PalisadeJSON", "PalisadeRedisState", "PalisadeRedis", "PalisadeRedisTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ], swiftSettings: strict),
         .testTarget(name: "PalisadeGatewayTests", dependencies: ["PalisadeGateway"], swiftSettings: strict),

@@ -16,7 +16,8 @@ public struct DirectoryError: Error, Hashable, Sendable, CustomStringConvertible
         case recordTooLarge
         /// The data directory or the database file could not be created, opened or set up.
         case cannotOpen
-        /// SQLite failed while reading or writing (disk full, I/O error, locked past the busy timeout).
+        /// The backend failed while reading or writing: SQLite (disk full, I/O error, locked past the
+        /// busy timeout) or Redis (down, timed out).
         case storageFailure
         /// A stored body is not a JSON object (the file was edited or damaged outside Palisade).
         case corruptRecord

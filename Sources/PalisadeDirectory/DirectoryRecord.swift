@@ -31,7 +31,7 @@ public enum DirectoryRecord {
     }
 
     /// The record stored as `bytes`; `corruptRecord` when they are not a JSON object.
-    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws(DirectoryError) -> JSONValue {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws(DirectoryError) -> JSONValue {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes)

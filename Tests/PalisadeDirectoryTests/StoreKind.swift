@@ -1,11 +1,17 @@
 import NIOCore
+import NIOPosix
 import PalisadeDirectory
+import PalisadeRedis
+import PalisadeRedisState
+import PalisadeRedisTestSupport
 import Testing
 
 /// The backends the behavioural tests run against; each must pass the same tests.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     case memory
     case sqlite
+    /// A fresh redis-server for each test.
+    case redis
 
     var testDescription: String { rawValue }
 
@@ -19,6 +25,14 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
             return try await withTemporaryDirectory { folder in
                 try await Self.closing(SQLiteDirectoryStore(dataDirectory: folder), body)
             }
+        case .redis:
+            let server = try RedisServerProcess()
+            defer { server.stopAndRemove() }
+            let client = RedisClient(
+                configuration: try RedisConfiguration.test(server.url), eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+            try await client.waitUntilUp(timeout: .seconds(30)).get()
+            defer { _ = client.close() }
+            return try await Self.closing(RedisDirectoryStore(client: client, prefix: "test"), body)
         }
     }
 

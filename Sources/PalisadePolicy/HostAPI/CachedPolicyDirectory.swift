@@ -9,7 +9,8 @@ import PalisadeJSON
 /// A record is kept at most `lifetime` (2 s), and at most `capacity` records (the cache
 /// starts over when full). Writes through this object drop their entry at once, so the
 /// admin API and `px.directory.put` are seen by the next read; a write by another process
-/// to the same file is seen within `lifetime`. Failed reads are not kept.
+/// to the same store is seen within `lifetime`, or at once when that process announces it
+/// (`invalidate`, which the product calls for writes on other instances). Failed reads are not kept.
 public final class CachedPolicyDirectory: PolicyDirectory {
     private struct Key: Hashable {
         let kind: String
@@ -91,6 +92,12 @@ public final class CachedPolicyDirectory: PolicyDirectory {
     public func delete(kind: String, id: String, on loop: any EventLoop) -> EventLoopFuture<Bool> {
         written(Key(kind: kind, id: id))
         return base.delete(kind: kind, id: id, on: loop).always { _ in self.written(Key(kind: kind, id: id)) }
+    }
+
+    /// Forgets the record as a write through this object would: another instance wrote it to a
+    /// shared directory. Reads under way keep nothing, and `version` changes.
+    public func invalidate(kind: String, id: String) {
+        written(Key(kind: kind, id: id))
     }
 
     /// Bumped when a write starts and when it ends.
