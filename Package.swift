@@ -274,7 +274,8 @@ let package = Package(
         .testTarget(
             name: "PalisadeDirectoryTests",
             dependencies: [
-                "PalisadeDirectory", "PalisadeJSON", "PalisadeRedisState", "PalisadeRedis", "PalisadeRedisTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                "PalisadeDirectory", "PalisadeJSON", "PalisadeRedisState", "PalisadeRedis", "PalisadeRedisTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ], swiftSettings: strict),
         .testTarget(name: "PalisadeGatewayTests", dependencies: ["PalisadeGateway"], swiftSettings: strict),

@@ -8,6 +8,7 @@ import PalisadeGateway
 import PalisadeJSON
 import PalisadePolicy
 import PalisadeRedis
+import PalisadeRedisState
 import PalisadeServer
 import PalisadeState
 import PalisadeYjsRelay
@@ -36,16 +37,24 @@ struct PolicyGateway {
     static let settleDelay: UInt64 = 100_000_000
 
     func run() async throws {
-        let directory = try await SQLiteDirectoryStore.open(dataDirectory: configuration.dataDirectory)
         let group = GatewayServer.makeEventLoopGroup(configuration)
         let redis = try configuration.redisURL.map {
             try RedisLink(urlText: $0, environment: ProcessInfo.processInfo.environment, loop: group.next(), logger: logger)
         }
+        // One instance: SQLite in the data directory. A cluster: Redis, shared, writes announced.
+        let shared = redis.map { AnnouncedDirectory(RedisDirectoryStore(client: $0.client, prefix: configuration.redisPrefix)) }
+        let directory: any PolicyDirectory & Sendable
+        if let shared {
+            directory = shared
+        } else {
+            directory = try await SQLiteDirectoryStore.open(dataDirectory: configuration.dataDirectory)
+        }
+        let cachedDirectory = CachedPolicyDirectory(directory)
         let host = PolicyHost(
             logger: logger, config: .object(["policy": policySettings]),
             store: redis?.store ?? MemoryStateStore(), rateLimiter: redis?.rateLimiter ?? MemoryRateLimiter(),
             keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
-            directory: CachedPolicyDirectory(directory))
+            directory: cachedDirectory)
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
         var engineSettings = LuaPolicyEngine.Settings(directories: directories)
         engineSettings.limits.deadline = .milliseconds(Int64(configuration.hookDeadlineMs))
@@ -67,13 +76,17 @@ struct PolicyGateway {
             RevocationSweep(server: socketServer, client: $0.client, prefix: configuration.redisPrefix, logger: logger)
         }
         let control = redis.map { link in
-            ClusterControl(link: link, prefix: configuration.redisPrefix, loop: sweepLoop, logger: logger) {
-                _ = sweep?.sweep(on: sweepLoop)
-            }
+            ClusterControl(
+                link: link, prefix: configuration.redisPrefix, server: socketServer, loop: sweepLoop, logger: logger,
+                onSweep: { _ = sweep?.sweep(on: sweepLoop) },
+                onDirectoryWrite: { kind, id in cachedDirectory.invalidate(kind: kind, id: id) })
         }
+        if let control { shared?.announce(through: control) }
         var backend = GatewayAdminBackend(engine: engine, host: host, loop: loop)
         backend.afterRevoke = control.map(Self.announcer)
-        let admin = configuration.adminToken.map { AdminConfiguration(token: $0, backend: backend, socketServer: socketServer) }
+        let admin = configuration.adminToken.map {
+            AdminConfiguration(token: $0, backend: backend, socketServer: socketServer, cluster: control)
+        }
         let server = GatewayServer(
             configuration: configuration, applications: [(configuration.path, socketServer)],
             policyStatus: engine, admin: admin, group: group, redisStatus: redis.map(Self.healthOf), logger: logger)
@@ -119,7 +132,7 @@ struct PolicyGateway {
             revocations?.cancel()
         })
         await documentStore.close()
-        await directory.close()
+        if let sqlite = directory as? SQLiteDirectoryStore { await sqlite.close() }
         await control?.close()
         await redis?.close()
     }

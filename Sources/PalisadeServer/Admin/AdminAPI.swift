@@ -15,12 +15,14 @@ final class AdminAPI: Sendable {
     private let token: [UInt8]
     private let backend: any AdminBackend
     private let server: SocketServer
+    private let cluster: (any AdminCluster)?
     private let logger: Logger
 
     init(_ configuration: AdminConfiguration, logger: Logger) {
         token = Array(configuration.token.utf8)
         backend = configuration.backend
         server = configuration.socketServer
+        cluster = configuration.cluster
         self.logger = logger
     }
 
@@ -50,20 +52,14 @@ final class AdminAPI: Sendable {
     {
         switch (method, parts.first ?? "", parts.count) {
         case (.GET, "sessions", 1):
-            return server.sessions(on: loop).map { infos in
-                let chosen = infos.filter { info in
-                    (query["user_id"].map { $0 == info.userID } ?? true)
-                        && (query["ip"].map { $0 == info.ip } ?? true)
-                        && (query["room"].map { info.rooms.contains($0) } ?? true)
-                }
-                return Response(status: .ok, body: .array(chosen.sorted { $0.connectedAt < $1.connectedAt }.map(Self.json)))
-            }
+            let filter = SessionFilter(userID: query["user_id"], ip: query["ip"], room: query["room"])
+            return sessions(matching: filter, on: loop).map { Response(status: .ok, body: .array($0)) }
         case (.DELETE, "sessions", 2):
-            let found = server.disconnect(sid: parts[1])
-            return loop.makeSucceededFuture(found ? Self.ok(["disconnected": JSONValue(1)]) : Self.error(.notFound, "no such session"))
+            return disconnect(matching: SessionFilter(sid: parts[1]), on: loop).map { count in
+                count > 0 ? Self.ok(["disconnected": JSONValue(count)]) : Self.error(.notFound, "no such session")
+            }
         case (.DELETE, "users", 3) where parts[2] == "sessions":
-            let user = parts[1]
-            return server.disconnect(where: { $0.userID == user }, on: loop).map { Self.ok(["disconnected": JSONValue($0)]) }
+            return disconnect(matching: SessionFilter(userID: parts[1]), on: loop).map { Self.ok(["disconnected": JSONValue($0)]) }
         case (.POST, "revoke", 1):
             return revoke(body, on: loop)
         case (.POST, "emit", 1):
@@ -149,15 +145,23 @@ final class AdminAPI: Sendable {
         return difference == 0 && !token.isEmpty
     }
 
-    private static func json(_ info: SocketInfo) -> JSONValue {
-        .object([
-            JSONMember("sid", .string(info.sid)),
-            JSONMember("user_id", info.userID.map { .string($0) } ?? .null),
-            JSONMember("ip", .string(info.ip)),
-            JSONMember("transport", .string(info.transport)),
-            JSONMember("rooms", .array(info.rooms.map { .string($0) })),
-            JSONMember("connected_at", .number(String(format: "%.3f", info.connectedAt))),
-        ])
+    /// The matching sessions here and on the other instances, oldest first.
+    private func sessions(matching filter: SessionFilter, on loop: any EventLoop) -> EventLoopFuture<[JSONValue]> {
+        server.sessions(on: loop).flatMap { infos in
+            let local = infos.filter(filter.matches).map(\.adminJSON)
+            guard let cluster = self.cluster else { return loop.makeSucceededFuture(local) }
+            return loop.makeFutureWithTask { local + (await cluster.sessions(matching: filter)) }
+        }.map { sessions in
+            sessions.sorted { ($0["connected_at"]?.doubleValue ?? 0) < ($1["connected_at"]?.doubleValue ?? 0) }
+        }
+    }
+
+    /// Closes the matching sessions here and on the other instances; answers how many.
+    private func disconnect(matching filter: SessionFilter, on loop: any EventLoop) -> EventLoopFuture<Int> {
+        server.disconnect(where: filter.matches, on: loop).flatMap { local in
+            guard let cluster = self.cluster else { return loop.makeSucceededFuture(local) }
+            return loop.makeFutureWithTask { local + (await cluster.disconnect(matching: filter)) }
+        }
     }
 
     private static func ok(_ fields: KeyValuePairs<String, JSONValue>) -> Response {

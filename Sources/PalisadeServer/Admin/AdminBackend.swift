@@ -18,10 +18,13 @@ public struct AdminConfiguration: Sendable {
     public var token: String
     public var backend: any AdminBackend
     public var socketServer: SocketServer
+    /// The other instances, when there are any: session listing and closing span them.
+    public var cluster: (any AdminCluster)?
 
-    public init(token: String, backend: any AdminBackend, socketServer: SocketServer) {
+    public init(token: String, backend: any AdminBackend, socketServer: SocketServer, cluster: (any AdminCluster)? = nil) {
         self.token = token
         self.backend = backend
         self.socketServer = socketServer
+        self.cluster = cluster
     }
 }
