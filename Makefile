@@ -18,11 +18,14 @@ build:
 release:
 	$(RELEASE_BUILD)
 
-# Release server on 127.0.0.1:8080 with the repo's policies and plugins.
+# Release server on 127.0.0.1:$(PORT) (8080) with the repo's policies and plugins, data in $(DATA_DIR).
+# A second instance on the same Redis: PALISADE_REDIS_URL=redis://… make run PORT=8081 DATA_DIR=data2
+PORT ?= 8080
+DATA_DIR ?= data
 run:
 	scripts/install-deps.sh
 	$(RELEASE_BUILD) --product palisade
-	.build/release/palisade serve --host 127.0.0.1 --port 8080 --policies policies --plugins plugins --data-dir data
+	.build/release/palisade serve --host 127.0.0.1 --port $(PORT) --policies policies --plugins plugins --data-dir $(DATA_DIR)
 
 # Everything: debug build with tests (and PalisadeTestServer), Swift tests, Python interop tests.
 # Runs both suites even if the first fails, then prints a summary; fails if either failed.
