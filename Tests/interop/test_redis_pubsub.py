@@ -117,6 +117,35 @@ def test_sio_call_round_trip_routes_the_ack_to_the_caller(server_factory, sio_cl
     observer.close()
 
 
+def test_sio_call_reaches_a_client_on_either_of_two_instances(server_factory, sio_client, redis_url):
+    """Two Palisade instances and the app's python-socketio process as one server: a `sio.call` to a
+    sid on either instance gets that client's answer, once, back at the caller."""
+    first = _palisade(server_factory, redis_url)
+    second = _palisade(server_factory, redis_url)
+    answered = []
+    clients = []
+    for server, name in ((first, "first"), (second, "second")):
+        sio = sio_client()
+        sio.on("ask", lambda data, name=name: answered.append(name) or {"answer": data["q"] * 2, "from": name})
+        sio.connect(server.url, socketio_path=SIO_PATH, transports=["websocket"], wait_timeout=10)
+        clients.append(sio)
+    observer = redis.Redis.from_url(redis_url)
+    baseline = observer.pubsub_numsub("socketio")[0][1]
+
+    async def calls():
+        sio = socketio.AsyncServer(client_manager=socketio.AsyncRedisManager(redis_url), async_mode="asgi")
+        sio.manager.initialize()
+        deadline = time.monotonic() + 10
+        while observer.pubsub_numsub("socketio")[0][1] <= baseline:
+            assert time.monotonic() < deadline, "python-socketio's listener did not subscribe"
+            await asyncio.sleep(0.02)
+        return [await sio.call("ask", {"q": q}, to=client.get_sid(), timeout=15) for q, client in ((1, clients[0]), (2, clients[1]))]
+
+    assert asyncio.run(calls()) == [{"answer": 2, "from": "first"}, {"answer": 4, "from": "second"}]
+    assert answered == ["first", "second"], "a call was answered by more than its one client"
+    observer.close()
+
+
 def test_messages_exactly_as_the_reference_gives_them(server_factory, sio_client, redis_url):
     server = _palisade(server_factory, redis_url)
     a, ea = _connect(server, sio_client, "events", "chat-events")
