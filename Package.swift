@@ -52,11 +52,23 @@ let package = Package(
             name: "PalisadePolicy",
             dependencies: [
                 "PalisadeJSON",
-                "CLua", "CPalisadeShims", "PalisadeGateway", "PalisadeJWT", "PalisadeState",
+                "CLua", "CPalisadeShims", "PalisadeGateway", "PalisadeJWT", "PalisadeState", "PalisadeHTTPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // `px.http`'s client: HTTP/1.1 on SwiftNIO, TLS through PalisadeTLS, an allow-list and a response cache.
+        .target(
+            name: "PalisadeHTTPClient",
+            dependencies: [
+                "PalisadeTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -164,7 +176,7 @@ let package = Package(
             dependencies: [
                 "PalisadeGateway",
                 "PalisadeJSON",
-                "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeDirectory",
+                "PalisadeServer", "PalisadePolicy", "PalisadeJWT", "PalisadeDirectory", "PalisadeHTTPClient",
                 "PalisadeYjsRelay", "PalisadeDocuments", "PalisadeCluster", "PalisadeRedis", "PalisadeRedisState", "PalisadeState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -278,6 +290,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ], swiftSettings: strict),
+        .testTarget(
+            name: "PalisadeHTTPClientTests", dependencies: ["PalisadeHTTPClient", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict),
         .testTarget(name: "PalisadeGatewayTests", dependencies: ["PalisadeGateway"], swiftSettings: strict),
         // What the Redis test targets share: a real redis-server per test; no product links it.
         .target(

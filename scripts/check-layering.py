@@ -30,6 +30,7 @@ FORBIDDEN = {
     "PalisadeRedis": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay"},
     "PalisadeRedisState": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay"},
     "PalisadeTLS": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay"},
+    "PalisadeHTTPClient": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay"},
     "PalisadeGateway": {"PalisadeServer", "PalisadePolicy", "PalisadeYjsRelay", "PalisadeProtocol"},
     "PalisadePolicy": {"PalisadeServer", "PalisadeYjsRelay"},
     "PalisadeYjsRelay": {"PalisadeServer", "PalisadePolicy"},

@@ -51,10 +51,10 @@ struct PolicyGateway {
         }
         let cachedDirectory = CachedPolicyDirectory(directory)
         let host = PolicyHost(
-            logger: logger, config: .object(["policy": policySettings]),
+            logger: logger, config: PolicyHTTPSetup.config(configuration, policySettings: policySettings),
             store: redis?.store ?? MemoryStateStore(), rateLimiter: redis?.rateLimiter ?? MemoryRateLimiter(),
             keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
-            directory: cachedDirectory)
+            directory: cachedDirectory, http: try PolicyHTTPSetup.make(configuration))
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
         var engineSettings = LuaPolicyEngine.Settings(directories: directories)
         engineSettings.limits.deadline = .milliseconds(Int64(configuration.hookDeadlineMs))

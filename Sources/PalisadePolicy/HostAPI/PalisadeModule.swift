@@ -36,6 +36,7 @@ package enum PalisadeModule {
         installState(in: runtime, host: host)
         installJWT(in: runtime, host: host)
         installDirectory(in: runtime, host: host)
+        installHTTP(in: runtime, host: host)
         lua_setfield(L, px_registryindex(), "palisade.px")
     }
 

@@ -24,6 +24,8 @@ public final class PolicyHost: Sendable {
     public let defaultJWTKey: JWTKey?
     /// Behind `px.directory.get`; nil = no directory (every record unknown).
     public let directory: (any PolicyDirectory)?
+    /// Behind `px.http`; nil = no URL allowed (every call answers `nil, err`).
+    public let http: PolicyHTTP?
     private let socketServer = NIOLockedValueBox<(any GatewayRooms)?>(nil)
     /// JWKS files read for `px.jwt.verify(…, {jwks_file = …})`, by path, with when they were read.
     private let keySets = NIOLockedValueBox<[String: CachedKeySet]>([:])
@@ -38,9 +40,10 @@ public final class PolicyHost: Sendable {
     public init(
         logger: Logger, config: JSONValue, store: any StateStore = MemoryStateStore(),
         rateLimiter: any RateLimiter = MemoryRateLimiter(), keyPrefix: String = "palisade", jwtSecret: String? = nil,
-        directory: (any PolicyDirectory)? = nil
+        directory: (any PolicyDirectory)? = nil, http: PolicyHTTP? = nil
     ) {
         self.directory = directory
+        self.http = http
         self.logger = logger
         self.config = config
         self.store = store

@@ -219,6 +219,11 @@ final class HookCall {
         return PX_YIELD
     }
 
+    /// Time left before the hook's deadline: a host function's I/O should give up before it.
+    var remainingTime: TimeAmount {
+        .nanoseconds(max(0, budget.pointee.deadline_ns - px_monotonic_ns()))
+    }
+
     /// While the coroutine runs, the count hook enforces the deadline; while it waits for
     /// host I/O nothing runs, so a timer does. It is armed at the first wait only: most
     /// calls never wait, and a timer per call was a measurable part of their cost.

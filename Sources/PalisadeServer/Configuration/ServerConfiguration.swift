@@ -93,5 +93,14 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Bearer token of the admin API; nil = admin API off.
     public var adminToken: String? = nil
 
+    /// Base URLs `px.http` may reach, besides `openWebUIURL`.
+    public var httpAllowedURLs: [String] = []
+    /// The largest response body `px.http` reads.
+    public var httpMaxResponseBytes: Int = 1 << 20
+    /// PEM roots for `px.http` over https; nil = the system's.
+    public var httpCAFile: String? = nil
+    /// Open WebUI's base URL as Palisade reaches it (`px.config.openwebui.url`).
+    public var openWebUIURL: String? = nil
+
     public init() {}
 }

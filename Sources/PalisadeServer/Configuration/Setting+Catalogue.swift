@@ -257,6 +257,28 @@ extension Setting {
         ) { value, configuration in
             configuration.redisPrefix = try value.word(expected: "a key prefix without spaces")
         },
+        Setting(
+            "http.allowed_urls", "comma list of base URLs px.http may reach (openwebui.url is always one)",
+            default: { _ in nil }
+        ) { value, configuration in
+            configuration.httpAllowedURLs = try value.baseURLs()
+        },
+        Setting(
+            "http.max_response_bytes", "largest response body px.http reads",
+            default: { "\($0.httpMaxResponseBytes)" }
+        ) { value, configuration in
+            configuration.httpMaxResponseBytes = try value.byteCount()
+        },
+        Setting("http.ca_file", "PEM file of the roots px.http trusts for https (unset = the system's)", default: { _ in nil }) {
+            value, configuration in
+            configuration.httpCAFile = try value.nonEmpty(expected: "a file path")
+        },
+        Setting(
+            "openwebui.url", "Open WebUI's base URL, as Palisade reaches it (px.config.openwebui.url; allowed for px.http)",
+            default: { _ in nil }
+        ) { value, configuration in
+            configuration.openWebUIURL = try value.baseURLs().first
+        },
         Setting("admin.token", secret: true, "bearer token of the admin API (unset = admin API off)", default: { _ in nil }) {
             value, configuration in
             configuration.adminToken = try value.word(expected: "a token without spaces")

@@ -56,6 +56,18 @@ extension SettingValue {
         return entries
     }
 
+    /// A comma list of absolute http(s) URLs (no query, no fragment).
+    func baseURLs() throws -> [String] {
+        let entries = items()
+        let valid = entries.allSatisfy { entry in
+            let lowered = entry.lowercased()
+            return (lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) && !entry.contains("?") && !entry.contains("#")
+                && entry.split(separator: "/", omittingEmptySubsequences: false).count >= 3
+        }
+        guard valid, !entries.isEmpty else { throw invalid("a comma list of http(s) base URLs, like http://127.0.0.1:8080/api/") }
+        return entries
+    }
+
     /// A comma list of namespaces, each starting with `/`; `/` itself (always served) and repeats are dropped.
     func namespaces() throws -> [String] {
         let expected = "a comma list of namespaces starting with /, like /admin,/chat"
