@@ -9,6 +9,13 @@
 -- an anonymous socket may only send `user-join`, each IP may open only so many, and
 -- one that is still anonymous after the grace period is closed.
 --
+-- With `openwebui.url` set, Open WebUI is the source of truth for who the user is:
+-- `GET /api/v1/auths/` with the user's own token applies Open WebUI's session stamp,
+-- MFA and role rules, and answers the role, name and permissions (cached a few
+-- seconds; re-asked every RECHECK_S for a live socket, so a session Open WebUI ends
+-- closes the socket). Open WebUI unreachable means no identity (fail closed). Without
+-- it, the directory's user record is used.
+--
 -- Other modules use `identify(token)` (the `user-join` plugin does).
 
 local px = require "palisade"
@@ -26,6 +33,12 @@ local ANONYMOUS_EVENTS = setting("anonymous_events", { "user-join" }) -- the onl
 local REQUIRE_KNOWN_USER = setting("require_known_user", false) -- refuse tokens whose user has no directory record
 local TRUST_TOKEN_ROLE = setting("trust_token_role", false)   -- without a record, take `role` from the token instead of "user"
 local RECHECK_S = setting("recheck_s", 30)                    -- re-check revocation and the user record at most this often
+local OPENWEBUI_CACHE_S = setting("openwebui_cache_s", 5)     -- how long Open WebUI's answer for one token is reused
+local OPENWEBUI_TIMEOUT_S = setting("openwebui_timeout_s", 2) -- the most one question to Open WebUI may take (within the hook's deadline)
+
+-- Open WebUI's base URL (`openwebui.url`), or nil: then the directory decides.
+local OPENWEBUI_URL = px.config.openwebui and px.config.openwebui.url
+if OPENWEBUI_URL then OPENWEBUI_URL = OPENWEBUI_URL:gsub("/+$", "") end
 
 local M = {}
 
@@ -66,6 +79,8 @@ local function shape_identity(facts, record, options)
     identity.role = record.role
     identity.name = record.name or identity.name
     identity.groups = record.groups
+    identity.email = record.email
+    identity.permissions = record.permissions
   elseif options.require_known_user then
     return nil, "unknown user"
   elseif options.trust_token_role and facts.role ~= nil then
@@ -76,6 +91,29 @@ local function shape_identity(facts, record, options)
 end
 
 local shape_options = { require_known_user = REQUIRE_KNOWN_USER, trust_token_role = TRUST_TOKEN_ROLE }
+
+-- Open WebUI's own answer for `token` as a user record {role, name, email, permissions},
+-- or nil and the reason. Its `token` field is not kept.
+local function ask_openwebui(token, id)
+  local res, err = px.http.get(OPENWEBUI_URL .. "/api/v1/auths/", {
+    headers = { Authorization = "Bearer " .. token }, cache_s = OPENWEBUI_CACHE_S, timeout_s = OPENWEBUI_TIMEOUT_S,
+  })
+  if not res then return nil, "Open WebUI unreachable: " .. tostring(err) end
+  if res.status == 401 or res.status == 403 then return nil, "session refused by Open WebUI" end
+  local user = res.json
+  if res.status ~= 200 or type(user) ~= "table" then return nil, "Open WebUI answered " .. tostring(res.status) end
+  if tostring(user.id) ~= id then return nil, "Open WebUI names another user" end
+  return { role = user.role, name = user.name, email = user.email, permissions = user.permissions }
+end
+
+-- The user's record: Open WebUI's answer when it is configured, else the directory's.
+local function user_record(token, id)
+  if OPENWEBUI_URL then
+    if type(token) ~= "string" then return nil, "no token to ask Open WebUI with" end
+    return ask_openwebui(token, id)
+  end
+  return px.directory.get("user", id) or false
+end
 
 -- Verifies an Open WebUI token; returns the identity table, or nil and the reason.
 function M.identify(token)
@@ -88,7 +126,9 @@ function M.identify(token)
   local facts = { id = id, name = claims.name, role = claims.role, jti = claims.jti, iat = claims.iat }
   local why = revoked(facts)
   if why then return nil, why end
-  return shape_identity(facts, px.directory.get("user", id), shape_options)
+  local record, refused = user_record(token, id)
+  if record == nil then return nil, refused end
+  return shape_identity(facts, record or nil, shape_options)
 end
 
 function M.authenticate(conn, auth)
@@ -99,6 +139,7 @@ function M.authenticate(conn, auth)
     local identity, err = M.identify(token)
     if identity then
       conn.data.auth_checked_at = now
+      conn.data.token = token -- kept for re-checks with Open WebUI; never logged or sent
       return identity
     end
     px.log.info("connect token refused", { reason = err, ip = conn.ip })
@@ -127,7 +168,9 @@ local function recheck(conn)
   local user = conn.user
   local why = revoked(user)
   if why then return why end
-  local fresh, err = shape_identity(user, px.directory.get("user", user.id), shape_options)
+  local record, refused = user_record(conn.data.token, user.id)
+  if record == nil then return refused end
+  local fresh, err = shape_identity(user, record or nil, shape_options)
   if not fresh then return err end
   if px.json.encode(fresh) ~= px.json.encode(user) then conn:set_user(fresh) end
   return nil

@@ -12,7 +12,7 @@ import PalisadeJSON
 /// table, sent as JSON), `timeout_s` (default 5, never past nine tenths of the time the hook has
 /// left, so the script still runs when it answers `timeout`), `max_bytes`
 /// (at most `http.max_response_bytes`), `cache_s` (GET only: answer from and keep in the shared
-/// cache for that long; the key is the method, URL and headers).
+/// cache for that long; the key is the method, URL and headers; 5xx answers are not kept).
 ///
 /// Answers `{status, headers = {[lowercase name] = value}, body, json}` (`json` when the body
 /// is JSON) for every status, or `nil, err` when there is no response: not allowed, timeout,
@@ -92,7 +92,8 @@ extension PalisadeModule {
         return call.suspend(on: answer) { state, result in
             switch result {
             case .success(let response):
-                if let cacheFor { http.cache.put(cacheKey, url: url.description, response, for: cacheFor) }
+                // A server's failure (5xx) is passing: never kept.
+                if let cacheFor, response.status < 500 { http.cache.put(cacheKey, url: url.description, response, for: cacheFor) }
                 pushResponse(response, state)
                 return 1
             case .failure(let error):
