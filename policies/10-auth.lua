@@ -74,6 +74,9 @@ end
 -- record (or nil). Pure: `options` carries the two settings that matter.
 local function shape_identity(facts, record, options)
   local identity = { id = facts.id, name = facts.name or facts.id, role = "user", jti = facts.jti, iat = facts.iat }
+  -- The core closes the socket at `expires_at`, idle or not (the token's `exp` and the leeway).
+  -- (`facts` is a token's claims, or an identity being re-checked, which has `expires_at` already).
+  identity.expires_at = facts.expires_at or (type(facts.exp) == "number" and facts.exp + LEEWAY_S or nil)
   if record then
     if record.disabled == true then return nil, "user disabled" end
     identity.role = record.role
@@ -123,7 +126,7 @@ function M.identify(token)
   local id = claims.id
   if math.type(id) == "integer" then id = tostring(id) end
   if type(id) ~= "string" or id == "" then return nil, "token has no id" end
-  local facts = { id = id, name = claims.name, role = claims.role, jti = claims.jti, iat = claims.iat }
+  local facts = { id = id, name = claims.name, role = claims.role, jti = claims.jti, iat = claims.iat, exp = claims.exp }
   local why = revoked(facts)
   if why then return nil, why end
   local record, refused = user_record(token, id)
@@ -188,6 +191,12 @@ function M.event(conn, name, args)
     end
     if not anonymous_events[name] then return px.deny("not authenticated") end
     return nil
+  end
+  -- Every event: the token's expiry, already verified and kept (no parsing per event).
+  if conn.user.expires_at and now >= conn.user.expires_at then
+    px.audit("auth.session_closed", { user_id = conn.user.id, reason = "token expired" })
+    conn:disconnect("token expired")
+    return px.drop()
   end
   if now - (conn.data.auth_checked_at or 0) >= RECHECK_S then
     conn.data.auth_checked_at = now

@@ -28,6 +28,7 @@ public final class Socket: GatewaySocket {
         }
         set {
             userID = Self.userID(of: newValue)
+            armExpiry(at: newValue?["expires_at"]?.doubleValue)
             guard let newValue else { return storedIdentity = nil }
             storedIdentity = newValue.containsBinary ? .value(newValue) : .text(JSONWriter.string(newValue))
         }
@@ -36,6 +37,8 @@ public final class Socket: GatewaySocket {
     /// from the identity's text: the Yjs relay names the sender of every update with it.
     public private(set) var userID: String?
     private var storedIdentity: StoredIdentity?
+    /// Closes the socket when its identity's `expires_at` passes (Socket+Expiry.swift).
+    var expiryTimer: Scheduled<Void>?
     private enum StoredIdentity {
         case text(String)
         /// Binary values have no JSON text; such an identity is kept as it is.
@@ -234,6 +237,7 @@ public final class Socket: GatewaySocket {
     func abandon() {
         guard !hasEnded else { return }
         hasEnded = true
+        armExpiry(at: nil)
         server.policy.abandoned(self)
     }
 
@@ -241,6 +245,7 @@ public final class Socket: GatewaySocket {
     func tearDown(reason: String) {
         guard isConnected else { return }
         hasEnded = true
+        armExpiry(at: nil)
         server.disconnectHandler?(self, reason)
         isConnected = false
         server.registry.remove(id)
