@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PalisadeRedisState
 import PalisadeState
 
 #if canImport(FoundationEssentials)

@@ -2,7 +2,6 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import PalisadeRedis
-import PalisadeRedisState
 
 /// Runs a job every `interval` on one loop, and, with a lock, only while holding it: the way
 /// Open WebUI's backend and any number of Palisade instances take turns at a cleanup named by
@@ -17,7 +16,7 @@ import PalisadeRedisState
 /// - `stop()`: no further step; the lock is released if held.
 ///
 /// Nothing waits: each step is a chain of futures, the next one scheduled when it completes.
-final class LockedSchedule: Sendable {
+public final class LockedSchedule: Sendable {
     private struct State {
         var stopped = false
         var next: Scheduled<Void>?
@@ -25,7 +24,7 @@ final class LockedSchedule: Sendable {
         var lastRun: NIODeadline?
     }
 
-    let name: String
+    public let name: String
     private let lock: RedisLock?
     private let client: RedisClient?
     private let interval: TimeAmount
@@ -35,7 +34,7 @@ final class LockedSchedule: Sendable {
     private let state = NIOLockedValueBox(State())
 
     /// `lock` nil (memory mode): the job runs every `interval` on its own.
-    init(
+    public init(
         name: String, lock: RedisLock?, client: RedisClient?, interval: TimeAmount, loop: any EventLoop, logger: Logger,
         job: @escaping @Sendable () -> EventLoopFuture<Int>
     ) {
@@ -49,16 +48,16 @@ final class LockedSchedule: Sendable {
     }
 
     /// Time between steps: `interval`, and at most half the lock's TTL so the lock is renewed in time.
-    var stepInterval: TimeAmount {
+    public var stepInterval: TimeAmount {
         guard let lock else { return interval }
         return min(interval, max(TimeAmount.nanoseconds(lock.ttl.nanoseconds / 2), .milliseconds(500)))
     }
 
-    func start() {
+    public func start() {
         schedule(after: .zero)
     }
 
-    func stop() {
+    public func stop() {
         let (next, held) = state.withLockedValue { state in
             state.stopped = true
             defer { state.held = false }
@@ -68,11 +67,13 @@ final class LockedSchedule: Sendable {
         if held, let lock { _ = lock.release(on: loop) }
     }
 
+    /// Schedules the next step; once stopped, gives up a lock a step in flight took meanwhile.
     private func schedule(after delay: TimeAmount) {
-        state.withLockedValue { state in
-            guard !state.stopped else { return }
-            state.next = loop.scheduleTask(in: delay) { self.step() }
+        let stopped = state.withLockedValue { state in
+            if !state.stopped { state.next = loop.scheduleTask(in: delay) { self.step() } }
+            return state.stopped
         }
+        if stopped { giveUpLock() }
     }
 
     private func step() {

@@ -7,14 +7,20 @@ import PalisadeState
 /// report is older than `expiry` go, and a model left without any is deleted. Like Open WebUI's,
 /// it reads and writes a model back without a transaction: a report landing in between can be
 /// lost, and the client's next one (a second later) puts it back.
-struct UsagePoolCleanup: Sendable {
-    let store: any StateStore
-    let key: String
+public struct UsagePoolCleanup: Sendable {
+    public let store: any StateStore
+    public let key: String
     /// `TIMEOUT_DURATION`, in seconds.
-    var expiry: Double = 3
+    public var expiry: Double
+
+    public init(store: any StateStore, key: String, expiry: Double = 3) {
+        self.store = store
+        self.key = key
+        self.expiry = expiry
+    }
 
     /// One sweep at wall-clock `now` (seconds); how many models it changed or deleted.
-    func sweep(now: Double, on loop: any EventLoop) -> EventLoopFuture<Int> {
+    public func sweep(now: Double, on loop: any EventLoop) -> EventLoopFuture<Int> {
         let (store, key, expiry) = (store, key, expiry)
         return HashWalk(store: store, key: key).run(on: loop) { fields in
             var gone: [String] = []
@@ -35,7 +41,7 @@ struct UsagePoolCleanup: Sendable {
 
     /// The sids of `entry` reported within `expiry`; nil when nothing changes (all are fresh, or
     /// the entry is not the shape this cleanup knows).
-    static func fresh(_ entry: String, now: Double, expiry: Double) -> [JSONMember]? {
+    public static func fresh(_ entry: String, now: Double, expiry: Double) -> [JSONMember]? {
         guard case .object(let sids) = try? JSONParser.parse(entry) else { return nil }
         let kept = sids.filter { member in
             guard let updatedAt = member.value["updated_at"]?.doubleValue else { return false }

@@ -7,14 +7,20 @@ import PalisadeState
 /// instance that died, whose disconnect never removed them. A page of `HSCAN` at a time, one
 /// `HDEL` per page, as Open WebUI's `periodic_session_pool_cleanup` does. An entry whose
 /// `last_seen_at` cannot be read is left alone (it is not ours to judge).
-struct SessionPoolReaper: Sendable {
-    let store: any StateStore
-    let key: String
+public struct SessionPoolReaper: Sendable {
+    public let store: any StateStore
+    public let key: String
     /// `SESSION_POOL_TIMEOUT`, in seconds.
-    let timeout: Double
+    public let timeout: Double
+
+    public init(store: any StateStore, key: String, timeout: Double) {
+        self.store = store
+        self.key = key
+        self.timeout = timeout
+    }
 
     /// One sweep at wall-clock `now` (seconds); how many entries it deleted.
-    func sweep(now: Double, on loop: any EventLoop) -> EventLoopFuture<Int> {
+    public func sweep(now: Double, on loop: any EventLoop) -> EventLoopFuture<Int> {
         let (store, key, timeout) = (store, key, timeout)
         return HashWalk(store: store, key: key).run(on: loop) { fields in
             let stale = fields.filter { Self.isStale($0.value, now: now, timeout: timeout) }.map(\.field)
@@ -22,7 +28,7 @@ struct SessionPoolReaper: Sendable {
         }
     }
 
-    static func isStale(_ entry: String, now: Double, timeout: Double) -> Bool {
+    public static func isStale(_ entry: String, now: Double, timeout: Double) -> Bool {
         guard let lastSeen = (try? JSONParser.parse(entry))?["last_seen_at"]?.doubleValue else { return false }
         return now - lastSeen > timeout
     }
