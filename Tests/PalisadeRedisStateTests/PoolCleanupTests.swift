@@ -127,6 +127,18 @@ struct PoolCleanupTests {
         }
     }
 
+    @Test func timersAreOpenWebUIs() {
+        let defaults = PoolCleanupSettings(environment: [:])
+        #expect(defaults.sessionTimeout == 120 && defaults.sessionInterval == .seconds(30) && defaults.lockTTL == .seconds(60))
+        #expect(defaults.usageInterval == .seconds(3))
+        #expect(PoolCleanupSettings(environment: ["WEBSOCKET_HEARTBEAT_INTERVAL": "10"]).sessionTimeout == 120, "at least 120 s")
+        #expect(PoolCleanupSettings(environment: ["WEBSOCKET_HEARTBEAT_INTERVAL": "60"]).sessionTimeout == 240, "4 heartbeats")
+        #expect(PoolCleanupSettings(environment: ["WEBSOCKET_HEARTBEAT_INTERVAL": "x"]).sessionTimeout == 120)
+        let short = PoolCleanupSettings(environment: ["PALISADE_SESSION_POOL_TIMEOUT": "1", "WEBSOCKET_REDIS_LOCK_TIMEOUT": "5"])
+        #expect(short.sessionTimeout == 1 && short.sessionInterval == .milliseconds(500) && short.lockTTL == .seconds(5))
+        #expect(PoolCleanupSettings(environment: ["WEBSOCKET_REDIS_LOCK_TIMEOUT": "-1"]).lockTTL == .seconds(60))
+    }
+
     @Test func withoutALockTheScheduleRunsByItself() async throws {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let runs = Runs(failing: 1)
