@@ -131,7 +131,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // px.store and px.ratelimit on Redis (one server-side script per operation), and the wrappers that fall back
-        // to the memory backends while Redis is down.
+        // to the memory backends while Redis is down; Open WebUI's pool cleanups under its locks.
         .target(
             name: "PalisadeRedisState",
             dependencies: [
@@ -325,6 +325,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -5,6 +5,18 @@
 --   user-join      {auth = {token}}: authenticates the socket (or refreshes its
 --                  identity), joins `user:{id}` and the user's channels; acks {id, name}
 --   heartbeat      {}: records when the user was last seen
+--   disconnect     takes the socket out of the session pool
+--
+-- The session pool: every authenticated socket has an entry in Open WebUI's hash
+-- `{prefix}:session_pool` (px.store hashes: in Redis when one is configured), sid ->
+-- JSON of the user as Open WebUI 0.12.4 writes it (reference §5): the fields of the
+-- user's directory record that Open WebUI keeps there (id, email, username, role,
+-- name, ...; never a token), the identity's id, role and name, `last_seen_at` (unix
+-- seconds) and `chat_ids` (a list, empty: the gateway does not follow chat joins).
+-- Written on connect, user-join and heartbeat, deleted on disconnect; the entries of
+-- sockets that vanished without one are reaped by the gateway (`SESSION_POOL_TIMEOUT`
+-- after their last heartbeat), so Open WebUI's backend finds the user of a socket
+-- (`get_user_id_from_session_pool`) and who is online.
 --   join-channels  {auth}: joins `channel:{id}` for each channel the user's record lists
 --   join-note      {note_id, auth}: joins `note:{note_id}` (the room of `note-events`)
 --
@@ -29,6 +41,39 @@ local M = { events = {} }
 
 local reply = helpers.reply
 local refuse = helpers.refuse
+
+-- The user fields of Open WebUI's session pool entry (its UserModel without the
+-- profile images, date of birth, bio and gender), copied from the directory record.
+local SESSION_FIELDS = {
+  "id", "email", "username", "role", "name", "timezone", "presence_state", "status_emoji",
+  "status_message", "status_expires_at", "info", "settings", "oauth", "scim",
+  "last_active_at", "updated_at", "created_at",
+}
+local SESSION_POOL = "session_pool"
+
+-- The session pool entry of `user` (the socket's identity) with its `record` (or nil).
+local function session_entry(user, record, now)
+  local entry = {}
+  for _, name in ipairs(SESSION_FIELDS) do
+    if type(record) == "table" and record[name] ~= nil then entry[name] = record[name] end
+  end
+  entry.id, entry.role, entry.name = user.id, user.role or entry.role, user.name or entry.name
+  entry.last_seen_at = math.floor(now)
+  entry.chat_ids = px.array()
+  return entry
+end
+
+-- Writes the socket's entry in the session pool; a store error is logged, not raised.
+local function enter_session_pool(conn)
+  local user = conn.user
+  local entry = session_entry(user, px.directory.get("user", user.id), px.now())
+  local ok, err = px.store.hset(SESSION_POOL, conn.id, px.json.encode(entry))
+  if ok == nil then
+    px.log.warn("session pool write failed", { user_id = user.id, error = err })
+    return
+  end
+  conn.data.in_session_pool = true
+end
 
 -- The token of a `{auth = {token}}` payload, or nil.
 local function token_of(payload)
@@ -56,7 +101,13 @@ local function join_channels(conn)
 end
 
 function M.connect(conn)
-  if conn.user then conn:join("user:" .. conn.user.id) end
+  if not conn.user then return end
+  conn:join("user:" .. conn.user.id)
+  enter_session_pool(conn)
+end
+
+function M.disconnect(conn, reason)
+  if conn.data.in_session_pool then px.store.hdel(SESSION_POOL, conn.id) end
 end
 
 M.events["user-join"] = function(conn, payload, ack)
@@ -74,6 +125,7 @@ M.events["user-join"] = function(conn, payload, ack)
   conn:set_user(identity)
   conn:join("user:" .. identity.id)
   join_channels(conn)
+  enter_session_pool(conn)
   reply(ack, { id = identity.id, name = identity.name })
 end
 
@@ -82,6 +134,7 @@ M.events["heartbeat"] = function(conn, payload, ack)
   local now = px.now()
   conn.data.last_seen_at = now
   px.store.set("user:" .. conn.user.id .. ":last_seen_at", tostring(math.floor(now)), LAST_SEEN_TTL_S)
+  enter_session_pool(conn)
   reply(ack)
 end
 
@@ -102,6 +155,11 @@ function M.selftest()
   assert(token_of({ auth = { token = "t" } }) == "t")
   assert(token_of({}) == nil and token_of("x") == nil and token_of({ auth = "t" }) == nil)
   assert(type(auth.identify) == "function", "10-auth provides identify(token)")
+  local entry = session_entry({ id = "u1", role = "admin", name = "Ann", jti = "j" },
+    { id = "u1", email = "a@x", password = "p", profile_image_url = "i", role = "user" }, 100.7)
+  assert(entry.id == "u1" and entry.email == "a@x" and entry.role == "admin" and entry.name == "Ann")
+  assert(entry.last_seen_at == 100 and math.type(entry.last_seen_at) == "integer")
+  assert(entry.password == nil and entry.profile_image_url == nil and entry.jti == nil, "only the pool's fields")
 end
 
 return M

@@ -1,19 +1,19 @@
--- 70-openwebui-usage: the usage pool, which models are in use (reference §5.2).
+-- 70-openwebui-usage: the usage pool, which models are in use (reference §5).
 --
 -- Open WebUI's client sends `usage` {action, model, chat_id} every second while a
--- model answers. The pool holds, per model, the sockets that reported it within the
--- last `expiry_s` seconds, in px.store (so in Redis, shared by every instance, when
--- one is configured):
---   usage:model:{model}   JSON {socket id: unix seconds}; expires with its newest report
---   usage:models          JSON {model: true}, the models in the pool
--- `tick` drops stale sockets and empty models every second, and logs "model in use"
--- and "model no longer in use"; a disconnect takes its socket out at once. Two
--- instances writing one model at the same moment can lose one entry, which the
--- client's next report (a second later) puts back.
---
--- Open WebUI's own backend keeps its pool in the Redis hash `{prefix}:usage_pool`,
--- which px.store cannot write (it has no hash commands), so its /api/usage does not
--- see this pool.
+-- model answers. The pool is Open WebUI's own hash `{prefix}:usage_pool` (px.store
+-- hashes: in Redis, shared by every instance and by Open WebUI's backend, whose
+-- /api/usage reads it, when one is configured), in 0.12.4's shape:
+--   model id -> JSON {socket id: {"updated_at": unix seconds (an integer)}}
+-- A disconnect takes its socket out at once. Sockets silent for 3 s are dropped, and
+-- empty models deleted, by the gateway's usage cleanup (every 3 s, with or without
+-- Redis; with it, by the holder of Open WebUI's lock `{prefix}:usage_cleanup_lock`,
+-- so Open WebUI's backend and every instance take turns). "model in use" is logged
+-- when a model enters the pool, "model no longer in use" by `tick` once it is gone,
+-- comparing the pool with the models announced (`usage:announced`, a hash
+-- model -> "1", so each is logged once whichever instance saw it). Two instances writing
+-- one model at the same moment can lose one entry, as in Open WebUI, and the
+-- client's next report (a second later) puts it back.
 
 local px = require "palisade"
 local helpers = require "00-helpers"
@@ -21,23 +21,26 @@ local helpers = require "00-helpers"
 local setting = require("00-settings").reader("usage")
 
 -- Settings: px.config.policy.usage.<name>
-local EXPIRY_S = setting("expiry_s", 3)                -- a socket stops counting this long after its last report
 local MAX_MODELS = setting("max_models", 1000) -- models the pool holds at most; reports of more are ignored
 local PER_SOCKET = 32                                  -- models one socket may be counted for (bounds conn.data)
+
+local POOL = "usage_pool"
+local ANNOUNCED = "usage:announced"
 
 local M = { events = {} }
 
 local reply = helpers.reply
 
-local function read(key)
-  local text = px.store.get(key)
+-- The sockets of one model ({sid: {updated_at = n}}), or an empty table.
+local function read(model)
+  local text = px.store.hget(POOL, model)
   local value = text and px.json.decode(text)
   return type(value) == "table" and value or {}
 end
 
-local function write(key, value, ttl_s)
-  if next(value) == nil then return px.store.del(key) end
-  px.store.set(key, px.json.encode(value), ttl_s)
+local function write(model, entries)
+  if next(entries) == nil then return px.store.hdel(POOL, model) end
+  px.store.hset(POOL, model, px.json.encode(entries))
 end
 
 local function count(map)
@@ -46,34 +49,30 @@ local function count(map)
   return n
 end
 
--- Drops the entries of `entries` ({sid: reported at}) older than `expiry_s`;
--- returns how many are left and whether any were dropped.
-local function prune(entries, now, expiry_s)
-  local left, dropped = 0, false
-  for sid, at in pairs(entries) do
-    if type(at) ~= "number" or now - at > expiry_s then
-      entries[sid], dropped = nil, true
-    else
-      left = left + 1
-    end
-  end
-  return left, dropped
+-- The pool's models ({model: JSON}), or nil when it cannot be read (then nothing is decided).
+local function pool()
+  local models, err = px.store.hgetall(POOL)
+  if not models then px.log.warn("usage pool unreadable", { error = err }) end
+  return models
+end
+
+-- Logs "model in use" once per stay of `model` in the pool (hset answers true for a new field).
+local function announce(model)
+  if px.store.hset(ANNOUNCED, model, "1") then px.log.info("model in use", { model = model }) end
 end
 
 local function report(conn, model, now)
   local mine = conn.data.usage_models or {}
   if not mine[model] and count(mine) >= PER_SOCKET then return end
-  local models = read("usage:models")
-  if not models[model] then
-    if count(models) >= MAX_MODELS then return end
-    models[model] = true
-    write("usage:models", models)
-    px.log.info("model in use", { model = model })
+  local entries = read(model)
+  local new_model = next(entries) == nil
+  if new_model then
+    local models = pool()
+    if not models or count(models) >= MAX_MODELS then return end
   end
-  local key = "usage:model:" .. model
-  local entries = read(key)
-  entries[conn.id] = now
-  write(key, entries, EXPIRY_S)
+  entries[conn.id] = { updated_at = math.floor(now) }
+  write(model, entries)
+  if new_model then announce(model) end
   mine[model] = true
   conn.data.usage_models = mine
 end
@@ -84,41 +83,34 @@ M.events["usage"] = function(conn, payload, ack)
   reply(ack)
 end
 
+-- Logs the models that left the pool since the last tick (the gateway's cleanup or a
+-- disconnect emptied them) and those that entered it through another writer.
 function M.tick(now)
-  local models = read("usage:models")
-  local changed = false
-  for model in pairs(models) do
-    local key = "usage:model:" .. model
-    local entries = read(key)
-    local left, dropped = prune(entries, now, EXPIRY_S)
-    if left == 0 then
-      px.store.del(key)
-      models[model], changed = nil, true
+  local models = pool()
+  if not models then return end
+  local announced = px.store.hgetall(ANNOUNCED) or {}
+  for model in pairs(announced) do
+    if not models[model] then
+      px.store.hdel(ANNOUNCED, model)
       px.log.info("model no longer in use", { model = model })
-    elseif dropped then
-      write(key, entries, EXPIRY_S)
     end
   end
-  if changed then write("usage:models", models) end
+  for model in pairs(models) do
+    if not announced[model] then announce(model) end
+  end
 end
 
 function M.disconnect(conn, reason)
   for model in pairs(conn.data.usage_models or {}) do
-    local key = "usage:model:" .. model
-    local entries = read(key)
+    local entries = read(model)
     if entries[conn.id] ~= nil then
       entries[conn.id] = nil
-      write(key, entries, EXPIRY_S)
+      write(model, entries)
     end
   end
 end
 
 function M.selftest()
-  local entries = { a = 100, b = 96.5, c = "x" }
-  local left, dropped = prune(entries, 100, 3)
-  assert(left == 1 and dropped and entries.a == 100 and entries.b == nil and entries.c == nil)
-  left, dropped = prune(entries, 103, 3)
-  assert(left == 1 and not dropped, "an entry exactly expiry_s old still counts")
   assert(count({ x = 1, y = 2 }) == 2 and count({}) == 0)
 end
 

@@ -57,6 +57,38 @@ public final class FallbackStateStore: StateStore {
         route(on: loop, redis: { self.redis.del(key, on: loop) }, memory: { self.memory.del(key, on: loop) })
     }
 
+    public func hset(_ key: String, field: String, to value: String, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        route(
+            on: loop, redis: { self.redis.hset(key, field: field, to: value, on: loop) },
+            memory: { self.memory.hset(key, field: field, to: value, on: loop) })
+    }
+
+    public func hget(_ key: String, field: String, on loop: any EventLoop) -> EventLoopFuture<String?> {
+        route(
+            on: loop, redis: { self.redis.hget(key, field: field, on: loop) },
+            memory: { self.memory.hget(key, field: field, on: loop) })
+    }
+
+    public func hdel(_ key: String, fields: [String], on loop: any EventLoop) -> EventLoopFuture<Int> {
+        route(
+            on: loop, redis: { self.redis.hdel(key, fields: fields, on: loop) },
+            memory: { self.memory.hdel(key, fields: fields, on: loop) })
+    }
+
+    public func hgetall(_ key: String, maxFields: Int, on loop: any EventLoop) -> EventLoopFuture<[HashField]> {
+        route(
+            on: loop, redis: { self.redis.hgetall(key, maxFields: maxFields, on: loop) },
+            memory: { self.memory.hgetall(key, maxFields: maxFields, on: loop) })
+    }
+
+    /// A walk begun on one side and continued on the other sees that side's fields from the
+    /// cursor on; a cleanup walk is only ever short of some fields until its next walk.
+    public func hscan(_ key: String, cursor: String, count: Int, on loop: any EventLoop) -> EventLoopFuture<HashScanPage> {
+        route(
+            on: loop, redis: { self.redis.hscan(key, cursor: cursor, count: count, on: loop) },
+            memory: { self.memory.hscan(key, cursor: cursor, count: count, on: loop) })
+    }
+
     private func route<Value: Sendable>(
         on loop: any EventLoop,
         redis: () -> EventLoopFuture<Value>,

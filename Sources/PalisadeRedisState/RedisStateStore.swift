@@ -42,6 +42,7 @@ public final class RedisStateStore: StateStore {
             default: throw RedisError(.protocolError, "GET answered \(reply)")
             }
         }
+        .flatMapErrorThrowing { error in throw Self.mapTypeError(error) }
     }
 
     public func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void> {
@@ -87,14 +88,18 @@ public final class RedisStateStore: StateStore {
         }
     }
 
-    /// Redis's refusals of `INCRBY` as the memory store's codes. A key of another type
-    /// (`WRONGTYPE`, only written by something other than this store) counts as not an integer.
+    /// Redis's refusals of `INCRBY` as the memory store's codes.
     static func mapIncrError(_ error: any Error) -> any Error {
         guard let error = error as? RedisError, error.code == .server else { return error }
         if error.message.contains("overflow") { return StateError(.overflow, "increment or decrement would overflow") }
-        if error.message.contains("not an integer") || error.message.hasPrefix("WRONGTYPE") {
-            return StateError(.notAnInteger, "value is not an integer or out of range")
-        }
-        return error
+        if error.message.contains("not an integer") { return StateError(.notAnInteger, "value is not an integer or out of range") }
+        return mapTypeError(error)
+    }
+
+    /// Redis's `WRONGTYPE` (a string operation on a hash, or the other way) as the memory store's
+    /// `wrongType`; other errors unchanged.
+    static func mapTypeError(_ error: any Error) -> any Error {
+        guard let error = error as? RedisError, error.code == .server, error.message.hasPrefix("WRONGTYPE") else { return error }
+        return StateError(.wrongType, "operation against a key holding the wrong kind of value")
     }
 }

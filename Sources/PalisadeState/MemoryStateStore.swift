@@ -67,17 +67,22 @@ public final class MemoryStateStore: StateStore {
     }
 
     public func get(_ key: String, on loop: any EventLoop) -> EventLoopFuture<String?> {
-        loop.makeSucceededFuture(value(key))
+        loop.makeCompletedFuture(withResultOf: { try value(key) })
     }
 
+    /// A hash key answers nil here, so the caller goes through `get` and its `wrongType`.
     public func getNow(_ key: String) -> String?? {
-        .some(value(key))
+        do {
+            return .some(try value(key))
+        } catch {
+            return nil
+        }
     }
 
-    private func value(_ key: String) -> String? {
+    private func value(_ key: String) throws -> String? {
         let key = ByteKey(key)
         let now = clock.milliseconds()
-        return shard(key).withLockedValue { $0.get(key, now: now) }
+        return try shard(key).withLockedValue { try $0.get(key, now: now) }
     }
 
     public func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void> {
@@ -107,6 +112,46 @@ public final class MemoryStateStore: StateStore {
         let now = clock.milliseconds()
         let removed = shard(key).withLockedValue { $0.remove(key, now: now) }
         return loop.makeSucceededFuture(removed)
+    }
+
+    public func hset(_ key: String, field: String, to value: String, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        let (key, field) = (ByteKey(key), ByteKey(field))
+        return loop.makeCompletedFuture(withResultOf: {
+            let cost = StoreShard.cost(key, value) + field.byteCount
+            guard cost <= maxEntryBytes else {
+                throw StateError(.entryTooLarge, "key, field and value take \(cost) bytes, the limit is \(maxEntryBytes)")
+            }
+            let now = clock.milliseconds()
+            return try shard(key).withLockedValue { try $0.hset(key, field: field, value: value, now: now) }
+        })
+    }
+
+    public func hget(_ key: String, field: String, on loop: any EventLoop) -> EventLoopFuture<String?> {
+        let (key, field) = (ByteKey(key), ByteKey(field))
+        let now = clock.milliseconds()
+        return loop.makeCompletedFuture(withResultOf: { try shard(key).withLockedValue { try $0.hget(key, field: field, now: now) } })
+    }
+
+    public func hdel(_ key: String, fields: [String], on loop: any EventLoop) -> EventLoopFuture<Int> {
+        let key = ByteKey(key)
+        let fields = fields.map(ByteKey.init)
+        let now = clock.milliseconds()
+        return loop.makeCompletedFuture(withResultOf: { try shard(key).withLockedValue { try $0.hdel(key, fields: fields, now: now) } })
+    }
+
+    public func hgetall(_ key: String, maxFields: Int, on loop: any EventLoop) -> EventLoopFuture<[HashField]> {
+        let key = ByteKey(key)
+        let now = clock.milliseconds()
+        return loop.makeCompletedFuture(withResultOf: {
+            try shard(key).withLockedValue { try $0.hgetall(key, maxFields: maxFields, now: now) }
+        })
+    }
+
+    /// Answers every field at once (cursor "0"), as Redis does for a small hash: the copy is one
+    /// pass under the shard's lock.
+    public func hscan(_ key: String, cursor: String, count: Int, on loop: any EventLoop) -> EventLoopFuture<HashScanPage> {
+        guard cursor == "0" else { return loop.makeSucceededFuture(HashScanPage(cursor: "0", fields: [])) }
+        return hgetall(key, maxFields: .max, on: loop).map { HashScanPage(cursor: "0", fields: $0) }
     }
 
     /// Keys held now, including expired ones not reclaimed yet. Locks each shard in turn, so

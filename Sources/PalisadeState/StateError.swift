@@ -13,6 +13,10 @@ public struct StateError: Error, Hashable, Sendable, CustomStringConvertible {
         case entryTooLarge
         /// The store is at its bound and holds no key with a TTL that could be evicted.
         case full
+        /// A hash operation on a string key, or a string operation on a hash key (Redis `WRONGTYPE`).
+        case wrongType
+        /// An answer larger than the caller's bound (`hgetall`'s `maxFields`).
+        case tooLarge
     }
 
     public let code: Code

@@ -11,6 +11,10 @@ import NIOCore
 ///   rounded up. Anything else fails with `StateError.Code.invalidArgument`.
 /// - An expired key is absent for every operation, at once, whether or not it has been
 ///   reclaimed yet.
+/// - A key holds a string or a hash (field → string, fields compared byte for byte). A hash
+///   operation on a string key, or `get`/`incr` on a hash key, fails with `wrongType`; `set` and
+///   `del` replace or remove either. A hash is created by its first `hset`, has no TTL, and is
+///   gone when its last field is deleted.
 ///
 /// Every operation is asynchronous and completes on `loop`, so a Lua hook can yield on it
 /// whatever the backend. The memory backend completes immediately.
@@ -35,6 +39,26 @@ public protocol StateStore: Sendable {
 
     /// Removes the key; true when a live (unexpired) key was removed (Redis `DEL`).
     func del(_ key: String, on loop: any EventLoop) -> EventLoopFuture<Bool>
+
+    /// Sets `field` of the hash `key` to `value`; true when the field is new (Redis `HSET`).
+    /// Fails with `entryTooLarge` when key, field and value together pass the entry limit.
+    func hset(_ key: String, field: String, to value: String, on loop: any EventLoop) -> EventLoopFuture<Bool>
+
+    /// The value of `field` in the hash `key`, or nil (Redis `HGET`).
+    func hget(_ key: String, field: String, on loop: any EventLoop) -> EventLoopFuture<String?>
+
+    /// Removes `fields` from the hash `key`; how many were there (Redis `HDEL`).
+    func hdel(_ key: String, fields: [String], on loop: any EventLoop) -> EventLoopFuture<Int>
+
+    /// Every field of the hash `key` (empty when absent), in no particular order, as Redis
+    /// `HGETALL` but bounded: a hash of more than `maxFields` fields fails with `tooLarge`
+    /// (decided before anything is copied).
+    func hgetall(_ key: String, maxFields: Int, on loop: any EventLoop) -> EventLoopFuture<[HashField]>
+
+    /// One step of a walk over the hash `key`, as Redis `HSCAN key cursor COUNT count`: start with
+    /// cursor "0", go on with the answer's cursor until it is "0" again. A field present the whole
+    /// walk is seen at least once; `count` is a hint (a backend may answer every field at once).
+    func hscan(_ key: String, cursor: String, count: Int, on loop: any EventLoop) -> EventLoopFuture<HashScanPage>
 }
 
 extension StateStore {

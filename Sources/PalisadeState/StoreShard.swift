@@ -9,6 +9,10 @@ struct StoreShard: Sendable {
         var value: String
         /// Milliseconds on the store's clock; nil = no expiry.
         var expiresAt: Int64?
+        /// Set when the key holds a hash (then `value` is empty and `expiresAt` nil).
+        var fields: [ByteKey: String]?
+        /// What `fields` costs, kept as they change (`fieldCost` each).
+        var fieldBytes = 0
     }
 
     /// A rough per-entry cost beyond the key and value bytes (dictionary slot, string headers,
@@ -18,6 +22,16 @@ struct StoreShard: Sendable {
     static func cost(_ key: ByteKey, _ value: String) -> Int {
         key.byteCount + value.utf8.count + entryOverhead
     }
+
+    static func cost(_ key: ByteKey, _ entry: Entry) -> Int {
+        cost(key, entry.value) + entry.fieldBytes
+    }
+
+    static func fieldCost(_ field: ByteKey, _ value: String) -> Int {
+        field.byteCount + value.utf8.count + entryOverhead
+    }
+
+    static let wrongType = StateError(.wrongType, "operation against a key holding the wrong kind of value")
 
     let maxKeys: Int
     let maxBytes: Int
@@ -33,15 +47,17 @@ struct StoreShard: Sendable {
     /// Entries held, including expired ones not reclaimed yet.
     var count: Int { entries.count }
 
-    mutating func get(_ key: ByteKey, now: Int64) -> String? {
-        live(key, now: now)?.value
+    mutating func get(_ key: ByteKey, now: Int64) throws(StateError) -> String? {
+        guard let entry = live(key, now: now) else { return nil }
+        guard entry.fields == nil else { throw Self.wrongType }
+        return entry.value
     }
 
     mutating func set(_ key: ByteKey, _ value: String, expiresAt: Int64?, now: Int64) throws(StateError) {
         let old = entries[key]
         if let old { removeEntry(key, old) }
         do {
-            try makeRoom(for: Self.cost(key, value), now: now)
+            try makeRoom(addingKeys: 1, bytes: Self.cost(key, value), now: now)
         } catch {
             // It fitted before; a failed set leaves the old value, as a refused Redis SET does.
             if let old { insert(key, old) }
@@ -52,10 +68,11 @@ struct StoreShard: Sendable {
 
     mutating func incr(_ key: ByteKey, by delta: Int64, ttlMs: Int64?, now: Int64) throws(StateError) -> Int64 {
         guard var entry = live(key, now: now) else {
-            try makeRoom(for: Self.cost(key, String(delta)), now: now)
+            try makeRoom(addingKeys: 1, bytes: Self.cost(key, String(delta)), now: now)
             insert(key, Entry(value: String(delta), expiresAt: ttlMs.map { now + $0 }))
             return delta
         }
+        guard entry.fields == nil else { throw Self.wrongType }
         guard let current = StoredInteger.parse(entry.value) else {
             throw StateError(.notAnInteger, "value is not an integer or out of range")
         }
@@ -68,8 +85,62 @@ struct StoreShard: Sendable {
         entries[key] = entry
         // A longer number can pass maxBytes by a few bytes; reclaim what volatile-ttl allows
         // (which may be this very key, if it is the closest to expiry: the answer stands).
-        if bytes > maxBytes { try? makeRoom(for: 0, now: now) }
+        if bytes > maxBytes { try? makeRoom(addingKeys: 0, bytes: 0, now: now) }
         return sum
+    }
+
+    /// Sets `field` of the hash at `key`, creating the hash; true when the field is new.
+    mutating func hset(_ key: ByteKey, field: ByteKey, value: String, now: Int64) throws(StateError) -> Bool {
+        let added = Self.fieldCost(field, value)
+        guard live(key, now: now) != nil else {
+            var created = Entry(value: "", expiresAt: nil, fields: [field: value])
+            created.fieldBytes = added
+            try makeRoom(addingKeys: 1, bytes: Self.cost(key, created), now: now)
+            insert(key, created)
+            return true
+        }
+        // Read through `entries` without keeping a copy, so the write below does not copy the hash.
+        guard entries[key]?.fields != nil else { throw Self.wrongType }
+        let previous = entries[key]?.fields?[field]
+        let delta = added - (previous.map { Self.fieldCost(field, $0) } ?? 0)
+        try makeRoom(addingKeys: 0, bytes: max(delta, 0), now: now)
+        // In place, so the hash is not copied: its key has no TTL, so makeRoom left it alone.
+        entries[key]?.fields?[field] = value
+        entries[key]?.fieldBytes += delta
+        bytes += delta
+        return previous == nil
+    }
+
+    mutating func hget(_ key: ByteKey, field: ByteKey, now: Int64) throws(StateError) -> String? {
+        guard let entry = live(key, now: now) else { return nil }
+        guard let fields = entry.fields else { throw Self.wrongType }
+        return fields[field]
+    }
+
+    /// Removes `fields` from the hash at `key` (and the key with its last field); how many were there.
+    mutating func hdel(_ key: ByteKey, fields: [ByteKey], now: Int64) throws(StateError) -> Int {
+        guard live(key, now: now) != nil else { return 0 }
+        guard entries[key]?.fields != nil else { throw Self.wrongType }
+        var removed = 0
+        for field in fields {
+            guard let value = entries[key]?.fields?.removeValue(forKey: field) else { continue }
+            let freed = Self.fieldCost(field, value)
+            entries[key]?.fieldBytes -= freed
+            bytes -= freed
+            removed += 1
+        }
+        if let left = entries[key], left.fields?.isEmpty == true { removeEntry(key, left) }
+        return removed
+    }
+
+    /// The fields of the hash at `key`; `tooLarge` past `maxFields`.
+    mutating func hgetall(_ key: ByteKey, maxFields: Int, now: Int64) throws(StateError) -> [HashField] {
+        guard let entry = live(key, now: now) else { return [] }
+        guard let fields = entry.fields else { throw Self.wrongType }
+        guard fields.count <= maxFields else {
+            throw StateError(.tooLarge, "hash has \(fields.count) fields, more than the limit of \(maxFields)")
+        }
+        return fields.map { HashField($0.key.string, $0.value) }
     }
 
     /// True when a live key was removed.
@@ -105,10 +176,9 @@ struct StoreShard: Sendable {
         return entry
     }
 
-    /// Evicts until one more entry of `cost` bytes fits (`cost` 0: until the shard is within
-    /// `maxBytes` again), by `volatile-ttl`.
-    private mutating func makeRoom(for cost: Int, now: Int64) throws(StateError) {
-        let extraKeys = cost > 0 ? 1 : 0
+    /// Evicts until `extraKeys` more entries and `cost` more bytes fit (both 0: until the shard
+    /// is within `maxBytes` again), by `volatile-ttl`.
+    private mutating func makeRoom(addingKeys extraKeys: Int, bytes cost: Int, now: Int64) throws(StateError) {
         func fits(_ shard: StoreShard) -> Bool {
             shard.entries.count + extraKeys <= shard.maxKeys && shard.bytes + cost <= shard.maxBytes
         }
@@ -126,7 +196,7 @@ struct StoreShard: Sendable {
 
     private mutating func insert(_ key: ByteKey, _ entry: Entry) {
         entries[key] = entry
-        bytes += Self.cost(key, entry.value)
+        bytes += Self.cost(key, entry)
         guard let deadline = entry.expiresAt else { return }
         expiries.push(.init(deadline: deadline, key: key))
         // Overwrites leave stale items behind; rebuild when the heap passes twice the entries, so
@@ -142,6 +212,6 @@ struct StoreShard: Sendable {
     /// Forgets the entry; its heap item, if any, becomes stale.
     private mutating func removeEntry(_ key: ByteKey, _ entry: Entry) {
         entries[key] = nil
-        bytes -= Self.cost(key, entry.value)
+        bytes -= Self.cost(key, entry)
     }
 }

@@ -119,6 +119,9 @@ struct PolicyGateway {
         let ticks = engine.startTicking(on: tickLoop, mayTick: redis.map { $0.tickGate(prefix: configuration.redisPrefix, on: tickLoop) })
         let revocations = sweep?.start(on: sweepLoop)
         let retention = relay.startRetention(on: server.eventLoopGroup.next())
+        let pools = PoolCleanup.start(
+            store: host.store, link: redis, prefix: configuration.redisPrefix, environment: ProcessInfo.processInfo.environment,
+            loop: sweepLoop, logger: logger)
         defer {
             ticker.cancel()
             watcher.cancel()
@@ -130,6 +133,7 @@ struct PolicyGateway {
             ticks.cancel()
             retention?.cancel()
             revocations?.cancel()
+            pools.stop()
         })
         await documentStore.close()
         if let sqlite = directory as? SQLiteDirectoryStore { await sqlite.close() }

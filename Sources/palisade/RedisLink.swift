@@ -59,12 +59,17 @@ final class RedisLink: Sendable {
     /// While Redis is down every instance ticks by itself, as in memory mode; an error while
     /// Redis is up skips the tick (no two at once).
     func tickGate(prefix: String, on loop: any EventLoop) -> @Sendable () -> EventLoopFuture<Bool> {
-        let lock = RedisLock(client: client, name: "\(prefix):palisade:tick_lock", owner: instanceID, ttl: .seconds(3))
+        let lock = self.lock(name: "\(prefix):palisade:tick_lock", ttl: .seconds(3))
         let client = client
         return {
             guard client.state == .up else { return loop.makeSucceededFuture(true) }
             return lock.hold(on: loop).recover { _ in false }
         }
+    }
+
+    /// A lock held by this instance (its owner token), e.g. a cleanup's.
+    func lock(name: String, ttl: TimeAmount) -> RedisLock {
+        RedisLock(client: client, name: name, owner: instanceID, ttl: ttl)
     }
 
     /// This instance's token for the locks it takes.

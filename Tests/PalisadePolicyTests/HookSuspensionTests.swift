@@ -21,6 +21,21 @@ struct SlowStore: StateStore {
         later(inner.incr(key, by: delta, ttl: ttl, on: loop), on: loop)
     }
     func del(_ key: String, on loop: any EventLoop) -> EventLoopFuture<Bool> { later(inner.del(key, on: loop), on: loop) }
+    func hset(_ key: String, field: String, to value: String, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        later(inner.hset(key, field: field, to: value, on: loop), on: loop)
+    }
+    func hget(_ key: String, field: String, on loop: any EventLoop) -> EventLoopFuture<String?> {
+        later(inner.hget(key, field: field, on: loop), on: loop)
+    }
+    func hdel(_ key: String, fields: [String], on loop: any EventLoop) -> EventLoopFuture<Int> {
+        later(inner.hdel(key, fields: fields, on: loop), on: loop)
+    }
+    func hgetall(_ key: String, maxFields: Int, on loop: any EventLoop) -> EventLoopFuture<[HashField]> {
+        later(inner.hgetall(key, maxFields: maxFields, on: loop), on: loop)
+    }
+    func hscan(_ key: String, cursor: String, count: Int, on loop: any EventLoop) -> EventLoopFuture<HashScanPage> {
+        later(inner.hscan(key, cursor: cursor, count: count, on: loop), on: loop)
+    }
 }
 
 @Suite struct HookSuspensionTests {

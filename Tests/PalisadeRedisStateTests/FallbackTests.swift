@@ -113,4 +113,28 @@ struct FallbackTests {
         try await client.close().get()
         try await group.shutdownGracefully()
     }
+
+    /// Hashes through a Redis outage: written to Redis while it is up, to memory while it is
+    /// down (Redis's fields invisible meanwhile), to Redis again once it is back.
+    @Test func hashesFollowRedisThroughAnOutage() async throws {
+        try await RedisFixture.with(commandTimeout: Self.commandTimeout) { fixture async throws in
+            let loop = fixture.callerLoop
+            let store = FallbackStateStore(redis: RedisStateStore(client: fixture.client), memory: MemoryStateStore())
+            _ = try await store.hset("pool", field: "before", to: "redis", on: loop).get()
+            #expect(try await fixture.client.send("HGET", "pool", "before").get().string == "redis", "written to Redis")
+
+            fixture.server.kill()
+            #expect(await eventually { !store.usesRedis })
+            #expect(try await store.hget("pool", field: "before", on: loop).get() == nil, "Redis's fields are not visible")
+            #expect(try await store.hset("pool", field: "outage", to: "memory", on: loop).get())
+            #expect(try await store.hgetall("pool", maxFields: 10, on: loop).get() == [HashField("outage", "memory")])
+            #expect(try await store.hscan("pool", cursor: "0", count: 200, on: loop).get().fields.count == 1)
+            #expect(try await store.hdel("pool", fields: ["outage"], on: loop).get() == 1)
+
+            try fixture.server.restart()
+            #expect(await eventually { store.usesRedis })
+            _ = try await store.hset("pool", field: "after", to: "redis", on: loop).get()
+            #expect(try await fixture.client.send("HGET", "pool", "after").get().string == "redis")
+        }
+    }
 }

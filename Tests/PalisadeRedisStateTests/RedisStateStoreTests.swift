@@ -62,12 +62,15 @@ struct RedisStateStoreTests {
         }
     }
 
-    /// A key of another type is refused as not an integer, and left alone.
-    @Test func incrOnAnotherTypeIsNotAnInteger() async throws {
+    /// A key of another type is refused as the wrong type (as the memory store refuses a hash),
+    /// and left alone.
+    @Test func incrOnAnotherTypeIsWrongType() async throws {
         try await RedisFixture.with { fixture async throws in
             let store = RedisStateStore(client: fixture.client)
-            _ = try await fixture.client.send("HSET", "h", "f", "1").get()
-            #expect(await stateErrorCode { _ = try await store.incr("h", on: fixture.callerLoop).get() } == .notAnInteger)
+            _ = try await fixture.client.send("SADD", "s", "f").get()
+            #expect(await stateErrorCode { _ = try await store.incr("s", on: fixture.callerLoop).get() } == .wrongType)
+            #expect(await stateErrorCode { _ = try await store.get("s", on: fixture.callerLoop).get() } == .wrongType)
+            #expect(try await fixture.client.send("SCARD", "s").get().integer == 1)
         }
     }
 

@@ -120,7 +120,7 @@ def test_usage_pool_holds_a_model_while_it_is_reported_and_expires_it(stock, cli
 
 
 def test_usage_pool_forgets_a_disconnected_socket(stock, client):
-    srv = stock({"usage": {"expiry_s": 30}})
+    srv = stock()
     c = client(srv).connect(mint("u1"))
     mark = len(srv.stderr_lines)
     assert c.call("usage", {"action": "chat", "model": "m-gone", "chat_id": ""}) is None

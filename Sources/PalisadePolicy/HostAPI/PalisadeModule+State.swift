@@ -3,7 +3,7 @@ import CPalisadeShims
 import NIOCore
 import PalisadeState
 
-/// `px.store.get/set/incr/del` and `px.ratelimit.hit`: shared across connections and
+/// `px.store.get/set/incr/del` (hashes: `PalisadeModule+Hashes`) and `px.ratelimit.hit`: shared across connections and
 /// loops, asynchronous (the hook's coroutine waits; the loop does not).
 extension PalisadeModule {
     /// The option's name as static C memory (a Swift string literal passed as `const char *`
@@ -25,9 +25,7 @@ extension PalisadeModule {
             return suspend(runtime, state, host.store.get(storeKey, on: runtime.loop), push: push)
         }
         vm.setFunction("set", inTableAt: -1) { state in
-            guard let key = LuaStack.optionalString(state, 1),
-                let value = LuaStack.optionalString(state, 2) ?? LuaStack.optionalNumber(state, 2).map({ "\($0)" })
-            else {
+            guard let key = LuaStack.optionalString(state, 1), let value = storeValue(state, at: 2) else {
                 return LuaStack.raise(state, "px.store.set(key, value[, ttl_s]) needs a key and a string value")
             }
             let ttl = LuaStack.optionalNumber(state, 3)
@@ -53,6 +51,7 @@ extension PalisadeModule {
                 return 1
             }
         }
+        installHashes(in: runtime, host: host)
         lua_setfield(L, -2, "store")
 
         px_newtable(L)
@@ -96,8 +95,13 @@ extension PalisadeModule {
         lua_setfield(L, -2, "ratelimit")
     }
 
+    /// A value `px.store` stores: a string, or a number as its text (`5` as `"5.0"`).
+    static func storeValue(_ state: OpaquePointer, at index: Int32) -> String? {
+        LuaStack.optionalString(state, index) ?? LuaStack.optionalNumber(state, index).map { "\($0)" }
+    }
+
     /// Suspends the calling hook until `operation` completes; a failure raises in Lua.
-    private static func suspend<Value: Sendable>(
+    static func suspend<Value: Sendable>(
         _ runtime: LuaRuntime, _ state: OpaquePointer, _ operation: EventLoopFuture<Value>,
         push: @escaping (OpaquePointer, Value) -> Int32
     ) -> Int32 {
