@@ -72,3 +72,21 @@ def test_answers_are_reused_for_a_few_seconds(stock, client, openwebui):
     for _ in range(3):
         client(srv).connect(token)
     assert openwebui.auth_requests() == 1, "each connect asked Open WebUI again"
+
+
+def test_a_socket_signed_in_by_user_join_is_rechecked_with_that_token(stock, client, openwebui):
+    """The login page's socket connects without a token and signs in with `user-join`: its
+    re-checks ask Open WebUI with the `user-join` token, so ending that session closes it."""
+    token = mint("u1")
+    openwebui.sign_in(token, "u1")
+    srv = stock({"auth": {"recheck_s": 0.5, "openwebui_cache_s": 0.2}}, PALISADE_OPENWEBUI_URL=openwebui.url)
+    c = client(srv).connect()
+    assert c.user_join(token) == {"id": "u1", "name": "Ann"}
+    time.sleep(0.7)
+    assert c.attempt("heartbeat", {}) == "ok", "a live Open WebUI session was closed"
+    del openwebui.sessions[token]
+    deadline = time.monotonic() + 5
+    while not c.disconnected.is_set() and time.monotonic() < deadline:
+        c.emit("heartbeat", {})
+        time.sleep(0.2)
+    assert c.disconnected.is_set(), "the socket outlived its Open WebUI session"
