@@ -119,11 +119,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // px.store and px.ratelimit on Redis (one server-side script per operation), and the wrappers that fall back
-        // to the memory backends while Redis is down.
+        // to the memory backends while Redis is down; Yjs documents shared by every instance (RedisDocumentStore).
         .target(
             name: "PalisadeRedisState",
             dependencies: [
-                "PalisadeState", "PalisadeRedis",
+                "PalisadeState", "PalisadeRedis", "PalisadeDocuments",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -305,7 +305,7 @@ let package = Package(
             name: "PalisadeRedisStateTests",
             dependencies: [
                 "PalisadeRedisTestSupport",
-                "PalisadeRedisState", "PalisadeState", "PalisadeRedis", "PalisadeTestSupport",
+                "PalisadeRedisState", "PalisadeState", "PalisadeRedis", "PalisadeTestSupport", "PalisadeDocuments",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
