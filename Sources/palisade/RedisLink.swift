@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import PalisadeCluster
+import PalisadeGateway
 import PalisadeRedis
 import PalisadeRedisState
 import PalisadeServer
@@ -65,6 +66,13 @@ final class RedisLink: Sendable {
             guard client.state == .up else { return loop.makeSucceededFuture(true) }
             return lock.hold(on: loop).recover { _ in false }
         }
+    }
+
+    /// Yjs documents in Redis, shared by every instance (`RedisDocumentStore`): every update
+    /// relayed to any editor is in Redis; while Redis is down updates and joins are refused.
+    func documentStore(prefix: String, settings: YjsSettings) -> RedisDocumentStore {
+        RedisDocumentStore(
+            client: client, prefix: prefix, maxDocumentBytes: settings.maxDocumentBytes, retentionDays: settings.retentionDays)
     }
 
     /// This instance's token for the locks it takes.
