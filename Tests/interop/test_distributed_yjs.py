@@ -213,3 +213,31 @@ def test_redis_killed_in_the_middle_of_editing_loses_no_relayed_update(stock, ed
     missing = [token for token in relayed if token not in final]
     assert not missing, f"relayed but not in Redis after it came back: {missing}"
     assert len(received["cat"]) < len(sent), "what Redis refused was not relayed"
+
+
+def test_the_append_that_crosses_the_threshold_compacts_on_whichever_instance(stock, editor, redis_server):
+    first, second = two_instances(stock, redis_server.url, PALISADE_YJS_COMPACT_UPDATES="8")
+    ann, bob = editor(first, "ann"), editor(second, "bob")
+    ann.join()
+    bob.join()
+    for n in range(30):
+        sender, receiver = (ann, bob) if n % 3 else (bob, ann)
+        sender.type(0, f"<{n}>")
+        receiver.receive()
+    ann.stored()
+    deadline = time.monotonic() + 5
+    while len(redis_list(redis_server, KEY + ":updates")) > 9:
+        assert time.monotonic() < deadline, "the log was never compacted"
+        time.sleep(0.1)
+    elements = redis_list(redis_server, KEY + ":updates")
+    snapshot_sequence = int(redis_server.command("GET", KEY + ":snapshot_sequence").split(b"\r\n")[1])
+    assert snapshot_sequence + len(elements) - 1 == 30, "sequence numbers run on across compactions"
+    # What Open WebUI would read (every element merged) and what a joiner gets are the whole document.
+    doc = Doc()
+    text = doc.get(ROOT, type=Text)
+    for element in elements:
+        doc.apply_update(bytes(json.loads(element)))
+    assert str(text) == str(ann) == str(bob)
+    assert all(f"<{n}>" in str(text) for n in range(30))
+    assert text_of(editor(second, "cat").join()["state"]) == str(ann)
+    assert int(redis_server.command("GET", KEY + ":size").split(b"\r\n")[1]) == sum(len(json.loads(e)) for e in elements)
