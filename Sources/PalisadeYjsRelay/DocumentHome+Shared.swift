@@ -47,12 +47,26 @@ extension DocumentHome {
                 if document.latestContent?.socketID == socketID { document.latestContent = nil }
                 self.unloadIfIdle(document)
             }
-            store.removeEditor(id, socketID: socketID, on: self.loop).whenFailure { error in
-                self.context.logger.warning(
+            self.forgetEditor(id, socketID: socketID, store: store, attempt: 1)
+        }
+    }
+
+    /// Tries again every `forgetRetryDelay` while the store is unreachable (for up to
+    /// `forgetAttempts` tries), so an outage does not leave the editor listed in `sessions`.
+    private func forgetEditor(_ id: String, socketID: String, store: any SharedDocumentStore, attempt: Int) {
+        store.removeEditor(id, socketID: socketID, on: loop).whenFailure { error in
+            guard attempt < Self.forgetAttempts else {
+                return self.context.logger.warning(
                     "forgetting a Yjs editor in the shared store failed", metadata: ["document": "\(id)", "error": "\(error)"])
+            }
+            self.loop.scheduleTask(in: Self.forgetRetryDelay) {
+                self.forgetEditor(id, socketID: socketID, store: store, attempt: attempt + 1)
             }
         }
     }
+
+    static let forgetRetryDelay = TimeAmount.seconds(5)
+    static let forgetAttempts = 60
 
     func sharedAppend(
         _ id: String, update: [UInt8], values: Int, from sender: any GatewaySocketHandle, userID: String,

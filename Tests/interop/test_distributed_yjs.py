@@ -241,3 +241,27 @@ def test_the_append_that_crosses_the_threshold_compacts_on_whichever_instance(st
     assert all(f"<{n}>" in str(text) for n in range(30))
     assert text_of(editor(second, "cat").join()["state"]) == str(ann)
     assert int(redis_server.command("GET", KEY + ":size").split(b"\r\n")[1]) == sum(len(json.loads(e)) for e in elements)
+
+
+def test_an_editor_that_leaves_while_redis_is_down_is_forgotten_once_it_is_back(stock, editor, durable_redis):
+    first, second = two_instances(stock, durable_redis.url)
+    ann, bob = editor(first, "ann"), editor(second, "bob")
+    ann.join()
+    assert bob.join()["sessions"] == sorted([ann.sid, bob.sid])
+    durable_redis.stop()
+    wait_health(second, "down")
+    bob.client.sio.disconnect()
+    time.sleep(0.5)
+    durable_redis.start()
+    wait_health(first, "up", timeout=30)
+    deadline = time.monotonic() + 20
+    while True:
+        ann.client.emit("ydoc:document:state", {"document_id": DOC})
+        try:
+            (state,) = ann.client.next("ydoc:document:state", timeout=2)
+            if state["sessions"] == [ann.sid]:
+                break
+        except AssertionError:  # the state request itself may fail while the link comes back
+            ann.client.drain("error")
+        assert time.monotonic() < deadline, "the editor that left while Redis was down is still listed"
+        time.sleep(0.5)
