@@ -23,8 +23,12 @@ public struct SharedAppendReceipt: Sendable, Equatable {
 /// The memory and SQLite stores are not shared: the relay keeps their documents in memory.
 public protocol SharedDocumentStore: DocumentStore {
     /// Appends like `append`, refusing with `documentFull` (and storing nothing) when the document
-    /// would pass `maxDocumentBytes` bytes, counted across every instance.
-    func append(_ id: String, update: [UInt8], maxDocumentBytes: Int, on loop: any EventLoop) -> EventLoopFuture<SharedAppendReceipt>
+    /// would pass `maxDocumentBytes` bytes or `maxDocumentValues` decoded values (`values`: the
+    /// update's), counted across every instance.
+    func append(_ id: String, update: [UInt8], values: Int, maxDocumentBytes: Int, maxDocumentValues: Int, on loop: any EventLoop)
+        -> EventLoopFuture<SharedAppendReceipt>
+    /// Compacts like `compact`, with the snapshot's decoded values (for the value budget).
+    func compact(_ id: String, snapshot: [UInt8], values: Int, through sequence: Int64, on loop: any EventLoop) -> EventLoopFuture<Void>
     /// Records `socketID` as an editor of `id` (and as a writer when `canWrite`).
     func addEditor(_ id: String, socketID: String, canWrite: Bool, on loop: any EventLoop) -> EventLoopFuture<Void>
     /// Forgets `socketID` as an editor and writer of `id`.

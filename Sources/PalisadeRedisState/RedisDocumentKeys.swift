@@ -10,6 +10,8 @@
 /// | `K:{doc}:snapshot_sequence` | STRING int | Palisade: the sequence number the list's first element covers once compacted (absent: no snapshot, element i is update i+1) |
 /// | `K:{doc}:log_size` | STRING int | Palisade: bytes of the updates after the snapshot (the compaction threshold) |
 /// | `K:{doc}:writers` | SET | Palisade: sids of the editors that may write (`sessions`) |
+/// | `K:{doc}:value_counts` | LIST | Palisade: each element's decoded values (`YjsUpdate.valueCount`), aligned with `updates` |
+/// | `K:{doc}:values` | STRING int | Palisade: their sum, checked against `yjs.max_document_values` |
 struct RedisDocumentKeys: Sendable {
     let root: String
 
@@ -23,10 +25,12 @@ struct RedisDocumentKeys: Sendable {
     func logSize(_ id: String) -> String { "\(root):\(id):log_size" }
     func users(_ id: String) -> String { "\(root):\(id):users" }
     func writers(_ id: String) -> String { "\(root):\(id):writers" }
+    func valueCounts(_ id: String) -> String { "\(root):\(id):value_counts" }
+    func values(_ id: String) -> String { "\(root):\(id):values" }
     func documents(ofSession sid: String) -> String { "\(root):session:\(sid):documents" }
 
-    /// The keys every script of a document takes, in this order: KEYS[1…4].
+    /// The keys every script of a document takes, in this order: KEYS[1…6].
     func log(_ id: String) -> [String] {
-        [updates(id), size(id), snapshotSequence(id), logSize(id)]
+        [updates(id), size(id), snapshotSequence(id), logSize(id), valueCounts(id), values(id)]
     }
 }

@@ -22,12 +22,18 @@ public final class RedisDocumentStore: SharedDocumentStore {
     public let maxDocumentBytes: Int
     /// The most elements a load reads.
     public let maxLogUpdates: Int
+    /// The most decoded values a document holds when `append` is called without a count.
+    public let maxDocumentValues: Int
     private let keys: RedisDocumentKeys
     private let ttlSeconds: Int
 
-    public init(client: RedisClient, prefix: String, maxDocumentBytes: Int, retentionDays: Int = 0, maxLogUpdates: Int = 100_000) {
+    public init(
+        client: RedisClient, prefix: String, maxDocumentBytes: Int, maxDocumentValues: Int = largestExactInteger, retentionDays: Int = 0,
+        maxLogUpdates: Int = 100_000
+    ) {
         self.client = client
         self.maxDocumentBytes = maxDocumentBytes
+        self.maxDocumentValues = maxDocumentValues
         self.maxLogUpdates = maxLogUpdates
         keys = RedisDocumentKeys(prefix: prefix)
         ttlSeconds = max(retentionDays, 0) * 86_400
@@ -43,16 +49,25 @@ public final class RedisDocumentStore: SharedDocumentStore {
         }
     }
 
+    /// Counts the update's bytes as its values (a bound on them): the relay calls the shared variant.
     public func append(_ id: String, update: [UInt8], on loop: any EventLoop) -> EventLoopFuture<Int64> {
-        append(id, update: update, maxDocumentBytes: maxDocumentBytes, on: loop).map(\.sequence)
+        append(id, update: update, values: update.count, maxDocumentBytes: maxDocumentBytes, maxDocumentValues: maxDocumentValues, on: loop)
+            .map(\.sequence)
     }
 
+    /// Counts the snapshot's bytes as its values (a bound on them): the relay calls the shared variant.
     public func compact(_ id: String, snapshot: [UInt8], through sequence: Int64, on loop: any EventLoop) -> EventLoopFuture<Void> {
+        compact(id, snapshot: snapshot, values: snapshot.count, through: sequence, on: loop)
+    }
+
+    public func compact(_ id: String, snapshot: [UInt8], values: Int, through sequence: Int64, on loop: any EventLoop)
+        -> EventLoopFuture<Void>
+    {
         checked(id, on: loop) {
             guard sequence >= 0 else {
                 return loop.makeFailedFuture(DocumentStoreError(.invalidArgument, "compaction through a negative sequence (\(sequence))"))
             }
-            let arguments: [any RedisArgument] = [YjsUpdateText.encode(snapshot), snapshot.count, sequence, ttlSeconds]
+            let arguments: [any RedisArgument] = [YjsUpdateText.encode(snapshot), snapshot.count, sequence, ttlSeconds, values]
             return RedisDocumentScripts.compact.run(on: client, keys: keys.log(id), arguments: arguments).hop(to: loop)
                 .flatMapThrowing { reply in
                     guard let answer = reply.integer else { throw RedisError(.protocolError, "compaction answered \(reply)") }
@@ -80,15 +95,18 @@ public final class RedisDocumentStore: SharedDocumentStore {
 
     // MARK: SharedDocumentStore
 
-    public func append(_ id: String, update: [UInt8], maxDocumentBytes budget: Int, on loop: any EventLoop)
-        -> EventLoopFuture<SharedAppendReceipt>
-    {
+    public func append(
+        _ id: String, update: [UInt8], values: Int, maxDocumentBytes budget: Int, maxDocumentValues valueBudget: Int,
+        on loop: any EventLoop
+    ) -> EventLoopFuture<SharedAppendReceipt> {
         checked(id, on: loop) {
-            let arguments: [any RedisArgument] = [YjsUpdateText.encode(update), update.count, budget, ttlSeconds]
+            let arguments: [any RedisArgument] = [
+                YjsUpdateText.encode(update), update.count, budget, ttlSeconds, values, min(valueBudget, Self.largestExactInteger),
+            ]
             return RedisDocumentScripts.append.run(on: client, keys: keys.log(id), arguments: arguments).hop(to: loop)
                 .flatMapThrowing { reply in
                     if reply.integer == -1 {
-                        throw DocumentStoreError(.documentFull, "the document would pass its budget of \(budget) bytes")
+                        throw DocumentStoreError(.documentFull, "the document would pass its budget of bytes or values")
                     }
                     guard let parts = reply.array?.compactMap(\.integer), parts.count == 3 else {
                         throw RedisError(.protocolError, "append answered \(reply)")
@@ -127,6 +145,9 @@ public final class RedisDocumentStore: SharedDocumentStore {
     }
 
     // MARK: Helpers
+
+    /// Lua's numbers are doubles: budgets above 2^53 are the same as none.
+    public static let largestExactInteger = 1 << 53
 
     /// Runs `body` for a valid id; an invalid one fails as the other stores fail it.
     private func checked<Value>(_ id: String, on loop: any EventLoop, _ body: () -> EventLoopFuture<Value>) -> EventLoopFuture<Value> {

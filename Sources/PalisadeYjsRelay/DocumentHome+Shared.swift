@@ -5,7 +5,8 @@ import PalisadeYjs
 
 /// The relay on a store shared by every instance (`SharedDocumentStore`, Redis). No document
 /// is kept in memory: a join and a state request read it from the store, so an editor sees
-/// what was written through any instance; the store checks the size budget across instances;
+/// what was written through any instance; the store checks the budgets (bytes and decoded values)
+/// across instances;
 /// the append that leaves the log past a threshold starts a compaction, on whichever instance
 /// made it. The `LiveDocument` here only holds this instance's editors (and content tokens).
 ///
@@ -77,12 +78,11 @@ extension DocumentHome {
                 finished()
                 return Self.refuse(sender, YjsEvent.update, "join the document first")
             }
-            guard values <= self.context.settings.maxDocumentValues else {
-                finished()
-                return Self.refuse(sender, YjsEvent.update, "document too large")
-            }
             document.appendsInFlight += 1
-            store.append(id, update: update, maxDocumentBytes: self.context.maxDocumentBytes, on: self.loop).assumeIsolated()
+            store.append(
+                id, update: update, values: values, maxDocumentBytes: self.context.maxDocumentBytes,
+                maxDocumentValues: self.context.settings.maxDocumentValues, on: self.loop
+            ).assumeIsolated()
                 .whenComplete { result in
                     defer { finished() }
                     document.appendsInFlight -= 1
@@ -141,7 +141,7 @@ extension DocumentHome {
         store.load(id, on: loop).flatMap { stored -> EventLoopFuture<Void> in
             guard let stored, let through = stored.updates.last?.sequence else { return loop.makeSucceededVoidFuture() }
             return self.mergeOffLoop(Self.parts(of: stored)).flatMap { merged in
-                store.compact(id, snapshot: merged.update, through: through, on: loop)
+                store.compact(id, snapshot: merged.update, values: merged.valueCount, through: through, on: loop)
             }
         }.assumeIsolated().whenComplete { result in
             self.table.value.sharedCompactions.remove(id)

@@ -72,7 +72,8 @@ final class RedisLink: Sendable {
     /// relayed to any editor is in Redis; while Redis is down updates and joins are refused.
     func documentStore(prefix: String, settings: YjsSettings) -> RedisDocumentStore {
         RedisDocumentStore(
-            client: client, prefix: prefix, maxDocumentBytes: settings.maxDocumentBytes, retentionDays: settings.retentionDays)
+            client: client, prefix: prefix, maxDocumentBytes: settings.maxDocumentBytes, maxDocumentValues: settings.maxDocumentValues,
+            retentionDays: settings.retentionDays)
     }
 
     /// This instance's token for the locks it takes.

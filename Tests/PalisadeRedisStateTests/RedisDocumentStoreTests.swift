@@ -163,15 +163,24 @@ struct RedisDocumentStoreTests {
             try await other.waitUntilUp(timeout: .seconds(10)).get()
             let (mine, theirs, loop) = (store(fixture.client), store(other), fixture.callerLoop)
             let six = [UInt8](repeating: 6, count: 6)
-            #expect(try await mine.append(Self.doc, update: six, maxDocumentBytes: 10, on: loop).get().sequence == 1)
+            #expect(
+                try await mine.append(Self.doc, update: six, values: 1, maxDocumentBytes: 10, maxDocumentValues: 100, on: loop).get()
+                    .sequence == 1)
             #expect(
                 await documentErrorCode {
-                    _ = try await theirs.append(Self.doc, update: [1, 2, 3, 4, 5], maxDocumentBytes: 10, on: loop).get()
+                    _ = try await theirs.append(
+                        Self.doc, update: [1, 2, 3, 4, 5], values: 1, maxDocumentBytes: 10, maxDocumentValues: 100, on: loop
+                    ).get()
                 } == .documentFull)
-            let receipt = try await theirs.append(Self.doc, update: [1, 2, 3, 4], maxDocumentBytes: 10, on: loop).get()
+            let receipt = try await theirs.append(
+                Self.doc, update: [1, 2, 3, 4], values: 1, maxDocumentBytes: 10, maxDocumentValues: 100, on: loop
+            ).get()
             #expect(receipt == SharedAppendReceipt(sequence: 2, logUpdates: 2, logBytes: 10))
             #expect(
-                await documentErrorCode { _ = try await mine.append(Self.doc, update: [1], maxDocumentBytes: 10, on: loop).get() }
+                await documentErrorCode {
+                    _ = try await mine.append(Self.doc, update: [1], values: 1, maxDocumentBytes: 10, maxDocumentValues: 100, on: loop)
+                        .get()
+                }
                     == .documentFull)
             #expect(try await value(fixture, "open-webui:ydoc:documents:note:abc:size") == "10")
             #expect(try await mine.load(Self.doc, on: loop).get()?.updates.count == 2)
@@ -180,6 +189,37 @@ struct RedisDocumentStoreTests {
             #expect(
                 await documentErrorCode { _ = try await small.append("note:x", update: [1, 2, 3, 4, 5], on: loop).get() } == .documentFull)
             #expect(await documentErrorCode { _ = try await small.load(Self.doc, on: loop).get() } == .tooLarge)
+            try await other.close().get()
+        }
+    }
+
+    /// The decoded values are budgeted too, across instances, and recounted by a compaction.
+    @Test func theValueBudgetRefusesAcrossInstancesAndFollowsCompaction() async throws {
+        try await RedisFixture.with { fixture async throws in
+            let other = try fixture.makeClient()
+            try await other.waitUntilUp(timeout: .seconds(10)).get()
+            let (mine, theirs, loop) = (store(fixture.client), store(other), fixture.callerLoop)
+            func append(_ store: RedisDocumentStore, values: Int) async throws -> SharedAppendReceipt {
+                try await store.append(
+                    Self.doc, update: [1, 2], values: values, maxDocumentBytes: 1 << 20, maxDocumentValues: 100, on: loop
+                )
+                .get()
+            }
+            _ = try await append(mine, values: 40)
+            _ = try await append(theirs, values: 40)
+            #expect(await documentErrorCode { _ = try await append(theirs, values: 21) } == .documentFull)
+            #expect(try await append(mine, values: 20).sequence == 3)
+            #expect(await documentErrorCode { _ = try await append(mine, values: 1) } == .documentFull)
+            #expect(try await value(fixture, "open-webui:ydoc:documents:note:abc:values") == "100")
+            // A compaction of the first two into a snapshot of 30 values frees 50.
+            try await mine.compact(Self.doc, snapshot: [1, 2], values: 30, through: 2, on: loop).get()
+            #expect(try await strings(fixture, "LRANGE", "open-webui:ydoc:documents:note:abc:value_counts", "0", "-1") == ["30", "20"])
+            #expect(try await append(theirs, values: 50).sequence == 4)
+            #expect(await documentErrorCode { _ = try await append(theirs, values: 1) } == .documentFull)
+            // Elements someone else pushed count their bytes (a bound on their values).
+            _ = try await fixture.client.send("RPUSH", "open-webui:ydoc:documents:note:abc:updates", "[9, 9, 9]").get()
+            #expect(await documentErrorCode { _ = try await append(theirs, values: 0) } == .documentFull)
+            #expect(try await value(fixture, "open-webui:ydoc:documents:note:abc:values") == "103")
             try await other.close().get()
         }
     }

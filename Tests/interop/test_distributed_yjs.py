@@ -1,7 +1,7 @@
 """Yjs documents shared by every instance through Redis (issue 17): two `palisade serve` on one
 Redis with the stock profile. Editors on either instance converge, a joiner on one instance gets
 what was written through the other, `ydoc:user:joined`/`left` and `sessions` span the instances,
-the size budget is the document's (not each instance's), and Redis killed in the middle of
+the size and value budgets are the document's (not each instance's), and Redis killed in the middle of
 editing loses no update that was relayed to anyone."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pycrdt import Doc, Text
 from redis_process import RedisProcess, redis_server  # noqa: F401 (fixture)
 from stock import client, stock  # noqa: F401 (fixtures)
 from test_distributed_health import wait_health
+from test_yjs_limits import gc_skip_runs, settle
 from test_yjs_relay import DOC, ROOT, Editor, editor, setup_directory, text_of  # noqa: F401 (fixtures)
 
 KEY = "palisade:ydoc:documents:" + DOC
@@ -69,7 +70,8 @@ def test_user_joined_and_left_reach_an_editor_on_the_other_instance(stock, edito
     ann.join()
     bob = editor(second, "bob")
     bob.join()
-    ann.client.drain("ydoc:user:joined")
+    (joined,) = ann.client.next("ydoc:user:joined")
+    assert joined["user_id"] == "bob"
     cat = editor(second, "cat")
     cat.join(user_color="#00FF00")
     (joined,) = ann.client.next("ydoc:user:joined")
@@ -134,6 +136,19 @@ def test_the_size_budget_is_the_documents_across_instances(stock, editor, redis_
     assert n >= 4, "both instances' updates count"
     receiver.client.no_error()
     assert int(redis_server.command("GET", KEY + ":size").split(b"\r\n")[1]) == stored
+
+
+def test_the_value_budget_is_the_documents_across_instances(stock, editor, redis_server):
+    first, second = two_instances(stock, redis_server.url, PALISADE_YJS_MAX_DOCUMENT_VALUES="1000")
+    ann, bob = editor(first, "ann"), editor(second, "bob")
+    ann.join()
+    bob.join()
+    ann.send(gc_skip_runs(5, 1_200), binary=True)  # 597 values in 1 200 bytes
+    assert settle(ann) == []
+    bob.send(gc_skip_runs(6, 1_200), binary=True)  # as many again, through the other instance
+    assert settle(bob) == ["document too large"]
+    bob.send(gc_skip_runs(7, 600), binary=True)  # about 300 more fit
+    assert settle(bob) == []
 
 
 @pytest.fixture
