@@ -6,9 +6,8 @@ import PalisadeYjs
 /// The relay on a store shared by every instance (`SharedDocumentStore`, Redis). No document
 /// is kept in memory: a join and a state request read it from the store, so an editor sees
 /// what was written through any instance; the store checks the budgets (bytes and decoded values)
-/// across instances;
-/// the append that leaves the log past a threshold starts a compaction, on whichever instance
-/// made it. The `LiveDocument` here only holds this instance's editors (and content tokens).
+/// across instances; the append that leaves the log past a threshold starts a compaction, on
+/// whichever instance made it. The `LiveDocument` here only holds this instance's editors (and content tokens).
 ///
 /// An update is relayed only once the store has it: every update relayed to any editor is in
 /// the store. While the store is unreachable, appends fail (the sender gets an `error`),
@@ -53,8 +52,10 @@ extension DocumentHome {
     }
 
     /// Tries again every `forgetRetryDelay` while the store is unreachable (for up to
-    /// `forgetAttempts` tries), so an outage does not leave the editor listed in `sessions`.
+    /// `forgetAttempts` tries), so an outage does not leave the editor listed in `sessions`;
+    /// stops if the socket joined the document again meanwhile.
     private func forgetEditor(_ id: String, socketID: String, store: any SharedDocumentStore, attempt: Int) {
+        if attempt > 1, table.value.documents[id]?.members[socketID] != nil { return }
         store.removeEditor(id, socketID: socketID, on: loop).whenFailure { error in
             guard attempt < Self.forgetAttempts else {
                 return self.context.logger.warning(
