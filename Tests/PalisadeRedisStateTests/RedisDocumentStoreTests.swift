@@ -15,6 +15,18 @@ struct RedisDocumentStoreTests {
         RedisDocumentStore(client: client, prefix: "open-webui", maxDocumentBytes: budget, retentionDays: retentionDays)
     }
 
+    /// A store on each of two clients of one server (two instances), and the caller's loop.
+    private func withTwoInstances(
+        _ body: (RedisFixture, RedisDocumentStore, RedisDocumentStore, any EventLoop) async throws -> Void
+    ) async throws {
+        try await RedisFixture.with { fixture async throws in
+            let other = try fixture.makeClient()
+            try await other.waitUntilUp(timeout: .seconds(10)).get()
+            try await body(fixture, store(fixture.client), store(other), fixture.callerLoop)
+            try await other.close().get()
+        }
+    }
+
     private func documentErrorCode(_ body: () async throws -> Void) async -> DocumentStoreError.Code? {
         do {
             try await body()
@@ -83,10 +95,7 @@ struct RedisDocumentStoreTests {
 
     /// Another instance appends while this one compacts what it read: nothing appended meanwhile is lost.
     @Test func aCompactionRacingAppendsLosesNothing() async throws {
-        try await RedisFixture.with { fixture async throws in
-            let other = try fixture.makeClient()
-            try await other.waitUntilUp(timeout: .seconds(10)).get()
-            let (mine, theirs, loop) = (store(fixture.client), store(other), fixture.callerLoop)
+        try await withTwoInstances { fixture, mine, theirs, loop async throws in
             var expected: [(sequence: Int64, bytes: [UInt8])] = []
             var next: Int64 = 1
             for round in 0..<5 {
@@ -116,16 +125,12 @@ struct RedisDocumentStoreTests {
                 #expect(after.updates.map(\.sequence) == expected.filter { $0.sequence > through }.map(\.sequence))
                 #expect(after.updates.map(\.bytes) == expected.filter { $0.sequence > through }.map(\.bytes))
             }
-            try await other.close().get()
         }
     }
 
     /// Two instances compact at once: the snapshot covering more wins, whichever runs first.
     @Test func twoCompactionsRacingKeepTheOneThatCoversMore() async throws {
-        try await RedisFixture.with { fixture async throws in
-            let other = try fixture.makeClient()
-            try await other.waitUntilUp(timeout: .seconds(10)).get()
-            let (mine, theirs, loop) = (store(fixture.client), store(other), fixture.callerLoop)
+        try await withTwoInstances { fixture, mine, theirs, loop async throws in
             for (index, id) in ["note:a", "note:b"].enumerated() {
                 for byte in UInt8(1)...10 { _ = try await mine.append(id, update: [byte], on: loop).get() }
                 // Both orders, each landing after the other has read the document.
@@ -152,16 +157,12 @@ struct RedisDocumentStoreTests {
             #expect(loaded.snapshotSequence == 8 && loaded.snapshot == [1, 2, 3, 4, 5, 6, 7, 8])
             #expect(loaded.updates.map(\.sequence) == [9, 10, 11, 12])
             #expect(Set(loaded.updates.suffix(2).map(\.bytes)) == [[11], [12]])
-            try await other.close().get()
         }
     }
 
     /// The budget is the document's, across instances: a refused update stores nothing.
     @Test func theBudgetRefusesAcrossInstances() async throws {
-        try await RedisFixture.with { fixture async throws in
-            let other = try fixture.makeClient()
-            try await other.waitUntilUp(timeout: .seconds(10)).get()
-            let (mine, theirs, loop) = (store(fixture.client), store(other), fixture.callerLoop)
+        try await withTwoInstances { fixture, mine, theirs, loop async throws in
             let six = [UInt8](repeating: 6, count: 6)
             #expect(
                 try await mine.append(Self.doc, update: six, values: 1, maxDocumentBytes: 10, maxDocumentValues: 100, on: loop).get()
@@ -189,16 +190,12 @@ struct RedisDocumentStoreTests {
             #expect(
                 await documentErrorCode { _ = try await small.append("note:x", update: [1, 2, 3, 4, 5], on: loop).get() } == .documentFull)
             #expect(await documentErrorCode { _ = try await small.load(Self.doc, on: loop).get() } == .tooLarge)
-            try await other.close().get()
         }
     }
 
     /// The decoded values are budgeted too, across instances, and recounted by a compaction.
     @Test func theValueBudgetRefusesAcrossInstancesAndFollowsCompaction() async throws {
-        try await RedisFixture.with { fixture async throws in
-            let other = try fixture.makeClient()
-            try await other.waitUntilUp(timeout: .seconds(10)).get()
-            let (mine, theirs, loop) = (store(fixture.client), store(other), fixture.callerLoop)
+        try await withTwoInstances { fixture, mine, theirs, loop async throws in
             func append(_ store: RedisDocumentStore, values: Int) async throws -> SharedAppendReceipt {
                 try await store.append(
                     Self.doc, update: [1, 2], values: values, maxDocumentBytes: 1 << 20, maxDocumentValues: 100, on: loop
@@ -220,7 +217,6 @@ struct RedisDocumentStoreTests {
             _ = try await fixture.client.send("RPUSH", "open-webui:ydoc:documents:note:abc:updates", "[9, 9, 9]").get()
             #expect(await documentErrorCode { _ = try await append(theirs, values: 0) } == .documentFull)
             #expect(try await value(fixture, "open-webui:ydoc:documents:note:abc:values") == "103")
-            try await other.close().get()
         }
     }
 
