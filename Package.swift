@@ -131,11 +131,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // px.store and px.ratelimit on Redis (one server-side script per operation), and the wrappers that fall back
-        // to the memory backends while Redis is down; Open WebUI's pool cleanups under its locks.
+        // to the memory backends while Redis is down; Open WebUI's pool cleanups under its locks; the
+        // directory and Yjs documents shared by every instance (RedisDirectoryStore, RedisDocumentStore).
         .target(
             name: "PalisadeRedisState",
             dependencies: [
-                "PalisadeState", "PalisadeRedis", "PalisadeDirectory", "PalisadeJSON",
+                "PalisadeState", "PalisadeRedis", "PalisadeDirectory", "PalisadeDocuments", "PalisadeJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -321,7 +322,7 @@ let package = Package(
             name: "PalisadeRedisStateTests",
             dependencies: [
                 "PalisadeRedisTestSupport",
-                "PalisadeRedisState", "PalisadeState", "PalisadeRedis", "PalisadeTestSupport",
+                "PalisadeRedisState", "PalisadeState", "PalisadeRedis", "PalisadeTestSupport", "PalisadeDocuments",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

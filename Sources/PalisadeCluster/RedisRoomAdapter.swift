@@ -19,10 +19,11 @@ import PalisadeServer
 /// Membership lookups (`socketIDs`, `rooms`) and `disconnect` are local: cluster-wide ones are not part
 /// of python-socketio's wire.
 ///
-/// The PING fence: a CONNECT reply and a policy-checked `Socket.join` wait for `fence(on:)`, so their
-/// channels are live before the client (or the Lua hook) goes on. `RoomAdapter.join` itself returns
-/// nothing, so a join that does not wait (`joinAuthorized`, the Yjs relay's `doc_*` rooms, a remote
-/// `enter_room`) may miss a message published to the room within its SUBSCRIBE's round trip.
+/// The PING fence: a CONNECT reply, a policy-checked `Socket.join` and `Socket.joinAuthorized` (the Yjs
+/// relay reads a document only after it) wait for `fence(on:)`, so their channels are live before the
+/// client (or the Lua hook, or the relay) goes on. `RoomAdapter.join` itself returns nothing, so a join
+/// that does not wait (a remote `enter_room`) may miss a message published to the room within its
+/// SUBSCRIBE's round trip.
 ///
 /// While Redis is down broadcasts stay local, nothing waits (publishes are skipped, subscription
 /// changes are remembered), and the subscriber resubscribes to everything when Redis is back.

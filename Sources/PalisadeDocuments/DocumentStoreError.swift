@@ -8,6 +8,8 @@ public struct DocumentStoreError: Error, Hashable, Sendable, CustomStringConvert
         /// An update or snapshot longer than the store's `maxBlobBytes` (or a row SQLite finds
         /// too big once the id is added).
         case tooLarge
+        /// A shared store's document would pass its size budget (`SharedDocumentStore`).
+        case documentFull
         /// An argument out of range: a negative or future `through` for `compact`, a negative or
         /// non-finite age for `purge`.
         case invalidArgument

@@ -43,8 +43,9 @@ public protocol GatewaySocket: AnyObject {
     /// Joins `room` if the policy allows it; the future says whether it did.
     @discardableResult func join(_ room: String) -> EventLoopFuture<Bool>
     /// Joins `room` without asking the policy: for core handlers that authorized the resource
-    /// behind the room themselves.
-    func joinAuthorized(_ room: String)
+    /// behind the room themselves. The future completes once an emit to the room from any
+    /// instance reaches the socket (the room adapter's fence).
+    @discardableResult func joinAuthorized(_ room: String) -> EventLoopFuture<Void>
     func leave(_ room: String)
     /// Disconnects from the server side: the client gets DISCONNECT.
     func disconnect()

@@ -17,12 +17,14 @@ enum RelayError: Error {
 /// is not `nonisolated`-safe must run on `loop`.
 final class DocumentHome: Sendable {
     let loop: any EventLoop
-    private let table: NIOLoopBoundBox<Table>
-    private let context: RelayContext
+    let table: NIOLoopBoundBox<Table>
+    let context: RelayContext
 
     final class Table {
         var documents: [String: LiveDocument] = [:]
         var loading: [String: EventLoopFuture<Void>] = [:]
+        /// Shared store: the documents this instance is compacting (`DocumentHome+Shared`).
+        var sharedCompactions: Set<String> = []
     }
 
     init(loop: any EventLoop, context: RelayContext) {
@@ -41,7 +43,8 @@ final class DocumentHome: Sendable {
 
     /// Adds `member` to the document (loading it first) and answers its state.
     func join(_ id: String, member: LiveDocument.Member) -> EventLoopFuture<StateReply> {
-        loop.flatSubmit {
+        if let shared = context.sharedStore { return sharedJoin(id, member: member, store: shared) }
+        return loop.flatSubmit {
             self.load(id).assumeIsolated().flatMap { () -> EventLoopFuture<StateReply> in
                 guard let document = self.table.value.documents[id] else {
                     return self.loop.makeFailedFuture(RelayError.documentUnavailable)
@@ -54,7 +57,8 @@ final class DocumentHome: Sendable {
 
     /// The state again (`ydoc:document:state`), for a member only: nil otherwise.
     func state(_ id: String, socketID: String) -> EventLoopFuture<StateReply?> {
-        loop.flatSubmit {
+        if let shared = context.sharedStore { return sharedState(id, socketID: socketID, store: shared) }
+        return loop.flatSubmit {
             guard let document = self.table.value.documents[id], document.members[socketID] != nil else {
                 return self.loop.makeSucceededFuture(nil)
             }
@@ -75,6 +79,7 @@ final class DocumentHome: Sendable {
 
     /// Takes the editor out; the last one out compacts what is left and unloads the document.
     func leave(_ id: String, socketID: String) {
+        if let shared = context.sharedStore { return sharedLeave(id, socketID: socketID, store: shared) }
         loop.execute {
             guard let document = self.table.value.documents[id] else { return }
             document.members.removeValue(forKey: socketID)
@@ -93,6 +98,9 @@ final class DocumentHome: Sendable {
         _ id: String, update: [UInt8], values: Int, from sender: any GatewaySocketHandle, userID: String,
         finished: @escaping @Sendable () -> Void
     ) {
+        if let shared = context.sharedStore {
+            return sharedAppend(id, update: update, values: values, from: sender, userID: userID, store: shared, finished: finished)
+        }
         loop.execute {
             guard let document = self.table.value.documents[id], document.members[sender.id] != nil else {
                 finished()
@@ -117,16 +125,7 @@ final class DocumentHome: Sendable {
                 switch result {
                 case .success(let sequence):
                     document.appendToLog(.init(sequence: sequence, bytes: update, values: values))
-                    self.context.emit(
-                        to: ClientDocumentID.room(id), YjsEvent.update,
-                        [
-                            .object([
-                                JSONMember("document_id", .string(id)),
-                                JSONMember("user_id", .string(userID)),
-                                JSONMember("update", YjsPayloadBytes.payload(update)),
-                                JSONMember("socket_id", .string(sender.id)),
-                            ])
-                        ], namespace: sender.namespace, skipping: sender.id)
+                    self.relay(id, update: update, from: sender, userID: userID)
                     self.compactIfDue(document)
                 case .failure(let error):
                     self.context.logger.error("storing a Yjs update failed", metadata: ["document": "\(id)", "error": "\(error)"])
@@ -135,6 +134,20 @@ final class DocumentHome: Sendable {
                 self.unloadIfIdle(document)
             }
         }
+    }
+
+    /// Relays a stored update to the document's other editors, on every instance.
+    func relay(_ id: String, update: [UInt8], from sender: any GatewaySocketHandle, userID: String) {
+        context.emit(
+            to: ClientDocumentID.room(id), YjsEvent.update,
+            [
+                .object([
+                    JSONMember("document_id", .string(id)),
+                    JSONMember("user_id", .string(userID)),
+                    JSONMember("update", YjsPayloadBytes.payload(update)),
+                    JSONMember("socket_id", .string(sender.id)),
+                ])
+            ], namespace: sender.namespace, skipping: sender.id)
     }
 
     // MARK: Content snapshots
@@ -161,7 +174,7 @@ final class DocumentHome: Sendable {
     // MARK: Loading, state, compaction
 
     /// Sends the sender an `error` for its update, on its loop, if it is still connected.
-    private static func refuse(_ sender: any GatewaySocketHandle, _ event: String, _ message: String) {
+    static func refuse(_ sender: any GatewaySocketHandle, _ event: String, _ message: String) {
         sender.execute { socket in
             if socket.isConnected { socket.refuse(event, message) }
         }
@@ -243,14 +256,14 @@ final class DocumentHome: Sendable {
         return running
     }
 
-    private func mergeOffLoop(_ parts: [[UInt8]]) -> EventLoopFuture<(update: [UInt8], valueCount: Int)> {
+    func mergeOffLoop(_ parts: [[UInt8]]) -> EventLoopFuture<(update: [UInt8], valueCount: Int)> {
         let limits = context.storedLimits
         return context.pool.runIfActive(eventLoop: loop) { () throws -> (update: [UInt8], valueCount: Int) in
             try YjsUpdates.compactCountingValues(parts, limits: limits)
         }
     }
 
-    private func unloadIfIdle(_ document: LiveDocument) {
+    func unloadIfIdle(_ document: LiveDocument) {
         guard document.isIdle, table.value.documents[document.id] === document else { return }
         table.value.documents.removeValue(forKey: document.id)
     }

@@ -11,6 +11,9 @@ import Synchronization
 final class RelayContext: Sendable {
     let settings: YjsSettings
     let store: any DocumentStore
+    /// The store when it is shared by every instance (Redis): documents are then read from it
+    /// for every join and state, never kept in memory (`DocumentHome+Shared`).
+    let sharedStore: (any SharedDocumentStore)?
     let policy: any GatewayPolicy
     let logger: Logger
     /// Where merges run: never on an event loop.
@@ -34,6 +37,7 @@ final class RelayContext: Sendable {
     ) {
         self.settings = settings
         self.store = store
+        sharedStore = store as? any SharedDocumentStore
         self.policy = policy
         self.pool = pool
         self.logger = logger

@@ -112,9 +112,11 @@ public final class YjsRelay: Sendable {
     {
         documents.joined[id] = .init(canWrite: canWrite, writeCheckedAt: .now())
         let room = ClientDocumentID.room(id)
-        socket.joinAuthorized(room)
         let member = LiveDocument.Member(socketID: socket.id, canWrite: canWrite)
-        return home(of: id).join(id, member: member).hop(to: socket.loop).assumeIsolated().map { reply in
+        // The room's channel is live before the document is read (with Redis: an update relayed by
+        // another instance after the read arrives; one before it is in what is read).
+        let joined = socket.joinAuthorized(room).flatMap { self.home(of: id).join(id, member: member) }
+        return joined.hop(to: socket.loop).assumeIsolated().map { reply in
             guard socket.isConnected else {
                 // The socket went while the document loaded: its `disconnected` may have left the
                 // document before this join added it, so leave again (queued after the join).

@@ -60,7 +60,12 @@ struct PolicyGateway {
         engineSettings.limits.deadline = .milliseconds(Int64(configuration.hookDeadlineMs))
         engineSettings.limits.instructions = Int64(configuration.hookInstructions)
         let engine = LuaPolicyEngine(settings: engineSettings, host: host)
-        let documentStore = try await SQLiteDocumentStore.open(dataDirectory: configuration.dataDirectory)
+        let documentStore: any DocumentStore
+        if let redis {
+            documentStore = redis.documentStore(prefix: configuration.redisPrefix, settings: configuration.yjs)
+        } else {
+            documentStore = try await SQLiteDocumentStore.open(dataDirectory: configuration.dataDirectory)
+        }
         let relay = YjsRelay(
             settings: configuration.yjs, store: documentStore, policy: engine,
             loops: Array(group.makeIterator()), maxMessageBytes: configuration.maxOutboundBytes, logger: logger)

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import PalisadeCluster
+import PalisadeGateway
 import PalisadeRedis
 import PalisadeRedisState
 import PalisadeServer
@@ -70,6 +71,14 @@ final class RedisLink: Sendable {
     /// A lock held by this instance (its owner token), e.g. a cleanup's.
     func lock(name: String, ttl: TimeAmount) -> RedisLock {
         RedisLock(client: client, name: name, owner: instanceID, ttl: ttl)
+    }
+
+    /// Yjs documents in Redis, shared by every instance (`RedisDocumentStore`): every update
+    /// relayed to any editor is in Redis; while Redis is down updates and joins are refused.
+    func documentStore(prefix: String, settings: YjsSettings) -> RedisDocumentStore {
+        RedisDocumentStore(
+            client: client, prefix: prefix, maxDocumentBytes: settings.maxDocumentBytes, maxDocumentValues: settings.maxDocumentValues,
+            retentionDays: settings.retentionDays)
     }
 
     /// This instance's token for the locks it takes.

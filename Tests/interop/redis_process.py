@@ -19,13 +19,15 @@ def free_port() -> int:
 
 
 class RedisProcess:
-    """`redis-server` without persistence; `stop()` kills it, `start()` brings it back on the same port."""
+    """`redis-server` without persistence (unless `extra_args` turn it on); `stop()` kills it, `start()`
+    brings it back on the same port."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, extra_args: tuple[str, ...] = ()):
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed: run scripts/install-deps.sh", pytrace=False)
         self.binary = binary
+        self.extra_args = extra_args
         self.workdir = workdir
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
@@ -38,7 +40,8 @@ class RedisProcess:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             *self.extra_args],
             cwd=str(self.workdir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -170,9 +170,12 @@ public final class Socket: GatewaySocket {
 
     /// Joins `room` without asking the policy: for core handlers that authorized the
     /// resource behind the room themselves (the Yjs relay's `doc_{id}` after a read check).
-    public func joinAuthorized(_ room: String) {
-        guard isConnected else { return }
+    /// The future completes once the room adapter's fence passed, as for `join`.
+    @discardableResult
+    public func joinAuthorized(_ room: String) -> EventLoopFuture<Void> {
+        guard isConnected else { return loop.makeSucceededVoidFuture() }
         joinWithoutCheck(room)
+        return server.rooms.fence(on: loop)
     }
 
     func joinWithoutCheck(_ room: String) {
