@@ -115,7 +115,9 @@ end
 -- The decision for a user on one record: true, or false and why.
 local function decide(user, action, kind, id)
   if user.role == "admin" and ADMIN_BYPASS then return true end
-  local record = px.directory.get(kind, id)
+  local record, err = px.directory.get(kind, id)
+  -- A directory that cannot be read (a shared one while Redis is down) is no answer: refuse.
+  if err then return false, "access could not be checked" end
   if not record then
     if UNKNOWN == "authenticated" then return true end
     return false, kind .. " not found"

@@ -191,7 +191,10 @@ def test_redis_killed_in_the_middle_of_editing_loses_no_relayed_update(stock, ed
         sent.append(token)
         time.sleep(0.05)
         for (payload,) in ann.client.drain("error"):
-            assert payload == {"message": "the update could not be stored", "event": "ydoc:document:update"}, payload
+            # Refused either by the store, or by the write re-check, whose note record (in the
+            # shared directory) cannot be read while Redis is down: both fail closed.
+            assert payload["event"] == "ydoc:document:update", payload
+            assert payload["message"] in ("the update could not be stored", "access could not be checked"), payload
             refused.append(payload)
         collect()
 
@@ -206,7 +209,8 @@ def test_redis_killed_in_the_middle_of_editing_loses_no_relayed_update(stock, ed
         edit(n := n + 1)
     dan = editor(second, "w1")
     dan.emit_join()
-    assert dan.client.error()["message"] == "the document could not be loaded"
+    # Refused: the read check cannot read the note's record, or the document cannot be loaded.
+    assert dan.client.error()["message"] in ("the document could not be loaded", "access could not be checked")
     durable_redis.start()
     wait_health(first, "up", timeout=30)
     wait_health(second, "up", timeout=30)
