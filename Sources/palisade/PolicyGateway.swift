@@ -38,8 +38,11 @@ struct PolicyGateway {
 
     func run() async throws {
         let group = GatewayServer.makeEventLoopGroup(configuration)
+        // Redis's connections and timers live on loops of their own, which outlive the server's:
+        // they are closed after the server's loops have stopped, then these stop too.
+        let redisGroup = configuration.redisURL.map { _ in MultiThreadedEventLoopGroup(numberOfThreads: 2) }
         let redis = try configuration.redisURL.map {
-            try RedisLink(urlText: $0, environment: ProcessInfo.processInfo.environment, loop: group.next(), logger: logger)
+            try RedisLink(urlText: $0, environment: ProcessInfo.processInfo.environment, loop: redisGroup!.next(), logger: logger)
         }
         // One instance: SQLite in the data directory. A cluster: Redis, shared, writes announced.
         let shared = redis.map { AnnouncedDirectory(RedisDirectoryStore(client: $0.client, prefix: configuration.redisPrefix)) }
@@ -71,12 +74,12 @@ struct PolicyGateway {
             loops: Array(group.makeIterator()), maxMessageBytes: configuration.maxOutboundBytes, logger: logger)
         let socketServer = SocketServer(
             configuration: configuration, policy: engine, handlers: relay.handlers,
-            onDisconnect: relay.disconnected, adapter: redis.map { link in { link.roomAdapter(for: $0, on: group.next()) } },
+            onDisconnect: relay.disconnected, adapter: redis.map { link in { link.roomAdapter(for: $0, on: redisGroup!.next()) } },
             logger: logger)
         host.attach(socketServer)
         relay.attach(socketServer)
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let sweepLoop = group.next()
+        let sweepLoop = redisGroup?.next() ?? group.next()
         let sweep = redis.map {
             RevocationSweep(server: socketServer, client: $0.client, prefix: configuration.redisPrefix, logger: logger)
         }
@@ -144,6 +147,7 @@ struct PolicyGateway {
         if let sqlite = directory as? SQLiteDirectoryStore { await sqlite.close() }
         await control?.close()
         await redis?.close()
+        try? await redisGroup?.shutdownGracefully()
     }
 
     /// Tells the other instances of a revocation through `control`.

@@ -257,3 +257,22 @@ def test_redis_killed_and_restarted_in_the_middle_of_traffic(stock, client, redi
             continue
     else:
         raise AssertionError("a room emit no longer crosses instances after Redis came back")
+
+
+# SIGTERM in distributed mode drains and exits cleanly: the Redis connections close after the
+# server's loops stop (they used to be on those loops: the debug build aborted on a leaked
+# promise, the release build never exited).
+def test_sigterm_in_distributed_mode_exits_cleanly(tmp_path, client, redis_server):
+    from stock import StockServer, _env
+
+    srv = StockServer(tmp_path / "sigterm", None, _env(PALISADE_REDIS_URL=redis_server.url))
+    try:
+        wait_health(srv, "up")
+        c = client(srv).connect(mint("u1"))
+        assert c.user_join(mint("u1"))["id"] == "u1"
+        started = time.monotonic()
+        assert srv.stop(timeout=10) == 0, srv.log_tail()
+        assert time.monotonic() - started < 8
+        assert "Fatal error" not in srv.log_tail(200)
+    finally:
+        srv.stop()
