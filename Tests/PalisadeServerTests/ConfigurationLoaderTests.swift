@@ -23,6 +23,20 @@ struct ConfigurationLoaderTests {
         #expect(configuration.jwtSecret == nil && configuration.redisURL == nil && configuration.adminToken == nil)
     }
 
+    @Test func inFrontOfOpenWebUITheKeyPrefixIsOpenWebUIsUnlessSet() throws {
+        let alone = try ConfigurationLoader(environment: [:]).load()
+        #expect(alone.redisPrefix == "palisade")
+        let front = try ConfigurationLoader(environment: ["PALISADE_OPENWEBUI_URL": "http://127.0.0.1:8080"]).load()
+        #expect(front.redisPrefix == "open-webui")
+        let chosen = try ConfigurationLoader(environment: ["PALISADE_OPENWEBUI_URL": "http://127.0.0.1:8080", "REDIS_KEY_PREFIX": "ow"])
+            .load()
+        #expect(chosen.redisPrefix == "ow")
+        let same = try ConfigurationLoader(
+            environment: ["PALISADE_OPENWEBUI_URL": "http://127.0.0.1:8080", "PALISADE_REDIS_PREFIX": "palisade"]
+        ).load()
+        #expect(same.redisPrefix == "palisade")
+    }
+
     @Test func environmentOverridesConfigFile() throws {
         try withConfigFile("palisade.yaml", "server:\n  host: 0.0.0.0\n  port: 7000\n") { path in
             let configuration = try ConfigurationLoader(

@@ -48,12 +48,19 @@ public struct ConfigurationLoader: Sendable {
         }
 
         var configuration = ServerConfiguration()
+        var given: Set<String> = []
         for setting in Setting.all {
             for source in sources {
                 guard let value = try source.value(for: setting) else { continue }
                 try setting.apply(value, &configuration)
+                given.insert(setting.key)
                 break
             }
+        }
+        // In front of Open WebUI, its defaults: keys under Open WebUI's own default prefix, so the
+        // revocation keys, the pools and the documents line up with its backend's.
+        if configuration.openWebUIURL != nil, !given.contains("redis.prefix") {
+            configuration.redisPrefix = ServerConfiguration.openWebUIRedisPrefix
         }
         return configuration
     }

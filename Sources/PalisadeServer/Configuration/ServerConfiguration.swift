@@ -89,7 +89,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Redis for the distributed mode; nil = embedded mode (`PALISADE_REDIS_URL`, `WEBSOCKET_REDIS_URL`).
     public var redisURL: String? = nil
     /// Prefix of every Redis and store key; Open WebUI's `REDIS_KEY_PREFIX` so its revocation keys line up.
+    /// Without one, `palisade`, or `openWebUIRedisPrefix` when `openWebUIURL` is set.
     public var redisPrefix: String = "palisade"
+    /// Open WebUI's default `REDIS_KEY_PREFIX`.
+    public static let openWebUIRedisPrefix = "open-webui"
     /// Bearer token of the admin API; nil = admin API off.
     public var adminToken: String? = nil
 

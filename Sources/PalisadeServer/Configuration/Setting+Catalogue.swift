@@ -252,7 +252,7 @@ extension Setting {
         Setting(
             "redis.prefix",
             environment: [.openWebUI("REDIS_KEY_PREFIX")],
-            "prefix of Redis and store keys",
+            "prefix of Redis and store keys (open-webui when openwebui.url is set)",
             default: { $0.redisPrefix }
         ) { value, configuration in
             configuration.redisPrefix = try value.word(expected: "a key prefix without spaces")
