@@ -31,6 +31,7 @@
 local px = require "palisade"
 local helpers = require "00-helpers"
 local auth = require "10-auth"
+local openwebui = require "05-openwebui"
 
 local setting = require("00-settings").reader("openwebui")
 
@@ -84,7 +85,33 @@ end
 -- Joins `channel:{id}` for every channel the user's directory record lists; each
 -- join is authorized like any other (20-access). The channels' records are read first in
 -- one batch, so each join's check finds its record in the directory's cache.
+-- With Open WebUI (`openwebui.url`), the user's channels are what `GET /api/v1/channels/`
+-- lists for the user's own token, and only for admins or users with `features.channels`,
+-- as Open WebUI does.
+local function openwebui_channels(conn)
+  local features = type(conn.user.permissions) == "table" and conn.user.permissions.features
+  if conn.user.role ~= "admin" and not (type(features) == "table" and features.channels == true) then return {} end
+  local res, err = openwebui.get("/api/v1/channels/", conn.data.token)
+  if not res or res.status ~= 200 or type(res.json) ~= "table" then
+    px.log.warn("could not list the user's channels in Open WebUI", { user_id = conn.user.id, error = err or (res and res.status) })
+    return {}
+  end
+  local ids = {}
+  for _, channel in ipairs(res.json) do
+    if type(channel) == "table" and type(channel.id) == "string" then ids[#ids + 1] = channel.id end
+  end
+  return ids
+end
+
 local function join_channels(conn)
+  if openwebui.url then
+    for _, channel_id in ipairs(openwebui_channels(conn)) do
+      if not conn:join("channel:" .. channel_id) then
+        px.log.debug("channel join refused", { user_id = conn.user.id, channel_id = channel_id })
+      end
+    end
+    return
+  end
   local record = px.directory.get("user", conn.user.id)
   local channels = record and record.channels
   if type(channels) ~= "table" then return end

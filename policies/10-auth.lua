@@ -33,12 +33,9 @@ local ANONYMOUS_EVENTS = setting("anonymous_events", { "user-join" }) -- the onl
 local REQUIRE_KNOWN_USER = setting("require_known_user", false) -- refuse tokens whose user has no directory record
 local TRUST_TOKEN_ROLE = setting("trust_token_role", false)   -- without a record, take `role` from the token instead of "user"
 local RECHECK_S = setting("recheck_s", 30)                    -- re-check revocation and the user record at most this often
-local OPENWEBUI_CACHE_S = setting("openwebui_cache_s", 5)     -- how long Open WebUI's answer for one token is reused
-local OPENWEBUI_TIMEOUT_S = setting("openwebui_timeout_s", 2) -- the most one question to Open WebUI may take (within the hook's deadline)
 
--- Open WebUI's base URL (`openwebui.url`), or nil: then the directory decides.
-local OPENWEBUI_URL = px.config.openwebui and px.config.openwebui.url
-if OPENWEBUI_URL then OPENWEBUI_URL = OPENWEBUI_URL:gsub("/+$", "") end
+-- Open WebUI's API (`openwebui.url`); without it, the directory decides.
+local openwebui = require "05-openwebui"
 
 local M = {}
 
@@ -98,9 +95,7 @@ local shape_options = { require_known_user = REQUIRE_KNOWN_USER, trust_token_rol
 -- Open WebUI's own answer for `token` as a user record {role, name, email, permissions},
 -- or nil and the reason. Its `token` field is not kept.
 local function ask_openwebui(token, id)
-  local res, err = px.http.get(OPENWEBUI_URL .. "/api/v1/auths/", {
-    headers = { Authorization = "Bearer " .. token }, cache_s = OPENWEBUI_CACHE_S, timeout_s = OPENWEBUI_TIMEOUT_S,
-  })
+  local res, err = openwebui.get("/api/v1/auths/", token)
   if not res then return nil, "Open WebUI unreachable: " .. tostring(err) end
   if res.status == 401 or res.status == 403 then return nil, "session refused by Open WebUI" end
   local user = res.json
@@ -111,10 +106,7 @@ end
 
 -- The user's record: Open WebUI's answer when it is configured, else the directory's.
 local function user_record(token, id)
-  if OPENWEBUI_URL then
-    if type(token) ~= "string" then return nil, "no token to ask Open WebUI with" end
-    return ask_openwebui(token, id)
-  end
+  if openwebui.url then return ask_openwebui(token, id) end
   return px.directory.get("user", id) or false
 end
 

@@ -15,6 +15,11 @@
 -- `doc_{document_id}` to the document (`note_x` is normalised to `note:x`, so the
 -- old prefix trick cannot skip the check); every document kind is checked, not
 -- only notes (hole 3 of the reference, §9).
+--
+-- With `openwebui.url` set, Open WebUI decides notes and channels, asked with the
+-- user's own token (cached a few seconds): `GET /api/v1/notes/{id}` (read when it
+-- answers, write when it says `write_access`) and `GET /api/v1/channels/{id}`
+-- (membership or access). Open WebUI not answering is a refusal.
 
 local px = require "palisade"
 
@@ -25,6 +30,8 @@ local setting = require("00-settings").reader("access")
 local ADMIN_BYPASS = setting("admin_bypass", true)     -- admins may join, read and write everything but others' user rooms
 local UNKNOWN = setting("unknown", "deny")              -- a resource the directory lacks: "deny", or "authenticated" (any user may)
 local OPEN_ROOMS = setting("open_rooms", {})            -- room name prefixes any authenticated socket may join (other apps)
+
+local openwebui = require "05-openwebui"
 
 local M = {}
 
@@ -128,6 +135,26 @@ local function decide(user, action, kind, id)
   return false, "no " .. action .. " access to " .. kind .. " " .. id
 end
 
+-- Open WebUI's answer for the kinds it owns: true, or false and why; nil for other kinds.
+local openwebui_paths = { note = "/api/v1/notes/", channel = "/api/v1/channels/" }
+local function ask_openwebui(conn, action, kind, id)
+  local path = openwebui_paths[kind]
+  if not path then return nil end
+  if not openwebui.safe_id(id) then return false, "bad " .. kind .. " id" end
+  local res, err = openwebui.get(path .. id, conn.data.token)
+  if not res then
+    px.log.warn("Open WebUI did not answer an access check", { kind = kind, error = err })
+    return false, "access could not be checked"
+  end
+  if res.status == 404 then return false, kind .. " not found" end
+  if res.status == 401 or res.status == 403 then return false, "no " .. action .. " access to " .. kind .. " " .. id end
+  if res.status ~= 200 or type(res.json) ~= "table" then return false, "access could not be checked" end
+  if action == "write" and kind == "note" and res.json.write_access ~= true then
+    return false, "no write access to note " .. id
+  end
+  return true
+end
+
 function M.authorize(conn, action, resource)
   local kind, id = resource.type, resource.id
   if type(id) ~= "string" then return px.deny("bad resource") end
@@ -148,7 +175,9 @@ function M.authorize(conn, action, resource)
   elseif kind == "document" then
     kind, id = document_resource(id)
   end
-  local ok, why = decide(conn.user, action, kind, id)
+  local ok, why
+  if openwebui.url and not (conn.user.role == "admin" and ADMIN_BYPASS) then ok, why = ask_openwebui(conn, action, kind, id) end
+  if ok == nil then ok, why = decide(conn.user, action, kind, id) end
   if ok then return px.allow() end
   return px.deny(why)
 end

@@ -4,6 +4,7 @@ gets. Only the endpoints the profile calls are served; the real backend is the e
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,8 +14,12 @@ import pytest
 
 class FakeOpenWebUI:
     def __init__(self):
-        # token -> the user GET /api/v1/auths/ answers for it (absent: 401)
+        # token -> the user GET /api/v1/auths/ answers for it; else `users` by the token's `id` claim (absent: 401)
         self.sessions: dict[str, dict] = {}
+        self.users: dict[str, dict] = {}
+        # note id -> {"owner", "readers", "writers"}; channel id -> set of member ids
+        self.notes: dict[str, dict] = {}
+        self.channels: dict[str, set] = {}
         self.requests: list[tuple[str, str]] = []
         self.down = False
         fake = self
@@ -29,11 +34,31 @@ class FakeOpenWebUI:
                 fake.requests.append((self.command, self.path))
                 if fake.down:
                     return self._send(503, {"detail": "down"})
+                user = fake.user_of(token)
+                if user is None:
+                    return self._send(401, {"detail": "Your session has expired or the token is invalid."})
                 if self.path == "/api/v1/auths/":
-                    user = fake.sessions.get(token)
-                    if user is None:
-                        return self._send(401, {"detail": "Your session has expired or the token is invalid."})
                     return self._send(200, {"token": token, "token_type": "Bearer", **user})
+                if self.path.startswith("/api/v1/notes/"):
+                    note = fake.notes.get(self.path[len("/api/v1/notes/"):])
+                    if note is None:
+                        return self._send(404, {"detail": "We could not find what you're looking for :/"})
+                    uid, admin = user["id"], user["role"] == "admin"
+                    writes = admin or uid == note["owner"] or uid in note["writers"]
+                    if not (writes or uid in note["readers"]):
+                        return self._send(403, {"detail": "An unexpected error occurred."})
+                    return self._send(200, {"id": self.path.rsplit("/", 1)[1], "user_id": note["owner"],
+                                            "data": {"content": {"md": "text"}}, "write_access": writes})
+                if self.path == "/api/v1/channels/":
+                    return self._send(200, [{"id": cid, "name": cid} for cid, members in fake.channels.items()
+                                            if user["id"] in members])
+                if self.path.startswith("/api/v1/channels/"):
+                    members = fake.channels.get(self.path[len("/api/v1/channels/"):])
+                    if members is None:
+                        return self._send(404, {"detail": "Not Found"})
+                    if user["id"] not in members and user["role"] != "admin":
+                        return self._send(403, {"detail": "An unexpected error occurred."})
+                    return self._send(200, {"id": self.path.rsplit("/", 1)[1]})
                 self._send(404, {"detail": "Not Found"})
 
             def _send(self, status, body):
@@ -48,9 +73,27 @@ class FakeOpenWebUI:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    @staticmethod
+    def _user(user_id: str, role: str, name: str, **extra) -> dict:
+        return {"id": user_id, "email": f"{user_id}@example.com", "name": name, "role": role,
+                "permissions": {"features": {"notes": True, "channels": True}}, **extra}
+
     def sign_in(self, token: str, user_id: str, role: str = "user", name: str = "Ann", **extra) -> None:
-        self.sessions[token] = {"id": user_id, "email": f"{user_id}@example.com", "name": name, "role": role,
-                                "permissions": {"features": {"notes": True, "channels": True}}, **extra}
+        self.sessions[token] = self._user(user_id, role, name, **extra)
+
+    def add_user(self, user_id: str, role: str = "user", name: str | None = None) -> None:
+        """Every token whose `id` claim names this user is a live session of theirs."""
+        self.users[user_id] = self._user(user_id, role, name or user_id)
+
+    def user_of(self, token: str) -> dict | None:
+        if token in self.sessions:
+            return self.sessions[token]
+        try:
+            payload = token.split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except Exception:  # noqa: BLE001 - not a JWT: no session
+            return None
+        return self.users.get(str(claims.get("id")))
 
     def auth_requests(self) -> int:
         return sum(1 for _, path in self.requests if path == "/api/v1/auths/")

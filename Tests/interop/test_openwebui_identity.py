@@ -54,7 +54,7 @@ def test_pending_users_get_no_session(stock, client, openwebui):
 def test_a_session_open_webui_ends_closes_the_live_socket(stock, client, openwebui):
     token = mint("u1")
     openwebui.sign_in(token, "u1")
-    srv = stock({"auth": {"recheck_s": 0.5, "openwebui_cache_s": 0.2}}, PALISADE_OPENWEBUI_URL=openwebui.url)
+    srv = stock({"auth": {"recheck_s": 0.5}, "openwebui": {"cache_s": 0.2}}, PALISADE_OPENWEBUI_URL=openwebui.url)
     c = client(srv).connect(token)
     assert c.attempt("heartbeat", {}) == "ok"
     del openwebui.sessions[token]  # signed out in Open WebUI (its session stamp changed)
@@ -79,7 +79,7 @@ def test_a_socket_signed_in_by_user_join_is_rechecked_with_that_token(stock, cli
     re-checks ask Open WebUI with the `user-join` token, so ending that session closes it."""
     token = mint("u1")
     openwebui.sign_in(token, "u1")
-    srv = stock({"auth": {"recheck_s": 0.5, "openwebui_cache_s": 0.2}}, PALISADE_OPENWEBUI_URL=openwebui.url)
+    srv = stock({"auth": {"recheck_s": 0.5}, "openwebui": {"cache_s": 0.2}}, PALISADE_OPENWEBUI_URL=openwebui.url)
     c = client(srv).connect()
     assert c.user_join(token) == {"id": "u1", "name": "Ann"}
     time.sleep(0.7)

@@ -229,7 +229,7 @@ def test_the_hook_deadline_bounds_a_call_that_names_a_longer_timeout(gateway, up
 
 
 def test_a_response_over_the_cap_is_refused(gateway, upstream):
-    client = gateway(PALISADE_HTTP_ALLOWED_URLS=f"{upstream.url}/api/")
+    client = gateway(PALISADE_HTTP_ALLOWED_URLS=f"{upstream.url}/api/", PALISADE_HTTP_MAX_RESPONSE_BYTES="1048576")
     assert fetch(client, url=f"{upstream.url}/api/big")["error"].startswith("response too large")
     assert fetch(client, url=f"{upstream.url}/api/big", max_bytes=10)["error"].startswith("response too large")
 

@@ -99,7 +99,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Base URLs `px.http` may reach, besides `openWebUIURL`.
     public var httpAllowedURLs: [String] = []
     /// The largest response body `px.http` reads.
-    public var httpMaxResponseBytes: Int = 1 << 20
+    public var httpMaxResponseBytes: Int = 8 << 20
     /// PEM roots for `px.http` over https; nil = the system's.
     public var httpCAFile: String? = nil
     /// Open WebUI's base URL as Palisade reaches it (`px.config.openwebui.url`).

@@ -1,0 +1,78 @@
+"""With `openwebui.url` set, Open WebUI decides who may read and write its notes and who is in
+its channels (issue 18, item 2): the stock profile asks its API with the user's own token, and
+needs no directory record at all. A real `palisade serve` with the stock profile, against a
+stand-in for Open WebUI's API (fake_openwebui.py)."""
+
+from __future__ import annotations
+
+from fake_openwebui import openwebui  # noqa: F401 (fixture)
+from stock import client, mint, stock  # noqa: F401 (fixtures)
+from test_yjs_relay import DOC, Editor
+
+NOTE = DOC.split(":", 1)[1]
+
+
+def served(stock, openwebui, **env):
+    for uid in ("owner", "ann", "bob", "cat", "rita", "sam", "admin"):
+        openwebui.add_user(uid, role="admin" if uid == "admin" else "user")
+    openwebui.notes[NOTE] = {"owner": "owner", "readers": {"rita"}, "writers": {"ann", "bob"}}
+    return stock(PALISADE_OPENWEBUI_URL=openwebui.url, **env)
+
+
+def test_writers_edit_readers_follow_strangers_are_refused(stock, client, openwebui):
+    srv = served(stock, openwebui)
+    ann, rita, sam = Editor(srv, client, "ann"), Editor(srv, client, "rita"), Editor(srv, client, "sam")
+    ann.join()
+    rita.join()
+    ann.type(0, "hello")
+    (relayed,) = rita.receive()
+    assert str(rita) == "hello"
+    update = rita.edit(lambda t: t.insert(0, "x"))
+    rita.send(update)
+    assert rita.client.error()["message"] == f"no write access to note {NOTE}"
+    assert sam.join_refused()["message"] == f"no read access to note {NOTE}"
+
+
+def test_join_note_follows_open_webui(stock, client, openwebui):
+    srv = served(stock, openwebui)
+    rita = client(srv).connect(mint("rita"))
+    assert rita.attempt("join-note", {"note_id": NOTE}) == "ok"
+    sam = client(srv).connect(mint("sam"))
+    assert sam.attempt("join-note", {"note_id": NOTE}) == f"no access to note {NOTE}"
+    assert sam.attempt("join-note", {"note_id": "no-such-note"}) == "no access to note no-such-note"
+    assert srv.admin("GET", "sessions?user_id=rita").json()[0]["rooms"].count(f"note:{NOTE}") == 1
+
+
+def test_an_unreachable_open_webui_refuses(stock, client, openwebui):
+    srv = served(stock, openwebui)
+    ann = Editor(srv, client, "ann")
+    openwebui.down = True
+    assert ann.join_refused()["message"] == "access could not be checked"
+    openwebui.down = False
+    ann.join()
+
+
+def test_user_join_puts_the_socket_in_its_open_webui_channels(stock, client, openwebui):
+    srv = served(stock, openwebui)
+    openwebui.channels["c1"] = {"ann", "bob"}
+    openwebui.channels["c2"] = {"cat"}
+    ann = client(srv, events=("events:channel",)).connect(mint("ann"))
+    bob = client(srv, events=("events:channel",)).connect(mint("bob"))
+    cat = client(srv, events=("events:channel",)).connect(mint("cat"))
+    for c, uid in ((ann, "ann"), (bob, "bob"), (cat, "cat")):
+        assert c.user_join(mint(uid))["id"] == uid
+    (session,) = srv.admin("GET", "sessions?user_id=ann").json()
+    assert "channel:c1" in session["rooms"] and "channel:c2" not in session["rooms"]
+    typing = {"channel_id": "c1", "message_id": None, "data": {"type": "typing", "data": {"typing": True}}}
+    assert ann.attempt("events:channel", typing) == "ok"
+    (notice,) = bob.next("events:channel")
+    assert notice["user"]["id"] == "ann" and notice["data"]["data"]["typing"] is True
+    cat.nothing("events:channel")
+    assert cat.attempt("events:channel", typing) == "not a member of this channel"
+
+
+def test_no_directory_records_are_needed_and_admins_pass(stock, client, openwebui):
+    srv = served(stock, openwebui)
+    admin = Editor(srv, client, "admin")
+    admin.join()
+    admin.type(0, "by the admin")
