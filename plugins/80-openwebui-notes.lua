@@ -8,6 +8,12 @@
 --   {document_id, content, user_id, updated_at}
 -- so the app (or an operator) reads it with GET /admin/v1/directory/document_content/{id}.
 -- The CRDT itself is stored by the core; this is the rendered copy for the app.
+--
+-- With `openwebui.url` set, a note's snapshot goes to Open WebUI instead, as its own
+-- socket server saves it: `POST /api/v1/notes/{id}/update` {data = {content}} with the
+-- writer's own token (Open WebUI re-checks the write access and merges `data` into the
+-- note). Unlike its socket server's save, that endpoint also emits `events:note` to the
+-- note's room.
 
 local px = require "palisade"
 
@@ -16,7 +22,21 @@ local setting = require("00-settings").reader("notes")
 -- Settings: px.config.policy.notes.<name>
 local MAX_CONTENT_BYTES = setting("max_content_bytes", 4194304) -- snapshots larger than this (as JSON) are not kept
 
+local openwebui = require "05-openwebui"
+
 local M = {}
+
+-- Saves a note's content in Open WebUI with the writer's token.
+local function save_in_openwebui(conn, note_id, content)
+  if not openwebui.safe_id(note_id) then return end
+  local res, err = px.http.request({
+    method = "POST", url = openwebui.url .. "/api/v1/notes/" .. note_id .. "/update",
+    headers = { Authorization = "Bearer " .. tostring(conn.data.token) }, json = { data = { content = content } },
+  })
+  if not res or res.status ~= 200 then
+    px.log.warn("saving a note's content in Open WebUI failed", { note_id = note_id, error = err, status = res and res.status })
+  end
+end
 
 function M.document_content(conn, document_id, content)
   local text = px.json.encode(content)
@@ -24,6 +44,8 @@ function M.document_content(conn, document_id, content)
     px.log.warn("content snapshot too large; not kept", { document = document_id, bytes = #text })
     return
   end
+  local note_id = document_id:match("^note:(.+)$")
+  if openwebui.url and note_id and conn.data.token then return save_in_openwebui(conn, note_id, content) end
   local ok, err = px.directory.put("document_content", document_id, {
     document_id = document_id,
     content = content,

@@ -20,6 +20,8 @@ class FakeOpenWebUI:
         # note id -> {"owner", "readers", "writers"}; channel id -> set of member ids
         self.notes: dict[str, dict] = {}
         self.channels: dict[str, set] = {}
+        # (note id, the user who saved, the JSON body) of every POST /api/v1/notes/{id}/update
+        self.saved: list[tuple[str, str, dict]] = []
         self.requests: list[tuple[str, str]] = []
         self.down = False
         fake = self
@@ -59,6 +61,25 @@ class FakeOpenWebUI:
                     if user["id"] not in members and user["role"] != "admin":
                         return self._send(403, {"detail": "An unexpected error occurred."})
                     return self._send(200, {"id": self.path.rsplit("/", 1)[1]})
+                self._send(404, {"detail": "Not Found"})
+
+            def do_POST(self):
+                auth = self.headers.get("Authorization", "")
+                token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+                fake.requests.append((self.command, self.path))
+                user = fake.user_of(token)
+                if user is None:
+                    return self._send(401, {"detail": "Your session has expired or the token is invalid."})
+                if self.path.startswith("/api/v1/notes/") and self.path.endswith("/update"):
+                    note_id = self.path[len("/api/v1/notes/"):-len("/update")]
+                    note = fake.notes.get(note_id)
+                    if note is None:
+                        return self._send(404, {"detail": "Not Found"})
+                    if user["id"] not in note["writers"] and user["id"] != note["owner"] and user["role"] != "admin":
+                        return self._send(403, {"detail": "An unexpected error occurred."})
+                    fake.saved.append((note_id, user["id"], body))
+                    return self._send(200, {"id": note_id})
                 self._send(404, {"detail": "Not Found"})
 
             def _send(self, status, body):

@@ -76,3 +76,20 @@ def test_no_directory_records_are_needed_and_admins_pass(stock, client, openwebu
     admin = Editor(srv, client, "admin")
     admin.join()
     admin.type(0, "by the admin")
+
+
+def test_note_content_is_saved_in_open_webui_with_the_writers_token(stock, client, openwebui):
+    import time
+
+    srv = served(stock, openwebui)
+    ann = Editor(srv, client, "ann")
+    ann.join()
+    update = ann.edit(lambda t: t.insert(0, "saved text"))
+    ann.send(update, data={"content": {"md": "saved text", "html": "<p>saved text</p>", "json": None}})
+    deadline = time.monotonic() + 5
+    while not openwebui.saved:
+        assert time.monotonic() < deadline, "the content never reached Open WebUI"
+        time.sleep(0.05)
+    (note_id, user_id, body) = openwebui.saved[0]
+    assert (note_id, user_id) == (NOTE, "ann")
+    assert body == {"data": {"content": {"md": "saved text", "html": "<p>saved text</p>", "json": None}}}
