@@ -732,13 +732,12 @@ def test_user_joined_shows_the_server_identity(stock, editor):
     for e in (ann, bob):
         (joined,) = e.client.next("ydoc:user:joined")
         assert joined == {"document_id": DOC, "user_id": "cat", "user_name": "Cat", "user_color": "#000000"}, joined
-    # another user's id: the stock validate policy refuses the claim outright
+    # another user's id: replaced with the joiner's own, as Open WebUI does for awareness
     w1 = editor(srv, "w1")
-    w1.emit_join(user_id="ann")
-    error = w1.client.error()
-    assert error["event"] == "ydoc:document:join" and "user_id" in error["message"], error
-    w1.client.nothing("ydoc:document:state", wait=0.3)
-    ann.client.nothing("ydoc:user:joined", wait=0)
+    w1.join(user_id="ann")
+    for e in (ann, bob, cat):
+        (joined,) = e.client.next("ydoc:user:joined")
+        assert joined["user_id"] == "w1", joined
     # the joiner itself gets no user:joined about itself
     bob.client.nothing("ydoc:user:joined", wait=0)
 
