@@ -90,6 +90,16 @@ class Browser:
         self.driver.set_script_timeout(30)
         self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WS_SPY})
 
+    def new_tab(self, path: str) -> str:
+        """Opens `path` in a new tab of the same browser (same profile, same localStorage); returns its handle."""
+        self.driver.switch_to.new_window("tab")
+        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WS_SPY})
+        self.driver.get(self.base + path)
+        return self.driver.current_window_handle
+
+    def switch(self, handle: str) -> None:
+        self.driver.switch_to.window(handle)
+
     # -- navigation --------------------------------------------------------------------------
 
     def open(self, path: str = "/") -> None:

@@ -337,6 +337,7 @@ http {{
 
 def main() -> int:
     """`python e2e/harness.py`: start the stack, print its URL, wait for Ctrl-C (for poking at it by hand)."""
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     stack = Stack(keep=True).start()
     print(f"stack up: {stack.base} (socket: {stack.socket_target}); temp dir {stack.tmp}", flush=True)
     try:
