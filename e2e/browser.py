@@ -28,6 +28,7 @@ WS_SPY = r"""
 (() => {
   if (window.__e2e) return;
   const log = window.__e2e = {sockets: [], frames: []};
+  const raw = window.__e2e_ws = [];
   const Orig = window.WebSocket;
   const cut = (d) => typeof d === 'string' ? (d.length > 4000 ? d.slice(0, 4000) : d) : '[binary]';
   function Spy(url, protocols) {
@@ -35,6 +36,7 @@ WS_SPY = r"""
     const rec = {id: log.sockets.length, url: String(url), opened: false, closed: false,
                  closeCode: null, t0: Date.now(), tClose: null, sid: null};
     log.sockets.push(rec);
+    raw.push(ws);
     ws.addEventListener('open', () => { rec.opened = true; });
     ws.addEventListener('close', (e) => { rec.closed = true; rec.closeCode = e.code; rec.tClose = Date.now(); });
     ws.addEventListener('message', (e) => {
@@ -180,6 +182,18 @@ class Browser:
             if ev and (name is None or ev[0] == name):
                 out.append({"socket": f["s"], "t": f["t"], "name": ev[0], "args": ev[1]})
         return out
+
+    def emit_raw(self, event: str, payload, ack_id: int | None = None) -> dict:
+        """Sends a Socket.IO event on the page's current socket, as the page's own client would
+        (for what the UI will not send by itself, e.g. an edit from a read-only user)."""
+        sock = self.connected_sockets()[-1]
+        frame = "42" + ("" if ack_id is None else str(ack_id)) + json.dumps([event, payload], separators=(",", ":"))
+        self.js("window.__e2e_ws[arguments[0]].send(arguments[1]);", sock["id"], frame)
+        return sock
+
+    def acks_out(self, socket_id: int | None = None) -> list[str]:
+        return [f["d"] for f in self.spy()["frames"] if f["dir"] == "out" and f["d"].startswith("43")
+                and (socket_id is None or f["s"] == socket_id)]
 
     def now_ms(self) -> int:
         return int(self.js("return Date.now();"))

@@ -11,6 +11,7 @@ The tests run in file order: test_01 signs up the first user (the admin) in the 
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -145,8 +146,12 @@ def test_03_tool_call_answered_by_the_browser(stack, browsers, admin):
     box.send_keys(Keys.ENTER)
     # The backend's sio.call reaches this page: a confirmation dialog.
     b.wait_text("Allow the e2e tool?", 45)
+    calls = [f for f in b.spy()["frames"] if f["dir"] == "in" and re.match(r'^42\d+\["events"', f["d"]) and "confirmation" in f["d"]]
+    assert calls, "the confirmation came as an event with an ack id (sio.call)"
+    ack_id = re.match(r"^42(\d+)", calls[-1]["d"]).group(1)
     b.click_text("Confirm")
     b.wait_text(TOOL_REPLY.strip(), 45)
+    assert any(a.startswith("43" + ack_id + "[") for a in b.acks_out()), "the browser answered the call"
 
 
 # -- 4. two browsers edit one note ---------------------------------------------------------------
@@ -213,8 +218,21 @@ def test_05_read_only_user_sees_but_cannot_change_the_note(stack, browsers, admi
     time.sleep(2)
     assert "carol-was-here" not in (editor_text(c) or "")
     assert "carol-was-here" not in (editor_text(a) or "")
+    # What the UI will not send, the server must refuse too: an update with content, sent on
+    # Carol's socket as her client would send it.
+    from pycrdt import Doc, Text
+
+    doc = Doc()
+    doc["e2e"] = text = Text()
+    text += "carol-forged"
+    c.emit_raw("ydoc:document:update", {
+        "document_id": f"note:{note['id']}", "user_id": carol["id"], "update": list(doc.get_update()),
+        "data": {"content": {"md": "carol-forged", "html": "<p>carol-forged</p>", "json": None}}})
+    time.sleep(3)  # longer than the 0.5 s save debounce
     n = stack.api("GET", f"/api/v1/notes/{note['id']}", admin["token"])
-    assert "carol-was-here" not in str(n.get("data"))
+    assert "carol" not in str(n.get("data")), n.get("data")
+    assert "carol" not in (editor_text(a) or "")
+    assert not [e for e in a.events("in", "ydoc:document:update") if "carol" in str(e["args"])]
 
 
 # -- 6. channels: a message and a typing indicator -------------------------------------------------
@@ -237,6 +255,8 @@ def test_06_channel_message_and_typing_reach_the_other_member(stack, browsers, a
     box.send_keys(message)
     box.send_keys(Keys.ENTER)
     d.wait_text(message, 20)
+    types = [((e["args"][0] or {}).get("data") or {}).get("type") for e in d.events("in", "events:channel")]
+    assert "typing" in types and "message" in types, types
 
 
 # -- 7. sign-out closes the socket ---------------------------------------------------------------
@@ -300,5 +320,13 @@ def test_08_removed_from_group_gets_access_updated_and_is_refused(stack, browser
     assert e.value.status in (401, 403, 404)
     # The next access from the browser: the note does not open any more.
     f.driver.refresh()
-    time.sleep(3)
     wait_until(lambda: "group-text" not in (editor_text(f) or ""), 20, what="the note no longer shown to Fay")
+    # ... and the socket refuses her the document: a join as her client sends it gets no state.
+    f.wait_connected(30)
+    wait_until(lambda: f.events("out", "user-join"), 15, what="user-join after the reload")
+    since = f.now_ms()
+    f.emit_raw("ydoc:document:join", {"document_id": f"note:{note['id']}", "user_id": fay["id"],
+                                       "user_name": "Fay", "user_color": "#000000"})
+    time.sleep(3)
+    states = f.events("in", "ydoc:document:state", since=since)
+    assert not states, states
