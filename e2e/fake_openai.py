@@ -7,7 +7,7 @@ one JSON body otherwise (Open WebUI's background tasks: titles, tags, tool selec
 
 Replies:
 - a request whose messages contain TOOL_RESULT_MARKER (the tool's result, put into the context by
-  Open WebUI) gets TOOL_REPLY;
+  Open WebUI) gets TOOL_REPLY if the browser confirmed (`confirmed=True`), else "The tool got no answer.";
 - a streamed request that offers the tool TOOL_NAME (Open WebUI 0.12's native function calling
   sends `tools`) gets one streamed `tool_calls` delta calling it with no arguments;
 - a non-streamed request whose prompt says "Available Tools" (legacy function calling) gets
@@ -29,6 +29,7 @@ TOOL_NAME = "e2e_confirm"
 TOOL_RESULT_MARKER = "E2E-TOOL-RESULT"
 TOOL_REPLY_TOKENS = ["The ", "tool ", "said: ", "confirmed ", "by ", "the ", "browser."]
 TOOL_REPLY = "".join(TOOL_REPLY_TOKENS)
+TOOL_FAILED_TOKENS = ["The ", "tool ", "got ", "no ", "answer."]
 
 
 class FakeOpenAI:
@@ -131,8 +132,10 @@ class FakeOpenAI:
     def reply_for(self, body: dict) -> list[str] | None:
         text = self._text(body)
         offered = [((t or {}).get("function") or {}).get("name") for t in body.get("tools") or []]
-        if TOOL_RESULT_MARKER in text:
+        if TOOL_RESULT_MARKER + " confirmed=True" in text:
             return TOOL_REPLY_TOKENS
+        if TOOL_RESULT_MARKER in text:
+            return TOOL_FAILED_TOKENS
         if body.get("stream") and TOOL_NAME in offered:
             return None
         if not body.get("stream") and "Available Tools" in text and TOOL_NAME in text:

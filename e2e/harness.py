@@ -215,7 +215,7 @@ class Stack:
         wait_until(healthy, 120, 0.5, "open-webui /health")
 
     def palisade_binary(self) -> Path:
-        for c in (os.environ.get("E2E_PALISADE"), REPO / ".build/release/palisade", REPO / ".build/debug/palisade"):
+        for c in (os.environ.get("E2E_PALISADE"), REPO / ".build/debug/palisade", REPO / ".build/release/palisade"):
             if c and Path(c).exists():
                 return Path(c)
         raise RuntimeError("no Palisade binary: run `swift build --product palisade` (or `make release`)")
@@ -231,8 +231,6 @@ class Stack:
             "PALISADE_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "REDIS_KEY_PREFIX": "open-webui",
             "WEBUI_SECRET_KEY": SECRET,
-            "PALISADE_OPENWEBUI_URL": f"http://127.0.0.1:{self.webui_port}",
-            "OPENWEBUI_URL": f"http://127.0.0.1:{self.webui_port}",
         })
         p = self._spawn("palisade", [str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.palisade_port),
                                      "--policies", str(REPO / "policies"), "--plugins", str(REPO / "plugins"),
@@ -270,7 +268,7 @@ http {{
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $host;
+      proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_read_timeout 3600s;
@@ -282,7 +280,7 @@ http {{
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $host;
+      proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_buffering off;

@@ -11,6 +11,7 @@ The tests run in file order: test_01 signs up the first user (the admin) in the 
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -210,6 +211,14 @@ def test_05_read_only_user_sees_but_cannot_change_the_note(stack, browsers, admi
     ec = note_editor(c)
     c.wait_connected(30)
     wait_until(lambda: "shared-text" in (editor_text(c) or ""), 30, what="Carol sees the note's text")
+    # A read-only viewer is not in the Yjs document (the 0.12.4 client does not join it without
+    # write access); she is in the note's room (join-note), where a saved change is announced.
+    wait_until(lambda: c.events("out", "join-note"), 20, what="Carol's join-note")
+    time.sleep(1)
+    stack.api("POST", f"/api/v1/notes/{note['id']}/update", admin["token"],
+              {"data": {"content": {"json": None, "html": "<p>shared-text rest-edit</p>", "md": "shared-text rest-edit"}}})
+    wait_until(lambda: c.events("in", "events:note"), 20, what="events:note on Carol's socket")
+    wait_until(lambda: "rest-edit" in (editor_text(c) or ""), 20, what="Carol sees the saved change")
     assert c.js("return arguments[0].isContentEditable", ec) is False
     try:
         type_into(c, ec, "carol-was-here")
@@ -218,6 +227,7 @@ def test_05_read_only_user_sees_but_cannot_change_the_note(stack, browsers, admi
     time.sleep(2)
     assert "carol-was-here" not in (editor_text(c) or "")
     assert "carol-was-here" not in (editor_text(a) or "")
+    assert not [e for e in c.events("out", "ydoc:document:update") if "carol-was-here" in json.dumps(e["args"])]
     # What the UI will not send, the server must refuse too: an update with content, sent on
     # Carol's socket as her client would send it.
     from pycrdt import Doc, Text
@@ -313,6 +323,12 @@ def test_08_removed_from_group_gets_access_updated_and_is_refused(stack, browser
     note_editor(f)
     sock = f.wait_connected(30)
     wait_until(lambda: "group-text" in (editor_text(f) or ""), 30, what="Fay sees the group's note")
+    # As a group member she may join the note's document (read access is enough for a join).
+    wait_until(lambda: f.events("out", "user-join", socket_id=sock["id"]), 15, what="user-join")
+    f.emit_raw("ydoc:document:join", {"document_id": f"note:{note['id']}", "user_id": fay["id"],
+                                       "user_name": "Fay", "user_color": "#000000"})
+    wait_until(lambda: f.events("in", "ydoc:document:state", socket_id=sock["id"]), 20,
+               what="Fay's socket joined the note's document (as a group member)")
     stack.api("POST", f"/api/v1/groups/id/{group['id']}/users/remove", admin["token"], {"user_ids": [fay["id"]]})
     wait_until(lambda: f.events("in", "access:updated", socket_id=sock["id"]), 15, what="access:updated on Fay's socket")
     with pytest.raises(HTTPError) as e:
