@@ -76,7 +76,7 @@ E2E_ARGS ?=
 e2e:
 	scripts/install-e2e-deps.sh
 	@if [ "$(E2E_SOCKET)" = palisade ] && [ -z "$$E2E_PALISADE" ]; then $(SWIFT) build --product palisade; fi
-	E2E_SOCKET=$(E2E_SOCKET) SE_OFFLINE=true .venv-e2e/bin/python -m pytest -p no:cacheprovider -rA e2e $(E2E_ARGS)
+	E2E_SOCKET=$(E2E_SOCKET) SE_OFFLINE=true .venv-e2e/bin/python -m pytest -p no:cacheprovider -rA --timeout=600 e2e $(E2E_ARGS)
 
 # Benchmarks: the hook micro-benchmark, then benchmarks/run-bench.sh, which measures the
 # python-socketio peer, Palisade with the empty policy set and with the stock policies side by

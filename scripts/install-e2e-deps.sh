@@ -28,7 +28,7 @@ if ((${#missing[@]})); then
 fi
 
 stamp=$VENV/.e2e-installed
-want="open-webui==$OPEN_WEBUI_VERSION selenium pytest"
+want="open-webui==$OPEN_WEBUI_VERSION selenium pytest pytest-timeout"
 if ! $VENV/bin/python -c '' 2>/dev/null; then
   rm -rf "$VENV"
   python3 -m venv "$VENV"
