@@ -8,7 +8,7 @@ CONFORMANCE_DIR ?= ../conformance
 # violation still fails the tests.
 RELEASE_BUILD = $(SWIFT) build -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: build release run test check-layering lint test-unit test-interop conformance bench clean
+.PHONY: build release run test check-layering lint test-unit test-interop conformance bench e2e clean
 
 # Debug build of every target.
 build:
@@ -67,6 +67,17 @@ conformance:
 	$(SWIFT) build --product PalisadeTestServer
 	scripts/conformance.sh $(CONFORMANCE_DIR)
 
+# End-to-end suite (local only, not part of `test`): the real Open WebUI 0.12.4 (.venv-e2e/, from
+# PyPI), redis-server, nginx and headless Chromium; see the README's "End-to-end suite".
+# E2E_SOCKET=openwebui (default) sends /ws/socket.io/ to Open WebUI's own socket server,
+# E2E_SOCKET=palisade to Palisade (a debug build of the palisade product, built here).
+E2E_SOCKET ?= openwebui
+E2E_ARGS ?=
+e2e:
+	scripts/install-e2e-deps.sh
+	@if [ "$(E2E_SOCKET)" = palisade ] && [ -z "$$E2E_PALISADE" ]; then $(SWIFT) build --product palisade; fi
+	E2E_SOCKET=$(E2E_SOCKET) SE_OFFLINE=true .venv-e2e/bin/python -m pytest -p no:cacheprovider -rA --timeout=600 e2e $(E2E_ARGS)
+
 # Benchmarks: the hook micro-benchmark, then benchmarks/run-bench.sh, which measures the
 # python-socketio peer, Palisade with the empty policy set and with the stock policies side by
 # side (server on core 0, palisade-bench on core 1), counts the server's instructions per echo
@@ -82,4 +93,4 @@ bench:
 
 # Remove build output and the Python virtualenv.
 clean:
-	rm -rf .build .venv .pytest_cache
+	rm -rf .build .venv .pytest_cache e2e/.artifacts
