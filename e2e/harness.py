@@ -228,8 +228,10 @@ class Stack:
         config.write_text(json.dumps({"server": {"trusted_proxies": "127.0.0.1/32"}}))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PALISADE_", "WEBSOCKET_", "WEBUI_"))}
         env.update({
+            # What the README's "In front of Open WebUI" asks for, and nothing else: Open WebUI's
+            # secret, its URL (the stock profile asks its API; Redis keys take its prefix) and Redis.
             "PALISADE_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "REDIS_KEY_PREFIX": "open-webui",
+            "PALISADE_OPENWEBUI_URL": f"http://127.0.0.1:{self.webui_port}",
             "WEBUI_SECRET_KEY": SECRET,
         })
         p = self._spawn("palisade", [str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.palisade_port),
