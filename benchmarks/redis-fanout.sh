@@ -32,7 +32,7 @@ PEER_VENV=benchmarks/.venv-peer
 SECRET=bench-secret-0123456789abcdef0123456789abcdef
 ROOMS=${BENCH_REDIS_ROOMS:-10}
 MEMBERS=${BENCH_REDIS_MEMBERS:-50}
-RATE_LIGHT=${BENCH_REDIS_RATE_LIGHT:-20}    # events/s per room's sender
+RATE_LIGHT=${BENCH_REDIS_RATE_LIGHT:-10}    # events/s per room's sender
 RATE_FULL=${BENCH_REDIS_RATE_FULL:-1000}
 DURATION=${BENCH_REDIS_DURATION:-8}
 ROUNDS=${BENCH_REDIS_ROUNDS:-3}
@@ -42,6 +42,7 @@ CLIENT_CORE=1
 
 mkdir -p benchmarks/results
 OUT=benchmarks/results/redis-$(date -u +%Y%m%dT%H%M%SZ).jsonl
+SERVER_LOGS=${OUT%.jsonl}.log    # the servers' warnings and errors, by run
 WORK=$(mktemp -d /tmp/palisade-bench-redis.XXXXXX)
 PIDS=()
 REDIS_PID=
@@ -94,7 +95,7 @@ start_instance() { # stack port name → appends the pid to PIDS
             local channels=false
             [ "$1" = empty-rc ] && channels=true
             $NO_CAPS PALISADE_REDIS_URL=$REDIS_URL WEBSOCKET_REDIS_ROOM_CHANNELS=$channels PALISADE_JWT_SECRET=$SECRET \
-                PALISADE_LOG_LEVEL=error PALISADE_SERVER_THREADS=1 taskset -c $SERVER_CORE \
+                PALISADE_LOG_LEVEL=warning PALISADE_SERVER_THREADS=1 taskset -c $SERVER_CORE \
                 $BIN/palisade serve --port "$2" --policies benchmarks/policies-minimal --plugins benchmarks/plugins \
                 --data-dir "$WORK/data-$3-$2" >"$log" 2>&1 &
             ;;
@@ -103,8 +104,8 @@ start_instance() { # stack port name → appends the pid to PIDS
     for _ in $(seq 1 100); do
         # A Palisade instance is ready once its /healthz says Redis is up; a peer once it answers.
         case $1 in
-            peer) curl -s -o /dev/null "http://127.0.0.1:$2/ws/socket.io/?EIO=4&transport=polling" && return 0 ;;
-            *) curl -s "http://127.0.0.1:$2/healthz" | grep -q '"redis" *: *"up"' && return 0 ;;
+            peer) curl -s -m 2 -o /dev/null "http://127.0.0.1:$2/ws/socket.io/?EIO=4&transport=polling" && return 0 ;;
+            *) curl -s -m 2 "http://127.0.0.1:$2/healthz" | grep -q '"redis" *: *"up"' && return 0 ;;
         esac
         sleep 0.1
     done
@@ -113,9 +114,18 @@ start_instance() { # stack port name → appends the pid to PIDS
     exit 1
 }
 
+# SIGTERM, then SIGKILL for a server still there 5 s later: `palisade serve` with redis.url set
+# does not exit on SIGTERM at the time of writing (its listener closes, the process stays).
 stop_servers() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     PIDS=()
 }
 
@@ -132,6 +142,11 @@ run() { # stack load rate round
         --server-pid "${PIDS[0]}" --second-server-pid "${PIDS[1]}" --redis-url "$REDIS_URL" --redis-pid "$REDIS_PID")
     printf '%s\t%s\n' "$1 $2-round-$4" "$line" >>"$OUT"
     stop_servers
+    for instance in "a-$port_a" "b-$port_b"; do
+        echo "== $1 $2-round-$4 $instance" >>"$SERVER_LOGS"
+        # Without SwiftNIO's complaint at shutdown (see stop_servers).
+        grep -v 'Cannot schedule tasks on an EventLoop that has already shut down' "$WORK/$instance.log" >>"$SERVER_LOGS" || true
+    done
 }
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -142,5 +157,5 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
-echo "results: $OUT" >&2
+echo "results: $OUT (server logs: $SERVER_LOGS)" >&2
 $PYTHON benchmarks/redis-report.py "$OUT"

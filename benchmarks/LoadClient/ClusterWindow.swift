@@ -35,16 +35,18 @@ final class ClusterWindow: MeasuredWindow {
     /// Closes the Redis connection (before the client's event loops stop).
     func close() async { await redis?.close() }
 
-    /// `<name>_cpu_cores`, and with Redis: its commands by name over the window, and per sent event
+    /// `<name>_cpu_cores`, and with Redis: its commands by name over the window, and per relayed
+    /// event (`events`: what the window relayed, e.g. the events that reached the second server)
     /// the commands (the client's own INFO left out), PUBLISHes and bytes in and out.
-    func add(to report: inout Report, sentEvents: UInt64) {
+    func add(to report: inout Report, events: Double) {
         for (name, cores) in cpu { report.add(name + "_cpu_cores", cores, places: 2) }
         guard var delta = redisDelta else { return }
         delta.calls["info"] = nil
-        let events = Double(max(sentEvents, 1))
+        let events = max(events, 1)
         let commands = delta.calls.values.reduce(0, +)
         report.add(
             "redis_commands", .object(delta.calls.sorted { $0.key < $1.key }.map { JSONMember($0.key, .number(String($0.value))) }))
+        report.add("relayed_events", events, places: 0)
         report.add("redis_commands_per_event", Double(commands) / events, places: 3)
         report.add("redis_publish_per_event", Double(delta.calls["publish", default: 0]) / events, places: 3)
         report.add("redis_in_bytes_per_event", Double(delta.inputBytes) / events, places: 0)

@@ -97,7 +97,12 @@ struct FanoutCommand: AsyncParsableCommand {
             report.add("second_deliveries_per_s", Double(measurement.stats.secondCompleted) / measurement.seconds, places: 0)
             report.addLatency(measurement.stats.secondLatency, prefix: "second_")
         }
-        window?.add(to: &report, sentEvents: measurement.stats.sent)
+        // Relayed: the events that reached the second server (each reaches its members there);
+        // without one, the events sent. A saturated server relays fewer than it is sent.
+        let relayed =
+            split
+            ? Double(measurement.stats.secondCompleted) / Double(max(members / 2, 1)) : Double(measurement.stats.sent)
+        window?.add(to: &report, events: relayed)
         report.emit(
             human: "fanout: \(rooms) rooms × \(members) members, \(Report.rate(measurement.sentPerSecond)) sends/s → "
                 + "\(Report.rate(measurement.completedPerSecond)) deliveries/s (expected \(Report.rate(expected))), "

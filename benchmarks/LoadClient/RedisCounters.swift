@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import PalisadeRedis
 
@@ -27,7 +28,9 @@ final class RedisCounters {
     /// Connects to `url` (`redis://host:port`) on `loop`; no PINGs of its own, so they do not count.
     init(url: String, loop: any EventLoop) async throws {
         let configuration = RedisConfiguration(url: try RedisURL(parsing: url), pingInterval: nil, clientName: "palisade-bench")
-        client = RedisClient(configuration: configuration, eventLoop: loop)
+        var logger = Logger(label: "palisade-bench.redis")
+        logger.logLevel = .warning  // not "redis up" on every run's output
+        client = RedisClient(configuration: configuration, eventLoop: loop, logger: logger)
         try await client.waitUntilUp(timeout: .seconds(5)).get()
     }
 
