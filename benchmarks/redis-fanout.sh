@@ -26,10 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=.build/release
-PYTHON=.venv/bin/python
-PEER_VENV=benchmarks/.venv-peer
-SECRET=bench-secret-0123456789abcdef0123456789abcdef
+source benchmarks/bench-common.sh
 ROOMS=${BENCH_REDIS_ROOMS:-10}
 MEMBERS=${BENCH_REDIS_MEMBERS:-50}
 RATE_LIGHT=${BENCH_REDIS_RATE_LIGHT:-10}    # events/s per room's sender
@@ -48,18 +45,8 @@ PIDS=()
 REDIS_PID=
 trap 'stop_servers; stop_redis; rm -rf "$WORK"' EXIT
 
-# The peer's own virtualenv, with its pinned requirements (redis for AsyncRedisManager included).
-if ! "$PEER_VENV/bin/python" -c 'import redis, socketio, uvicorn' 2>/dev/null; then
-    python3 -m venv "$PEER_VENV"
-    "$PEER_VENV/bin/pip" install -q -r benchmarks/python-peer/requirements.txt
-fi
-
-NO_CAPS="env PALISADE_LIMITS_MAX_CONNECTIONS=0 PALISADE_LIMITS_MAX_CONNECTIONS_PER_IP=0 PALISADE_LIMITS_MAX_CONNECTIONS_PER_USER=0"
-ulimit -n "$(ulimit -Hn)"
-
-for i in $(seq 1 200); do
-    PALISADE_JWT_SECRET=$SECRET $BIN/palisade token --sub "bench-user-$i" --ttl 86400
-done >"$WORK/tokens.txt"
+ensure_peer_venv    # redis, for AsyncRedisManager, is in its requirements
+write_tokens "$WORK/tokens.txt"
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
