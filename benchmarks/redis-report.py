@@ -100,6 +100,7 @@ def tables(results: dict, source: Path) -> str:
                 (f"full deliveries/s, {name} ÷ peer", per_round_ratios(results, ours, "peer", "full", "deliveries_per_s")),
                 (f"full deliveries/s on instance B, {name} ÷ peer",
                  per_round_ratios(results, ours, "peer", "full", "second_deliveries_per_s")),
+                (f"light p50 latency, peer ÷ {name}", per_round_ratios(results, ours, "peer", "light", "p50_us", invert=True)),
                 (f"light p99 latency, peer ÷ {name}", per_round_ratios(results, ours, "peer", "light", "p99_us", invert=True)),
             ]
     if ratios:
