@@ -8,7 +8,7 @@ CONFORMANCE_DIR ?= ../conformance
 # violation still fails the tests.
 RELEASE_BUILD = $(SWIFT) build -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: build release run test check-layering lint test-unit test-interop conformance bench e2e clean
+.PHONY: build release run test check-layering lint test-unit test-interop conformance bench bench-redis e2e clean
 
 # Debug build of every target.
 build:
@@ -81,7 +81,7 @@ e2e:
 # Benchmarks: the hook micro-benchmark, then benchmarks/run-bench.sh, which measures the
 # python-socketio peer, Palisade with the empty policy set and with the stock policies side by
 # side (server on core 0, palisade-bench on core 1), counts the server's instructions per echo
-# event with callgrind, and writes the tables of BENCHMARKS.md.
+# event with callgrind, and writes the tables of BENCHMARKS.md. Then the Redis part (bench-redis).
 bench:
 	scripts/install-deps.sh --python --bench
 	$(RELEASE_BUILD) --product palisade-hookbench
@@ -90,6 +90,15 @@ bench:
 	$(RELEASE_BUILD) --product palisade-bench
 	$(RELEASE_BUILD) --product palisade-serverbench
 	benchmarks/run-bench.sh
+	benchmarks/redis-fanout.sh
+
+# The Redis part of the benchmarks alone: two instances on one redis-server, cross-instance room
+# fanout, Palisade against two python-socketio peers with AsyncRedisManager (benchmarks/redis-fanout.sh).
+bench-redis:
+	scripts/install-deps.sh --python --bench
+	$(RELEASE_BUILD) --product palisade
+	$(RELEASE_BUILD) --product palisade-bench
+	benchmarks/redis-fanout.sh
 
 # Remove build output and the Python virtualenv.
 clean:

@@ -214,10 +214,11 @@ let package = Package(
         .executableTarget(
             name: "palisade-bench",
             dependencies: [
-                "PalisadeJSON",
+                "PalisadeJSON", "PalisadeRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "benchmarks/LoadClient",
             swiftSettings: strict

@@ -141,19 +141,23 @@ def tables(results: dict, source: Path) -> str:
     return "\n".join(out)
 
 
+def write_between(begin: str, end: str, text: str) -> None:
+    """Replaces what BENCHMARKS.md holds between the markers `begin` and `end` with `text`."""
+    bench = ROOT / "BENCHMARKS.md"
+    document = bench.read_text()
+    if begin in document and end in document:
+        head, rest = document.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        bench.write_text(f"{head}{begin}\n{text}\n{end}{tail}")
+        print(f"\nwritten to {bench}", file=sys.stderr)
+
+
 def main() -> None:
     source = Path(sys.argv[1])
     text = tables(load(source), source)
     print(text)
-    if "--no-write" in sys.argv:
-        return
-    bench = ROOT / "BENCHMARKS.md"
-    document = bench.read_text()
-    if MARK_BEGIN in document and MARK_END in document:
-        head, rest = document.split(MARK_BEGIN, 1)
-        _, tail = rest.split(MARK_END, 1)
-        bench.write_text(f"{head}{MARK_BEGIN}\n{text}\n{MARK_END}{tail}")
-        print(f"\nwritten to {bench}", file=sys.stderr)
+    if "--no-write" not in sys.argv:
+        write_between(MARK_BEGIN, MARK_END, text)
 
 
 if __name__ == "__main__":

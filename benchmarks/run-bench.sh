@@ -12,10 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=.build/release
-PYTHON=.venv/bin/python
-PEER_VENV=benchmarks/.venv-peer
-SECRET=bench-secret-0123456789abcdef0123456789abcdef
+source benchmarks/bench-common.sh
 CONNECTIONS=${BENCH_CONNECTIONS:-10000}
 DURATION=${BENCH_DURATION:-8}
 JOIN_UPDATES_RATE=${BENCH_JOIN_RATE:-2000}     # updates/s offered while building the big document
@@ -30,21 +27,8 @@ OUT=benchmarks/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl
 WORK=$(mktemp -d /tmp/palisade-bench.XXXXXX)
 trap 'stop_server; rm -rf "$WORK"' EXIT
 
-# The peer's own virtualenv, with its pinned requirements.
-if [ ! -x "$PEER_VENV/bin/python" ]; then
-    python3 -m venv "$PEER_VENV"
-    "$PEER_VENV/bin/pip" install -q -r benchmarks/python-peer/requirements.txt
-fi
-
-# Every client of the benchmark comes from one address as a handful of users: the connection
-# caps (limits.max_connections*) would refuse most of them, so they are off here.
-NO_CAPS="env PALISADE_LIMITS_MAX_CONNECTIONS=0 PALISADE_LIMITS_MAX_CONNECTIONS_PER_IP=0 PALISADE_LIMITS_MAX_CONNECTIONS_PER_USER=0"
-# Descriptors for 10 000+ connections on each side (the benchmark's limit, not the product's).
-ulimit -n "$(ulimit -Hn)"
-
-for i in $(seq 1 200); do
-    PALISADE_JWT_SECRET=$SECRET $BIN/palisade token --sub "bench-user-$i" --ttl 86400
-done > "$WORK/tokens.txt"
+ensure_peer_venv
+write_tokens "$WORK/tokens.txt"
 
 mkdir -p "$WORK/stock-plugins"
 cp plugins/*.lua benchmarks/plugins/*.lua "$WORK/stock-plugins/"

@@ -14,8 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from conftest import REPO_ROOT
+from product import ProductProcess
+from redis_process import redis_server  # noqa: F401 (fixture)
+from stock import _env
 
 BENCH = REPO_ROOT / ".build" / "debug" / "palisade-bench"
 
@@ -134,3 +138,42 @@ def test_a_101_with_a_wrong_accept_value_is_a_failure():
     finally:
         scripted.close()
     assert report["connected"] == 0 and report["failures"] == {"upgrade_bad_accept": 2}, report
+
+
+# `fanout --second-url` (benchmarks/redis-fanout.sh): two `palisade serve` on one Redis, the
+# senders on the first, odd members on the second. The second instance's members get the
+# events only through Redis, so its deliveries prove the split and the relay, and the Redis
+# counters read around the window give one PUBLISH per relayed event.
+def bench_instance(tmp_path: Path, name: str, redis_url: str) -> ProductProcess:
+    instance = ProductProcess()
+    env = _env(PALISADE_REDIS_URL=redis_url, WEBSOCKET_REDIS_ROOM_CHANNELS="false",
+               PALISADE_LIMITS_MAX_CONNECTIONS_PER_IP="0", PALISADE_LIMITS_MAX_CONNECTIONS_PER_USER="0")
+    instance.launch(["--port", "0", "--policies", str(REPO_ROOT / "benchmarks" / "policies-minimal"),
+                     "--plugins", str(REPO_ROOT / "benchmarks" / "plugins"), "--data-dir", str(tmp_path / name)],
+                    env, tmp_path)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if requests.get(f"{instance.url}/healthz", timeout=5).json().get("redis") == "up":
+            return instance
+        time.sleep(0.1)
+    instance.stop(timeout=2)
+    pytest.fail(f"{name}: Redis not up\n" + instance.log_tail(), pytrace=False)
+
+
+def test_fanout_across_two_instances_counts_the_second_ones_deliveries_and_the_publishes(tmp_path, redis_server):
+    first = bench_instance(tmp_path, "a", redis_server.url)
+    second = bench_instance(tmp_path, "b", redis_server.url)
+    try:
+        report = run_bench("fanout", "--url", first.url + "/ws/socket.io/", "--second-url", second.url + "/ws/socket.io/",
+                           "--rooms", "2", "--members", "4", "--rate", "20", "--warmup", "0.5", "--duration", "2",
+                           "--redis-url", redis_server.url, "--second-server-pid", str(second.proc.pid))
+    finally:
+        for instance in (first, second):
+            instance.stop(timeout=2)  # `palisade serve` with Redis may not exit on SIGTERM (redis-fanout.sh)
+    assert report["connections"] == 8 and report["failed_connections"] == 0, report
+    # Members 1 and 3 of each room are on the second instance: 2 of the 3 receivers per event.
+    assert report["second_deliveries_per_s"] > 0, report
+    assert report["second_deliveries_per_s"] == pytest.approx(report["deliveries_per_s"] * 2 / 3, rel=0.2), report
+    assert report["second_p99_us"] > 0 and "second_server_cpu_cores" in report, report
+    assert report["redis_commands"].get("publish", 0) > 0, report
+    assert report["redis_publish_per_event"] == pytest.approx(1, abs=0.25), report

@@ -13,13 +13,15 @@ final class BenchDriver {
 
     typealias OpenOutcome = ConnectionOpener.Outcome
 
-    init(options: CommonOptions, connections: Int) async throws {
+    /// `otherURLs`: more servers (instances of one cluster) that `open` can send connections to.
+    init(options: CommonOptions, connections: Int, otherURLs: [String] = []) async throws {
         SystemProbe.raiseDescriptorLimit()
         self.options = options
         target = try BenchTarget(url: options.url)
+        let others = try otherURLs.map(BenchTarget.init(url:))
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
         connector = try await Connector(
-            target: target, group: group, tokens: try options.tokens(),
+            targets: [target] + others, group: group, tokens: try options.tokens(),
             sources: try options.sourceAddresses(target: target, connections: connections),
             handshakeTimeout: .seconds(Int64(options.handshakeTimeout)))
     }
@@ -28,16 +30,19 @@ final class BenchDriver {
 
     /// Opens `count` connections, at most `options.concurrency` handshakes at a time and,
     /// with `rate`, no faster than `rate` starts per second. Connection `i` runs on loop
-    /// `loopIndex(i)` with the role `makeRole(i, loop)`.
+    /// `loopIndex(i)` with the role `makeRole(i, loop)`, to the server `targetIndex(i)` (0: `--url`).
     func open(
         count: Int, rate: Double? = nil, loopIndex: @escaping @Sendable (Int) -> Int,
+        targetIndex: @escaping @Sendable (Int) -> Int = { _ in 0 },
         makeRole: @escaping @Sendable (Int, EventLoop) -> any SessionRole
     ) async -> OpenOutcome {
         let connector = self.connector
         let opened = try? await ConnectionOpener.run(
             on: connector.loops[0], count: count, concurrency: options.concurrency, rate: rate
         ) { index in
-            connector.connect(index: index, loopIndex: loopIndex(index)) { loop in makeRole(index, loop) }
+            connector.connect(index: index, loopIndex: loopIndex(index), targetIndex: targetIndex(index)) { loop in
+                makeRole(index, loop)
+            }
         }.get()
         guard let opened else { return OpenOutcome() }  // only if the loop was shut down
         channels.append(contentsOf: opened.channels)
@@ -72,9 +77,11 @@ final class BenchDriver {
     }
 
     /// Measures `seconds` of traffic after `warmUp` seconds: counters and both processes' CPU.
-    func measure(warmUp: Double, seconds: Double) async throws -> Measurement {
+    /// `window` is told when the measured window opens and closes (other counters to read then).
+    func measure(warmUp: Double, seconds: Double, window: (any MeasuredWindow)? = nil) async throws -> Measurement {
         try await Task.sleep(for: .milliseconds(Int(warmUp * 1000)))
         try await resetStats()
+        await window?.opened()
         let clock = ContinuousClock()
         let begin = clock.now
         let selfCPU = SystemProbe.selfCPUSeconds()
@@ -82,6 +89,7 @@ final class BenchDriver {
         try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
         let stats = try await collectStats()
         let wall = Self.seconds(clock.now - begin)
+        await window?.closed(seconds: wall)
         var measurement = Measurement(stats: stats, seconds: wall)
         measurement.clientCPU = (SystemProbe.selfCPUSeconds() - selfCPU) / wall
         if let serverCPU, let pid = options.serverPid, let after = SystemProbe.cpuSeconds(pid: pid) {
@@ -98,6 +106,12 @@ extension BenchDriver {
 }
 
 @available(*, unavailable) extension BenchDriver: Sendable {}
+
+/// Counters outside the client (other processes, Redis) read at the edges of the measured window.
+protocol MeasuredWindow: AnyObject {
+    func opened() async
+    func closed(seconds: Double) async
+}
 
 /// One measured window.
 struct Measurement {

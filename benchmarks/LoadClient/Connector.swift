@@ -3,25 +3,29 @@ import NIOPosix
 import PalisadeJSON
 
 /// Opens Socket.IO connections over a direct WebSocket (`?EIO=4&transport=websocket`),
-/// each on a chosen event loop, and hands back its channel once the role says it is ready.
+/// each on a chosen event loop and to one of the targets (servers), and hands back its
+/// channel once the role says it is ready.
 final class Connector: Sendable {
-    let target: BenchTarget
+    /// The first server; `targets` holds it and any others (instances of one cluster).
+    var target: BenchTarget { targets[0] }
+    let targets: [BenchTarget]
     let loops: [EventLoop]
     let stats: [NIOLoopBound<LoopStats>]
     /// Pre-encoded CONNECT frames, one per token, used round-robin.
     private let connectFrames: [ByteBuffer]
-    /// The upgrade request every connection sends (`UpgradeHandshake`).
-    private let upgradeRequest: ByteBuffer
+    /// The upgrade request every connection sends (`UpgradeHandshake`), one per target.
+    private let upgradeRequests: [ByteBuffer]
     /// Local addresses to connect from, round-robin (spreads ephemeral ports over several
     /// loopback addresses when one address's ~28 000 ports are not enough).
     private let sources: [SocketAddress]
     private let handshakeTimeout: TimeAmount
 
     init(
-        target: BenchTarget, group: MultiThreadedEventLoopGroup, tokens: [String], sources: [SocketAddress],
+        targets: [BenchTarget], group: MultiThreadedEventLoopGroup, tokens: [String], sources: [SocketAddress],
         handshakeTimeout: TimeAmount = .seconds(30)
     ) async throws {
-        self.target = target
+        precondition(!targets.isEmpty, "a connector needs a server")
+        self.targets = targets
         self.loops = Array(group.makeIterator())
         var stats: [NIOLoopBound<LoopStats>] = []
         for loop in loops {
@@ -32,21 +36,22 @@ final class Connector: Sendable {
             tokens.isEmpty
             ? [ClientFrame.text("40")]
             : tokens.map { ClientFrame.text("40" + JSONWriter.string(.object(["token": .string($0)]))) }
-        self.upgradeRequest = UpgradeHandshake.request(target: target)
+        self.upgradeRequests = targets.map { UpgradeHandshake.request(target: $0) }
         self.sources = sources
         self.handshakeTimeout = handshakeTimeout
     }
 
-    /// Connects connection `index` on loop `loopIndex`; `makeRole` runs on that loop.
+    /// Connects connection `index` on loop `loopIndex` to `targets[targetIndex]`; `makeRole` runs on that loop.
     func connect(
-        index: Int, loopIndex: Int,
+        index: Int, loopIndex: Int, targetIndex: Int = 0,
         makeRole: @escaping @Sendable (EventLoop) -> any SessionRole
     ) -> EventLoopFuture<Channel> {
+        let target = targets[targetIndex % targets.count]
         let loop = loops[loopIndex % loops.count]
         let ready = loop.makePromise(of: Channel.self)
         let statsBox = stats[loopIndex % loops.count]
         let connectFrame = connectFrames[index % connectFrames.count]
-        let upgradeRequest = self.upgradeRequest
+        let upgradeRequest = upgradeRequests[targetIndex % targets.count]
         let timeout = handshakeTimeout
 
         var bootstrap = ClientBootstrap(group: loop)

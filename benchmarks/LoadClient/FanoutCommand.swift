@@ -11,7 +11,9 @@ struct FanoutCommand: AsyncParsableCommand {
             Member 0 of each room also sends; servers skip the sender, so each send is expected \
             to reach members - 1 connections. In the argument templates $ROOM is the room name and $T \
             the send time in ns (monotonic clock of this machine). For PalisadeTestServer use \
-            --join-args '"$ROOM"' --args '"$ROOM","tick",{"t":$T}'.
+            --join-args '"$ROOM"' --args '"$ROOM","tick",{"t":$T}'. With --second-url (two instances of \
+            one cluster) members 1, 3, 5, … of each room connect to the second server and every sender \
+            stays on the first, so their deliveries crossed between the instances (reported as second_*).
             """)
 
     @OptionGroup var common: CommonOptions
@@ -25,6 +27,10 @@ struct FanoutCommand: AsyncParsableCommand {
     @Option(help: "The event the sender emits.") var event = "broadcast"
     @Option(help: "The sent event's arguments (JSON, comma-separated), with $ROOM and $T.") var args = #"{"room":"$ROOM","t":$T}"#
     @Option(help: "Prefix of the room names.") var roomPrefix = "bench-room-"
+    @Option(help: "A second server on the same Redis: odd members connect there, senders stay on --url.") var secondUrl: String?
+    @Option(help: "The second server's pid: its CPU goes into the report.") var secondServerPid: Int32?
+    @Option(help: "The servers' Redis (redis://host:port): its commands and bytes per sent event.") var redisUrl: String?
+    @Option(help: "The Redis server's pid: its CPU goes into the report.") var redisPid: Int32?
 
     func validate() throws {
         guard args.contains("$T") else { throw ValidationError("--args needs $T, the send time") }
@@ -38,8 +44,9 @@ struct FanoutCommand: AsyncParsableCommand {
 
     func run() async throws {
         let total = rooms * members
-        let driver = try await BenchDriver(options: common, connections: total)
+        let driver = try await BenchDriver(options: common, connections: total, otherURLs: secondUrl.map { [$0] } ?? [])
         let threads = driver.threads
+        let window = try await makeWindow(loop: driver.connector.loops[0])
         var plans: [FanoutRole.Plan] = []
         for room in 0..<rooms {
             let name = roomPrefix + String(room)
@@ -53,15 +60,22 @@ struct FanoutCommand: AsyncParsableCommand {
         }
         let roomPlans = plans
         let memberCount = members
-        let opened = await driver.open(count: total, loopIndex: { $0 % threads }) { index, loop in
-            FanoutRole(plan: roomPlans[index / memberCount], sends: index % memberCount == 0, loop: loop)
+        let split = secondUrl != nil
+        let opened = await driver.open(
+            count: total, loopIndex: { $0 % threads }, targetIndex: { split ? $0 % memberCount % 2 : 0 }
+        ) { index, loop in
+            FanoutRole(
+                plan: roomPlans[index / memberCount], sends: index % memberCount == 0,
+                second: split && index % memberCount % 2 == 1, loop: loop)
         }
         guard opened.opened > 0 else {
+            await window?.close()
             await driver.shutdown()
             throw BenchError("no connection opened: \(opened.failures)")
         }
         driver.signal(.start)
-        let measurement = try await driver.measure(warmUp: warmup, seconds: duration)
+        let measurement = try await driver.measure(warmUp: warmup, seconds: duration, window: window)
+        await window?.close()
         await driver.shutdown()
 
         let expected = measurement.sentPerSecond * Double(members - 1)
@@ -79,10 +93,32 @@ struct FanoutCommand: AsyncParsableCommand {
         report.addLatency(measurement.stats.latency)
         report.add("dropped", measurement.stats.dropped)
         report.addCPU(measurement)
+        if split {
+            report.add("second_deliveries_per_s", Double(measurement.stats.secondCompleted) / measurement.seconds, places: 0)
+            report.addLatency(measurement.stats.secondLatency, prefix: "second_")
+        }
+        // Relayed: the events that reached the second server (each reaches its members there);
+        // without one, the events sent. A saturated server relays fewer than it is sent.
+        let relayed =
+            split
+            ? Double(measurement.stats.secondCompleted) / Double(max(members / 2, 1)) : Double(measurement.stats.sent)
+        window?.add(to: &report, events: relayed)
         report.emit(
             human: "fanout: \(rooms) rooms × \(members) members, \(Report.rate(measurement.sentPerSecond)) sends/s → "
                 + "\(Report.rate(measurement.completedPerSecond)) deliveries/s (expected \(Report.rate(expected))), "
-                + "\(Report.latencies(measurement.stats.latency)); \(measurement.stats.dropped) dropped; \(Report.cpu(measurement))")
+                + "\(Report.latencies(measurement.stats.latency)); \(measurement.stats.dropped) dropped; \(Report.cpu(measurement))"
+                + (split ? "; on the second server \(Report.latencies(measurement.stats.secondLatency))" : ""))
+    }
+
+    /// The counters read at the window's edges when another process or Redis is given.
+    private func makeWindow(loop: any EventLoop) async throws -> ClusterWindow? {
+        var processes: [(name: String, pid: Int32)] = []
+        if let secondServerPid { processes.append(("second_server", secondServerPid)) }
+        if let redisPid { processes.append(("redis", redisPid)) }
+        var redis: RedisCounters?
+        if let redisUrl { redis = try await RedisCounters(url: redisUrl, loop: loop) }
+        guard !processes.isEmpty || redis != nil else { return nil }
+        return ClusterWindow(processes: processes, redis: redis)
     }
 }
 
@@ -101,13 +137,16 @@ final class FanoutRole: SessionRole {
     private static let timeKey = Array(#""t":"#.utf8)
     private let plan: Plan
     private let sends: Bool
+    /// Connected to the second server: its deliveries also count as `second*`.
+    private let second: Bool
     private let loop: EventLoop
     private var joined = false
     private var ticker: RateTicker?
 
-    init(plan: Plan, sends: Bool, loop: EventLoop) {
+    init(plan: Plan, sends: Bool, second: Bool = false, loop: EventLoop) {
         self.plan = plan
         self.sends = sends
+        self.second = second
         self.loop = loop
     }
 
@@ -125,8 +164,13 @@ final class FanoutRole: SessionRole {
     func event(_ connection: SocketIOConnection, frame: ByteBuffer) {
         guard let sent = FrameScan.integer(after: Self.timeKey, in: frame) else { return }
         let now = MonotonicClock.now()
-        if now >= sent { connection.stats.latency.record(now - sent) }
+        let latency = now >= sent ? now - sent : nil
+        if let latency { connection.stats.latency.record(latency) }
         connection.stats.completed &+= 1
+        if second {
+            if let latency { connection.stats.secondLatency.record(latency) }
+            connection.stats.secondCompleted &+= 1
+        }
     }
 
     func start(_ connection: SocketIOConnection) {

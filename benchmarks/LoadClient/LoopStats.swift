@@ -12,16 +12,24 @@ final class LoopStats {
     var errors: UInt64 = 0
     /// Connections that closed after they were ready.
     var dropped: UInt64 = 0
+    /// The part of `completed` and `latency` received from the second server (fanout with
+    /// `--second-url`: deliveries that crossed from one instance to the other).
+    var secondLatency = LatencyHistogram()
+    var secondCompleted: UInt64 = 0
 
     func reset() {
         latency = LatencyHistogram()
         completed = 0
         sent = 0
         errors = 0
+        secondLatency = LatencyHistogram()
+        secondCompleted = 0
     }
 
     var snapshot: StatsSnapshot {
-        StatsSnapshot(latency: latency, completed: completed, sent: sent, errors: errors, dropped: dropped)
+        StatsSnapshot(
+            latency: latency, completed: completed, sent: sent, errors: errors, dropped: dropped, secondLatency: secondLatency,
+            secondCompleted: secondCompleted)
     }
 }
 
@@ -34,6 +42,8 @@ struct StatsSnapshot: Sendable {
     var sent: UInt64 = 0
     var errors: UInt64 = 0
     var dropped: UInt64 = 0
+    var secondLatency = LatencyHistogram()
+    var secondCompleted: UInt64 = 0
 
     mutating func add(_ other: StatsSnapshot) {
         latency.merge(other.latency)
@@ -41,5 +51,7 @@ struct StatsSnapshot: Sendable {
         sent += other.sent
         errors += other.errors
         dropped += other.dropped
+        secondLatency.merge(other.secondLatency)
+        secondCompleted += other.secondCompleted
     }
 }

@@ -12,6 +12,10 @@ Events (all on namespace /, path /ws/socket.io):
                         relay (updates appended to a list, state rebuilt with pycrdt on join,
                         oldest half merged when the list reaches 500)
 
+With PEER_REDIS_URL set (e.g. redis://127.0.0.1:6379/0), rooms and emits go through
+python-socketio's stock AsyncRedisManager on that Redis (channel `socketio`), so several peers
+act as one server (benchmarks/redis-fanout.sh).
+
 usage: python server.py [--host 127.0.0.1] [--port 8090]
 """
 
@@ -24,9 +28,16 @@ import socketio
 import uvicorn
 
 SECRET = os.environ.get("PALISADE_JWT_SECRET")
+REDIS_URL = os.environ.get("PEER_REDIS_URL")
 COMPACT_AT = 500  # Open WebUI's YdocManager threshold
 
-sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*", logger=False, engineio_logger=False)
+sio = socketio.AsyncServer(
+    async_mode="asgi",
+    cors_allowed_origins="*",
+    logger=False,
+    engineio_logger=False,
+    client_manager=socketio.AsyncRedisManager(REDIS_URL) if REDIS_URL else None,
+)
 app = socketio.ASGIApp(sio, socketio_path="ws/socket.io")
 
 SESSION_POOL = {}  # sid -> user (Open WebUI keeps the decoded user here)
