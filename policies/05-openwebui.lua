@@ -3,8 +3,9 @@
 --
 --   M.url                 the base URL without a trailing slash, or nil (then the
 --                         directory decides, as without Open WebUI)
---   M.get(path, token)    GET {url}{path} with the user's own token: the response, or
---                         nil and why; answers are reused for `cache_s` per token
+--   M.get(path, token[, options])  GET {url}{path} with the user's own token: the
+--                         response, or nil and why; answers are reused for
+--                         `options.cache_s` (default `cache_s`) per token
 --   M.safe_id(id)         whether an id may go into a URL path as it is
 
 local px = require "palisade"
@@ -12,7 +13,7 @@ local px = require "palisade"
 local setting = require("00-settings").reader("openwebui")
 
 -- Settings: px.config.policy.openwebui.<name>
-local CACHE_S = setting("cache_s", 5)     -- how long one answer for one token is reused
+local CACHE_S = setting("cache_s", 5)     -- how long one answer about who a token's user is (auths) is reused
 local TIMEOUT_S = setting("timeout_s", 2) -- the most one question may take (within the hook's deadline)
 
 local M = {}
@@ -27,9 +28,11 @@ end
 function M.get(path, token, options)
   if not M.url then return nil, "openwebui.url is not set" end
   if type(token) ~= "string" or token == "" then return nil, "no token to ask Open WebUI with" end
+  local cache_s = CACHE_S
+  if options and options.cache_s ~= nil then cache_s = options.cache_s end
   return px.http.get(M.url .. path, {
     headers = { Authorization = "Bearer " .. token },
-    cache_s = options and options.cache_s or CACHE_S,
+    cache_s = cache_s,
     timeout_s = TIMEOUT_S,
   })
 end

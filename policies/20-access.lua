@@ -17,7 +17,7 @@
 -- only notes (hole 3 of the reference, §9).
 --
 -- With `openwebui.url` set, Open WebUI decides notes and channels, asked with the
--- user's own token (cached a few seconds): `GET /api/v1/notes/{id}` (read when it
+-- user's own token: `GET /api/v1/notes/{id}` (read when it
 -- answers, write when it says `write_access`) and `GET /api/v1/channels/{id}`
 -- (membership or access). Open WebUI not answering is a refusal.
 
@@ -30,6 +30,10 @@ local setting = require("00-settings").reader("access")
 local ADMIN_BYPASS = setting("admin_bypass", true)     -- admins may join, read and write everything but others' user rooms
 local UNKNOWN = setting("unknown", "deny")              -- a resource the directory lacks: "deny", or "authenticated" (any user may)
 local OPEN_ROOMS = setting("open_rooms", {})            -- room name prefixes any authenticated socket may join (other apps)
+-- How long Open WebUI's answer about one note or channel is reused: none by default, so a
+-- grant Open WebUI takes away (its `access:updated`) counts at the next check. The relay
+-- re-checks an editor's write access at most once a second.
+local OPENWEBUI_CACHE_S = setting("openwebui_cache_s", 0)
 
 local openwebui = require "05-openwebui"
 
@@ -141,7 +145,7 @@ local function ask_openwebui(conn, action, kind, id)
   local path = openwebui_paths[kind]
   if not path then return nil end
   if not openwebui.safe_id(id) then return false, "bad " .. kind .. " id" end
-  local res, err = openwebui.get(path .. id, conn.data.token)
+  local res, err = openwebui.get(path .. id, conn.data.token, { cache_s = OPENWEBUI_CACHE_S })
   if not res then
     px.log.warn("Open WebUI did not answer an access check", { kind = kind, error = err })
     return false, "access could not be checked"

@@ -93,3 +93,14 @@ def test_note_content_is_saved_in_open_webui_with_the_writers_token(stock, clien
     (note_id, user_id, body) = openwebui.saved[0]
     assert (note_id, user_id) == (NOTE, "ann")
     assert body == {"data": {"content": {"md": "saved text", "html": "<p>saved text</p>", "json": None}}}
+
+
+def test_a_grant_open_webui_takes_away_counts_at_the_next_check(stock, client, openwebui):
+    """Open WebUI tells the browser `access:updated` when a grant goes; the browser's next
+    join must meet the new answer, not one cached from a moment before."""
+    srv = served(stock, openwebui)
+    rita = Editor(srv, client, "rita")
+    rita.join()
+    openwebui.notes[NOTE]["readers"].discard("rita")
+    again = Editor(srv, client, "rita")
+    assert again.join_refused()["message"] == f"no read access to note {NOTE}"
