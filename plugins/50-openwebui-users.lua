@@ -91,7 +91,8 @@ end
 local function openwebui_channels(conn)
   local features = type(conn.user.permissions) == "table" and conn.user.permissions.features
   if conn.user.role ~= "admin" and not (type(features) == "table" and features.channels == true) then return {} end
-  local res, err = openwebui.get("/api/v1/channels/", conn.data.token)
+  -- Never from the cache: `join-channels` comes right after the client created a channel.
+  local res, err = openwebui.get("/api/v1/channels/", conn.data.token, { cache_s = 0 })
   if not res or res.status ~= 200 or type(res.json) ~= "table" then
     px.log.warn("could not list the user's channels in Open WebUI", { user_id = conn.user.id, error = err or (res and res.status) })
     return {}

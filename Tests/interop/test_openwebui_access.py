@@ -104,3 +104,13 @@ def test_a_grant_open_webui_takes_away_counts_at_the_next_check(stock, client, o
     openwebui.notes[NOTE]["readers"].discard("rita")
     again = Editor(srv, client, "rita")
     assert again.join_refused()["message"] == f"no read access to note {NOTE}"
+
+
+def test_join_channels_right_after_a_channel_is_created_joins_it(stock, client, openwebui):
+    srv = served(stock, openwebui)
+    ann = client(srv).connect(mint("ann"))
+    assert ann.user_join(mint("ann"))["id"] == "ann"
+    openwebui.channels["new"] = {"ann"}  # created by ann a moment later
+    assert ann.attempt("join-channels", {"auth": {"token": mint("ann")}}) == "ok"
+    (session,) = srv.admin("GET", "sessions?user_id=ann").json()
+    assert "channel:new" in session["rooms"]
