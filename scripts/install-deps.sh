@@ -15,21 +15,9 @@ for arg in "$@"; do
   esac
 done
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "missing Debian packages; install them with:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q "${missing[@]}" </dev/null
-fi
+# shellcheck source=scripts/debian-packages.sh
+source scripts/debian-packages.sh
+install_debian_packages "${packages[@]}" || true
 
 if ((python)); then
   req=Tests/interop/requirements.txt

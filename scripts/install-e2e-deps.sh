@@ -9,20 +9,9 @@ OPEN_WEBUI_VERSION=0.12.4
 VENV=.venv-e2e
 packages=(nginx chromium chromium-driver redis-server)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "missing Debian packages; install them with:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+# shellcheck source=scripts/debian-packages.sh
+source scripts/debian-packages.sh
+if install_debian_packages --no-recommends "${packages[@]}"; then
   # Debian starts nginx as a service on port 80 when installed; the suite runs its own.
   if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
 fi

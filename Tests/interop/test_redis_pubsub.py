@@ -94,27 +94,34 @@ def test_binary_attachments_from_python_socketio(server_factory, sio_client, red
     assert ea.get("blob", timeout=10) == ({"bytes": b"\x00\x01\xfe\xff", "name": "x"},)
 
 
-def test_sio_call_round_trip_routes_the_ack_to_the_caller(server_factory, sio_client, redis_url):
-    server = _palisade(server_factory, redis_url)
-    a = sio_client()
-    a.on("ask", lambda data: {"answer": data["q"] * 2})
-    a.connect(server.url, socketio_path=SIO_PATH, transports=["websocket"], wait_timeout=10)
+def _calls_from_python_socketio(redis_url, calls):
+    """`sio.call`s from a server-side python-socketio process (as Open WebUI's backend), one after
+    the other: (event, data, sid) each; their answers. Its manager listens on `socketio` for the
+    callbacks Palisade publishes with the clients' answers, so the calls wait until it does."""
     observer = redis.Redis.from_url(redis_url)
     baseline = observer.pubsub_numsub("socketio")[0][1]
 
-    async def call():
-        # A server-side python-socketio process (as Open WebUI's backend): its manager listens on
-        # `socketio` for the callback that Palisade publishes with the client's answer.
+    async def run():
         sio = socketio.AsyncServer(client_manager=socketio.AsyncRedisManager(redis_url), async_mode="asgi")
         sio.manager.initialize()
         deadline = time.monotonic() + 10
         while observer.pubsub_numsub("socketio")[0][1] <= baseline:
             assert time.monotonic() < deadline, "python-socketio's listener did not subscribe"
             await asyncio.sleep(0.02)
-        return await sio.call("ask", {"q": 21}, to=a.get_sid(), timeout=15)
+        return [await sio.call(event, data, to=sid, timeout=15) for event, data, sid in calls]
 
-    assert asyncio.run(call()) == {"answer": 42}
-    observer.close()
+    try:
+        return asyncio.run(run())
+    finally:
+        observer.close()
+
+
+def test_sio_call_round_trip_routes_the_ack_to_the_caller(server_factory, sio_client, redis_url):
+    server = _palisade(server_factory, redis_url)
+    a = sio_client()
+    a.on("ask", lambda data: {"answer": data["q"] * 2})
+    a.connect(server.url, socketio_path=SIO_PATH, transports=["websocket"], wait_timeout=10)
+    assert _calls_from_python_socketio(redis_url, [("ask", {"q": 21}, a.get_sid())]) == [{"answer": 42}]
 
 
 def test_sio_call_reaches_a_client_on_either_of_two_instances(server_factory, sio_client, redis_url):
@@ -129,21 +136,9 @@ def test_sio_call_reaches_a_client_on_either_of_two_instances(server_factory, si
         sio.on("ask", lambda data, name=name: answered.append(name) or {"answer": data["q"] * 2, "from": name})
         sio.connect(server.url, socketio_path=SIO_PATH, transports=["websocket"], wait_timeout=10)
         clients.append(sio)
-    observer = redis.Redis.from_url(redis_url)
-    baseline = observer.pubsub_numsub("socketio")[0][1]
-
-    async def calls():
-        sio = socketio.AsyncServer(client_manager=socketio.AsyncRedisManager(redis_url), async_mode="asgi")
-        sio.manager.initialize()
-        deadline = time.monotonic() + 10
-        while observer.pubsub_numsub("socketio")[0][1] <= baseline:
-            assert time.monotonic() < deadline, "python-socketio's listener did not subscribe"
-            await asyncio.sleep(0.02)
-        return [await sio.call("ask", {"q": q}, to=client.get_sid(), timeout=15) for q, client in ((1, clients[0]), (2, clients[1]))]
-
-    assert asyncio.run(calls()) == [{"answer": 2, "from": "first"}, {"answer": 4, "from": "second"}]
+    calls = [("ask", {"q": 1}, clients[0].get_sid()), ("ask", {"q": 2}, clients[1].get_sid())]
+    assert _calls_from_python_socketio(redis_url, calls) == [{"answer": 2, "from": "first"}, {"answer": 4, "from": "second"}]
     assert answered == ["first", "second"], "a call was answered by more than its one client"
-    observer.close()
 
 
 def test_messages_exactly_as_the_reference_gives_them(server_factory, sio_client, redis_url):
