@@ -12,7 +12,7 @@
 -- JSON of the user as Open WebUI 0.12.4 writes it (reference §5): the fields of the
 -- user's directory record that Open WebUI keeps there (id, email, username, role,
 -- name, ...; never a token), the identity's id, role and name, `last_seen_at` (unix
--- seconds) and `chat_ids` (a list, empty: the gateway does not follow chat joins).
+-- seconds) and `chat_ids` (the shared chats the socket joined with `events:chat`).
 -- Written on connect, user-join and heartbeat, deleted on disconnect; the entries of
 -- sockets that vanished without one are reaped by the gateway (`SESSION_POOL_TIMEOUT`
 -- after their last heartbeat), so Open WebUI's backend finds the user of a socket
@@ -53,27 +53,34 @@ local SESSION_FIELDS = {
 local SESSION_POOL = "session_pool"
 
 -- The session pool entry of `user` (the socket's identity) with its `record` (or nil).
-local function session_entry(user, record, now)
+local function session_entry(user, record, now, chat_ids)
   local entry = {}
   for _, name in ipairs(SESSION_FIELDS) do
     if type(record) == "table" and record[name] ~= nil then entry[name] = record[name] end
   end
   entry.id, entry.role, entry.name = user.id, user.role or entry.role, user.name or entry.name
   entry.last_seen_at = math.floor(now)
-  entry.chat_ids = px.array()
+  entry.chat_ids = px.array(table.unpack(chat_ids or {}))
   return entry
 end
 
 -- Writes the socket's entry in the session pool; a store error is logged, not raised.
 local function enter_session_pool(conn)
   local user = conn.user
-  local entry = session_entry(user, px.directory.get("user", user.id), px.now())
+  -- With Open WebUI, the identity is its answer (email, name, role); else the directory's record.
+  local record = openwebui.url and user or px.directory.get("user", user.id)
+  local entry = session_entry(user, record, px.now(), conn.data.chat_ids)
   local ok, err = px.store.hset(SESSION_POOL, conn.id, px.json.encode(entry))
   if ok == nil then
     px.log.warn("session pool write failed", { user_id = user.id, error = err })
     return
   end
   conn.data.in_session_pool = true
+end
+
+-- For 60-openwebui-events: writes the entry again (after `conn.data.chat_ids` changed).
+M.refresh_session_pool = function(conn)
+  if conn.user then enter_session_pool(conn) end
 end
 
 -- The token of a `{auth = {token}}` payload, or nil.

@@ -7,11 +7,29 @@
 --                   own, and nothing else the client put in `data` goes out (hole 10:
 --                   Open WebUI relayed it verbatim). `last_read_at` is handed to
 --                   `px.audit` ("channel.last_read_at") for the app to act on.
---   events:chat     {chat_id, data = {type = "last_read_at"}}: handed to `px.audit`
+--   events:chat     {chat_id, data = {type, data}}, as Open WebUI 0.12.4 (reference §3.5):
+--                   `join` / `leave` a shared chat's room `chat:{id}` (the join is
+--                   authorized like any other: 20-access asks Open WebUI), keep the
+--                   socket's `chat_ids` in the session pool, then send `events`
+--                   `chat:presence` {users = [{id, name}]} to the room; acks true/false.
+--                   `typing` {typing} from a socket in the room that may write the chat
+--                   goes to the room's others as `events` {chat_id, user_id, user, shared,
+--                   data}; acks true/false. `last_read_at` is handed to `px.audit`
 --                   ("chat.last_read_at"); the gateway owns no chat database.
+--
+-- Presence is computed from the whole session pool (entries seen within
+-- SESSION_POOL_TIMEOUT whose `chat_ids` hold the chat), as Open WebUI does, without its
+-- presence lock: two presences computed at once may arrive in either order.
 
 local px = require "palisade"
 local helpers = require "00-helpers"
+local users = require "50-openwebui-users"
+local access = require "20-access"
+
+local setting = require("00-settings").reader("openwebui")
+
+-- Settings: px.config.policy.openwebui.<name>
+local PRESENCE_WINDOW_S = setting("presence_window_s", 120) -- session pool entries seen within this count as present
 
 local M = { events = {} }
 
@@ -52,11 +70,85 @@ M.events["events:channel"] = function(conn, payload, ack)
   reply(ack)
 end
 
-M.events["events:chat"] = function(conn, payload, ack)
-  if conn.user and type(payload) == "table" and type(payload.data) == "table" and payload.data.type == "last_read_at" then
-    px.audit("chat.last_read_at", { user_id = conn.user.id, chat_id = payload.chat_id, at = math.floor(px.now()) })
+-- Open WebUI's ids of chats that are not saved (no shared room for them).
+local function is_saved_chat_id(chat_id)
+  return type(chat_id) == "string" and chat_id ~= "" and not chat_id:match("^temporary:")
+    and not chat_id:match("^local:") and not chat_id:match("^channel:")
+end
+
+-- The users present in a chat, from the whole session pool, sorted by id.
+local function presence(chat_id)
+  local pool, err = px.store.hgetall("session_pool")
+  if not pool then
+    px.log.warn("chat presence skipped: the session pool could not be read", { chat_id = chat_id, error = err })
+    return nil
   end
-  reply(ack)
+  local now, people = px.now(), {}
+  for _, text in pairs(pool) do
+    local entry = px.json.decode(text)
+    if type(entry) == "table" and type(entry.chat_ids) == "table" and now - (tonumber(entry.last_seen_at) or 0) <= PRESENCE_WINDOW_S then
+      for _, id in ipairs(entry.chat_ids) do
+        if id == chat_id and entry.id ~= nil then people[tostring(entry.id)] = entry.name or "" end
+      end
+    end
+  end
+  local list = {}
+  for id, name in pairs(people) do list[#list + 1] = { id = id, name = name } end
+  table.sort(list, function(a, b) return a.id < b.id end)
+  return px.array(table.unpack(list))
+end
+
+local function publish_presence(chat_id)
+  local users_present = presence(chat_id)
+  if users_present == nil then return end
+  px.emit("chat:" .. chat_id, "events", {
+    chat_id = chat_id, shared = true, data = { type = "chat:presence", data = { users = users_present } },
+  })
+end
+
+local function set_chat(conn, chat_id, present)
+  local ids, kept = conn.data.chat_ids or {}, {}
+  for _, id in ipairs(ids) do
+    if id ~= chat_id then kept[#kept + 1] = id end
+  end
+  if present then kept[#kept + 1] = chat_id end
+  conn.data.chat_ids = kept
+  users.refresh_session_pool(conn)
+end
+
+M.events["events:chat"] = function(conn, payload, ack)
+  if not conn.user or type(payload) ~= "table" or type(payload.data) ~= "table" then return reply(ack) end
+  local kind, chat_id = payload.data.type, payload.chat_id
+  if kind == "last_read_at" then
+    px.audit("chat.last_read_at", { user_id = conn.user.id, chat_id = chat_id, at = math.floor(px.now()) })
+    return reply(ack)
+  end
+  if not is_saved_chat_id(chat_id) then return reply(ack, false) end
+  local room = "chat:" .. chat_id
+  if kind == "join" or kind == "leave" then
+    if kind == "join" then
+      if not conn:join(room) then return reply(ack, false) end
+    else
+      conn:leave(room)
+    end
+    set_chat(conn, chat_id, kind == "join")
+    publish_presence(chat_id)
+    return reply(ack, true)
+  end
+  -- typing
+  local typing = type(payload.data.data) == "table" and payload.data.data.typing
+  if type(typing) ~= "boolean" or not in_room(conn, room) or not access.may(conn, "write", { type = "chat", id = chat_id }) then
+    return reply(ack, false)
+  end
+  px.emit(room, "events", {
+    chat_id = chat_id, user_id = conn.user.id, user = { id = conn.user.id, name = conn.user.name }, shared = true,
+    data = { type = "typing", data = { typing = typing } },
+  }, { skip = conn.id })
+  reply(ack, true)
+end
+
+function M.disconnect(conn, reason)
+  for _, chat_id in ipairs(conn.data.chat_ids or {}) do publish_presence(chat_id) end
 end
 
 function M.selftest()

@@ -19,7 +19,9 @@
 -- With `openwebui.url` set, Open WebUI decides notes and channels, asked with the
 -- user's own token: `GET /api/v1/notes/{id}` (read when it
 -- answers, write when it says `write_access`) and `GET /api/v1/channels/{id}`
--- (membership or access). Open WebUI not answering is a refusal.
+-- (membership or access), and shared chats (`chat:{id}` rooms) through
+-- `GET /api/v1/chats/{id}` (write when `chat.share_mode` is "continue"). Open WebUI not
+-- answering is a refusal.
 
 local px = require "palisade"
 
@@ -91,6 +93,8 @@ local function classify_room(room, conn_id)
   if channel then return "channel", channel end
   local note = room:match("^note:(.+)$")
   if note then return "note", note end
+  local chat = room:match("^chat:(.+)$")
+  if chat then return "chat", chat end
   local document = room:match("^doc_(.+)$")
   if document then return document_resource(document) end
   for _, prefix in ipairs(OPEN_ROOMS) do
@@ -140,7 +144,7 @@ local function decide(user, action, kind, id)
 end
 
 -- Open WebUI's answer for the kinds it owns: true, or false and why; nil for other kinds.
-local openwebui_paths = { note = "/api/v1/notes/", channel = "/api/v1/channels/" }
+local openwebui_paths = { note = "/api/v1/notes/", channel = "/api/v1/channels/", chat = "/api/v1/chats/" }
 local function ask_openwebui(conn, action, kind, id)
   local path = openwebui_paths[kind]
   if not path then return nil end
@@ -156,35 +160,49 @@ local function ask_openwebui(conn, action, kind, id)
   if action == "write" and kind == "note" and res.json.write_access ~= true then
     return false, "no write access to note " .. id
   end
+  -- A chat: Open WebUI says `share_mode = "continue"` to those who may write in it.
+  if action == "write" and kind == "chat" and not (type(res.json.chat) == "table" and res.json.chat.share_mode == "continue") then
+    return false, "no write access to chat " .. id
+  end
   return true
 end
 
-function M.authorize(conn, action, resource)
+-- Whether `conn` may do `action` on `resource` by these rules: true, or false and why.
+local function check(conn, action, resource)
   local kind, id = resource.type, resource.id
-  if type(id) ~= "string" then return px.deny("bad resource") end
+  if type(id) ~= "string" then return false, "bad resource" end
   if kind == "room" then
     local what
     what, id = classify_room(id, conn.id)
-    if what == "own" then return px.allow() end
-    if not conn.user then return px.deny("not authenticated") end
+    if what == "own" then return true end
+    if not conn.user then return false, "not authenticated" end
     if what == "personal" then
-      if id == conn.user.id then return px.allow() end
-      return px.deny("not your room")
+      if id == conn.user.id then return true end
+      return false, "not your room"
     end
-    if what == "open" then return px.allow() end
-    if what == nil then return px.deny("unknown room") end
+    if what == "open" then return true end
+    if what == nil then return false, "unknown room" end
     kind, action = what, "read"
   elseif not conn.user then
-    return px.deny("not authenticated")
+    return false, "not authenticated"
   elseif kind == "document" then
     kind, id = document_resource(id)
   end
   local ok, why
   if openwebui.url and not (conn.user.role == "admin" and ADMIN_BYPASS) then ok, why = ask_openwebui(conn, action, kind, id) end
   if ok == nil then ok, why = decide(conn.user, action, kind, id) end
+  return ok, why
+end
+
+function M.authorize(conn, action, resource)
+  local ok, why = check(conn, action, resource)
   if ok then return px.allow() end
   return px.deny(why)
 end
+
+-- For plugins (60-openwebui-events asks it before relaying chat typing): this module's answer
+-- alone, as `true` or `false, why`.
+M.may = check
 
 function M.selftest()
   local nobody = function() return false end

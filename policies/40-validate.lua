@@ -177,7 +177,10 @@ local specs = {
     message_id = nullable(id),
     data = object({ type = one_of("typing", "last_read_at"), data = optional(object({ typing = optional(boolean) })) }),
   }),
-  ["events:chat"] = object({ chat_id = id, data = object({ type = one_of("last_read_at") }) }),
+  ["events:chat"] = object({
+    chat_id = id,
+    data = object({ type = one_of("last_read_at", "typing", "join", "leave"), data = optional(object({ typing = optional(boolean) })) }),
+  }),
   ["usage"] = object({ model = text(MAX_NAME), action = optional(text(MAX_NAME)), chat_id = optional(text(MAX_ID)) }),
   ["ydoc:document:join"] = object({
     document_id = document_id, user_id = optional(id), user_name = optional(text(MAX_NAME)), user_color = optional(text(32)),

@@ -20,6 +20,8 @@ class FakeOpenWebUI:
         # note id -> {"owner", "readers", "writers"}; channel id -> set of member ids
         self.notes: dict[str, dict] = {}
         self.channels: dict[str, set] = {}
+        # chat id -> {"owner", "readers", "writers"} (shared chats)
+        self.chats: dict[str, dict] = {}
         # (note id, the user who saved, the JSON body) of every POST /api/v1/notes/{id}/update
         self.saved: list[tuple[str, str, dict]] = []
         self.requests: list[tuple[str, str]] = []
@@ -51,6 +53,14 @@ class FakeOpenWebUI:
                         return self._send(403, {"detail": "An unexpected error occurred."})
                     return self._send(200, {"id": self.path.rsplit("/", 1)[1], "user_id": note["owner"],
                                             "data": {"content": {"md": "text"}}, "write_access": writes})
+                if self.path.startswith("/api/v1/chats/"):
+                    chat = fake.chats.get(self.path[len("/api/v1/chats/"):])
+                    uid = user["id"]
+                    if chat is None or not (uid == chat["owner"] or uid in chat["readers"] or uid in chat["writers"]):
+                        return self._send(401, {"detail": "We could not find what you're looking for :/"})
+                    writes = uid == chat["owner"] or uid in chat["writers"]
+                    return self._send(200, {"id": self.path.rsplit("/", 1)[1],
+                                            "chat": {"share_mode": "continue" if writes else None}})
                 if self.path == "/api/v1/channels/":
                     return self._send(200, [{"id": cid, "name": cid} for cid, members in fake.channels.items()
                                             if user["id"] in members])
