@@ -35,6 +35,7 @@ local CLASSES = {
   events = class_setting("events", { limit = 120, ip_limit = 600, window_s = 10 }),       -- Open WebUI events (typing, usage, …)
   updates = class_setting("updates", { limit = 300, ip_limit = 1200, window_s = 10 }),    -- ydoc:document:update
   awareness = class_setting("awareness", { limit = 200, ip_limit = 800, window_s = 10 }), -- ydoc:awareness:update
+  streams = class_setting("streams", { limit = 3000, ip_limit = 6000, window_s = 10 }),   -- direct connections' `{user}:{sid}:{request}` lines
 }
 local OFFENCES = class_setting("offences", { limit = 20, window_s = 60 }) -- refusals before a socket is disconnected
 
@@ -117,8 +118,20 @@ function M.connect(conn)
   end
 end
 
+-- Open WebUI's direct-connection streams (`{user_id}:{sid}:{request}`, the sender's own id
+-- first): one event per line of a model's answer.
+local function class_of(name, user_id)
+  local class = class_of_event[name]
+  if class then return class end
+  if user_id ~= nil and name:sub(1, #user_id + 1) == user_id .. ":" and name:match("^[^:]+:[^:]+:[^:]+$") then
+    return "streams"
+  end
+  return "events"
+end
+
 function M.event(conn, name, args)
-  local ok, retry = hit(class_of_event[name] or "events", conn.user and conn.user.id, conn.ip)
+  local user_id = conn.user and tostring(conn.user.id)
+  local ok, retry = hit(class_of(name, user_id), conn.user and conn.user.id, conn.ip)
   if ok then return nil end
   if offend(conn.data, px.now()) then
     px.audit("ratelimit.disconnect", { user_id = conn.user and conn.user.id, ip = conn.ip, event = name })
@@ -139,6 +152,8 @@ function M.selftest()
   assert(offend(data, 1000), "one refusal too many disconnects")
   assert(not offend(data, 1000 + OFFENCES.window_s), "offences are forgotten after their window")
   assert(class_of_event["ydoc:document:update"] == "updates" and class_of_event["usage"] == nil)
+  assert(class_of("u1:sid:r1", "u1") == "streams" and class_of("events:chat", "u1") == "events")
+  assert(class_of("ydoc:document:join", "u1") == "events" and class_of("u1:a:b:c", "u1") == "events")
   assert(make_key("user", "events", "u1") == "rl:events:user:u1" and keys.user.events.u1 == "rl:events:user:u1")
   for n = 1, 4096 do make_key("ip", "events", "10.0.0." .. n) end
   assert(key_count <= 4096 and keys.user.events.u1 == nil, "the memo is bounded")

@@ -228,7 +228,25 @@ local is_yjs_event = setmetatable({}, {
 -- replaces `user_id` and `socket_id` with the socket's own before anything goes out, as
 -- Open WebUI does for awareness. Refusing them here broke the real client, which puts
 -- its socket id in awareness `user_id`.
+-- Open WebUI's direct connections: a `{user_id}:{session}:{request}` event carries one line of
+-- the answer of a model the browser calls itself (reference §3.4). Only the user the name
+-- starts with may send one, and it carries one argument: a string or a small object.
+local function direct_connection_event(conn, name, args)
+  if specs[name] ~= nil or extra_events[name] or is_yjs_event[name] then return nil end
+  local user_id = name:match("^([^:]+):[^:]+:[^:]+$")
+  if not user_id then return nil end
+  if not conn.user or user_id ~= tostring(conn.user.id) then return "not your stream" end
+  local first = args[1]
+  if #args ~= 1 or (type(first) ~= "string" and type(first) ~= "table") then return "a stream event carries one line" end
+  return false
+end
+
 function M.event(conn, name, args)
+  local direct = direct_connection_event(conn, name, args)
+  if direct ~= nil then
+    if direct then return px.deny(direct) end
+    return nil
+  end
   local why = check_event(name, args)
   if why then return px.deny(why) end
   return nil
@@ -252,6 +270,12 @@ function M.selftest()
   assert(not ok("ydoc:document:update", { document_id = "note:n", update = { 0, 0 } }), "an object is not an array")
   assert(not ok("usage", { model = "m" }, { model = "m" }), "one argument only")
   assert(is_yjs_event["ydoc:custom"] and not is_yjs_event["ydoc"] and not is_yjs_event["usage"])
+  local me = { user = { id = "u1" } }
+  assert(direct_connection_event(me, "u1:s:r", px.array("data: x")) == false)
+  assert(direct_connection_event(me, "u2:s:r", px.array("data: x")) == "not your stream")
+  assert(direct_connection_event({}, "u1:s:r", px.array("x")) == "not your stream")
+  assert(direct_connection_event(me, "u1:s:r", px.array()) ~= false and direct_connection_event(me, "events:chat", {}) == nil)
+  assert(direct_connection_event(me, "ydoc:document:join", px.array({})) == nil, "known events are never streams")
   assert(measure({ a = { b = { c = "x" } } }, 100, MAX_DEPTH) ~= nil and measure(string.rep("x", 200), 100, MAX_DEPTH) == nil)
 end
 

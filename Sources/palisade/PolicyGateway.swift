@@ -57,7 +57,8 @@ struct PolicyGateway {
             logger: logger, config: PolicyHTTPSetup.config(configuration, policySettings: policySettings),
             store: redis?.store ?? MemoryStateStore(), rateLimiter: redis?.rateLimiter ?? MemoryRateLimiter(),
             keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
-            directory: cachedDirectory, http: try PolicyHTTPSetup.make(configuration))
+            directory: cachedDirectory, http: try PolicyHTTPSetup.make(configuration),
+            publisher: redis.map { RedisPublisher(client: $0.client) })
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
         var engineSettings = LuaPolicyEngine.Settings(directories: directories)
         engineSettings.limits.deadline = .milliseconds(Int64(configuration.hookDeadlineMs))

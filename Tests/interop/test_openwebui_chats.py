@@ -28,16 +28,17 @@ def chat(c, kind, **data):
     return c.call("events:chat", payload)
 
 
-def presences(c, timeout=5.0):
-    """The `chat:presence` users lists `c` received so far (waiting for at least one)."""
+def presence_reaches(c, expected, timeout=5.0) -> bool:
+    """Whether a `chat:presence` listing exactly `expected` (user ids) reaches `c` in time; the
+    presences before it (earlier joins) are passed over."""
     deadline = time.monotonic() + timeout
-    found = []
-    while not found and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
         for (payload,) in c.drain("events"):
             if payload.get("data", {}).get("type") == "chat:presence":
-                found.append([user["id"] for user in payload["data"]["data"]["users"]])
+                if [user["id"] for user in payload["data"]["data"]["users"]] == expected:
+                    return True
         time.sleep(0.02)
-    return found
+    return False
 
 
 def test_join_presence_typing_and_leave(stock, client, openwebui):
@@ -45,19 +46,19 @@ def test_join_presence_typing_and_leave(stock, client, openwebui):
     ann = client(srv, events=("events",)).connect(mint("ann"))
     bob = client(srv, events=("events",)).connect(mint("bob"))
     assert chat(ann, "join") is True
-    assert presences(ann)[-1] == ["ann"]
+    assert presence_reaches(ann, ["ann"])
     assert chat(bob, "join") is True
-    assert presences(ann)[-1] == ["ann", "bob"] and presences(bob)[-1] == ["ann", "bob"]
+    assert presence_reaches(ann, ["ann", "bob"]) and presence_reaches(bob, ["ann", "bob"])
     # Typing from a writer reaches the others only.
     assert chat(ann, "typing", typing=True) is True
-    (notice,) = [p for (p,) in [bob.next("events")] if p["data"]["type"] == "typing"]
+    (notice,) = [p for (p,) in [bob.next("events")] if p["data"]["type"] == "typing"]  # presences drained above
     assert notice == {"chat_id": CHAT, "user_id": "ann", "user": {"id": "ann", "name": "Ann"}, "shared": True,
                       "data": {"type": "typing", "data": {"typing": True}}}
     ann.nothing("events", wait=0.3)
     # A reader may not type in it.
     assert chat(bob, "typing", typing=True) is False
     assert chat(bob, "leave") is True
-    assert presences(ann)[-1] == ["ann"]
+    assert presence_reaches(ann, ["ann"])
 
 
 def test_a_chat_the_user_cannot_read_is_not_joined(stock, client, openwebui):
@@ -80,9 +81,9 @@ def test_a_disconnect_updates_the_presence(stock, client, openwebui):
     ann = client(srv, events=("events",)).connect(mint("ann"))
     bob = client(srv, events=("events",)).connect(mint("bob"))
     assert chat(ann, "join") is True and chat(bob, "join") is True
-    assert presences(ann)[-1] == ["ann", "bob"]
+    assert presence_reaches(ann, ["ann", "bob"])
     bob.sio.disconnect()
-    assert presences(ann)[-1] == ["ann"]
+    assert presence_reaches(ann, ["ann"]), "bob's disconnect did not update the presence"
 
 
 def test_chat_ids_are_in_the_session_pool(stock, client, openwebui, redis_server):

@@ -65,6 +65,9 @@ extension LuaPolicyEngine {
             }, stopAt: { _ in false })
     }
 
+    /// The name of a plugin's catch-all handler: events no handler names go to it.
+    static let catchAllEvent = "*"
+
     public func decideEvent(
         _ socket: any GatewaySocket, name: String, arguments: [JSONValue],
         handling: EventHandling
@@ -72,13 +75,21 @@ extension LuaPolicyEngine {
         guard let runtime = runtime(on: socket.loop) else { return .now(.deny(reason: "no policy is loaded")) }
         var handler: Int32?
         var ack: Ack?
-        if case .decideAndHandle(let given) = handling, let function = runtime.eventHandlers[name] {
-            handler = function
+        // A plugin's handler of this name, or its catch-all `events["*"]`, which gets the name first.
+        var named = false
+        if case .decideAndHandle(let given) = handling {
+            if let function = runtime.eventHandlers[name] {
+                handler = function
+            } else if let function = runtime.eventHandlers[Self.catchAllEvent] {
+                handler = function
+                named = true
+            }
             ack = given
         }
         guard let eventChain = runtime.eventChain else {
             guard let handler else { return .now(.allow) }
-            runHandler(handler, of: name, in: runtime, socket: socket, arguments: arguments, ack: ack)
+            let given = named ? [JSONValue.string(name)] + arguments : arguments
+            runHandler(handler, of: name, in: runtime, socket: socket, arguments: given, ack: ack)
             return .now(.handled)
         }
         // One call runs every module's hook and then the handler (EventChain.swift), with
@@ -91,7 +102,9 @@ extension LuaPolicyEngine {
             guard let handler else { return 3 }
             lua_rawgeti(state, px_registryindex(), lua_Integer(handler))
             if let ackID { runtime.pushAck(ackID, on: state) } else { lua_pushnil(state) }
-            return 5
+            guard named else { return 5 }
+            lua_pushboolean(state, 1)
+            return 6
         }
         let handled = handler != nil
         switch outcome {

@@ -4,7 +4,8 @@ import NIOCore
 import PalisadeHTTPClient
 import PalisadeJSON
 
-/// `px.http.request(options)`, `px.http.get(url[, options])` and `px.http.forget(url_prefix)`:
+/// `px.http.request(options)`, `px.http.get(url[, options])`, `px.http.forget(url_prefix)`, and
+/// `px.publish(channel, message)` (the other way out of a policy, to a shared bus):
 /// HTTP(S) to the base URLs the configuration allows (`http.allowed_urls`), the hook's
 /// coroutine waiting for the answer (the loop does not).
 ///
@@ -44,6 +45,27 @@ extension PalisadeModule {
             return 1
         }
         lua_setfield(vm.L, -2, "http")
+        // `px.publish(channel, message)` → how many subscribers got it (*waits*); the channel gets
+        // the key prefix, as px.store keys do. Nobody to publish to (one instance): 0.
+        vm.setFunction("publish", inTableAt: -1) { state in
+            guard let channel = LuaStack.optionalString(state, 1), let message = LuaStack.optionalString(state, 2) else {
+                return LuaStack.raise(state, "px.publish(channel, message) needs a channel and a string")
+            }
+            guard let publisher = host.publisher else {
+                lua_pushinteger(state, 0)
+                return 1
+            }
+            guard let call = runtime.activeCall(state) else { return LuaStack.raise(state, "px.publish can only run inside a hook") }
+            return call.suspend(on: publisher.publish(channel: host.storeKey(channel), message: message, on: runtime.loop)) {
+                state, result in
+                switch result {
+                case .success(let receivers):
+                    lua_pushinteger(state, lua_Integer(receivers))
+                    return 1
+                case .failure(let error): return LuaStack.failure(state, "\(error)")
+                }
+            }
+        }
     }
 
     private static func request(_ state: OpaquePointer, options: JSONValue, runtime: LuaRuntime, host: PolicyHost) -> Int32 {

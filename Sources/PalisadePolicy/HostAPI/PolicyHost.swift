@@ -26,6 +26,8 @@ public final class PolicyHost: Sendable {
     public let directory: (any PolicyDirectory)?
     /// Behind `px.http`; nil = no URL allowed (every call answers `nil, err`).
     public let http: PolicyHTTP?
+    /// Behind `px.publish`; nil = nobody to publish to (it answers 0).
+    public let publisher: (any PolicyPublisher)?
     private let socketServer = NIOLockedValueBox<(any GatewayRooms)?>(nil)
     /// JWKS files read for `px.jwt.verify(…, {jwks_file = …})`, by path, with when they were read.
     private let keySets = NIOLockedValueBox<[String: CachedKeySet]>([:])
@@ -40,8 +42,9 @@ public final class PolicyHost: Sendable {
     public init(
         logger: Logger, config: JSONValue, store: any StateStore = MemoryStateStore(),
         rateLimiter: any RateLimiter = MemoryRateLimiter(), keyPrefix: String = "palisade", jwtSecret: String? = nil,
-        directory: (any PolicyDirectory)? = nil, http: PolicyHTTP? = nil
+        directory: (any PolicyDirectory)? = nil, http: PolicyHTTP? = nil, publisher: (any PolicyPublisher)? = nil
     ) {
+        self.publisher = publisher
         self.directory = directory
         self.http = http
         self.logger = logger

@@ -17,12 +17,13 @@ import CPalisadeShims
 /// (the same tables), unless the socket closed meanwhile (`is_open()`: a hook may have
 /// closed it, or the client while a hook waited for I/O).
 /// `ack` (nil unless the client asked for one) comes last, after the arguments, as
-/// DESIGN.md's `function(conn, args…, ack)` says.
+/// DESIGN.md's `function(conn, args…, ack)` says. With `named` (the catch-all handler
+/// `events["*"]`), the event's name comes first: `function(conn, name, args…, ack)`.
 extension LuaRuntime {
     private static let eventChainSource = """
         local step, hooks, type, rawget, is_open, unpack, move = ...
         local count = #hooks
-        return function(conn, name, args, handler, ack)
+        return function(conn, name, args, handler, ack, named)
           for i = 1, count do
             step(i)
             local answer = hooks[i](conn, name, args)
@@ -35,7 +36,11 @@ extension LuaRuntime {
           if handler == nil or not is_open() then return nil end
           step(count + 1)
           local n = #args
-          if ack == nil then
+          if named then
+            local packed = move(args, 1, n, 2, { name })
+            if ack ~= nil then n = n + 1; packed[n + 1] = ack end
+            handler(conn, unpack(packed, 1, n + 1))
+          elseif ack == nil then
             handler(conn, unpack(args, 1, n))
           elseif n == 1 then
             handler(conn, args[1], ack)
