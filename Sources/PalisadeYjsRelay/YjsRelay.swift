@@ -47,15 +47,22 @@ public final class YjsRelay: Sendable {
         context.attach(server)
     }
 
-    /// Event name → handler, for `SocketServer(handlers:)`.
+    /// Event name → handler, for `SocketServer(handlers:)`. A client that asks for an ack gets
+    /// an empty one at once, as Open WebUI's handlers answer None (its `initialize` call too: the
+    /// 0.12.4 client applies an acked state only when there is one).
     public var handlers: [String: EventHandler] {
         [
-            YjsEvent.join: { socket, arguments, _ in self.join(socket, arguments.first) },
-            YjsEvent.update: { socket, arguments, _ in self.update(socket, arguments.first) },
-            YjsEvent.state: { socket, arguments, _ in self.requestState(socket, arguments.first) },
-            YjsEvent.leave: { socket, arguments, _ in self.leave(socket, arguments.first) },
-            YjsEvent.awareness: { socket, arguments, _ in self.awareness(socket, arguments.first) },
+            YjsEvent.join: { socket, arguments, ack in Self.acking(ack) { self.join(socket, arguments.first) } },
+            YjsEvent.update: { socket, arguments, ack in Self.acking(ack) { self.update(socket, arguments.first) } },
+            YjsEvent.state: { socket, arguments, ack in Self.acking(ack) { self.requestState(socket, arguments.first) } },
+            YjsEvent.leave: { socket, arguments, ack in Self.acking(ack) { self.leave(socket, arguments.first) } },
+            YjsEvent.awareness: { socket, arguments, ack in Self.acking(ack) { self.awareness(socket, arguments.first) } },
         ]
+    }
+
+    private static func acking(_ ack: Ack?, _ handle: () -> Void) {
+        handle()
+        ack?([])
     }
 
     /// A document's home: the same loop for the same id, always.

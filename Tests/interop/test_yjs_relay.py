@@ -826,3 +826,19 @@ def test_documents_per_connection_are_limited(stock, editor):
     ann.client.nothing("ydoc:document:state", wait=0.3)
     ann.client.emit("ydoc:document:leave", {"document_id": "note:n2"})
     ann.join("note:n3")  # leaving one makes room
+
+
+# Open WebUI answers every event that asks for an ack (None for the Yjs events; the 0.12.4 client
+# awaits the ack of its `initialize` update): so does the relay, with an empty ack.
+def test_yjs_events_that_ask_for_an_ack_get_one(stock, editor):
+    srv = setup_directory(stock())
+    ann = editor(srv, "ann")
+    for event, payload in (
+        ("ydoc:document:join", {"document_id": DOC, "user_id": "ann"}),
+        ("ydoc:document:state", {"document_id": DOC}),
+        ("ydoc:awareness:update", {"document_id": DOC, "update": [123, 125]}),
+        ("ydoc:document:update", {"document_id": DOC, "update": list(ann.edit(lambda t: t.insert(0, "x"))), "initialize": True}),
+        ("ydoc:document:leave", {"document_id": DOC}),
+    ):
+        assert ann.client.call(event, payload) is None, event
+    ann.client.no_error()
