@@ -34,7 +34,9 @@ struct FallbackTests {
             fixture.server.kill()
             for future in increments { _ = try await future.get() }
             for future in hits { #expect(try await future.get().allowed) }
-            #expect(NIODeadline.now() - started < Self.commandTimeout + .seconds(2))
+            // Bounded by the command timeout, not by Redis coming back; the margin is for 4 000 answers
+            // on a loaded 2-core machine (5.1 s was seen while other suites ran; a hang never ends).
+            #expect(NIODeadline.now() - started < Self.commandTimeout * 2 + .seconds(2))
 
             // Down: memory answers at once.
             #expect(await eventually { !store.usesRedis && !limiter.usesRedis })
