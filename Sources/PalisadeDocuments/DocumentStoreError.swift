@@ -10,6 +10,8 @@ public struct DocumentStoreError: Error, Hashable, Sendable, CustomStringConvert
         case tooLarge
         /// A shared store's document would pass its size budget (`SharedDocumentStore`).
         case documentFull
+        /// A first write (`onlyIfEmpty`) found the document already written (`SharedDocumentStore`).
+        case notEmpty
         /// An argument out of range: a negative or future `through` for `compact`, a negative or
         /// non-finite age for `purge`.
         case invalidArgument

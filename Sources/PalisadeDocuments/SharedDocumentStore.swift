@@ -25,8 +25,12 @@ public protocol SharedDocumentStore: DocumentStore {
     /// Appends like `append`, refusing with `documentFull` (and storing nothing) when the document
     /// would pass `maxDocumentBytes` bytes or `maxDocumentValues` decoded values (`values`: the
     /// update's), counted across every instance.
-    func append(_ id: String, update: [UInt8], values: Int, maxDocumentBytes: Int, maxDocumentValues: Int, on loop: any EventLoop)
-        -> EventLoopFuture<SharedAppendReceipt>
+    /// With `onlyIfEmpty` (Open WebUI's first-write-wins `initialize`), it stores nothing and fails
+    /// with `notEmpty` when the document has any update, checked with the append in one step.
+    func append(
+        _ id: String, update: [UInt8], values: Int, maxDocumentBytes: Int, maxDocumentValues: Int, onlyIfEmpty: Bool,
+        on loop: any EventLoop
+    ) -> EventLoopFuture<SharedAppendReceipt>
     /// Compacts like `compact`, with the snapshot's decoded values (for the value budget).
     func compact(_ id: String, snapshot: [UInt8], values: Int, through sequence: Int64, on loop: any EventLoop) -> EventLoopFuture<Void>
     /// Records `socketID` as an editor of `id` (and as a writer when `canWrite`).

@@ -36,12 +36,15 @@ enum RedisDocumentScripts {
         """
 
     /// ARGV: the update's text, its bytes, the byte budget, the TTL in seconds (0: none), its
-    /// values, the value budget. Answers -1 when a budget refuses it (nothing stored), else
+    /// values, the value budget, "1" to store only into an empty document. Answers -1 when a budget
+    /// refuses it, -2 when the document is not empty and ARGV[7] asked for an empty one (nothing
+    /// stored either way), else
     /// {sequence, log updates, log bytes}. An empty list starts afresh (the counters of a
     /// document cleared elsewhere are dropped).
     static let append = RedisScript(
         helpers + """
             local length = redis.call('LLEN', KEYS[1])
+            if length > 0 and ARGV[7] == '1' then return -2 end
             local size, base, values = 0, 0, 0
             if length == 0 then
               redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])

@@ -51,8 +51,10 @@ public final class RedisDocumentStore: SharedDocumentStore {
 
     /// Counts the update's bytes as its values (a bound on them): the relay calls the shared variant.
     public func append(_ id: String, update: [UInt8], on loop: any EventLoop) -> EventLoopFuture<Int64> {
-        append(id, update: update, values: update.count, maxDocumentBytes: maxDocumentBytes, maxDocumentValues: maxDocumentValues, on: loop)
-            .map(\.sequence)
+        append(
+            id, update: update, values: update.count, maxDocumentBytes: maxDocumentBytes, maxDocumentValues: maxDocumentValues,
+            onlyIfEmpty: false, on: loop
+        ).map(\.sequence)
     }
 
     /// Counts the snapshot's bytes as its values (a bound on them): the relay calls the shared variant.
@@ -97,17 +99,19 @@ public final class RedisDocumentStore: SharedDocumentStore {
 
     public func append(
         _ id: String, update: [UInt8], values: Int, maxDocumentBytes budget: Int, maxDocumentValues valueBudget: Int,
-        on loop: any EventLoop
+        onlyIfEmpty: Bool = false, on loop: any EventLoop
     ) -> EventLoopFuture<SharedAppendReceipt> {
         checked(id, on: loop) {
             let arguments: [any RedisArgument] = [
                 YjsUpdateText.encode(update), update.count, budget, ttlSeconds, values, min(valueBudget, Self.largestExactInteger),
+                onlyIfEmpty ? "1" : "0",
             ]
             return RedisDocumentScripts.append.run(on: client, keys: keys.log(id), arguments: arguments).hop(to: loop)
                 .flatMapThrowing { reply in
                     if reply.integer == -1 {
                         throw DocumentStoreError(.documentFull, "the document would pass its budget of bytes or values")
                     }
+                    if reply.integer == -2 { throw DocumentStoreError(.notEmpty, "the document has updates already") }
                     guard let parts = reply.array?.compactMap(\.integer), parts.count == 3 else {
                         throw RedisError(.protocolError, "append answered \(reply)")
                     }

@@ -70,22 +70,22 @@ extension DocumentHome {
     static let forgetRetryDelay = TimeAmount.seconds(5)
     static let forgetAttempts = 60
 
+    /// With `onlyIfEmpty`, the store's script stores only into an empty document, across instances.
     func sharedAppend(
         _ id: String, update: [UInt8], values: Int, from sender: any GatewaySocketHandle, userID: String,
-        store: any SharedDocumentStore, finished: @escaping @Sendable () -> Void
+        store: any SharedDocumentStore, onlyIfEmpty: Bool, finished: @escaping @Sendable (AppendOutcome) -> Void
     ) {
         loop.execute {
             guard let document = self.table.value.documents[id], document.members[sender.id] != nil else {
-                finished()
+                finished(.refused)
                 return Self.refuse(sender, YjsEvent.update, "join the document first")
             }
             document.appendsInFlight += 1
             store.append(
                 id, update: update, values: values, maxDocumentBytes: self.context.maxDocumentBytes,
-                maxDocumentValues: self.context.settings.maxDocumentValues, on: self.loop
+                maxDocumentValues: self.context.settings.maxDocumentValues, onlyIfEmpty: onlyIfEmpty, on: self.loop
             ).assumeIsolated()
                 .whenComplete { result in
-                    defer { finished() }
                     document.appendsInFlight -= 1
                     switch result {
                     case .success(let receipt):
@@ -94,11 +94,16 @@ extension DocumentHome {
                         if receipt.logUpdates >= settings.compactAfterUpdates || receipt.logBytes >= settings.compactAfterBytes {
                             self.sharedCompact(id, store: store)
                         }
+                        finished(.stored)
+                    case .failure(let error as DocumentStoreError) where error.code == .notEmpty:
+                        finished(.notEmpty)
                     case .failure(let error as DocumentStoreError) where error.code == .documentFull:
                         Self.refuse(sender, YjsEvent.update, "document too large")
+                        finished(.refused)
                     case .failure(let error):
                         self.context.logger.error("storing a Yjs update failed", metadata: ["document": "\(id)", "error": "\(error)"])
                         Self.refuse(sender, YjsEvent.update, "the update could not be stored")
+                        finished(.refused)
                     }
                     self.unloadIfIdle(document)
                 }

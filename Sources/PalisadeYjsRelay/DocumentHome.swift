@@ -33,6 +33,16 @@ final class DocumentHome: Sendable {
         table = .makeBoxSendingValue(Table(), eventLoop: loop)
     }
 
+    /// What became of an update handed to `append`.
+    enum AppendOutcome: Sendable {
+        /// Stored and relayed.
+        case stored
+        /// Not stored; the sender was told why (an `error` event).
+        case refused
+        /// Not stored: `onlyIfEmpty`, and the document has updates already.
+        case notEmpty
+    }
+
     /// The state a joining or re-requesting editor gets.
     struct StateReply: Sendable {
         var state: [UInt8]
@@ -96,29 +106,34 @@ final class DocumentHome: Sendable {
     /// `finished` runs (on this loop) once the update is stored, refused or failed.
     func append(
         _ id: String, update: [UInt8], values: Int, from sender: any GatewaySocketHandle, userID: String,
-        finished: @escaping @Sendable () -> Void
+        onlyIfEmpty: Bool = false, finished: @escaping @Sendable (AppendOutcome) -> Void
     ) {
         if let shared = context.sharedStore {
-            return sharedAppend(id, update: update, values: values, from: sender, userID: userID, store: shared, finished: finished)
+            return sharedAppend(
+                id, update: update, values: values, from: sender, userID: userID, store: shared, onlyIfEmpty: onlyIfEmpty,
+                finished: finished)
         }
         loop.execute {
             guard let document = self.table.value.documents[id], document.members[sender.id] != nil else {
-                finished()
+                finished(.refused)
                 return Self.refuse(sender, YjsEvent.update, "join the document first")
+            }
+            // First write wins: this instance owns the document, and its loop runs one at a time.
+            if onlyIfEmpty, document.snapshot != nil || !document.log.isEmpty || document.appendsInFlight > 0 {
+                return finished(.notEmpty)
             }
             let projected = document.storedBytes + document.reservedBytes + update.count
             let projectedValues = document.storedValues + document.reservedValues + values
             guard projected <= self.context.maxDocumentBytes,
                 projectedValues <= self.context.settings.maxDocumentValues
             else {
-                finished()
+                finished(.refused)
                 return Self.refuse(sender, YjsEvent.update, "document too large")
             }
             document.reservedBytes += update.count
             document.reservedValues += values
             document.appendsInFlight += 1
             self.context.store.append(id, update: update, on: self.loop).assumeIsolated().whenComplete { result in
-                defer { finished() }
                 document.reservedBytes -= update.count
                 document.reservedValues -= values
                 document.appendsInFlight -= 1
@@ -127,9 +142,11 @@ final class DocumentHome: Sendable {
                     document.appendToLog(.init(sequence: sequence, bytes: update, values: values))
                     self.relay(id, update: update, from: sender, userID: userID)
                     self.compactIfDue(document)
+                    finished(.stored)
                 case .failure(let error):
                     self.context.logger.error("storing a Yjs update failed", metadata: ["document": "\(id)", "error": "\(error)"])
                     Self.refuse(sender, YjsEvent.update, "the update could not be stored")
+                    finished(.refused)
                 }
                 self.unloadIfIdle(document)
             }

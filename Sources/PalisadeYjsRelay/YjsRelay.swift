@@ -48,12 +48,12 @@ public final class YjsRelay: Sendable {
     }
 
     /// Event name → handler, for `SocketServer(handlers:)`. A client that asks for an ack gets
-    /// an empty one at once, as Open WebUI's handlers answer None (its `initialize` call too: the
-    /// 0.12.4 client applies an acked state only when there is one).
+    /// an empty one at once, as Open WebUI's handlers answer None; an update with `initialize`
+    /// is answered once it is decided (`update`).
     public var handlers: [String: EventHandler] {
         [
             YjsEvent.join: { socket, arguments, ack in Self.acking(ack) { self.join(socket, arguments.first) } },
-            YjsEvent.update: { socket, arguments, ack in Self.acking(ack) { self.update(socket, arguments.first) } },
+            YjsEvent.update: { socket, arguments, ack in self.update(socket, arguments.first, ack: ack) },
             YjsEvent.state: { socket, arguments, ack in Self.acking(ack) { self.requestState(socket, arguments.first) } },
             YjsEvent.leave: { socket, arguments, ack in Self.acking(ack) { self.leave(socket, arguments.first) } },
             YjsEvent.awareness: { socket, arguments, ack in Self.acking(ack) { self.awareness(socket, arguments.first) } },
@@ -186,12 +186,21 @@ public final class YjsRelay: Sendable {
 
     // MARK: Update
 
-    private func update(_ socket: any GatewaySocket, _ payload: JSONValue?) {
+    /// An update, or Open WebUI 0.12.4's `initialize: true` seed (first write wins): stored only
+    /// into a document that has no update yet, on any instance; its ack is the update when it
+    /// was stored, the document's state when another came first, and nothing when refused. Other
+    /// updates are acked (empty) at once.
+    private func update(_ socket: any GatewaySocket, _ payload: JSONValue?, ack: Ack?) {
+        let initialize = payload?["initialize"] == .bool(true)
+        let answer = Self.answer(ack, on: socket.loop)
+        if !initialize { answer([]) }
         guard let payload, let id = ClientDocumentID.normalised(payload) else {
+            answer([.null])
             return socket.refuse(YjsEvent.update, "document_id is missing or invalid")
         }
         let documents = documents(of: socket)
         guard documents.joined[id] != nil || documents.joining.contains(id) else {
+            answer([.null])
             return socket.refuse(YjsEvent.update, "join the document first")
         }
         var update: [UInt8]?
@@ -199,32 +208,56 @@ public final class YjsRelay: Sendable {
             do throws(YjsPayloadBytes.Failure) {
                 update = try YjsPayloadBytes.decode(value, maxBytes: context.settings.maxUpdateBytes)
             } catch {
+                answer([.null])
                 return socket.refuse(YjsEvent.update, error == .tooLarge ? "update too large" : "update must be bytes")
             }
         }
         let content = payload["data"]?["content"].flatMap { $0 == .null ? nil : $0 }
-        guard update != nil || content != nil else { return socket.refuse(YjsEvent.update, "update or data.content is required") }
+        guard update != nil || content != nil else {
+            answer([.null])
+            return socket.refuse(YjsEvent.update, "update or data.content is required")
+        }
         documents.serially(on: socket.loop) {
             self.validate(update, on: socket.loop).assumeIsolated().flatMap { validity -> EventLoopFuture<Void> in
                 guard validity.kind != .malformed else {
+                    answer([.null])
                     socket.refuse(YjsEvent.update, "malformed Yjs update")
                     return socket.loop.makeSucceededVoidFuture()
                 }
                 return self.checkWrite(socket, id, documents).assumeIsolated().map { decision in
-                    guard socket.isConnected else { return }
-                    guard decision.allowed else { return socket.refuse(YjsEvent.update, decision.reason) }
-                    if let update, validity.kind == .changes {
-                        self.store(update, values: validity.values, of: id, from: socket, documents)
+                    guard socket.isConnected, decision.allowed else {
+                        answer([.null])
+                        if socket.isConnected { socket.refuse(YjsEvent.update, decision.reason) }
+                        return
                     }
-                    if let content { self.snapshotContent(socket, id, content, documents) }
+                    if let update, validity.kind == .changes {
+                        self.store(update, values: validity.values, of: id, from: socket, documents, initialize: initialize ? answer : nil)
+                    } else {
+                        answer([.null])
+                    }
+                    // Open WebUI schedules no content save for an `initialize` call.
+                    if let content, !initialize { self.snapshotContent(socket, id, content, documents) }
                 }.nonisolated()
             }.nonisolated()
         }
     }
 
+    /// Sends `ack` once, from any loop (nil: the client asked for none).
+    private static func answer(_ ack: Ack?, on loop: any EventLoop) -> @Sendable ([JSONValue]) -> Void {
+        guard let ack else { return { _ in } }
+        let bound = NIOLoopBound(ack, eventLoop: loop)
+        return { arguments in
+            loop.execute { bound.value(arguments) }
+        }
+    }
+
     /// Hands the update to its document's home; pauses the client's reading while too
     /// many of its updates wait for the store (a fast sender is slowed, never dropped).
-    private func store(_ update: [UInt8], values: Int, of id: String, from socket: any GatewaySocket, _ documents: ConnectionDocuments) {
+    /// With `initialize`, only into an empty document, and the outcome answered through it.
+    private func store(
+        _ update: [UInt8], values: Int, of id: String, from socket: any GatewaySocket, _ documents: ConnectionDocuments,
+        initialize: (@Sendable ([JSONValue]) -> Void)? = nil
+    ) {
         documents.appendsInFlight += 1
         if !documents.readingPausedForAppends, documents.appendsInFlight >= ConnectionDocuments.maxAppendsInFlight {
             documents.readingPausedForAppends = true
@@ -233,13 +266,28 @@ public final class YjsRelay: Sendable {
         let bound = NIOLoopBound(documents, eventLoop: socket.loop)
         let reader = NIOLoopBound(socket, eventLoop: socket.loop)
         let loop = socket.loop
-        home(of: id).append(id, update: update, values: values, from: socket.handle, userID: shownUserID(socket)) {
+        let home = home(of: id)
+        let socketID = socket.id
+        home.append(
+            id, update: update, values: values, from: socket.handle, userID: shownUserID(socket), onlyIfEmpty: initialize != nil
+        ) { outcome in
             loop.execute {
                 let documents = bound.value
                 documents.appendsInFlight -= 1
                 if documents.readingPausedForAppends, documents.appendsInFlight <= ConnectionDocuments.resumeAppendsAt {
                     documents.readingPausedForAppends = false
                     reader.value.resumeReading()
+                }
+            }
+            guard let initialize else { return }
+            switch outcome {
+            case .stored: initialize([YjsPayloadBytes.jsonArray(update)])
+            case .refused: initialize([.null])
+            case .notEmpty:
+                // Another seed came first: the document as it is, for the client to apply.
+                home.state(id, socketID: socketID).whenComplete { result in
+                    let state = (try? result.get()).flatMap { $0 }?.state
+                    initialize([state.map(YjsPayloadBytes.jsonArray) ?? .null])
                 }
             }
         }

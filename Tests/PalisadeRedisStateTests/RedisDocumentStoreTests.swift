@@ -193,6 +193,23 @@ struct RedisDocumentStoreTests {
         }
     }
 
+    /// Open WebUI's `initialize`: the first write wins, across instances, in one step.
+    @Test func aFirstWriteIsStoredOnlyIntoAnEmptyDocument() async throws {
+        try await withTwoInstances { fixture, mine, theirs, loop async throws in
+            func seed(_ store: RedisDocumentStore, _ byte: UInt8) async throws -> SharedAppendReceipt {
+                try await store.append(
+                    Self.doc, update: [byte], values: 1, maxDocumentBytes: 1000, maxDocumentValues: 1000, onlyIfEmpty: true, on: loop
+                ).get()
+            }
+            #expect(try await seed(mine, 1).sequence == 1)
+            #expect(await documentErrorCode { _ = try await seed(theirs, 2) } == .notEmpty)
+            #expect(try await mine.load(Self.doc, on: loop).get()?.updates.map(\.bytes) == [[1]], "the second seed stored nothing")
+            // Ordinary appends go on.
+            _ = try await theirs.append(Self.doc, update: [3], on: loop).get()
+            #expect(try await mine.load(Self.doc, on: loop).get()?.updates.count == 2)
+        }
+    }
+
     /// The decoded values are budgeted too, across instances, and recounted by a compaction.
     @Test func theValueBudgetRefusesAcrossInstancesAndFollowsCompaction() async throws {
         try await withTwoInstances { fixture, mine, theirs, loop async throws in

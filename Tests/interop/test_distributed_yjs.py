@@ -284,3 +284,25 @@ def test_an_editor_that_leaves_while_redis_is_down_is_forgotten_once_it_is_back(
             ann.client.drain("error")
         assert time.monotonic() < deadline, "the editor that left while Redis was down is still listed"
         time.sleep(0.5)
+
+
+# `initialize` (first write wins) across instances: the store's script stores a seed only into an
+# empty document, so two instances seeding one new document keep exactly one seed.
+def test_initialize_first_write_wins_across_instances(stock, editor, redis_server):
+    first, second = two_instances(stock, redis_server.url)
+    ann, bob = editor(first, "ann"), editor(second, "bob")
+    ann.join()
+    bob.join()
+    seeds = {}
+    for who, e in (("ann", ann), ("bob", bob)):
+        doc = Doc()
+        doc.get(ROOT, type=Text).insert(0, f"from {who}")
+        seeds[who] = doc.get_update()
+    first_ack = ann.client.call("ydoc:document:update", {"document_id": DOC, "update": list(seeds["ann"]), "initialize": True})
+    second_ack = bob.client.call("ydoc:document:update", {"document_id": DOC, "update": list(seeds["bob"]), "initialize": True})
+    assert bytes(first_ack) == seeds["ann"]
+    seen = Doc()
+    seen.apply_update(bytes(second_ack))
+    assert str(seen.get(ROOT, type=Text)) == "from ann", "bob's ack is the document with ann's seed"
+    assert len(redis_list(redis_server, KEY + ":updates")) == 1, "one seed stored"
+    assert text_of(editor(second, "cat").join()["state"]) == "from ann"

@@ -828,8 +828,8 @@ def test_documents_per_connection_are_limited(stock, editor):
     ann.join("note:n3")  # leaving one makes room
 
 
-# Open WebUI answers every event that asks for an ack (None for the Yjs events; the 0.12.4 client
-# awaits the ack of its `initialize` update): so does the relay, with an empty ack.
+# Open WebUI answers every event that asks for an ack (None for the Yjs events but `initialize`,
+# below): so does the relay, with an empty ack.
 def test_yjs_events_that_ask_for_an_ack_get_one(stock, editor):
     srv = setup_directory(stock())
     ann = editor(srv, "ann")
@@ -839,9 +839,31 @@ def test_yjs_events_that_ask_for_an_ack_get_one(stock, editor):
     for event, payload in (
         ("ydoc:document:state", {"document_id": DOC}),
         ("ydoc:awareness:update", {"document_id": DOC, "update": [123, 125]}),
-        ("ydoc:document:update", {"document_id": DOC, "update": list(ann.edit(lambda t: t.insert(0, "x"))), "initialize": True}),
+        ("ydoc:document:update", {"document_id": DOC, "update": list(ann.edit(lambda t: t.insert(0, "x")))}),
     ):
         assert ann.client.call(event, payload) is None, event
     ann.stored()
     assert ann.client.call("ydoc:document:leave", {"document_id": DOC}) is None
     ann.client.no_error(wait=0.2)
+
+
+# Open WebUI 0.12.4's first-write-wins `initialize`: the client seeding an empty document gets its
+# own update back as the ack; a second seed is not stored, and its ack is the document as it is.
+def test_initialize_first_write_wins(stock, editor):
+    srv = setup_directory(stock())
+    ann, bob = editor(srv, "ann"), editor(srv, "bob")
+    ann.join()
+    bob.join()
+    seed_a = ann.edit(lambda t: t.insert(0, "from ann"))
+    acked = ann.client.call("ydoc:document:update", {"document_id": DOC, "update": list(seed_a), "initialize": True})
+    assert bytes(acked) == seed_a
+    bob.receive()  # relayed as any stored update
+    fresh = Doc()
+    seed_b = Doc()
+    seed_b.get(ROOT, type=Text).insert(0, "from bob")
+    acked = bob.client.call("ydoc:document:update",
+                            {"document_id": DOC, "update": list(seed_b.get_update()), "initialize": True})
+    fresh.apply_update(bytes(acked))
+    assert str(fresh.get(ROOT, type=Text)) == "from ann", "the second seed's ack is the document as it was"
+    assert text_of(editor(srv, "cat").join()["state"]) == "from ann", "the second seed was stored"
+    ann.client.nothing("ydoc:document:update", wait=0.3)
