@@ -1,7 +1,8 @@
 -- 60-openwebui-events: what Open WebUI's chat and channel views send (reference §3.1).
 --
 --   events:channel  {channel_id, message_id, data = {type, data}} from a member of
---                   `channel:{id}` only. `typing` is relayed to the channel (sender
+--                   `channel:{id}` only (a socket not in the room yet joins it first, when
+--                   20-access lets it: a channel created after its `user-join`). `typing` is relayed to the channel (sender
 --                   included) as {channel_id, message_id, data = {type = "typing",
 --                   data = {typing}}, user = {id, name}}: the user is the socket's
 --                   own, and nothing else the client put in `data` goes out (hole 10:
@@ -57,7 +58,9 @@ end
 M.events["events:channel"] = function(conn, payload, ack)
   if type(payload) ~= "table" or type(payload.data) ~= "table" then return reply(ack) end -- 40-validate says why
   local room = "channel:" .. tostring(payload.channel_id)
-  if not conn.user or not in_room(conn, room) then
+  -- A channel created or joined after this socket's `user-join` is joined now, if the
+  -- socket's user may (20-access asks); Open WebUI's backend moves only its own sockets.
+  if not conn.user or (not in_room(conn, room) and not conn:join(room)) then
     refuse(conn, "events:channel", "not a member of this channel")
     return reply(ack)
   end

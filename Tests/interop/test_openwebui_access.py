@@ -114,3 +114,22 @@ def test_join_channels_right_after_a_channel_is_created_joins_it(stock, client, 
     assert ann.attempt("join-channels", {"auth": {"token": mint("ann")}}) == "ok"
     (session,) = srv.admin("GET", "sessions?user_id=ann").json()
     assert "channel:new" in session["rooms"]
+
+
+def test_a_channel_created_after_user_join_is_joined_at_its_first_event(stock, client, openwebui):
+    """Open WebUI moves only its own sockets into a new channel's room; the first
+    `events:channel` of a member joins it here, so typing reaches the other member."""
+    srv = served(stock, openwebui)
+    ann = client(srv, events=("events:channel",)).connect(mint("ann"))
+    bob = client(srv, events=("events:channel",)).connect(mint("bob"))
+    for c, uid in ((ann, "ann"), (bob, "bob")):
+        assert c.user_join(mint(uid))["id"] == uid
+    openwebui.channels["later"] = {"ann", "bob"}  # created after both signed in
+    read = {"channel_id": "later", "message_id": None, "data": {"type": "last_read_at"}}
+    assert bob.attempt("events:channel", read) == "ok"  # bob opens the channel
+    typing = {"channel_id": "later", "message_id": None, "data": {"type": "typing", "data": {"typing": True}}}
+    assert ann.attempt("events:channel", typing) == "ok"
+    (notice,) = bob.next("events:channel")
+    assert notice["user"]["id"] == "ann"
+    cat = client(srv).connect(mint("cat"))
+    assert cat.attempt("events:channel", typing) == "not a member of this channel"
