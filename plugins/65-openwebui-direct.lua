@@ -10,6 +10,7 @@
 -- argument; 30-ratelimit counts them in the `streams` class.
 
 local px = require "palisade"
+local openwebui = require "05-openwebui"
 
 local M = { events = {} }
 
@@ -17,7 +18,7 @@ local CHANNEL = "direct_completion"
 
 -- The name has two `:`; the first part is the sender's user (40-validate checked it).
 M.events["*"] = function(conn, name, data)
-  if not conn.user or not name:match("^[^:]+:[^:]+:[^:]+$") or data == nil then return end
+  if not conn.user or not openwebui.stream_owner(name) or data == nil then return end
   local receivers, err = px.publish(CHANNEL, px.json.encode({ channel = name, data = data }))
   if receivers == nil then px.log.warn("a direct-connection line was not relayed", { error = err }) end
 end

@@ -21,6 +21,12 @@ local M = {}
 local configured = px.config.openwebui and px.config.openwebui.url
 M.url = configured and (configured:gsub("/+$", "")) or nil
 
+-- Open WebUI's direct-connection stream events are named `{user_id}:{sid}:{request}`: the
+-- user id they name, or nil for any other name.
+function M.stream_owner(name)
+  return name:match("^([^:]+):[^:]+:[^:]+$")
+end
+
 function M.safe_id(id)
   return type(id) == "string" and #id <= 128 and id:match("^[%w%-_%.]+$") ~= nil and id ~= "." and id ~= ".."
 end
@@ -40,6 +46,7 @@ end
 function M.selftest()
   assert(M.safe_id("3f1c-aa_b.c") and not M.safe_id("a/b") and not M.safe_id("..") and not M.safe_id("a?b"))
   assert(not M.safe_id(string.rep("a", 129)) and not M.safe_id(42))
+  assert(M.stream_owner("u1:s:r") == "u1" and M.stream_owner("events:chat") == nil and M.stream_owner("a:b:c:d") == nil)
 end
 
 return M

@@ -184,12 +184,6 @@ function M.event(conn, name, args)
     if not anonymous_events[name] then return px.deny("not authenticated") end
     return nil
   end
-  -- Every event: the token's expiry, already verified and kept (no parsing per event).
-  if conn.user.expires_at and now >= conn.user.expires_at then
-    px.audit("auth.session_closed", { user_id = conn.user.id, reason = "token expired" })
-    conn:disconnect("token expired")
-    return px.drop()
-  end
   if now - (conn.data.auth_checked_at or 0) >= RECHECK_S then
     conn.data.auth_checked_at = now
     local why = recheck(conn)

@@ -18,6 +18,7 @@
 -- whose `authenticate` answers (10-auth) ends that chain, so a later one never runs.
 
 local px = require "palisade"
+local openwebui = require "05-openwebui"
 local settings = require "00-settings"
 
 -- A class's settings: px.config.policy.ratelimit.<class>.<key>, each over its default
@@ -123,7 +124,7 @@ end
 local function class_of(name, user_id)
   local class = class_of_event[name]
   if class then return class end
-  if user_id ~= nil and name:sub(1, #user_id + 1) == user_id .. ":" and name:match("^[^:]+:[^:]+:[^:]+$") then
+  if user_id ~= nil and openwebui.stream_owner(name) == user_id then
     return "streams"
   end
   return "events"

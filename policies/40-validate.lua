@@ -13,6 +13,7 @@
 -- plugins' `events` tables. Their arguments are only bounded in size.
 
 local px = require "palisade"
+local openwebui = require "05-openwebui"
 
 -- A setting from px.config.policy.validate, or its default (see 00-settings).
 local setting = require("00-settings").reader("validate")
@@ -233,7 +234,7 @@ local is_yjs_event = setmetatable({}, {
 -- starts with may send one, and it carries one argument: a string or a small object.
 local function direct_connection_event(conn, name, args)
   if specs[name] ~= nil or extra_events[name] or is_yjs_event[name] then return nil end
-  local user_id = name:match("^([^:]+):[^:]+:[^:]+$")
+  local user_id = openwebui.stream_owner(name)
   if not user_id then return nil end
   if not conn.user or user_id ~= tostring(conn.user.id) then return "not your stream" end
   local first = args[1]

@@ -211,7 +211,9 @@ public final class RedisRoomAdapter: RoomAdapter {
         }
     }
 
-    static func makeHostID() -> String {
+    /// 32 random hex digits, as python-socketio's `uuid4().hex`: this instance's `host_id`, and
+    /// the product's other tokens (lock owners, request ids).
+    public static func makeHostID() -> String {
         let digits = Array("0123456789abcdef")
         var generator = SystemRandomNumberGenerator()
         return String((0..<32).map { _ in digits[Int.random(in: 0..<16, using: &generator)] })

@@ -32,14 +32,6 @@ public final class RedisConnection: Sendable {
         return promise.futureResult
     }
 
-    /// Sends `commands` back to back in one write; each result in the order given (error replies as failures).
-    public func send(batch commands: [RedisCommand]) -> EventLoopFuture<[Result<RedisValue, any Error>]> {
-        let loop = channel.eventLoop
-        return loop.flatSubmit { [self] in
-            EventLoopFuture.whenAllComplete(commands.map { send($0) }, on: loop)
-        }
-    }
-
     public func send(_ name: String, _ arguments: any RedisArgument...) -> EventLoopFuture<RedisValue> {
         send(RedisCommand(name, arguments: arguments))
     }

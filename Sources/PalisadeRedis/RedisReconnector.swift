@@ -129,10 +129,10 @@ final class RedisReconnector {
         ping = eventLoop.assumeIsolated().scheduleTask(in: interval) {
             guard self.connection === connection else { return }
             let sent = NIODeadline.now()
-            connection.send(RedisCommand("PING")).assumeIsolated().whenSuccess { _ in
+            connection.send(RedisCommand("PING")).assumeIsolated().whenComplete { result in
                 guard self.connection === connection else { return }
-                let latency = NIODeadline.now() - sent
-                self.update { $0.latency = latency }
+                // A failed PING (an error reply such as LOADING) does not end the pinging.
+                if case .success = result { self.update { $0.latency = NIODeadline.now() - sent } }
                 self.schedulePing()
             }
         }

@@ -121,17 +121,14 @@ public final class RedisDirectoryStore: DirectoryStore {
         }
         return client.send(command).hop(to: loop).flatMapErrorThrowing { error in
             throw DirectoryError(.storageFailure, "Redis: \(error)")
-        }.flatMapThrowing { reply in
-            if case .error(let message) = reply { throw DirectoryError(.storageFailure, "Redis: \(message)") }
-            return try read(reply)
-        }
+        }.flatMapThrowing { reply in try read(reply) }
     }
 
     /// A stored record, or nil for Redis's nil.
     private static func record(_ reply: RedisValue) throws(DirectoryError) -> JSONValue? {
         guard let buffer = reply.bytes else { return nil }
-        let result = Array(buffer.readableBytesView).withUnsafeBufferPointer { bytes in
-            Result { () throws(DirectoryError) in try DirectoryRecord.decode(bytes) }
+        let result = buffer.withUnsafeReadableBytes { raw in
+            Result { () throws(DirectoryError) in try DirectoryRecord.decode(raw.bindMemory(to: UInt8.self)) }
         }
         return try result.get()
     }

@@ -175,6 +175,16 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.close(promise: nil)
     }
 
+    /// Writes queued behind a handshake that will never finish fail rather than leak.
+    public func channelInactive(context: ChannelHandlerContext) {
+        failWaiting(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        failWaiting(ChannelError.ioOnClosedChannel)
+    }
+
     private func failWaiting(_ error: any Error) {
         let queued = waiting
         waiting.removeAll()

@@ -192,8 +192,9 @@ public final class YjsRelay: Sendable {
     /// updates are acked (empty) at once.
     private func update(_ socket: any GatewaySocket, _ payload: JSONValue?, ack: Ack?) {
         let initialize = payload?["initialize"] == .bool(true)
-        let answer = Self.answer(ack, on: socket.loop)
-        if !initialize { answer([]) }
+        // Only an `initialize` waits for its outcome; any other update is acked now.
+        if !initialize { ack?([]) }
+        let answer = Self.answer(initialize ? ack : nil, on: socket.loop)
         guard let payload, let id = ClientDocumentID.normalised(payload) else {
             answer([.null])
             return socket.refuse(YjsEvent.update, "document_id is missing or invalid")
@@ -247,6 +248,7 @@ public final class YjsRelay: Sendable {
         guard let ack else { return { _ in } }
         let bound = NIOLoopBound(ack, eventLoop: loop)
         return { arguments in
+            if loop.inEventLoop { return bound.value(arguments) }
             loop.execute { bound.value(arguments) }
         }
     }

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import PalisadeCluster
 import PalisadeJSON
 import PalisadeRedis
 import PalisadeServer
@@ -97,7 +98,7 @@ final class ClusterControl: AdminCluster {
 
     /// Publishes a question and collects the other instances' answers.
     private func ask(_ action: String, _ filter: SessionFilter) async -> [JSONValue] {
-        let request = (0..<12).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+        let request = RedisRoomAdapter.makeHostID()
         let promise = loop.makePromise(of: [JSONValue].self)
         waiting.withLockedValue { $0[request] = Question(promise: promise) }
         loop.scheduleTask(in: Self.answerTimeout) { self.finish(request) }
@@ -152,7 +153,7 @@ final class ClusterControl: AdminCluster {
         case "disconnect" where from != instance:
             guard let from, let request = json["request"]?.stringValue else { return }
             let filter = SessionFilter(json: json["filter"] ?? .null)
-            server.disconnect(where: filter.matches, on: loop).whenSuccess { count in
+            server.disconnect(matching: filter, on: loop).whenSuccess { count in
                 if count > 0 { self.logger.notice("closed sessions at another instance's request", metadata: ["count": "\(count)"]) }
                 self.answer(from, request, JSONMember("disconnected", JSONValue(count)))
             }

@@ -82,7 +82,7 @@ final class RedisLink: Sendable {
     }
 
     /// This instance's token for the locks it takes.
-    let instanceID = (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+    let instanceID = RedisRoomAdapter.makeHostID()
 
     /// `"up"` or `"down"` for `/healthz`: up when commands and the subscription both are.
     var health: String {

@@ -76,6 +76,8 @@ def test_no_directory_records_are_needed_and_admins_pass(stock, client, openwebu
     admin = Editor(srv, client, "admin")
     admin.join()
     admin.type(0, "by the admin")
+    admin.stored()  # the write went through: the server's state has it
+    admin.client.no_error()
 
 
 def test_note_content_is_saved_in_open_webui_with_the_writers_token(stock, client, openwebui):

@@ -33,6 +33,7 @@ M.events["fetch"] = function(conn, options, ack)
 end
 M.events["forget"] = function(conn, prefix, ack) ack(px.http.forget(prefix)) end
 M.events["alive"] = function(conn, _, ack) ack(true) end
+M.events["config"] = function(conn, _, ack) ack(px.config.openwebui and px.config.openwebui.url or px.null) end
 return M
 """
 
@@ -181,10 +182,13 @@ def test_urls_outside_the_allowed_bases_never_leave(gateway, upstream, path):
 
 def test_another_host_or_port_or_scheme_is_refused(gateway, upstream):
     client = gateway(PALISADE_HTTP_ALLOWED_URLS=f"{upstream.url}/api/")
-    for url in (f"http://localhost:{upstream.port}/api/x", f"http://127.0.0.1:{upstream.port + 1}/api/x",
-                f"https://127.0.0.1:{upstream.port}/api/x", f"http://user@127.0.0.1:{upstream.port}/api/x", "file:///etc/passwd"):
+    for url, refusal in ((f"http://localhost:{upstream.port}/api/x", "not allowed"),
+                         (f"http://127.0.0.1:{upstream.port + 1}/api/x", "not allowed"),
+                         (f"https://127.0.0.1:{upstream.port}/api/x", "not allowed"),
+                         (f"http://user@127.0.0.1:{upstream.port}/api/x", "invalid url"),
+                         ("file:///etc/passwd", "invalid url")):
         res = fetch(client, url=url)
-        assert "error" in res and ("not allowed" in res["error"] or "invalid url" in res["error"]), (url, res)
+        assert res.get("error", "").startswith(refusal), (url, res)
     assert upstream.requests == []
 
 
@@ -204,7 +208,13 @@ def test_a_redirect_is_answered_not_followed(gateway, upstream):
 def test_a_slow_server_times_out_and_the_loop_keeps_serving(gateway, upstream):
     client = gateway(PALISADE_HTTP_ALLOWED_URLS=f"{upstream.url}/api/")
     answers = {}
-    worker = threading.Thread(target=lambda: answers.update(fetch(client, url=f"{upstream.url}/api/slow", timeout_s=0.3)))
+
+    def slow_call():
+        started = time.monotonic()
+        answers.update(fetch(client, url=f"{upstream.url}/api/slow", timeout_s=0.3))
+        answers["elapsed"] = time.monotonic() - started
+
+    worker = threading.Thread(target=slow_call)
     worker.start()
     time.sleep(0.05)
     # The hook waits, the loop does not: another socket is served meanwhile (one socket's
@@ -218,6 +228,8 @@ def test_a_slow_server_times_out_and_the_loop_keeps_serving(gateway, upstream):
         other.disconnect()
     worker.join(10)
     assert answers["error"].startswith("timeout"), answers
+    # The call's own 0.3 s, not the hook's 1 s deadline, ended it.
+    assert answers["elapsed"] < 0.8, answers
 
 
 def test_the_hook_deadline_bounds_a_call_that_names_a_longer_timeout(gateway, upstream):
@@ -231,7 +243,9 @@ def test_the_hook_deadline_bounds_a_call_that_names_a_longer_timeout(gateway, up
 def test_a_response_over_the_cap_is_refused(gateway, upstream):
     client = gateway(PALISADE_HTTP_ALLOWED_URLS=f"{upstream.url}/api/", PALISADE_HTTP_MAX_RESPONSE_BYTES="1048576")
     assert fetch(client, url=f"{upstream.url}/api/big")["error"].startswith("response too large")
-    assert fetch(client, url=f"{upstream.url}/api/big", max_bytes=10)["error"].startswith("response too large")
+    # A call's own cap, on an answer of about 80 bytes that the configured cap lets through.
+    assert fetch(client, url=f"{upstream.url}/api/v1/small")["status"] == 200
+    assert fetch(client, url=f"{upstream.url}/api/v1/small", max_bytes=10)["error"].startswith("response too large")
 
 
 def test_cached_answers_do_not_reach_the_server_until_forgotten(gateway, upstream):
@@ -266,7 +280,7 @@ def test_https_to_an_untrusted_certificate_fails(gateway, certificate):
     try:
         client = gateway(PALISADE_HTTP_ALLOWED_URLS=f"{server.url}/api/")
         res = fetch(client, url=f"{server.url}/api/v1/auths/")
-        assert "error" in res, res
+        assert "certificate verify failed" in res.get("error", ""), res
         assert not server.requests
     finally:
         server.close()
@@ -275,3 +289,4 @@ def test_https_to_an_untrusted_certificate_fails(gateway, certificate):
 def test_openwebui_url_is_allowed_and_in_px_config(gateway, upstream, tmp_path):
     client = gateway(PALISADE_OPENWEBUI_URL=upstream.url)
     assert fetch(client, url=f"{upstream.url}/api/v1/auths/")["status"] == 200
+    assert client.call("config", {}, timeout=5) == upstream.url

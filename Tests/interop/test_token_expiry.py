@@ -1,6 +1,6 @@
 """A socket's session ends when its token does (issue 18, item 3: tokens re-verified on every
 authenticated event and for idle sockets too, cheaply). The stock 10-auth keeps the token's
-`exp` (plus its leeway) as the identity's `expires_at`: every event checks it without parsing
+`exp` (plus its leeway) as the identity's `expires_at`; the core closes the socket when it passes, without parsing
 the token again, and the core disconnects an idle socket when it passes."""
 
 from __future__ import annotations

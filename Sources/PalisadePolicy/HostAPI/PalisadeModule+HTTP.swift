@@ -55,15 +55,10 @@ extension PalisadeModule {
                 lua_pushinteger(state, 0)
                 return 1
             }
-            guard let call = runtime.activeCall(state) else { return LuaStack.raise(state, "px.publish can only run inside a hook") }
-            return call.suspend(on: publisher.publish(channel: host.storeKey(channel), message: message, on: runtime.loop)) {
-                state, result in
-                switch result {
-                case .success(let receivers):
-                    lua_pushinteger(state, lua_Integer(receivers))
-                    return 1
-                case .failure(let error): return LuaStack.failure(state, "\(error)")
-                }
+            return suspend(runtime, state, publisher.publish(channel: host.storeKey(channel), message: message, on: runtime.loop)) {
+                state, receivers in
+                lua_pushinteger(state, lua_Integer(receivers))
+                return 1
             }
         }
     }
@@ -96,16 +91,18 @@ extension PalisadeModule {
             headers.append(("Content-Type", "application/json"))
         }
         guard let call = runtime.activeCall(state) else { return LuaStack.raise(state, "px.http can only run inside a hook") }
-        let asked = options["timeout_s"]?.doubleValue.map { TimeAmount.nanoseconds(Int64(max(0, $0) * 1e9)) } ?? http.defaultTimeout
+        let asked = options["timeout_s"]?.doubleValue.map(Self.seconds) ?? http.defaultTimeout
         // A tenth of what is left stays for the script to act on the answer (or on the timeout)
         // before the hook's own deadline ends it.
         let left = call.remainingTime
         let timeout = min(asked, left - .nanoseconds(left.nanoseconds / 10))
         let maxBytes = min(options["max_bytes"]?.intValue ?? http.maxResponseBytes, http.maxResponseBytes)
-        let cacheFor =
-            method == "GET" ? options["cache_s"]?.doubleValue.flatMap { $0 > 0 ? TimeAmount.nanoseconds(Int64($0 * 1e9)) : nil } : nil
-        let cacheKey = ([method, url.description] + headers.map { "\($0.name.lowercased()): \($0.value)" }.sorted()).joined(separator: "\n")
-        if cacheFor != nil, let cached = http.cache.get(cacheKey) {
+        let cacheFor = method == "GET" ? options["cache_s"]?.doubleValue.flatMap { $0 > 0 ? Self.seconds($0) : nil } : nil
+        // Built only for calls that use the cache.
+        let cacheKey = cacheFor.map { _ in
+            ([method, url.description] + headers.map { "\($0.name.lowercased()): \($0.value)" }.sorted()).joined(separator: "\n")
+        }
+        if let cacheKey, let cached = http.cache.get(cacheKey) {
             pushResponse(cached, state)
             return 1
         }
@@ -115,13 +112,22 @@ extension PalisadeModule {
             switch result {
             case .success(let response):
                 // A server's failure (5xx) is passing: never kept.
-                if let cacheFor, response.status < 500 { http.cache.put(cacheKey, url: url.description, response, for: cacheFor) }
+                if let cacheFor, let cacheKey, response.status < 500 {
+                    http.cache.put(cacheKey, url: url.description, response, for: cacheFor)
+                }
                 pushResponse(response, state)
                 return 1
             case .failure(let error):
                 return LuaStack.failure(state, "\(error)")
             }
         }
+    }
+
+    /// Seconds from a script as a duration: negative or NaN is 0, anything past a day is a day
+    /// (`math.huge` must not trap the conversion).
+    private static func seconds(_ value: Double) -> TimeAmount {
+        guard value > 0 else { return .zero }
+        return .nanoseconds(Int64(min(value, 86_400) * 1e9))
     }
 
     /// No CR, LF or NUL: a header cannot smuggle another header or a second request.

@@ -158,7 +158,7 @@ final class AdminAPI: Sendable {
 
     /// Closes the matching sessions here and on the other instances; answers how many.
     private func disconnect(matching filter: SessionFilter, on loop: any EventLoop) -> EventLoopFuture<Int> {
-        server.disconnect(where: filter.matches, on: loop).flatMap { local in
+        server.disconnect(matching: filter, on: loop).flatMap { local in
             guard let cluster = self.cluster else { return loop.makeSucceededFuture(local) }
             return loop.makeFutureWithTask { local + (await cluster.disconnect(matching: filter)) }
         }

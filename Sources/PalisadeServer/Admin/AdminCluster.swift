@@ -1,3 +1,4 @@
+import NIOCore
 import PalisadeJSON
 
 /// Which sessions an admin call is about: every field that is set must match.
@@ -31,6 +32,17 @@ public struct SessionFilter: Sendable, Equatable {
         self.init(
             sid: json["sid"]?.stringValue, userID: json["user_id"]?.stringValue, ip: json["ip"]?.stringValue,
             room: json["room"]?.stringValue)
+    }
+}
+
+extension SocketServer {
+    /// Disconnects this instance's sessions that match; answers how many. A filter on a sid
+    /// alone looks that socket up rather than reading every session.
+    public func disconnect(matching filter: SessionFilter, on loop: any EventLoop) -> EventLoopFuture<Int> {
+        if let sid = filter.sid, filter.userID == nil, filter.ip == nil, filter.room == nil {
+            return loop.makeSucceededFuture(disconnect(sid: sid) ? 1 : 0)
+        }
+        return disconnect(where: filter.matches, on: loop)
     }
 }
 
