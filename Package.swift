@@ -52,7 +52,8 @@ let package = Package(
             name: "PalisadePolicy",
             dependencies: [
                 "PalisadeJSON",
-                "CLua", "CPalisadeShims", "PalisadeGateway", "PalisadeJWT", "PalisadeState", "PalisadeHTTPClient",
+                "CLua", "COpenSSL", "CPalisadeShims", "PalisadeGateway", "PalisadeJWT", "PalisadeProtocol", "PalisadeState",
+                "PalisadeHTTPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -89,6 +89,23 @@ public final class FallbackStateStore: StateStore {
             memory: { self.memory.hscan(key, cursor: cursor, count: count, on: loop) })
     }
 
+    public func setIfAbsent(_ key: String, to value: String, ttl: Double, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        route(
+            on: loop, redis: { self.redis.setIfAbsent(key, to: value, ttl: ttl, on: loop) },
+            memory: { self.memory.setIfAbsent(key, to: value, ttl: ttl, on: loop) })
+    }
+
+    /// A lock taken in Redis is not held in memory: during an outage its holder's writes are
+    /// refused until it takes the lock again (fail closed).
+    public func writeIfHeld(
+        guardKey: String, expected: String, key: String, value: String?, ttl: Double?, on loop: any EventLoop
+    ) -> EventLoopFuture<Bool> {
+        route(
+            on: loop,
+            redis: { self.redis.writeIfHeld(guardKey: guardKey, expected: expected, key: key, value: value, ttl: ttl, on: loop) },
+            memory: { self.memory.writeIfHeld(guardKey: guardKey, expected: expected, key: key, value: value, ttl: ttl, on: loop) })
+    }
+
     private func route<Value: Sendable>(
         on loop: any EventLoop,
         redis: () -> EventLoopFuture<Value>,

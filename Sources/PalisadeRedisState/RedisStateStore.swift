@@ -48,10 +48,7 @@ public final class RedisStateStore: StateStore {
     public func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void> {
         let command: RedisCommand
         do {
-            let cost = key.utf8.count + value.utf8.count + 64
-            guard cost <= maxEntryBytes else {
-                throw StateError(.entryTooLarge, "key and value take \(cost) bytes, the limit is \(maxEntryBytes)")
-            }
+            try checkEntry(key, value)
             if let ttl {
                 command = RedisCommand("SET", key, value, "PX", try Seconds.milliseconds(ttl, "ttl"))
             } else {
@@ -85,6 +82,14 @@ public final class RedisStateStore: StateStore {
         client.send(RedisCommand("DEL", key)).hop(to: loop).flatMapThrowing { reply in
             guard let removed = reply.integer else { throw RedisError(.protocolError, "DEL answered \(reply)") }
             return removed > 0
+        }
+    }
+
+    /// Refuses a key and value larger than `maxEntryBytes` (counted as the memory store counts).
+    func checkEntry(_ key: String, _ value: String) throws {
+        let cost = key.utf8.count + value.utf8.count + 64
+        guard cost <= maxEntryBytes else {
+            throw StateError(.entryTooLarge, "key and value take \(cost) bytes, the limit is \(maxEntryBytes)")
         }
     }
 

@@ -88,13 +88,9 @@ public final class MemoryStateStore: StateStore {
     public func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void> {
         let key = ByteKey(key)
         return loop.makeCompletedFuture(withResultOf: {
-            let ttlMs = try ttl.map { try Seconds.milliseconds($0, "ttl") }
-            let cost = StoreShard.cost(key, value)
-            guard cost <= maxEntryBytes else {
-                throw StateError(.entryTooLarge, "key and value take \(cost) bytes, the limit is \(maxEntryBytes)")
-            }
+            let expiresAt = try expiry(ttl, key: key, value: value)
             let now = clock.milliseconds()
-            try shard(key).withLockedValue { try $0.set(key, value, expiresAt: ttlMs.map { now + $0 }, now: now) }
+            try shard(key).withLockedValue { try $0.set(key, value, expiresAt: expiresAt, now: now) }
         })
     }
 
@@ -176,6 +172,73 @@ public final class MemoryStateStore: StateStore {
     }
 
     private func shard(_ key: ByteKey) -> NIOLockedValueBox<StoreShard> {
-        shards[Int(UInt(bitPattern: key.byteHash) % UInt(shards.count))]
+        shards[shardIndex(key)]
+    }
+
+    private func shardIndex(_ key: ByteKey) -> Int {
+        Int(UInt(bitPattern: key.byteHash) % UInt(shards.count))
+    }
+}
+
+// MARK: locks
+
+extension MemoryStateStore {
+    public func setIfAbsent(_ key: String, to value: String, ttl: Double, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        let key = ByteKey(key)
+        return loop.makeCompletedFuture(withResultOf: {
+            let expiresAt = try expiry(ttl, key: key, value: value)
+            let now = clock.milliseconds()
+            return try shard(key).withLockedValue { shard in
+                guard !shard.contains(key, now: now) else { return false }
+                try shard.set(key, value, expiresAt: expiresAt, now: now)
+                return true
+            }
+        })
+    }
+
+    /// Both shards are locked for the check and the write, the lower index first (every other
+    /// operation holds one shard at a time, so this order cannot deadlock).
+    public func writeIfHeld(
+        guardKey: String, expected: String, key: String, value: String?, ttl: Double?, on loop: any EventLoop
+    ) -> EventLoopFuture<Bool> {
+        let (guardKey, key) = (ByteKey(guardKey), ByteKey(key))
+        return loop.makeCompletedFuture(withResultOf: {
+            let expiresAt = try value.map { try expiry(ttl, key: key, value: $0) } ?? nil
+            let now = clock.milliseconds()
+            func held(_ shard: inout StoreShard) -> Bool { (try? shard.get(guardKey, now: now)) == expected }
+            func write(_ shard: inout StoreShard) throws {
+                if let value {
+                    try shard.set(key, value, expiresAt: expiresAt, now: now)
+                } else {
+                    _ = shard.remove(key, now: now)
+                }
+            }
+            let (guardIndex, keyIndex) = (shardIndex(guardKey), shardIndex(key))
+            if guardIndex == keyIndex {
+                return try shards[guardIndex].withLockedValue { shard in
+                    guard held(&shard) else { return false }
+                    try write(&shard)
+                    return true
+                }
+            }
+            return try shards[min(guardIndex, keyIndex)].withLockedValue { first in
+                try shards[max(guardIndex, keyIndex)].withLockedValue { second in
+                    guard guardIndex < keyIndex ? held(&first) : held(&second) else { return false }
+                    try guardIndex < keyIndex ? write(&second) : write(&first)
+                    return true
+                }
+            }
+        })
+    }
+
+    /// The deadline for a write of `value` under `key` that lives `ttl` seconds (nil: none),
+    /// after the checks `set` makes.
+    private func expiry(_ ttl: Double?, key: ByteKey, value: String) throws -> Int64? {
+        let ttlMs = try ttl.map { try Seconds.milliseconds($0, "ttl") }
+        let cost = StoreShard.cost(key, value)
+        guard cost <= maxEntryBytes else {
+            throw StateError(.entryTooLarge, "key and value take \(cost) bytes, the limit is \(maxEntryBytes)")
+        }
+        return ttlMs.map { clock.milliseconds() + $0 }
     }
 }

@@ -59,6 +59,19 @@ public protocol StateStore: Sendable {
     /// cursor "0", go on with the answer's cursor until it is "0" again. A field present the whole
     /// walk is seen at least once; `count` is a hint (a backend may answer every field at once).
     func hscan(_ key: String, cursor: String, count: Int, on loop: any EventLoop) -> EventLoopFuture<HashScanPage>
+
+    /// Stores `value` with `ttl` only when `key` is absent (a string or a hash); true when stored
+    /// (Redis `SET key value NX PX ms`). What a lock's taker calls.
+    func setIfAbsent(_ key: String, to value: String, ttl: Double, on loop: any EventLoop) -> EventLoopFuture<Bool>
+
+    /// Atomically: when the string `guardKey` holds `expected`, sets `key` to `value` with `ttl`
+    /// (nil: no expiry), or removes `key` when `value` is nil, and answers true; otherwise
+    /// changes nothing and answers false. A lock's holder writes under its lock with it (a write
+    /// after the lock expired or passed to another is refused), and releases it with
+    /// `guardKey == key` and `value` nil. In Redis, one script.
+    func writeIfHeld(
+        guardKey: String, expected: String, key: String, value: String?, ttl: Double?, on loop: any EventLoop
+    ) -> EventLoopFuture<Bool>
 }
 
 extension StateStore {

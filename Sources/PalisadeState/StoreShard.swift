@@ -143,6 +143,9 @@ struct StoreShard: Sendable {
         return fields.map { HashField($0.key.string, $0.value) }
     }
 
+    /// True when `key` holds a live string or hash.
+    mutating func contains(_ key: ByteKey, now: Int64) -> Bool { live(key, now: now) != nil }
+
     /// True when a live key was removed.
     mutating func remove(_ key: ByteKey, now: Int64) -> Bool {
         guard let entry = entries[key] else { return false }

@@ -36,6 +36,14 @@ struct SlowStore: StateStore {
     func hscan(_ key: String, cursor: String, count: Int, on loop: any EventLoop) -> EventLoopFuture<HashScanPage> {
         later(inner.hscan(key, cursor: cursor, count: count, on: loop), on: loop)
     }
+    func setIfAbsent(_ key: String, to value: String, ttl: Double, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        later(inner.setIfAbsent(key, to: value, ttl: ttl, on: loop), on: loop)
+    }
+    func writeIfHeld(
+        guardKey: String, expected: String, key: String, value: String?, ttl: Double?, on loop: any EventLoop
+    ) -> EventLoopFuture<Bool> {
+        later(inner.writeIfHeld(guardKey: guardKey, expected: expected, key: key, value: value, ttl: ttl, on: loop), on: loop)
+    }
 }
 
 @Suite struct HookSuspensionTests {

@@ -125,7 +125,7 @@ extension PalisadeModule {
 
     /// Seconds from a script as a duration: negative or NaN is 0, anything past a day is a day
     /// (`math.huge` must not trap the conversion).
-    private static func seconds(_ value: Double) -> TimeAmount {
+    static func seconds(_ value: Double) -> TimeAmount {
         guard value > 0 else { return .zero }
         return .nanoseconds(Int64(min(value, 86_400) * 1e9))
     }
