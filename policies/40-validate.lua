@@ -194,6 +194,18 @@ local specs = {
   ["ydoc:awareness:update"] = object({ document_id = document_id, update = bytes(MAX_AWARENESS), user_id = optional(id) }),
 }
 
+-- The encryption relay's requests (plugins/85-openwebui-encryption.lua): opaque base64
+-- packets of up to 1 MiB decoded, and the ids of the relay session.
+local RELAY_PACKET = (1048576 + 2) // 3 * 4
+local relay_id = optional(text(64))
+local relay_request = object({
+  channel = text(128), session = relay_id, participation = relay_id, target = relay_id, kind = optional(text(16)),
+  key = optional(text(64)), packet = optional(text(RELAY_PACKET)), welcome = optional(text(RELAY_PACKET)),
+})
+for _, action in ipairs({ "start", "status", "join", "bind", "packet", "leave", "ping" }) do
+  specs["encryption:" .. action] = relay_request
+end
+
 local extra_events = {}
 for _, name in ipairs(EXTRA_EVENTS) do extra_events[name] = true end
 

@@ -22,6 +22,10 @@ class FakeOpenWebUI:
         self.channels: dict[str, set] = {}
         # chat id -> {"owner", "readers", "writers"} (shared chats)
         self.chats: dict[str, dict] = {}
+        # channel id -> {"type", "is_private"} (absent: a public channel, type None)
+        self.channel_kinds: dict[str, dict] = {}
+        # GET /api/config's `features` (a signed-in user's view)
+        self.features = {"enable_channels": True, "enable_encrypted_channels": True}
         # (note id, the user who saved, the JSON body) of every POST /api/v1/notes/{id}/update
         self.saved: list[tuple[str, str, dict]] = []
         self.requests: list[tuple[str, str]] = []
@@ -43,6 +47,8 @@ class FakeOpenWebUI:
                     return self._send(401, {"detail": "Your session has expired or the token is invalid."})
                 if self.path == "/api/v1/auths/":
                     return self._send(200, {"token": token, "token_type": "Bearer", **user})
+                if self.path == "/api/config":
+                    return self._send(200, {"name": "Open WebUI", "features": fake.features})
                 if self.path.startswith("/api/v1/notes/"):
                     note = fake.notes.get(self.path[len("/api/v1/notes/"):])
                     if note is None:
@@ -70,7 +76,9 @@ class FakeOpenWebUI:
                         return self._send(404, {"detail": "Not Found"})
                     if user["id"] not in members and user["role"] != "admin":
                         return self._send(403, {"detail": "An unexpected error occurred."})
-                    return self._send(200, {"id": self.path.rsplit("/", 1)[1]})
+                    channel_id = self.path.rsplit("/", 1)[1]
+                    kind = fake.channel_kinds.get(channel_id, {"type": None, "is_private": None})
+                    return self._send(200, {"id": channel_id, **kind, "user_ids": sorted(members)})
                 self._send(404, {"detail": "Not Found"})
 
             def do_POST(self):
@@ -107,7 +115,7 @@ class FakeOpenWebUI:
     @staticmethod
     def _user(user_id: str, role: str, name: str, **extra) -> dict:
         return {"id": user_id, "email": f"{user_id}@example.com", "name": name, "role": role,
-                "permissions": {"features": {"notes": True, "channels": True}}, **extra}
+                "permissions": {"features": {"notes": True, "channels": True, "encrypted_channels": True}}, **extra}
 
     def sign_in(self, token: str, user_id: str, role: str = "user", name: str = "Ann", **extra) -> None:
         self.sessions[token] = self._user(user_id, role, name, **extra)

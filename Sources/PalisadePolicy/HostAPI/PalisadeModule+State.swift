@@ -36,10 +36,17 @@ extension PalisadeModule {
         }
         vm.setFunction("incr", inTableAt: -1) { state in
             guard let key = LuaStack.optionalString(state, 1) else {
-                return LuaStack.raise(state, "px.store.incr(key[, ttl_s]) needs a key")
+                return LuaStack.raise(state, "px.store.incr(key[, ttl_s[, by]]) needs a key")
             }
             let ttl = LuaStack.optionalNumber(state, 2)
-            return suspend(runtime, state, host.store.incr(host.storeKey(key), by: 1, ttl: ttl, on: runtime.loop)) { state, value in
+            var delta: Int64 = 1
+            if let by = LuaStack.optionalNumber(state, 3) {
+                guard by == by.rounded(), abs(by) < 9e15 else {
+                    return LuaStack.raise(state, "px.store.incr: `by` is an integer")
+                }
+                delta = Int64(by)
+            }
+            return suspend(runtime, state, host.store.incr(host.storeKey(key), by: delta, ttl: ttl, on: runtime.loop)) { state, value in
                 lua_pushinteger(state, value)
                 return 1
             }
