@@ -19,8 +19,8 @@
 --                   ("chat.last_read_at"); the gateway owns no chat database.
 --
 -- Presence is computed from the whole session pool (entries seen within
--- SESSION_POOL_TIMEOUT whose `chat_ids` hold the chat), as Open WebUI does, without its
--- presence lock: two presences computed at once may arrive in either order.
+-- SESSION_POOL_TIMEOUT whose `chat_ids` hold the chat), as Open WebUI does, under its
+-- presence lock.
 
 local px = require "palisade"
 local helpers = require "00-helpers"
@@ -31,6 +31,8 @@ local setting = require("00-settings").reader("openwebui")
 
 -- Settings: px.config.policy.openwebui.<name>
 local PRESENCE_WINDOW_S = setting("presence_window_s", 120) -- session pool entries seen within this count as present
+local PRESENCE_LOCK_TTL_S = 60 -- Open WebUI's WEBSOCKET_REDIS_LOCK_TIMEOUT default
+local PRESENCE_LOCK_WAIT_S = 1  -- at most; a hook's deadline comes first
 
 local M = { events = {} }
 
@@ -101,12 +103,24 @@ local function presence(chat_id)
   return px.array(table.unpack(list))
 end
 
+-- Under Open WebUI's presence lock (`{prefix}:chat:{id}:presence:lock`, redis-py's form), so
+-- presences computed here, on other instances and by the backend's reaper go out in turn; sent
+-- only while the lock is still held, as there. A lock held elsewhere past the wait skips this
+-- presence: the holder sends a fresher one.
 local function publish_presence(chat_id)
+  local lock = "chat:" .. chat_id .. ":presence:lock"
+  local token = px.lock.acquire(lock, PRESENCE_LOCK_TTL_S, PRESENCE_LOCK_WAIT_S)
+  if not token then
+    px.log.debug("chat presence skipped: its lock is held elsewhere", { chat_id = chat_id })
+    return
+  end
   local users_present = presence(chat_id)
-  if users_present == nil then return end
-  px.emit("chat:" .. chat_id, "events", {
-    chat_id = chat_id, shared = true, data = { type = "chat:presence", data = { users = users_present } },
-  })
+  if users_present ~= nil and px.store.get(lock) == token then
+    px.emit("chat:" .. chat_id, "events", {
+      chat_id = chat_id, shared = true, data = { type = "chat:presence", data = { users = users_present } },
+    })
+  end
+  px.lock.release(lock, token)
 end
 
 local function set_chat(conn, chat_id, present)

@@ -95,3 +95,23 @@ def test_chat_ids_are_in_the_session_pool(stock, client, openwebui, redis_server
     assert chat(ann, "leave") is True
     entry = json.loads(redis_server.command("HGET", "open-webui:session_pool", ann.sid).split(b"\r\n")[1])
     assert entry["chat_ids"] == []
+
+
+def test_presence_takes_turns_with_open_webuis_lock(stock, client, openwebui, redis_server):
+    """The presence is sent under `{prefix}:chat:{id}:presence:lock`, the lock Open WebUI's
+    backend (its reaper, its own socket server) takes with redis-py: while the backend holds it,
+    no presence goes out from Palisade; once free, the next one does, and Palisade's lock is
+    released after it."""
+    import redis
+
+    srv = served(stock, openwebui, PALISADE_REDIS_URL=redis_server.url)
+    ann = client(srv, events=("events",)).connect(mint("ann"))
+    backend = redis.Redis.from_url(redis_server.url)
+    lock = backend.lock(f"open-webui:chat:{CHAT}:presence:lock", timeout=60)
+    assert lock.acquire(blocking=False)
+    assert chat(ann, "join") is True, "the join itself does not wait for the presence"
+    assert not presence_reaches(ann, ["ann"], timeout=0.6), "a presence went out under the backend's lock"
+    lock.release()
+    assert chat(ann, "leave") is True and chat(ann, "join") is True
+    assert presence_reaches(ann, ["ann"])
+    assert backend.get(f"open-webui:chat:{CHAT}:presence:lock") is None, "Palisade released its lock"
