@@ -14,6 +14,11 @@
 -- writer's own token (Open WebUI re-checks the write access and merges `data` into the
 -- note). Unlike its socket server's save, that endpoint also emits `events:note` to the
 -- note's room.
+--
+-- `document_seed(conn, document_id)`: when a socket joins a document that has no update
+-- yet, the content it is seeded from, as Open WebUI 0.12.4's `content` in the join's
+-- `ydoc:document:state`: the note's saved `data.content` from `GET /api/v1/notes/{id}`
+-- (with the joiner's token), or without Open WebUI the directory's snapshot; nil when none.
 
 local px = require "palisade"
 
@@ -55,6 +60,19 @@ function M.document_content(conn, document_id, content)
   if ok == nil then
     px.log.error("keeping a content snapshot failed", { document = document_id, error = err })
   end
+end
+
+function M.document_seed(conn, document_id)
+  local note_id = document_id:match("^note:(.+)$")
+  if openwebui.url then
+    if not note_id or not openwebui.safe_id(note_id) or not conn.data.token then return nil end
+    local res = openwebui.get("/api/v1/notes/" .. note_id, conn.data.token, { cache_s = 0 })
+    local data = res and res.status == 200 and type(res.json) == "table" and res.json.data
+    local content = type(data) == "table" and data.content
+    return type(content) == "table" and content or nil
+  end
+  local record = px.directory.get("document_content", document_id)
+  return record and type(record.content) == "table" and record.content or nil
 end
 
 function M.selftest()

@@ -33,6 +33,10 @@ public protocol GatewayPolicy: AnyObject, Sendable {
     /// A Yjs update carried `data.content` (a snapshot of the document for the app),
     /// after the write check and the debounce: the app's chance to persist it.
     func documentContent(_ socket: any GatewaySocket, documentID: String, content: JSONValue)
+    /// When a socket joins a document that has no update yet: the app's content to seed it with
+    /// (Open WebUI's `content` in `ydoc:document:state`: the note's saved `{md, html, json}`), or
+    /// nil. The client seeds the document from it.
+    func documentSeed(_ socket: any GatewaySocket, documentID: String) -> EventLoopFuture<JSONValue?>
     /// When the socket's session ends.
     func disconnected(_ socket: any GatewaySocket, reason: String)
     /// A socket that never connected: its CONNECT was refused, or its session closed while
@@ -120,6 +124,10 @@ extension GatewayPolicy {
     }
 
     public func documentContent(_ socket: any GatewaySocket, documentID: String, content: JSONValue) {}
+
+    public func documentSeed(_ socket: any GatewaySocket, documentID: String) -> EventLoopFuture<JSONValue?> {
+        socket.loop.makeSucceededFuture(nil)
+    }
 
     public func disconnected(_ socket: any GatewaySocket, reason: String) {}
 

@@ -4,12 +4,12 @@ public struct YjsSettings: Sendable, Equatable {
     public var maxUpdateBytes: Int = 1 << 20
     /// Largest document: its snapshot plus its log, in bytes. An update past it is refused. The relay
     /// keeps documents to half of `maxOutboundBytes` too, so that every joiner can be sent the state.
-    public var maxDocumentBytes: Int = 4 << 20
+    public var maxDocumentBytes: Int = 2 << 20
     /// Most decoded values (structs, content elements, delete ranges) in one document: what a document
     /// costs in memory when it is merged (a few hundred bytes each), however few bytes encode them.
     public var maxDocumentValues: Int = 200_000
     /// Documents one connection may have joined at once.
-    public var maxDocumentsPerConnection: Int = 32
+    public var maxDocumentsPerConnection: Int = 20
     /// Largest awareness message, in bytes.
     public var maxAwarenessBytes: Int = 32 << 10
     /// Awareness messages per second per connection; bursts of the same size pass.

@@ -123,13 +123,19 @@ public final class YjsRelay: Sendable {
         // The room's channel is live before the document is read (with Redis: an update relayed by
         // another instance after the read arrives; one before it is in what is read).
         let joined = socket.joinAuthorized(room).flatMap { self.home(of: id).join(id, member: member) }
-        return joined.hop(to: socket.loop).assumeIsolated().map { reply in
+        return joined.hop(to: socket.loop).assumeIsolated().flatMap { reply -> EventLoopFuture<(DocumentHome.StateReply, JSONValue?)> in
+            // Open WebUI's `content`: only a document with no update yet is seeded from it.
+            guard reply.state == Self.emptyState else { return socket.loop.makeSucceededFuture((reply, nil)) }
+            return self.context.policy.documentSeed(socket, documentID: id).hop(to: socket.loop)
+                .map { (reply, $0) }
+                .recover { _ in (reply, nil) }
+        }.map { (reply: DocumentHome.StateReply, seed: JSONValue?) in
             guard socket.isConnected else {
                 // The socket went while the document loaded: its `disconnected` may have left the
                 // document before this join added it, so leave again (queued after the join).
                 return self.home(of: id).leave(id, socketID: socket.id)
             }
-            self.sendState(socket, id, reply)
+            self.sendState(socket, id, reply, content: .some(seed ?? .null))
             socket.broadcast(
                 to: room, YjsEvent.userJoined,
                 [
@@ -149,7 +155,12 @@ public final class YjsRelay: Sendable {
         }.nonisolated()
     }
 
-    private func sendState(_ socket: any GatewaySocket, _ id: String, _ reply: DocumentHome.StateReply) {
+    /// The state of a document without any update (what Yjs encodes an empty document as).
+    static let emptyState: [UInt8] = [0, 0]
+
+    /// `content` is sent with the state of a join (Open WebUI 0.12.4: the note's saved content,
+    /// or null), not with the answer to a state request.
+    private func sendState(_ socket: any GatewaySocket, _ id: String, _ reply: DocumentHome.StateReply, content: JSONValue? = nil) {
         guard reply.state.count <= context.maxStateBytes else {
             // Only a document stored before its limit was lowered gets here: refused, not a closed connection.
             context.logger.error(
@@ -157,15 +168,13 @@ public final class YjsRelay: Sendable {
                 metadata: ["document": "\(id)", "bytes": "\(reply.state.count)"])
             return socket.refuse(YjsEvent.state, "document too large to send")
         }
-        socket.emit(
-            YjsEvent.state,
-            [
-                .object([
-                    JSONMember("document_id", .string(id)),
-                    JSONMember("state", YjsPayloadBytes.payload(reply.state)),
-                    JSONMember("sessions", .array(reply.sessions.map { .string($0) })),
-                ])
-            ])
+        var fields = [
+            JSONMember("document_id", .string(id)),
+            JSONMember("state", YjsPayloadBytes.payload(reply.state)),
+            JSONMember("sessions", .array(reply.sessions.map { .string($0) })),
+        ]
+        if let content { fields.append(JSONMember("content", content)) }
+        socket.emit(YjsEvent.state, [.object(fields)])
     }
 
     // MARK: State re-request

@@ -18,6 +18,7 @@ struct PalisadeTestServer: AsyncParsableCommand {
     @Option(help: "Milliseconds.") var pingInterval = 25_000
     @Option(help: "Milliseconds.") var pingTimeout = 20_000
     @Option var maxPayload = 1_000_000
+    @Option(help: "Bytes of incoming messages not yet whole, all connections together.") var maxInboundBuffer = 256 << 20
     @Option(help: "both, websocket or polling.") var transports = "both"
     @Option(help: "Comma list of allowed origins, or *.") var origins: String?
     @Option(help: "Milliseconds.") var connectTimeout = 45_000
@@ -40,6 +41,7 @@ struct PalisadeTestServer: AsyncParsableCommand {
         configuration.pingIntervalMs = pingInterval
         configuration.pingTimeoutMs = pingTimeout
         configuration.maxPayloadBytes = maxPayload
+        configuration.maxInboundBufferBytes = maxInboundBuffer
         configuration.connectTimeoutMs = connectTimeout
         configuration.transports = ServerConfiguration.Transports(rawValue: transports) ?? .both
         configuration.namespaces = ["/custom"]

@@ -211,3 +211,33 @@ def test_a_close_reason_that_is_not_utf8_is_answered_1007(server, healthy):
 ])
 def test_valid_close_frames_are_answered_1000(server, healthy, payload):
     _assert_closes_with(server, healthy, _close_frame(payload), (1000,))
+
+
+def test_a_message_past_the_shared_inbound_budget_closes_that_connection_only(server_factory, healthy):
+    """A 16 MiB `maxPayload` (Open WebUI's) lets one connection send a large message, but the
+    messages being received by all connections together stay within the inbound budget: the
+    connection whose message would pass it is closed with 1013 (try again later), others go on,
+    and the budget is free again afterwards."""
+    srv = server_factory("--max-payload", str(16 << 20), "--max-inbound-buffer", "300000")
+    big = [b'42["message","'] + [b"x" * 100_000] * 6 + [b'"]']
+    _assert_closes_with(srv, healthy, lambda ws: _send_fragments(ws, big), (1013,))
+    # Within the budget (300 kB + 64 KiB free), a 250 kB message in fragments passes, twice.
+    for attempt in ("first", "second"):
+        ws = _connected_raw_websocket(srv)
+        try:
+            payload = b"y" * 250_000
+            _send_fragments(ws, [b'421["message-with-ack","'] + [payload[i:i + 50_000] for i in range(0, 250_000, 50_000)] + [b'"]'])
+            ws.settimeout(5)
+            assert ws_recv(ws) == '431["' + "y" * 250_000 + '"]', attempt
+        finally:
+            ws.close()
+
+
+def test_polling_bodies_count_against_the_inbound_budget(server_factory, healthy):
+    srv = server_factory("--max-payload", str(16 << 20), "--max-inbound-buffer", "100000")
+    healthy(srv, "before")
+    handshake, _ = polling_handshake(srv)
+    body = b"4" + b"z" * 400_000
+    r = requests.post(polling_url(srv, sid=handshake["sid"]), data=body, timeout=5)
+    assert r.status_code == 503
+    healthy(srv, "after")

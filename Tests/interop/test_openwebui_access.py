@@ -135,3 +135,25 @@ def test_a_channel_created_after_user_join_is_joined_at_its_first_event(stock, c
     assert notice["user"]["id"] == "ann"
     cat = client(srv).connect(mint("cat"))
     assert cat.attempt("events:channel", typing) == "not a member of this channel"
+
+
+def test_the_join_state_carries_the_notes_saved_content_while_the_document_is_empty(stock, client, openwebui):
+    """Open WebUI 0.12.4 sends `content` (the note's saved `data.content`) with the join's
+    `ydoc:document:state`; its client seeds an empty document from it. Asked with the joiner's
+    token; once the document has an update, the state speaks for itself (`content` null)."""
+    srv = served(stock, openwebui)
+    ann = Editor(srv, client, "ann")
+    state = ann.join()
+    assert state["state"] == [0, 0] and state["content"] == {"md": "text"}
+    assert ("GET", f"/api/v1/notes/{NOTE}") in openwebui.requests
+    ann.type(0, "typed")
+    ann.stored()
+    later = Editor(srv, client, "bob").join()
+    assert later["content"] is None and later["state"] != [0, 0]
+
+
+def test_in_front_of_open_webui_the_max_payload_is_its_16_mib(stock, openwebui):
+    from wire import polling_handshake
+
+    handshake, _ = polling_handshake(served(stock, openwebui))
+    assert handshake["maxPayload"] == 16 * 1024 * 1024

@@ -29,7 +29,8 @@ extension HookName {
         case .disconnect: 5
         case .tick: 6
         case .documentContent: 7
-        case .selftest: 8
+        case .documentSeed: 8
+        case .selftest: 9
         }
     }
 }

@@ -186,6 +186,29 @@ extension LuaPolicyEngine {
             }, stopAt: { _ in false })
     }
 
+    /// `document_seed(conn, document_id)`: the first module that answers a table gives the
+    /// content; a failing module is reported and gives none.
+    public func documentSeed(_ socket: any GatewaySocket, documentID: String) -> EventLoopFuture<JSONValue?> {
+        guard let runtime = runtime(on: socket.loop), runtime.hasHook(.documentSeed) else {
+            return socket.loop.makeSucceededFuture(nil)
+        }
+        return chain(
+            runtime, .documentSeed,
+            push: { state in
+                runtime.pushConn(socket, on: state)
+                LuaBridge.pushString(documentID, state)
+                return 2
+            },
+            stopAt: { answer in
+                if case .table = answer { return true }
+                return false
+            }
+        ).map { answer in
+            if case .table(let content)? = answer { return content }
+            return nil
+        }
+    }
+
     public func disconnected(_ socket: any GatewaySocket, reason: String) {
         guard let runtime = runtime(on: socket.loop) else { return }
         guard runtime.hasHook(.disconnect) else { return runtime.releaseConn(socket.id) }

@@ -17,5 +17,6 @@ public struct PolicySource: Sendable, Equatable {
 package enum HookName: String, CaseIterable, Sendable {
     case handshake, authenticate, connect, event, authorize, disconnect, tick
     case documentContent = "document_content"
+    case documentSeed = "document_seed"
     case selftest
 }

@@ -62,6 +62,10 @@ public struct ConfigurationLoader: Sendable {
         if configuration.openWebUIURL != nil, !given.contains("redis.prefix") {
             configuration.redisPrefix = ServerConfiguration.openWebUIRedisPrefix
         }
+        // …and the largest message its client may send (16 MiB), within the inbound budget.
+        if configuration.openWebUIURL != nil, !given.contains("socketio.max_payload") {
+            configuration.maxPayloadBytes = ServerConfiguration.openWebUIMaxPayloadBytes
+        }
         return configuration
     }
 

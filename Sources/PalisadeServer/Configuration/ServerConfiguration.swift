@@ -48,6 +48,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var pingTimeoutMs: Int = 20_000
     /// Largest polling body or WebSocket message, in bytes (Engine.IO `maxPayload`).
     public var maxPayloadBytes: Int = 1_000_000
+    /// Open WebUI 0.12.4's `maxPayload`, the default when `openWebUIURL` is set.
+    public static let openWebUIMaxPayloadBytes = 16 << 20
+    /// Bytes of incoming messages not yet whole that all connections together may hold.
+    public var maxInboundBufferBytes: Int = 256 << 20
     public var transports: Transports = .both
     public var allowedOrigins: AllowedOrigins = .sameOrigin
     /// Namespaces besides `/` that clients may join.

@@ -76,7 +76,10 @@ extension Setting {
         ) { value, configuration in
             configuration.pingTimeoutMs = try value.milliseconds()
         },
-        Setting("socketio.max_payload", "largest message or polling body, bytes", default: { "\($0.maxPayloadBytes)" }) {
+        Setting(
+            "socketio.max_payload", "largest message or polling body, bytes (16 MiB when openwebui.url is set)",
+            default: { "\($0.maxPayloadBytes)" }
+        ) {
             value, configuration in
             configuration.maxPayloadBytes = try value.byteCount()
         },
@@ -130,6 +133,13 @@ extension Setting {
         },
 
         // limits
+        Setting(
+            "limits.max_inbound_buffer_bytes",
+            "bytes of incoming messages not yet whole that all connections together may hold (64 KiB each not counted); past it that connection closes",
+            default: { "\($0.maxInboundBufferBytes)" }
+        ) { value, configuration in
+            configuration.maxInboundBufferBytes = try value.byteCount()
+        },
         Setting("limits.max_connections", "Engine.IO sessions open at once (0 = no cap); past it 503", default: { "\($0.maxConnections)" })
         {
             value, configuration in

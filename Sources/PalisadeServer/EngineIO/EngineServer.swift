@@ -18,6 +18,8 @@ public final class EngineServer: Sendable {
     private let sessions = NIOLockedValueBox<[String: SessionHandle]>([:])
     /// Sessions open at once, in total and per client address.
     let caps: ConnectionCaps
+    /// Incoming messages being received, across every connection.
+    let inbound: InboundBudget
 
     init(path: String, settings: EngineSettings, origins: OriginPolicy, application: any EngineApplication, logger: Logger) {
         self.path = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
@@ -26,6 +28,7 @@ public final class EngineServer: Sendable {
         self.application = application
         self.logger = logger
         caps = ConnectionCaps(maxTotal: settings.maxConnections, maxPerIP: settings.maxConnectionsPerIP)
+        inbound = InboundBudget(limit: settings.maxInboundBufferBytes)
     }
 
     /// True when `requestPath` is this mount (with or without the trailing slash).

@@ -11,6 +11,7 @@ struct EngineSettings: Sendable {
     var allowsWebSocket: Bool
     var maxConnections: Int
     var maxConnectionsPerIP: Int
+    var maxInboundBufferBytes: Int
     /// The python client refuses a polling payload of more than 16 packets.
     static let maxPacketsPerPoll = 16
 
@@ -24,6 +25,7 @@ struct EngineSettings: Sendable {
         allowsWebSocket = configuration.transports.allowsWebSocket
         maxConnections = configuration.maxConnections
         maxConnectionsPerIP = configuration.maxConnectionsPerIP
+        maxInboundBufferBytes = configuration.maxInboundBufferBytes
     }
 
     /// The open packet's JSON: exactly these five keys, in the reference's order.

@@ -39,6 +39,9 @@ struct WebSocketFrameReader {
     /// Bytes read but not yet taken as frames: the start of a frame whose rest has not come.
     private var buffered: ByteBuffer?
 
+    /// Bytes held of frames not yet whole.
+    var bufferedBytes: Int { buffered?.readableBytes ?? 0 }
+
     init(maxFrameBytes: Int) {
         self.maxFrameBytes = maxFrameBytes
     }

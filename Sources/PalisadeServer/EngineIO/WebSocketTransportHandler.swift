@@ -23,6 +23,8 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
     private let maxMessageBytes: Int
     /// Most fragments one message may come in.
     static let maxFragments = 1024
+    /// This connection's share of the inbound budget (`InboundBudget.counted` of what it holds).
+    private var budgeted = 0
 
     init(engine: EngineServer, request: HandshakeRequest, maxMessageBytes: Int) {
         self.engine = engine
@@ -54,9 +56,27 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
             } catch {
                 return protocolError(code: error == .tooLarge ? .messageTooLarge : .protocolError)
             }
-            guard let frame else { return }
+            guard let frame else { return holdWithinBudget() }
             received(frame)
         }
+    }
+
+    /// Counts what this connection holds of messages not yet whole against the shared budget;
+    /// closes it (1013, try again later) when that would pass the budget.
+    private func holdWithinBudget() {
+        let wanted = InboundBudget.counted(reader.bufferedBytes + (partial?.data.readableBytes ?? 0))
+        guard engine.inbound.resize(from: budgeted, to: wanted) else {
+            engine.logger.notice(
+                "closing a WebSocket: the inbound buffer budget is spent",
+                metadata: ["bytes": "\(wanted)", "budget": "\(engine.inbound.limit)"])
+            return protocolError(code: .unknown(1013))
+        }
+        budgeted = wanted
+    }
+
+    private func releaseBudget() {
+        _ = engine.inbound.resize(from: budgeted, to: 0)
+        budgeted = 0
     }
 
     private func received(_ frame: WebSocketFrameReader.Frame) {
@@ -111,6 +131,7 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
 
     /// Malformed input: the socket closes with `code` and the session ends ("parse error").
     private func protocolError(code: WebSocketErrorCode) {
+        releaseBudget()
         socket?.close(code: code)
         if let session, let socket {
             session.execute { $0.webSocketClosed(socket) }
@@ -119,6 +140,7 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        releaseBudget()
         if let session, let socket {
             session.execute { $0.webSocketClosed(socket) }
         }

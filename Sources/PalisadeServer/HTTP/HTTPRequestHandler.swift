@@ -27,6 +27,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var deadline: Scheduled<Void>?
     /// The sid of a polling request waiting for its answer (to report a lost connection).
     private var waitingSid: (EngineServer, String)?
+    /// The Engine.IO body being read, counted against its engine's inbound budget.
+    private var budgetedBody: (budget: InboundBudget, bytes: Int)?
 
     init(router: HTTPRouter) {
         self.router = router
@@ -37,6 +39,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        releaseBody()
         deadline?.cancel()
         deadline = nil
     }
@@ -49,7 +52,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             let request = router.request(head, from: context.channel.remoteAddress)
             state = .receiving(head, request, context.channel.allocator.buffer(capacity: 0))
         case (.body(var chunk), .receiving(let head, let request, var body)):
-            guard body.readableBytes + chunk.readableBytes <= router.maxBodyBytes(for: request) else {
+            let size = body.readableBytes + chunk.readableBytes
+            guard size <= router.maxBodyBytes(for: request) else {
                 state = .discarding
                 var headers = HTTPHeaders()
                 for (name, value) in router.engine(for: request.path)?.origins.corsHeaders(for: request) ?? [] {
@@ -57,6 +61,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
                 write(
                     status: .payloadTooLarge, headers: headers, body: ByteBuffer(), keepAlive: false, version: head.version,
+                    context: context)
+                return
+            }
+            guard countBody(size, of: request) else {
+                state = .discarding
+                releaseBody()
+                write(
+                    status: .serviceUnavailable, headers: HTTPHeaders(), body: ByteBuffer(), keepAlive: false, version: head.version,
                     context: context)
                 return
             }
@@ -73,6 +85,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             state = .responding
+            releaseBody()
             route(head: head, request: request, body: body, context: context)
         case (.end, .discarding):
             break
@@ -212,12 +225,30 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             deadline?.cancel()
             deadline = nil
             state = .responding
+            releaseBody()
             route(head: head, request: request, body: body, context: context)
         }
         context.fireChannelWritabilityChanged()
     }
 
+    /// Counts `bytes` of an Engine.IO request's body against the inbound budget; false when that
+    /// would pass it.
+    private func countBody(_ bytes: Int, of request: HandshakeRequest) -> Bool {
+        guard let budget = budgetedBody?.budget ?? router.engine(for: request.path)?.inbound else { return true }
+        let held = budgetedBody?.bytes ?? 0
+        let wanted = InboundBudget.counted(bytes)
+        guard budget.resize(from: held, to: wanted) else { return false }
+        budgetedBody = (budget, wanted)
+        return true
+    }
+
+    private func releaseBody() {
+        if let (budget, bytes) = budgetedBody { _ = budget.resize(from: bytes, to: 0) }
+        budgetedBody = nil
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        releaseBody()
         deadline?.cancel()
         deadline = nil
         if let (engine, sid) = waitingSid {
