@@ -9,6 +9,7 @@ import pytest
 import requests
 import socketio
 
+from redis_process import redis_server  # noqa: F401 (fixture)
 from stock import client, mint, stock  # noqa: F401 (fixtures)
 from wire import polling_url, websocket_url, ws_connect
 
@@ -65,3 +66,41 @@ def test_a_user_past_the_cap_gets_connect_error_and_others_do_not(stock, client)
     first.sio.disconnect()
     time.sleep(0.3)
     assert client(srv).connect(mint("u1")).sio.connected, "a closed socket frees its place"
+
+
+def test_handshakes_that_wait_for_their_policy_together_cannot_pass_the_cap(stock, redis_server):
+    """With Redis, each handshake's rate-limit check waits for Redis, so many handshakes are
+    between the cap's first check and their session at once: the place is taken in one step
+    with the count, and no more than the cap open, however many arrive together."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv = stock({"ratelimit": {"connects": {"limit": 1000, "ip_limit": 1000, "window_s": 60}}},
+                PALISADE_LIMITS_MAX_CONNECTIONS_PER_IP="5", PALISADE_REDIS_URL=redis_server.url)
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(lambda _: open_session(srv).status_code, range(80)))
+    assert statuses.count(200) == 5, statuses
+    assert set(statuses) == {200, 429}
+
+
+def test_sockets_of_one_user_connecting_together_cannot_pass_the_user_cap(stock, redis_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv = stock(PALISADE_LIMITS_MAX_CONNECTIONS_PER_USER="3", PALISADE_REDIS_URL=redis_server.url)
+
+    def connect(_):
+        c = socketio.Client(reconnection=False)
+        try:
+            c.connect(srv.url, socketio_path="/ws/socket.io", transports=["websocket"], auth={"token": mint("u1")},
+                      wait_timeout=5)
+            return c
+        except socketio.exceptions.ConnectionError:
+            return None
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        clients = list(pool.map(connect, range(20)))
+    connected = [c for c in clients if c is not None]
+    try:
+        assert len(connected) == 3
+    finally:
+        for c in connected:
+            c.disconnect()

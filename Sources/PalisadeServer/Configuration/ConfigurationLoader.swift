@@ -66,6 +66,10 @@ public struct ConfigurationLoader: Sendable {
         if configuration.openWebUIURL != nil, !given.contains("socketio.max_payload") {
             configuration.maxPayloadBytes = ServerConfiguration.openWebUIMaxPayloadBytes
         }
+        // …and time for its API to answer within a hook (the waits never block a loop).
+        if configuration.openWebUIURL != nil, !given.contains("limits.hook_deadline_s") {
+            configuration.hookDeadlineMs = ServerConfiguration.openWebUIHookDeadlineMs
+        }
         return configuration
     }
 

@@ -74,6 +74,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxConnectionsPerUser: Int = 100
     /// Wall-clock deadline of one policy hook call, I/O waits included.
     public var hookDeadlineMs: Int = 250
+    /// The default when `openWebUIURL` is set: the stock profile asks Open WebUI's API within its
+    /// hooks (2 s per question at most), and a busy Open WebUI answers in more than 250 ms.
+    public static let openWebUIHookDeadlineMs = 3_000
     /// Lua instructions one hook call may run.
     public var hookInstructions: Int = 10_000_000
 

@@ -159,7 +159,7 @@ extension Setting {
         },
         Setting(
             "limits.hook_deadline_s",
-            "seconds one policy hook call may take, I/O waits included",
+            "seconds one policy hook call may take, I/O waits included (3 when openwebui.url is set)",
             default: { milliseconds($0.hookDeadlineMs) }
         ) { value, configuration in
             configuration.hookDeadlineMs = try value.milliseconds()

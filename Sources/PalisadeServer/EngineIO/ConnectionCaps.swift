@@ -24,26 +24,34 @@ final class ConnectionCaps: Sendable {
         self.maxPerIP = maxPerIP
     }
 
-    /// Nil when a session from `ip` may open now, else the refusal.
+    /// Nil when a session from `ip` may open now, else the refusal: the check made before the
+    /// handshake's policy runs, so an obvious refusal costs no hook.
     func refusal(for ip: String) -> EngineRequestError? {
+        counts.withLockedValue { Self.refusal(for: ip, in: &$0, maxTotal: maxTotal, maxPerIP: maxPerIP) }
+    }
+
+    /// Counts a session from `ip` as open, unless a cap refuses it (then nothing is counted): the
+    /// check and the count are one step, so handshakes that passed `refusal(for:)` together and
+    /// finished their policy together cannot open past a cap.
+    func open(ip: String) -> EngineRequestError? {
         counts.withLockedValue { counts in
-            if maxTotal > 0, counts.total >= maxTotal {
-                counts.refusedTotal += 1
-                return EngineRequestError(code: 4, message: "the server has too many connections", status: .serviceUnavailable)
-            }
-            if maxPerIP > 0, counts.byIP[ip, default: 0] >= maxPerIP {
-                counts.refusedPerIP += 1
-                return EngineRequestError(code: 4, message: "too many connections from this address", status: .tooManyRequests)
-            }
+            if let refusal = Self.refusal(for: ip, in: &counts, maxTotal: maxTotal, maxPerIP: maxPerIP) { return refusal }
+            counts.total += 1
+            counts.byIP[ip, default: 0] += 1
             return nil
         }
     }
 
-    func opened(ip: String) {
-        counts.withLockedValue { counts in
-            counts.total += 1
-            counts.byIP[ip, default: 0] += 1
+    private static func refusal(for ip: String, in counts: inout Counts, maxTotal: Int, maxPerIP: Int) -> EngineRequestError? {
+        if maxTotal > 0, counts.total >= maxTotal {
+            counts.refusedTotal += 1
+            return EngineRequestError(code: 4, message: "the server has too many connections", status: .serviceUnavailable)
         }
+        if maxPerIP > 0, counts.byIP[ip, default: 0] >= maxPerIP {
+            counts.refusedPerIP += 1
+            return EngineRequestError(code: 4, message: "too many connections from this address", status: .tooManyRequests)
+        }
+        return nil
     }
 
     func closed(ip: String) {

@@ -82,6 +82,7 @@ public final class EngineServer: Sendable {
         case .success(.handshake):
             return application.authorizeHandshake(request, on: loop).map { refusal in
                 if let refusal { return .error(refusal) }
+                if let refusal = self.caps.open(ip: request.ip) { return .error(refusal) }
                 let session = self.openSession(request, on: loop, transport: .polling)
                 let open = EnginePacket(.open, .text(self.settings.openPayload(sid: session.id, upgrades: self.settings.allowsWebSocket)))
                 return .payload(EngineCodec.encodePayload([open]))
@@ -122,8 +123,14 @@ public final class EngineServer: Sendable {
         }
     }
 
-    /// Opens a session on a fresh WebSocket (no sid): sends the open packet first.
-    func openWebSocketSession(_ request: HandshakeRequest, socket: WebSocketTransport) -> SessionHandle {
+    /// Opens a session on a fresh WebSocket (no sid): sends the open packet first. Nil when a
+    /// connection cap filled up since the upgrade was allowed: the WebSocket closes (1013, try
+    /// again later).
+    func openWebSocketSession(_ request: HandshakeRequest, socket: WebSocketTransport) -> SessionHandle? {
+        if caps.open(ip: request.ip) != nil {
+            socket.close(code: .unknown(1013))
+            return nil
+        }
         let loop = socket.channel.eventLoop
         let sid = RandomID.make()
         let open = EnginePacket(.open, .text(settings.openPayload(sid: sid, upgrades: false)))
@@ -144,12 +151,12 @@ public final class EngineServer: Sendable {
 
     // MARK: Sessions
 
+    /// The session's place under the caps is already taken (`caps.open`); `remove` gives it back.
     private func openSession(
         _ request: HandshakeRequest, on loop: any EventLoop, transport: EngineSession.Transport, sid: String = RandomID.make()
     ) -> EngineSession {
         let session = EngineSession(id: sid, loop: loop, request: request, server: self, transport: transport)
         sessions.withLockedValue { $0[sid] = SessionHandle(session) }
-        caps.opened(ip: session.ip)
         session.start(handler: application.sessionOpened(session))
         logger.debug("session opened", metadata: ["sid": "\(sid)", "transport": "\(session.transportName)", "ip": "\(request.ip)"])
         return session

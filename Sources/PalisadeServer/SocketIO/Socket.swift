@@ -190,15 +190,19 @@ public final class Socket: GatewaySocket {
 
     // MARK: Lifecycle
 
-    func markConnected(as identity: JSONValue?) {
+    /// False, and nothing changed, when the identity's user already has as many sockets as
+    /// `limits.max_connections_per_user` allows.
+    func markConnected(as identity: JSONValue?) -> Bool {
+        let userID = Socket.userID(of: identity)
+        guard server.registry.add(socketHandle, userID: userID, maxPerUser: server.maxConnectionsPerUser) else { return false }
         self.identity = identity
         isConnected = true
         connectedAt = UnixTime.now()
         if identity?["jti"]?.stringValue == nil {
             authTokenID = auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
         }
-        server.registry.add(socketHandle, userID: userID)
         server.rooms.connected(socketHandle)
+        return true
     }
 
     /// What the admin API shows of this socket.

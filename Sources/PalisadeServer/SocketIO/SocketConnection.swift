@@ -76,14 +76,11 @@ final class SocketConnection: EngineSessionHandler {
             guard self.session.isOpen else { return socket.abandon() }
             switch result {
             case .success(.accept(let identity)):
-                if let userID = Socket.userID(of: identity), self.server.maxConnectionsPerUser > 0,
-                    self.server.registry.count(ofUser: userID) >= self.server.maxConnectionsPerUser
-                {
+                guard self.accept(socket, as: identity) else {
                     socket.abandon()
                     self.server.refusedPerUser.withLockedValue { $0 += 1 }
                     return self.refuse(namespace: namespace, message: "too many connections for this user", data: nil)
                 }
-                self.accept(socket, as: identity)
             case .success(.refuse(let message, let data)):
                 socket.abandon()
                 self.refuse(namespace: namespace, message: message, data: data)
@@ -94,11 +91,12 @@ final class SocketConnection: EngineSessionHandler {
         }
     }
 
-    private func accept(_ socket: Socket, as identity: JSONValue?) {
+    /// False when the user's connection cap refused the socket (nothing changed then).
+    private func accept(_ socket: Socket, as identity: JSONValue?) -> Bool {
+        guard socket.markConnected(as: identity) else { return false }
         sockets[socket.namespace] = socket
         lastJoined = socket
         cancelConnectTimer()
-        socket.markConnected(as: identity)
         // The reply waits for the room adapter's fence (with Redis: the sid's channel is live), so an emit
         // to the new sid from another process is not missed. In-process it passes at once, in this call.
         server.rooms.fence(on: session.loop).assumeIsolated().whenComplete { _ in
@@ -113,6 +111,7 @@ final class SocketConnection: EngineSessionHandler {
                 socket.releaseAuth()
             }
         }
+        return true
     }
 
     /// The connected socket of `namespace`, if any.

@@ -14,10 +14,15 @@ public final class SocketRegistry: Sendable {
 
     private let entries = NIOLockedValueBox(Entries())
 
-    func add(_ socket: SocketHandle, userID: String?) {
+    /// Adds the socket unless its user has `maxPerUser` sockets already (0: no cap); false then.
+    /// The count and the add are one step, so sockets of one user connecting on several loops at
+    /// once cannot pass the cap together.
+    func add(_ socket: SocketHandle, userID: String?, maxPerUser: Int = 0) -> Bool {
         entries.withLockedValue { entries in
+            if let userID, maxPerUser > 0, entries.perUser[userID, default: 0] >= maxPerUser { return false }
             entries.sockets[socket.id] = (socket, userID)
             if let userID { entries.perUser[userID, default: 0] += 1 }
+            return true
         }
     }
 
