@@ -158,6 +158,7 @@ M.events["user-join"] = function(conn, payload, ack)
     return reply(ack)
   end
   conn:set_user(identity)
+  auth.signed_in(conn)
   -- As 10-auth keeps the CONNECT's token: re-checks with Open WebUI ask with this one now.
   conn.data.token = token_of(payload)
   conn.data.auth_checked_at = px.now()

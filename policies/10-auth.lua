@@ -27,7 +27,7 @@ local setting = require("00-settings").reader("auth")
 local ALGORITHMS = setting("algorithms", { "HS256" })         -- JWT algorithms accepted (Open WebUI signs HS256)
 local LEEWAY_S = setting("leeway_s", 30)                      -- clock skew tolerated on exp, nbf and iat
 local ANONYMOUS = setting("anonymous", true)                  -- accept sockets without a valid token (Open WebUI's login page needs it)
-local ANONYMOUS_PER_IP = setting("anonymous_per_ip", 20)      -- anonymous sockets one IP may open per grace period
+local ANONYMOUS_PER_IP = setting("anonymous_per_ip", 20)      -- anonymous sockets one IP may have open at once
 local GRACE_S = setting("grace_s", 120)                       -- an anonymous socket still anonymous after this is closed (its client reconnects)
 local ANONYMOUS_EVENTS = setting("anonymous_events", { "user-join" }) -- the only events an anonymous socket may send
 local REQUIRE_KNOWN_USER = setting("require_known_user", false) -- refuse tokens whose user has no directory record
@@ -126,6 +126,35 @@ function M.identify(token)
   return shape_identity(facts, record or nil, shape_options)
 end
 
+-- Anonymous sockets open now, per IP: a px.store hash per address, sid -> the time the
+-- socket's grace period ends. A socket leaves it when it signs in or disconnects; one
+-- that vanished without either (its instance died) stops counting when its grace ends.
+local function anonymous_key(ip) return "auth:anonymous_open:" .. ip end
+
+-- Takes a place for an anonymous socket from conn.ip; false when the address has
+-- ANONYMOUS_PER_IP open (or they cannot be counted: fail closed).
+local function open_anonymous(conn)
+  local key = anonymous_key(conn.ip)
+  local open = px.store.hgetall(key)
+  if not open then return false end
+  local now, live, ended = px.now(), 0, {}
+  for sid, ends in pairs(open) do
+    if (tonumber(ends) or 0) > now then live = live + 1 else ended[#ended + 1] = sid end
+  end
+  if #ended > 0 then px.store.hdel(key, table.unpack(ended)) end
+  if live >= ANONYMOUS_PER_IP then return false end
+  px.store.hset(key, conn.id, tostring(now + GRACE_S))
+  conn.data.anonymous_place = key
+  return true
+end
+
+local function close_anonymous(conn)
+  local key = conn.data.anonymous_place
+  if not key then return end
+  conn.data.anonymous_place = nil
+  px.store.hdel(key, conn.id)
+end
+
 function M.authenticate(conn, auth)
   local now = px.now()
   conn.data.connected_at = now
@@ -140,14 +169,18 @@ function M.authenticate(conn, auth)
     px.log.info("connect token refused", { reason = err, ip = conn.ip })
   end
   if not ANONYMOUS then return px.deny("authentication required") end
-  -- Each anonymous socket lives at most GRACE_S, so a sliding window of that length
-  -- over anonymous connects bounds how many one IP can hold open at once.
-  local allowed = px.ratelimit.hit("auth:anonymous:" .. conn.ip, ANONYMOUS_PER_IP, GRACE_S, nil, { count_refused = false })
-  if not allowed then
+  if not open_anonymous(conn) then
     px.audit("auth.anonymous_cap", { ip = conn.ip })
     return px.deny("too many unauthenticated connections")
   end
   return { anonymous = true }
+end
+
+-- For the `user-join` handler: the socket is signed in now, its anonymous place is free.
+M.signed_in = close_anonymous
+
+function M.disconnect(conn, reason)
+  close_anonymous(conn)
 end
 
 -- An anonymous socket gets a core timer: if it has not authenticated (user-join)

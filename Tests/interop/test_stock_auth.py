@@ -204,3 +204,21 @@ def test_hole_11_user_join_cannot_switch_the_socket_to_another_user(stock, clien
     error = c.error()
     assert error["event"] == "user-join" and "another user" in error["message"]
     assert c.user_join(mint("alice", name="Alice")) == {"id": "alice", "name": "Alice"}, "the same user may re-join"
+
+
+def test_hole_01_closing_or_signing_in_anonymous_sockets_frees_their_places(stock, client):
+    """The cap counts anonymous sockets open now, not those opened in a window: one that
+    disconnects or signs in (`user-join`) gives its place back at once."""
+    srv = stock({"auth": {"anonymous_per_ip": 2}})
+    first, second = client(srv).connect(), client(srv).connect()
+    refused = client(srv)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        refused.connect()
+    first.sio.disconnect()
+    time.sleep(0.3)
+    third = client(srv).connect()
+    assert third.sio.connected, "a closed anonymous socket still counted"
+    assert second.user_join(mint("u1")) == {"id": "u1", "name": "u1"}
+    assert client(srv).connect().sio.connected, "a signed-in socket still counted as anonymous"
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client(srv).connect()
