@@ -9,6 +9,7 @@ import pytest
 import requests
 import socketio
 
+from fake_openwebui import openwebui  # noqa: F401 (fixture)
 from redis_process import redis_server  # noqa: F401 (fixture)
 from stock import client, mint, stock  # noqa: F401 (fixtures)
 from wire import polling_url, websocket_url, ws_connect
@@ -104,3 +105,17 @@ def test_sockets_of_one_user_connecting_together_cannot_pass_the_user_cap(stock,
     finally:
         for c in connected:
             c.disconnect()
+
+
+def test_rooms_per_socket_are_capped(stock, client, openwebui):
+    """A socket is in at most `limits.max_rooms_per_socket` rooms besides its own: `user-join`
+    with more channels than that joins what fits, the rest are refused and counted."""
+    openwebui.add_user("ann", name="Ann")
+    for index in range(6):
+        openwebui.channels[f"c{index}"] = {"ann"}
+    srv = stock(PALISADE_OPENWEBUI_URL=openwebui.url, PALISADE_LIMITS_MAX_ROOMS_PER_SOCKET="4")
+    ann = client(srv).connect(mint("ann"))
+    assert ann.user_join(mint("ann"))["id"] == "ann"
+    (session,) = srv.admin("GET", "sessions?user_id=ann").json()
+    assert len([room for room in session["rooms"] if room != ann.sid]) == 4, session["rooms"]
+    assert metric(srv, "rooms_per_socket") >= 3

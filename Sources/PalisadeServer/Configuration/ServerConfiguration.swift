@@ -72,6 +72,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxConnectionsPerIP: Int = 1_000
     /// Sockets one user may have connected at once (0: no cap); past it CONNECT_ERROR.
     public var maxConnectionsPerUser: Int = 100
+    /// Rooms one socket may be in at once besides its own (0: no cap); a join past it is refused.
+    public var maxRoomsPerSocket: Int = 10_000
     /// Wall-clock deadline of one policy hook call, I/O waits included.
     public var hookDeadlineMs: Int = 250
     /// The default when `openWebUIURL` is set: the stock profile asks Open WebUI's API within its

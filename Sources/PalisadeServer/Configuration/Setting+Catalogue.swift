@@ -158,6 +158,12 @@ extension Setting {
             configuration.maxConnectionsPerUser = try value.integer(in: 0...10_000_000, expected: "a count 0...10000000")
         },
         Setting(
+            "limits.max_rooms_per_socket", "rooms one socket may be in at once besides its own (0 = no cap); a join past it is refused",
+            default: { "\($0.maxRoomsPerSocket)" }
+        ) { value, configuration in
+            configuration.maxRoomsPerSocket = try value.integer(in: 0...10_000_000, expected: "a count 0...10000000")
+        },
+        Setting(
             "limits.hook_deadline_s",
             "seconds one policy hook call may take, I/O waits included (3 when openwebui.url is set)",
             default: { milliseconds($0.hookDeadlineMs) }

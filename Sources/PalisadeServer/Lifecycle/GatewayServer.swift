@@ -66,14 +66,20 @@ public final class GatewayServer: Sendable {
                     "# HELP palisade_sessions Engine.IO sessions open now.\n# TYPE palisade_sessions gauge\npalisade_sessions \(sessions)\n"
                 let refusedTotal = engines.reduce(0) { $0 + $1.caps.refused.total }
                 let refusedPerIP = engines.reduce(0) { $0 + $1.caps.refused.perIP }
-                let refusedPerUser = engines.reduce(0) { total, engine in
-                    total + ((engine.application as? SocketServer)?.refusedPerUser.withLockedValue { $0 } ?? 0)
-                }
+                let socketServers = engines.compactMap { $0.application as? SocketServer }
+                let refusedPerUser = socketServers.reduce(0) { $0 + $1.refusedPerUser.withLockedValue { $0 } }
+                let refusedRooms = socketServers.reduce(0) { $0 + $1.refusedRooms.withLockedValue { $0 } }
+                let inbound = engines.map(\.inbound.usage)
                 text += "# HELP palisade_caps_refused_total Connections refused for a cap, by cap.\n"
                 text += "# TYPE palisade_caps_refused_total counter\n"
                 text += "palisade_caps_refused_total{cap=\"connections\"} \(refusedTotal)\n"
                 text += "palisade_caps_refused_total{cap=\"connections_per_ip\"} \(refusedPerIP)\n"
                 text += "palisade_caps_refused_total{cap=\"connections_per_user\"} \(refusedPerUser)\n"
+                text += "palisade_caps_refused_total{cap=\"rooms_per_socket\"} \(refusedRooms)\n"
+                text += "palisade_caps_refused_total{cap=\"inbound_buffer\"} \(inbound.reduce(0) { $0 + $1.refused })\n"
+                text += "# HELP palisade_inbound_buffer_bytes Bytes of incoming messages not yet whole, counted against the budget.\n"
+                text += "# TYPE palisade_inbound_buffer_bytes gauge\n"
+                text += "palisade_inbound_buffer_bytes \(inbound.reduce(0) { $0 + $1.used })\n"
                 if let policyStatus {
                     text += "# HELP palisade_policy_generation Policy generation in force.\n# TYPE palisade_policy_generation gauge\n"
                     text += "palisade_policy_generation \(policyStatus.policyGeneration)\n"

@@ -161,6 +161,11 @@ public final class Socket: GatewaySocket {
     @discardableResult
     public func join(_ room: String) -> EventLoopFuture<Bool> {
         let loop = self.loop
+        if server.maxRoomsPerSocket > 0, joinedRooms.count >= server.maxRoomsPerSocket, !joinedRooms.contains(room) {
+            server.refusedRooms.withLockedValue { $0 += 1 }
+            server.logger.notice("a join refused: the socket is in as many rooms as allowed", metadata: ["sid": "\(id)"])
+            return loop.makeSucceededFuture(false)
+        }
         return server.policy.authorizeJoin(self, room: room).assumeIsolated().flatMap { decision in
             guard decision == .allow, self.isConnected else { return loop.makeSucceededFuture(false) }
             self.joinWithoutCheck(room)

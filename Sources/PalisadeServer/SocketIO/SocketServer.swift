@@ -20,6 +20,10 @@ public final class SocketServer: EngineApplication, GatewayRooms {
     let maxConnectionsPerUser: Int
     /// CONNECTs refused for that cap since start.
     let refusedPerUser = NIOLockedValueBox(0)
+    /// Rooms one socket may be in at once besides its own (0: no cap).
+    let maxRoomsPerSocket: Int
+    /// Joins refused for that cap since start.
+    let refusedRooms = NIOLockedValueBox(0)
     private let namespaces: Set<String>
     private let handlers: NameTable<EventHandler>
     let connectHandler: ConnectHandler?
@@ -51,6 +55,7 @@ public final class SocketServer: EngineApplication, GatewayRooms {
         connectTimeout = .milliseconds(Int64(configuration.connectTimeoutMs))
         ackTimeout = .milliseconds(Int64(configuration.ackTimeoutMs))
         maxConnectionsPerUser = configuration.maxConnectionsPerUser
+        maxRoomsPerSocket = configuration.maxRoomsPerSocket
     }
 
     func hasNamespace(_ namespace: String) -> Bool { namespaces.contains(namespace) }
