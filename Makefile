@@ -8,7 +8,7 @@ CONFORMANCE_DIR ?= ../conformance
 # violation still fails the tests.
 RELEASE_BUILD = $(SWIFT) build -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: build release run test check-layering lint test-unit test-interop conformance bench bench-redis e2e clean
+.PHONY: build release run test check-layering lint test-unit test-interop conformance bench bench-redis e2e attack-mix clean
 
 # Debug build of every target.
 build:
@@ -77,6 +77,14 @@ e2e:
 	scripts/install-e2e-deps.sh
 	@if [ "$(E2E_SOCKET)" = palisade ] && [ -z "$$E2E_PALISADE" ]; then $(SWIFT) build --product palisade; fi
 	E2E_SOCKET=$(E2E_SOCKET) SE_OFFLINE=true .venv-e2e/bin/python -m pytest -p no:cacheprovider -rA --timeout=600 e2e $(E2E_ARGS)
+
+# The live attack mix, long form (the short form runs in `make test`): 100 well-behaved clients
+# served while 10 000 connection attempts, bad frames, a flood, slowloris heads and 1 000
+# clients that never read hit a debug build; prints the figures (also in .build/attack-mix.json).
+attack-mix:
+	scripts/install-deps.sh --python
+	$(SWIFT) build --product palisade
+	ATTACK_MIX=long $(PYTHON) -m pytest -q -s Tests/interop/test_attack_mix.py
 
 # Benchmarks: the hook micro-benchmark, then benchmarks/run-bench.sh, which measures the
 # python-socketio peer, Palisade with the empty policy set and with the stock policies side by
