@@ -1,8 +1,9 @@
 -- 00-settings: how the stock modules read their settings.
 --
 -- `require("00-settings").reader("auth")` gives `setting(key, default)`, which reads
--- px.config.policy.auth.<key> (the config file's `policy` section, or
--- PALISADE_POLICY_AUTH_<KEY>) and falls back to `default`. Text from the environment
+-- PALISADE_POLICY_AUTH_<KEY> (px.config.policy_env, by its exact name, so keys with `_`
+-- work whether or not the config file has them), else px.config.policy.auth.<key> (the
+-- config file's `policy` section), and falls back to `default`. Text from the environment
 -- is converted to the default's type: numbers, booleans, and comma lists for tables.
 -- A dotted section reads a nested table: `reader("ratelimit.events")` reads
 -- px.config.policy.ratelimit.events.<key>.
@@ -47,9 +48,20 @@ local function lookup(config, key)
   return node
 end
 
+-- The PALISADE_POLICY_* variable of section.key, by its exact name.
+local function from_environment(section, key)
+  local env = px.config.policy_env
+  if type(env) ~= "table" then return nil end
+  return env[(section:gsub("%.", "_") .. "_" .. key):upper()]
+end
+
 function M.reader(section)
   local config = section_table(section) or {}
-  return function(key, default) return convert(lookup(config, key), default) end
+  return function(key, default)
+    local value = from_environment(section, key)
+    if value == nil then value = lookup(config, key) end
+    return convert(value, default)
+  end
 end
 
 function M.selftest()

@@ -36,7 +36,10 @@ struct Check: AsyncParsableCommand {
             StandardError.write("palisade: \(error)\n")
             throw ExitCode(2)
         }
-        let host = PolicyHost(logger: logger, config: .object(["policy": policySettings]), jwtSecret: "check")
+        let config: JSONValue = .object([
+            "policy": policySettings, "policy_env": PolicySection.environmentOverrides(ProcessInfo.processInfo.environment),
+        ])
+        let host = PolicyHost(logger: logger, config: config, jwtSecret: "check")
         let engine = LuaPolicyEngine(settings: .init(directories: [policies, plugins]), host: host)
         do {
             let generation = try await engine.reload(on: MultiThreadedEventLoopGroup.singleton.next())

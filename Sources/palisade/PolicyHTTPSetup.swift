@@ -3,6 +3,12 @@ import PalisadeJSON
 import PalisadePolicy
 import PalisadeServer
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// `px.http` as the configuration sets it up: nil (every call refused) unless `http.allowed_urls`
 /// or `openwebui.url` names at least one base URL.
 enum PolicyHTTPSetup {
@@ -14,9 +20,15 @@ enum PolicyHTTPSetup {
             maxResponseBytes: configuration.httpMaxResponseBytes)
     }
 
-    /// `px.config`: the free-form `policy` section, and `openwebui.url` when set.
-    static func config(_ configuration: ServerConfiguration, policySettings: JSONValue) -> JSONValue {
-        var members = [JSONMember("policy", policySettings)]
+    /// `px.config`: the free-form `policy` section, the `PALISADE_POLICY_*` variables by their
+    /// exact names (`policy_env`), and `openwebui.url` when set.
+    static func config(
+        _ configuration: ServerConfiguration, policySettings: JSONValue,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> JSONValue {
+        var members = [
+            JSONMember("policy", policySettings), JSONMember("policy_env", PolicySection.environmentOverrides(environment)),
+        ]
         if let url = configuration.openWebUIURL {
             members.append(JSONMember("openwebui", .object([JSONMember("url", .string(url))])))
         }

@@ -51,6 +51,22 @@ import Testing
         #expect(section["validate"]?["extra"] == .array([.string("a"), .string("b")]))
     }
 
+    @Test func aValueIsNeverMadeALevel() throws {
+        let path = try file("c.json", #"{"policy":{"auth":{"anonymous":true}}}"#)
+        let section = try PolicySection.load(configFile: path, environment: ["PALISADE_POLICY_AUTH_ANONYMOUS_PER_IP": "3"])
+        #expect(section["auth"]?["anonymous"] == .bool(true), "the flag is kept")
+        #expect(section["auth"]?["anonymous_per_ip"] == .number("3"))
+    }
+
+    @Test func theVariablesAreAlsoGivenByTheirExactNames() {
+        let overrides = PolicySection.environmentOverrides([
+            "PALISADE_POLICY_AUTH_GRACE_S": "5", "PALISADE_POLICY_VALIDATE_EXTRA_EVENTS": #"["a"]"#, "PALISADE_POLICY_": "x",
+            "PALISADE_POLICY_EMPTY": "", "OTHER": "y",
+        ])
+        #expect(
+            overrides == .object([JSONMember("AUTH_GRACE_S", .number("5")), JSONMember("VALIDATE_EXTRA_EVENTS", .array([.string("a")]))]))
+    }
+
     @Test func noFileAndNoEnvironmentGiveAnEmptySection() throws {
         #expect(try PolicySection.load(configFile: nil, environment: [:]) == .object([]))
     }

@@ -222,3 +222,15 @@ def test_hole_01_closing_or_signing_in_anonymous_sockets_frees_their_places(stoc
     assert client(srv).connect().sio.connected, "a signed-in socket still counted as anonymous"
     with pytest.raises(socketio.exceptions.ConnectionError):
         client(srv).connect()
+
+
+def test_policy_settings_with_underscores_from_the_environment(stock, client, tmp_path):
+    """`PALISADE_POLICY_<PATH>` works for every key, `_` in the key or not, whether or not the
+    config file has it, and never turns a value of the file into a table (issue 20, item 6)."""
+    srv = stock({"auth": {"anonymous": True, "grace_s": 60}},
+                PALISADE_POLICY_AUTH_GRACE_S="1", PALISADE_POLICY_AUTH_ANONYMOUS_PER_IP="1")
+    anonymous = client(srv).connect()
+    refused = client(srv)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        refused.connect()  # anonymous_per_ip = 1, from the environment, next to the file's `anonymous`
+    assert anonymous.disconnected.wait(5), "grace_s = 1 from the environment, over the file's 60"

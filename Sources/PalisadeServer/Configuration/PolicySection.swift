@@ -32,8 +32,22 @@ public enum PolicySection {
         return section
     }
 
+    /// The `PALISADE_POLICY_*` variables as they are, without the prefix: `{"AUTH_GRACE_S": 5}`
+    /// (values parsed as `load` parses them). Lua's `00-settings` looks a setting up here by its
+    /// exact name first, so a key with `_` works whether or not the config file has it
+    /// (`px.config.policy_env`).
+    public static func environmentOverrides(_ environment: [String: String]) -> JSONValue {
+        .object(
+            environment.sorted(by: { $0.key < $1.key }).compactMap { name, value in
+                guard name.hasPrefix(environmentPrefix), name.count > environmentPrefix.count, !value.isEmpty else { return nil }
+                return JSONMember(String(name.dropFirst(environmentPrefix.count)), parseValue(value))
+            })
+    }
+
     /// Puts `value` at the path spelled by `words`, matching the longest existing key at
-    /// each level first (so `count_refused` is found whole), else one word per level.
+    /// each level first (so `count_refused` is found whole), else one word per level. A key
+    /// holding a value, not a table, is never made a level: `auth.anonymous = true` and
+    /// `PALISADE_POLICY_AUTH_ANONYMOUS_PER_IP` give `auth.anonymous_per_ip`, and `anonymous` stays.
     static func set(_ value: JSONValue, at words: ArraySlice<String>, in node: JSONValue) -> JSONValue {
         guard case .object(var members) = node else {
             return set(value, at: words, in: .object([]))
@@ -42,13 +56,22 @@ public enum PolicySection {
             let key = words.prefix(length).joined(separator: "_")
             if let index = members.firstIndex(where: { $0.key == key }) {
                 let rest = words.dropFirst(length)
-                members[index].value = rest.isEmpty ? value : set(value, at: rest, in: members[index].value)
+                if rest.isEmpty {
+                    members[index].value = value
+                    return .object(members)
+                }
+                guard members[index].value.isObject else { continue }
+                members[index].value = set(value, at: rest, in: members[index].value)
                 return .object(members)
             }
         }
-        let key = words.first!
+        let first = words.first!
+        if members.contains(where: { $0.key == first }) {
+            members.append(JSONMember(words.joined(separator: "_"), value))
+            return .object(members)
+        }
         let rest = words.dropFirst()
-        members.append(JSONMember(key, rest.isEmpty ? value : set(value, at: rest, in: .object([]))))
+        members.append(JSONMember(first, rest.isEmpty ? value : set(value, at: rest, in: .object([]))))
         return .object(members)
     }
 
