@@ -1,4 +1,5 @@
 import Logging
+import PalisadeServer
 
 #if canImport(Glibc)
     import Glibc
@@ -32,7 +33,7 @@ struct JSONLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let attached = event.metadata { merged.merge(attached) { _, new in new } }
 
-        var line = "{\"ts\":\"\(Self.timestamp())\",\"level\":"
+        var line = "{\"ts\":\"\(UnixTime.timestamp())\",\"level\":"
         Self.appendString(event.level.rawValue, to: &line)
         line += ",\"label\":"
         Self.appendString(label, to: &line)
@@ -96,20 +97,4 @@ struct JSONLogHandler: LogHandler {
         out += "\""
     }
 
-    /// `2025-01-31T12:34:56.789Z`, from the wall clock without Foundation's formatters.
-    static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func padded(_ value: Int, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return padded(Int(parts.tm_year) + 1900, 4) + "-" + padded(Int(parts.tm_mon) + 1, 2) + "-"
-            + padded(Int(parts.tm_mday), 2) + "T" + padded(Int(parts.tm_hour), 2) + ":"
-            + padded(Int(parts.tm_min), 2) + ":" + padded(Int(parts.tm_sec), 2) + "."
-            + padded(Int(now.tv_nsec) / 1_000_000, 3) + "Z"
-    }
 }

@@ -53,12 +53,13 @@ struct PolicyGateway {
             directory = try await SQLiteDirectoryStore.open(dataDirectory: configuration.dataDirectory)
         }
         let cachedDirectory = CachedPolicyDirectory(directory)
+        let audit = try configuration.auditDestination.map { try AuditStream(destination: $0) }
         let host = PolicyHost(
             logger: logger, config: PolicyHTTPSetup.config(configuration, policySettings: policySettings),
             store: redis?.store ?? MemoryStateStore(), rateLimiter: redis?.rateLimiter ?? MemoryRateLimiter(),
             keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
             directory: cachedDirectory, http: try PolicyHTTPSetup.make(configuration),
-            publisher: redis.map { RedisPublisher(client: $0.client) })
+            publisher: redis.map { RedisPublisher(client: $0.client) }, audit: audit)
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
         var engineSettings = LuaPolicyEngine.Settings(directories: directories)
         engineSettings.limits.deadline = .milliseconds(Int64(configuration.hookDeadlineMs))
@@ -76,7 +77,7 @@ struct PolicyGateway {
         let socketServer = SocketServer(
             configuration: configuration, policy: engine, handlers: relay.handlers,
             onDisconnect: relay.disconnected, adapter: redis.map { link in { link.roomAdapter(for: $0, on: redisGroup!.next()) } },
-            logger: logger)
+            audit: audit, logger: logger)
         host.attach(socketServer)
         relay.attach(socketServer)
         let loop = MultiThreadedEventLoopGroup.singleton.next()

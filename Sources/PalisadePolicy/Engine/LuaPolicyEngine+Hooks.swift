@@ -13,7 +13,7 @@ extension LuaPolicyEngine {
             return loop.makeSucceededFuture(.allow)
         }
         return chain(
-            runtime, .handshake,
+            runtime, .handshake, subject: AuditSubject(request),
             push: { state in
                 Self.pushRequest(request, on: state)
                 return 1
@@ -29,7 +29,7 @@ extension LuaPolicyEngine {
             return socket.loop.makeSucceededFuture(.refuse(message: "no policy is loaded", data: nil))
         }
         return chain(
-            runtime, .authenticate,
+            runtime, .authenticate, subject: AuditSubject(socket),
             push: { state in
                 runtime.pushConn(socket, on: state)
                 LuaBridge.push(auth, state)
@@ -110,12 +110,12 @@ extension LuaPolicyEngine {
         switch outcome {
         case .done(let result):
             if let ackID { runtime.releaseAck(ackID) }
-            return .now(eventDecision(result.mapError { $0 }, event: name, handled: handled, runtime: runtime))
+            return .now(eventDecision(result.mapError { $0 }, event: name, handled: handled, runtime: runtime, socket: socket))
         case .pending(let future):
             return .later(
                 future.assumeIsolated().map { .success($0) }.recover { .failure($0) }.map { result in
                     if let ackID { runtime.releaseAck(ackID) }
-                    return self.eventDecision(result, event: name, handled: handled, runtime: runtime)
+                    return self.eventDecision(result, event: name, handled: handled, runtime: runtime, socket: socket)
                 }.nonisolated())
         }
     }
@@ -124,11 +124,17 @@ extension LuaPolicyEngine {
     /// failed handler is reported, and the event counts as handled (it was allowed).
     private func eventDecision(
         _ result: Result<[JSONValue], any Error>, event: String, handled: Bool,
-        runtime: LuaRuntime
+        runtime: LuaRuntime, socket: any GatewaySocket
     ) -> EventDecision {
         switch result {
         case .success(let values):
-            switch HookAnswer(values) {
+            let answer = HookAnswer(values)
+            // The chain answers a deny or a drop with the position of the module that gave it.
+            if values.count > 1, let position = values[1].intValue, let hooks = runtime.hooks[.event], hooks.indices.contains(position - 1)
+            {
+                audit(answer, hook: "event", module: hooks[position - 1].module, subject: AuditSubject(socket), event: event)
+            }
+            switch answer {
             case .deny(let reason, _, let details): return .deny(reason: reason, details: details)
             case .drop: return .drop
             default: return handled ? .handled : .allow
@@ -155,7 +161,7 @@ extension LuaPolicyEngine {
         guard let runtime = runtime(on: socket.loop) else { return socket.loop.makeSucceededFuture(.deny(reason: "no policy is loaded")) }
         var allowed = false
         return chain(
-            runtime, .authorize,
+            runtime, .authorize, subject: AuditSubject(socket),
             push: { state in
                 runtime.pushConn(socket, on: state)
                 LuaBridge.pushString(action, state)
@@ -255,7 +261,7 @@ extension LuaPolicyEngine {
     /// Calls the modules' `hook` in order until `stopAt` says an answer is final.
     /// A failing hook is reported and answers `deny`, which stops every chain that denies.
     func chain(
-        _ runtime: LuaRuntime, _ hook: HookName, push: @escaping (OpaquePointer) -> Int32,
+        _ runtime: LuaRuntime, _ hook: HookName, subject: AuditSubject? = nil, push: @escaping (OpaquePointer) -> Int32,
         stopAt: @escaping (HookAnswer) -> Bool
     ) -> EventLoopFuture<HookAnswer?> {
         let functions = runtime.hooks[hook] ?? []
@@ -274,8 +280,14 @@ extension LuaPolicyEngine {
                 self.report(error, hook: "\(module).\(hook.rawValue)", runtime: runtime)
                 answer = .deny(reason: AccessDecision.policyFailureReason, status: nil)
             }
-            if stopAt(answer) { return answer }
-            if case .deny = answer { return answer }
+            if stopAt(answer) {
+                self.audit(answer, hook: hook.rawValue, module: module, subject: subject)
+                return answer
+            }
+            if case .deny = answer {
+                self.audit(answer, hook: hook.rawValue, module: module, subject: subject)
+                return answer
+            }
             return nil
         }
         // Calls that finish at once are taken in this loop; one that waits resumes it.

@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PalisadeGateway
+import PalisadeJSON
 import Synchronization
 
 /// The Lua policy engine: implements `GatewayPolicy` by calling the modules' hooks.
@@ -104,6 +105,9 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
         }
         logger.info(
             "policies loaded", metadata: ["generation": "\(generation)", "modules": "\(sources.map(\.name).joined(separator: ","))"])
+        host.audit?.record(
+            "policy.reload",
+            [JSONMember("generation", .number("\(generation)")), JSONMember("modules", .array(sources.map { .string($0.name) }))])
         return generation
     }
 
@@ -111,6 +115,7 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
         current.withLockedValue { $0.error = message }
         reloadFailureCount.withLockedValue { $0 += 1 }
         logger.error("policy reload failed; the previous generation stays", metadata: ["error": "\(message)"])
+        host.audit?.record("policy.reload_failed", [JSONMember("error", .string(message))])
         throw LuaVM.Failure(description: message)
     }
 

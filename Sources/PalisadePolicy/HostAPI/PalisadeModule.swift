@@ -126,6 +126,14 @@ package enum PalisadeModule {
         lua_setfield(L, -2, "log")
         vm.setFunction("audit", inTableAt: -1) { state in
             let kind = LuaVM.string(state, at: 1) ?? "event"
+            if let audit = host.audit {
+                var fields = [JSONMember("generation", .number("\(runtime.generation)"))]
+                if px_istable(state, 2) != 0, case .object(let members)? = try? LuaBridge.value(state, at: 2) {
+                    fields += members.filter { $0.key != "audit" && $0.key != "ts" }
+                }
+                audit.record(kind, fields)
+                return 0
+            }
             var fields = metadata(state, at: 2, generation: runtime.generation)
             fields["audit"] = "\(kind)"
             host.logger.notice("audit: \(kind)", metadata: fields)

@@ -28,6 +28,8 @@ public final class PolicyHost: Sendable {
     public let http: PolicyHTTP?
     /// Behind `px.publish`; nil = nobody to publish to (it answers 0).
     public let publisher: (any PolicyPublisher)?
+    /// The audit stream (`server.audit`): `px.audit` and the engine's denies go there; nil: to the log.
+    public let audit: (any AuditSink)?
     private let socketServer = NIOLockedValueBox<(any GatewayRooms)?>(nil)
     /// JWKS files read for `px.jwt.verify(…, {jwks_file = …})`, by path, with when they were read.
     private let keySets = NIOLockedValueBox<[String: CachedKeySet]>([:])
@@ -42,9 +44,11 @@ public final class PolicyHost: Sendable {
     public init(
         logger: Logger, config: JSONValue, store: any StateStore = MemoryStateStore(),
         rateLimiter: any RateLimiter = MemoryRateLimiter(), keyPrefix: String = "palisade", jwtSecret: String? = nil,
-        directory: (any PolicyDirectory)? = nil, http: PolicyHTTP? = nil, publisher: (any PolicyPublisher)? = nil
+        directory: (any PolicyDirectory)? = nil, http: PolicyHTTP? = nil, publisher: (any PolicyPublisher)? = nil,
+        audit: (any AuditSink)? = nil
     ) {
         self.publisher = publisher
+        self.audit = audit
         self.directory = directory
         self.http = http
         self.logger = logger

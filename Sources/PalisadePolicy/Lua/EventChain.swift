@@ -30,7 +30,7 @@ extension LuaRuntime {
             -- Most hooks answer nil: they skip the call to `type`.
             if answer ~= nil and type(answer) == "table" then
               local verdict = rawget(answer, "__px")
-              if verdict == "deny" or verdict == "drop" then return answer end
+              if verdict == "deny" or verdict == "drop" then return answer, i end
             end
           end
           if handler == nil or not is_open() then return nil end

@@ -26,7 +26,21 @@ final class AdminAPI: Sendable {
         self.logger = logger
     }
 
+    /// Every call is recorded in the audit stream (`admin.call`, with its answer's status).
     func handle(_ request: HandshakeRequest, body: ByteBuffer, on loop: any EventLoop) -> EventLoopFuture<Response> {
+        let audit = server.audit
+        return answer(request, body: body, on: loop).map { response in
+            audit?.record(
+                "admin.call",
+                [
+                    JSONMember("method", .string("\(request.method)")), JSONMember("path", .string(request.path)),
+                    JSONMember("status", .number("\(response.status.code)")), JSONMember("ip", .string(request.ip)),
+                ])
+            return response
+        }
+    }
+
+    private func answer(_ request: HandshakeRequest, body: ByteBuffer, on loop: any EventLoop) -> EventLoopFuture<Response> {
         guard isAuthorized(request) else {
             logger.notice("admin request refused: bad or missing token", metadata: ["ip": "\(request.ip)", "path": "\(request.path)"])
             return loop.makeSucceededFuture(Self.error(.unauthorized, "a valid bearer token is required"))

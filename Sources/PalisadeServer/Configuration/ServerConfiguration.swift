@@ -102,6 +102,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var redisPrefix: String = "palisade"
     /// Open WebUI's default `REDIS_KEY_PREFIX`.
     public static let openWebUIRedisPrefix = "open-webui"
+    /// Where the audit stream goes (`server.audit`): `stdout` or a file path; nil = audit lines
+    /// go to the log.
+    public var auditDestination: String? = nil
     /// Bearer token of the admin API; nil = admin API off.
     public var adminToken: String? = nil
 

@@ -48,6 +48,12 @@ extension Setting {
             configuration.trustedProxies = try value.networks()
         },
         Setting(
+            "server.audit", "where the audit stream goes: stdout or a file path (unset = audit lines go to the log)",
+            default: { _ in nil }
+        ) { value, configuration in
+            configuration.auditDestination = try value.word(expected: "stdout or a file path without spaces")
+        },
+        Setting(
             "server.data_dir",
             environment: [.palisade("PALISADE_DATA_DIR")],
             "folder for SQLite data",

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 import PalisadeGateway
+import PalisadeJSON
 import PalisadeProtocol
 
 /// Engine.IO v4 on one path: validates requests, opens sessions, routes polling
@@ -20,6 +21,8 @@ public final class EngineServer: Sendable {
     let caps: ConnectionCaps
     /// Incoming messages being received, across every connection.
     let inbound: InboundBudget
+    /// The application's audit stream, when it is a `SocketServer` with one.
+    let audit: (any AuditSink)?
 
     init(path: String, settings: EngineSettings, origins: OriginPolicy, application: any EngineApplication, logger: Logger) {
         self.path = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
@@ -29,6 +32,7 @@ public final class EngineServer: Sendable {
         self.logger = logger
         caps = ConnectionCaps(maxTotal: settings.maxConnections, maxPerIP: settings.maxConnectionsPerIP)
         inbound = InboundBudget(limit: settings.maxInboundBufferBytes)
+        audit = (application as? SocketServer)?.audit
     }
 
     /// True when `requestPath` is this mount (with or without the trailing slash).
@@ -59,7 +63,10 @@ public final class EngineServer: Sendable {
         guard request.method == .GET else { return .failure(.badHandshakeMethod) }
         if request.transport == "websocket", !request.isWebSocketUpgrade { return .failure(.badRequest) }
         guard request.query["EIO"] == "4" else { return .failure(.unsupportedProtocolVersion) }
-        if let refusal = caps.refusal(for: request.ip) { return .failure(refusal) }
+        if let refusal = caps.refusal(for: request.ip) {
+            auditCap(refusal, ip: request.ip)
+            return .failure(refusal)
+        }
         return .success(.handshake)
     }
 
@@ -82,7 +89,10 @@ public final class EngineServer: Sendable {
         case .success(.handshake):
             return application.authorizeHandshake(request, on: loop).map { refusal in
                 if let refusal { return .error(refusal) }
-                if let refusal = self.caps.open(ip: request.ip) { return .error(refusal) }
+                if let refusal = self.caps.open(ip: request.ip) {
+                    self.auditCap(refusal, ip: request.ip)
+                    return .error(refusal)
+                }
                 let session = self.openSession(request, on: loop, transport: .polling)
                 let open = EnginePacket(.open, .text(self.settings.openPayload(sid: session.id, upgrades: self.settings.allowsWebSocket)))
                 return .payload(EngineCodec.encodePayload([open]))
@@ -127,7 +137,8 @@ public final class EngineServer: Sendable {
     /// connection cap filled up since the upgrade was allowed: the WebSocket closes (1013, try
     /// again later).
     func openWebSocketSession(_ request: HandshakeRequest, socket: WebSocketTransport) -> SessionHandle? {
-        if caps.open(ip: request.ip) != nil {
+        if let refusal = caps.open(ip: request.ip) {
+            auditCap(refusal, ip: request.ip)
             socket.close(code: .unknown(1013))
             return nil
         }
@@ -150,6 +161,17 @@ public final class EngineServer: Sendable {
     }
 
     // MARK: Sessions
+
+    /// Records a connection cap's refusal: 503 is the total, 429 one address's.
+    func auditCap(_ refusal: EngineRequestError, ip: String) {
+        let cap = refusal.status == .serviceUnavailable ? "connections" : "connections_per_ip"
+        audit?.record("cap.refused", [JSONMember("cap", .string(cap)), JSONMember("ip", .string(ip))])
+    }
+
+    /// Records a refusal for the inbound buffer budget.
+    func auditInbound(ip: String) {
+        audit?.record("cap.refused", [JSONMember("cap", .string("inbound_buffer")), JSONMember("ip", .string(ip))])
+    }
 
     /// The session's place under the caps is already taken (`caps.open`); `remove` gives it back.
     private func openSession(

@@ -25,11 +25,14 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
     static let maxFragments = 1024
     /// This connection's share of the inbound budget (`InboundBudget.counted` of what it holds).
     private var budgeted = 0
+    /// The client's address, for the audit stream.
+    private let ip: String
 
     init(engine: EngineServer, request: HandshakeRequest, maxMessageBytes: Int) {
         self.engine = engine
         self.request = request
         self.maxMessageBytes = maxMessageBytes
+        ip = request.ip
         reader = WebSocketFrameReader(maxFrameBytes: maxMessageBytes)
     }
 
@@ -69,6 +72,7 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
             engine.logger.notice(
                 "closing a WebSocket: the inbound buffer budget is spent",
                 metadata: ["bytes": "\(wanted)", "budget": "\(engine.inbound.limit)"])
+            engine.auditInbound(ip: ip)
             return protocolError(code: .unknown(1013))
         }
         budgeted = wanted

@@ -67,6 +67,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard countBody(size, of: request) else {
                 state = .discarding
                 releaseBody()
+                router.engine(for: request.path)?.auditInbound(ip: request.ip)
                 write(
                     status: .serviceUnavailable, headers: HTTPHeaders(), body: ByteBuffer(), keepAlive: false, version: head.version,
                     context: context)

@@ -163,6 +163,9 @@ public final class Socket: GatewaySocket {
         let loop = self.loop
         if server.maxRoomsPerSocket > 0, joinedRooms.count >= server.maxRoomsPerSocket, !joinedRooms.contains(room) {
             server.refusedRooms.withLockedValue { $0 += 1 }
+            server.audit?.record(
+                "cap.refused",
+                [JSONMember("cap", .string("rooms_per_socket")), JSONMember("sid", .string(id)), JSONMember("ip", .string(ip))])
             server.logger.notice("a join refused: the socket is in as many rooms as allowed", metadata: ["sid": "\(id)"])
             return loop.makeSucceededFuture(false)
         }

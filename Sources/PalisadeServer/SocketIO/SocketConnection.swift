@@ -81,6 +81,10 @@ final class SocketConnection: EngineSessionHandler {
                     self.server.refusedPerUser.withLockedValue { $0 += 1 }
                     return self.refuse(namespace: namespace, message: "too many connections for this user", data: nil)
                 }
+                self.server.audit?.record(
+                    "auth.accepted",
+                    [JSONMember("sid", .string(socket.id)), JSONMember("ip", .string(self.session.ip))]
+                        + (socket.userID.map { [JSONMember("user_id", .string($0))] } ?? [JSONMember("anonymous", .bool(true))]))
             case .success(.refuse(let message, let data)):
                 socket.abandon()
                 self.refuse(namespace: namespace, message: message, data: data)
@@ -126,6 +130,7 @@ final class SocketConnection: EngineSessionHandler {
     }
 
     private func refuse(namespace: String, message: String, data: JSONValue?) {
+        server.audit?.record("auth.refused", [JSONMember("ip", .string(session.ip)), JSONMember("reason", .string(message))])
         var body: [JSONMember] = [JSONMember("message", .string(message))]
         if let data { body.append(JSONMember("data", data)) }
         session.send(SocketPacketEncoder.frames(SocketPacket(.connectError, namespace: namespace, data: .object(body))))

@@ -20,6 +20,8 @@ public final class SocketServer: EngineApplication, GatewayRooms {
     let maxConnectionsPerUser: Int
     /// CONNECTs refused for that cap since start.
     let refusedPerUser = NIOLockedValueBox(0)
+    /// The audit stream (`server.audit`), nil: none.
+    public let audit: (any AuditSink)?
     /// Rooms one socket may be in at once besides its own (0: no cap).
     let maxRoomsPerSocket: Int
     /// Joins refused for that cap since start.
@@ -42,8 +44,10 @@ public final class SocketServer: EngineApplication, GatewayRooms {
         onConnect: ConnectHandler? = nil,
         onDisconnect: DisconnectHandler? = nil,
         adapter: ((SocketRegistry) -> any RoomAdapter)? = nil,
+        audit: (any AuditSink)? = nil,
         logger: Logger
     ) {
+        self.audit = audit
         self.policy = policy
         self.logger = logger
         self.handlers = NameTable(handlers)
