@@ -52,4 +52,17 @@ struct GatewayAdminBackend: AdminBackend {
         }
         afterRevoke?()
     }
+
+    func loadBans() async throws -> [Ban] {
+        let fields = try await host.store.hgetall(host.storeKey(Ban.storeKey), maxFields: 100_000, on: loop).get()
+        return fields.compactMap { entry in (try? JSONParser.parse(Array(entry.value.utf8))).flatMap(Ban.init(json:)) }
+    }
+
+    func saveBan(_ ban: Ban) async throws {
+        _ = try await host.store.hset(host.storeKey(Ban.storeKey), field: ban.field, to: JSONWriter.string(ban.json), on: loop).get()
+    }
+
+    func deleteBan(field: String) async throws -> Bool {
+        try await host.store.hdel(host.storeKey(Ban.storeKey), fields: [field], on: loop).get() > 0
+    }
 }

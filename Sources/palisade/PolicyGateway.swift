@@ -128,6 +128,7 @@ struct PolicyGateway {
         let tickLoop = server.eventLoopGroup.next()
         let ticks = engine.startTicking(on: tickLoop, mayTick: redis.map { $0.tickGate(prefix: configuration.redisPrefix, on: tickLoop) })
         let revocations = sweep?.start(on: sweepLoop)
+        let bans = BanSync(backend: backend, server: socketServer, logger: logger).start(on: sweepLoop)
         let retention = relay.startRetention(on: server.eventLoopGroup.next())
         let pools = PoolCleanup.start(
             store: host.store, link: redis, prefix: configuration.redisPrefix, environment: ProcessInfo.processInfo.environment,
@@ -143,6 +144,7 @@ struct PolicyGateway {
             ticks.cancel()
             retention?.cancel()
             revocations?.cancel()
+            bans.cancel()
             pools.stop()
         })
         await documentStore.close()

@@ -13,8 +13,8 @@ final class AdminAPI: Sendable {
 
     static let prefix = "/admin/v1/"
     private let token: [UInt8]
-    private let backend: any AdminBackend
-    private let server: SocketServer
+    let backend: any AdminBackend
+    let server: SocketServer
     private let cluster: (any AdminCluster)?
     private let logger: Logger
 
@@ -90,6 +90,13 @@ final class AdminAPI: Sendable {
                     return Response(status: .unprocessableEntity, body: .object(["error": .string("\(error)")]))
                 }
             }
+        case (.GET, "bans", 1):
+            let bans = server.bans.all().sorted { $0.field < $1.field }
+            return loop.makeSucceededFuture(Response(status: .ok, body: .array(bans.map(\.json))))
+        case (.POST, "bans", 1):
+            return ban(body, on: loop)
+        case (.DELETE, "bans", 3):
+            return liftBan(kind: parts[1], value: parts[2], on: loop)
         case (_, "directory", 3):
             return directory(method, kind: parts[1], id: parts[2], body: body, on: loop)
         default:
@@ -178,11 +185,11 @@ final class AdminAPI: Sendable {
         }
     }
 
-    private static func ok(_ fields: KeyValuePairs<String, JSONValue>) -> Response {
+    static func ok(_ fields: KeyValuePairs<String, JSONValue>) -> Response {
         Response(status: .ok, body: .object(fields))
     }
 
-    private static func error(_ status: HTTPResponseStatus, _ message: String) -> Response {
+    static func error(_ status: HTTPResponseStatus, _ message: String) -> Response {
         Response(status: status, body: .object(["error": .string(message)]))
     }
 }

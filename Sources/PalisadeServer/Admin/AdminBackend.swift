@@ -11,6 +11,11 @@ public protocol AdminBackend: Sendable {
     /// Writes Open WebUI's revocation keys: `auth:token:{jti}:revoked` and/or
     /// `auth:user:{id}:revoked_at`.
     func revoke(tokenID: String?, userID: String?, expiresIn: Double?) async throws
+    /// The bans in the shared store (`Ban.storeKey`): every instance's and the policies' own.
+    func loadBans() async throws -> [Ban]
+    func saveBan(_ ban: Ban) async throws
+    /// True when the ban was there.
+    func deleteBan(field: String) async throws -> Bool
 }
 
 /// The admin API's settings: off unless a token is configured.

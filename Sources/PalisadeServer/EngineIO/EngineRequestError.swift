@@ -9,6 +9,8 @@ public struct EngineRequestError: Error, Sendable, Equatable {
     public var status: HTTPResponseStatus
 
     public static let unknownTransport = EngineRequestError(code: 0, message: "Transport unknown", status: .badRequest)
+    /// A banned address or network (`BanList`).
+    public static let banned = EngineRequestError(code: 4, message: "banned", status: .forbidden)
     public static let unknownSession = EngineRequestError(code: 1, message: "Session ID unknown", status: .badRequest)
     public static let badHandshakeMethod = EngineRequestError(code: 2, message: "Bad handshake method", status: .badRequest)
     public static let badRequest = EngineRequestError(code: 3, message: "Bad request", status: .badRequest)

@@ -23,6 +23,8 @@ public final class EngineServer: Sendable {
     let inbound: InboundBudget
     /// The application's audit stream, when it is a `SocketServer` with one.
     let audit: (any AuditSink)?
+    /// The application's bans, when it is a `SocketServer`.
+    let bans: BanList?
 
     init(path: String, settings: EngineSettings, origins: OriginPolicy, application: any EngineApplication, logger: Logger) {
         self.path = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
@@ -33,6 +35,7 @@ public final class EngineServer: Sendable {
         caps = ConnectionCaps(maxTotal: settings.maxConnections, maxPerIP: settings.maxConnectionsPerIP)
         inbound = InboundBudget(limit: settings.maxInboundBufferBytes)
         audit = (application as? SocketServer)?.audit
+        bans = (application as? SocketServer)?.bans
     }
 
     /// True when `requestPath` is this mount (with or without the trailing slash).
@@ -63,6 +66,12 @@ public final class EngineServer: Sendable {
         guard request.method == .GET else { return .failure(.badHandshakeMethod) }
         if request.transport == "websocket", !request.isWebSocketUpgrade { return .failure(.badRequest) }
         guard request.query["EIO"] == "4" else { return .failure(.unsupportedProtocolVersion) }
+        if let ban = bans?.ban(forIP: request.ip) {
+            audit?.record(
+                "ban.refused",
+                [JSONMember("ip", .string(request.ip)), JSONMember("ban", .string(ban.field)), JSONMember("reason", .string(ban.reason))])
+            return .failure(.banned)
+        }
         if let refusal = caps.refusal(for: request.ip) {
             auditCap(refusal, ip: request.ip)
             return .failure(refusal)

@@ -28,6 +28,10 @@ public final class Socket: GatewaySocket {
         }
         set {
             userID = Self.userID(of: newValue)
+            // A socket that signs in later (`user-join`) as a banned user goes, as at CONNECT.
+            if isConnected, let userID, server.bans.ban(forUser: userID) != nil {
+                loop.assumeIsolated().execute { self.disconnect() }
+            }
             armExpiry(at: newValue?["expires_at"]?.doubleValue)
             guard let newValue else { return storedIdentity = nil }
             storedIdentity = newValue.containsBinary ? .value(newValue) : .text(JSONWriter.string(newValue))

@@ -76,6 +76,12 @@ final class SocketConnection: EngineSessionHandler {
             guard self.session.isOpen else { return socket.abandon() }
             switch result {
             case .success(.accept(let identity)):
+                if let userID = Socket.userID(of: identity), let ban = self.server.bans.ban(forUser: userID) {
+                    socket.abandon()
+                    self.server.audit?.record(
+                        "ban.refused", [JSONMember("user_id", .string(userID)), JSONMember("ban", .string(ban.field))])
+                    return self.refuse(namespace: namespace, message: "banned", data: nil)
+                }
                 guard self.accept(socket, as: identity) else {
                     socket.abandon()
                     self.server.refusedPerUser.withLockedValue { $0 += 1 }

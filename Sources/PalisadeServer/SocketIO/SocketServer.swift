@@ -22,6 +22,8 @@ public final class SocketServer: EngineApplication, GatewayRooms {
     let refusedPerUser = NIOLockedValueBox(0)
     /// The audit stream (`server.audit`), nil: none.
     public let audit: (any AuditSink)?
+    /// Addresses, networks and users refused at the handshake and at CONNECT.
+    public let bans = BanList()
     /// Rooms one socket may be in at once besides its own (0: no cap).
     let maxRoomsPerSocket: Int
     /// Joins refused for that cap since start.
