@@ -32,6 +32,7 @@ local px = require "palisade"
 local helpers = require "00-helpers"
 local auth = require "10-auth"
 local openwebui = require "05-openwebui"
+local autoban = require "07-autoban"
 
 local setting = require("00-settings").reader("openwebui")
 
@@ -149,6 +150,7 @@ M.events["user-join"] = function(conn, payload, ack)
   local identity, err = auth.identify(token_of(payload))
   if not identity then
     px.log.info("user-join refused", { reason = err, ip = conn.ip })
+    autoban.offence("ip", conn.ip, "auth_failure")
     refuse(conn, "user-join", err)
     return reply(ack)
   end

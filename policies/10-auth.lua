@@ -36,6 +36,8 @@ local RECHECK_S = setting("recheck_s", 30)                    -- re-check revoca
 
 -- Open WebUI's API (`openwebui.url`); without it, the directory decides.
 local openwebui = require "05-openwebui"
+-- Repeated refused tokens from one address end in a temporary ban.
+local autoban = require "07-autoban"
 
 local M = {}
 
@@ -167,6 +169,7 @@ function M.authenticate(conn, auth)
       return identity
     end
     px.log.info("connect token refused", { reason = err, ip = conn.ip })
+    autoban.offence("ip", conn.ip, "auth_failure")
   end
   if not ANONYMOUS then return px.deny("authentication required") end
   if not open_anonymous(conn) then

@@ -40,6 +40,9 @@ local CLASSES = {
 }
 local OFFENCES = class_setting("offences", { limit = 20, window_s = 60 }) -- refusals before a socket is disconnected
 
+-- Clients that keep being refused end with a temporary ban.
+local autoban = require "07-autoban"
+
 local M = {}
 
 local class_of_event = {
@@ -107,7 +110,10 @@ end
 
 function M.handshake(req)
   local ok, retry = hit("connects", nil, req.ip)
-  if not ok then return px.deny(refusal(retry), 429) end
+  if not ok then
+    autoban.offence("ip", req.ip, "refusal")
+    return px.deny(refusal(retry), 429)
+  end
 end
 
 function M.connect(conn)
@@ -134,6 +140,7 @@ function M.event(conn, name, args)
   local user_id = conn.user and tostring(conn.user.id)
   local ok, retry = hit(class_of(name, user_id), conn.user and conn.user.id, conn.ip)
   if ok then return nil end
+  if user_id then autoban.offence("user", user_id, "refusal") else autoban.offence("ip", conn.ip, "refusal") end
   if offend(conn.data, px.now()) then
     px.audit("ratelimit.disconnect", { user_id = conn.user and conn.user.id, ip = conn.ip, event = name })
     conn:disconnect("rate limited")

@@ -59,7 +59,8 @@ struct PolicyGateway {
             store: redis?.store ?? MemoryStateStore(), rateLimiter: redis?.rateLimiter ?? MemoryRateLimiter(),
             keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
             directory: cachedDirectory, http: try PolicyHTTPSetup.make(configuration),
-            publisher: redis.map { RedisPublisher(client: $0.client) }, audit: audit)
+            publisher: redis.map { RedisPublisher(client: $0.client) }, audit: audit,
+            alerts: try PolicyHTTPSetup.alerts(configuration, loop: group.next(), logger: logger))
         let directories = [configuration.policiesDirectory, configuration.pluginsDirectory]
         var engineSettings = LuaPolicyEngine.Settings(directories: directories)
         engineSettings.limits.deadline = .milliseconds(Int64(configuration.hookDeadlineMs))

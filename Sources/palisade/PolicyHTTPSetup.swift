@@ -1,3 +1,5 @@
+import Logging
+import NIOCore
 import PalisadeHTTPClient
 import PalisadeJSON
 import PalisadePolicy
@@ -18,6 +20,13 @@ enum PolicyHTTPSetup {
         return PolicyHTTP(
             client: try HTTPClient(caFile: configuration.httpCAFile), allowList: try HTTPAllowList(bases),
             maxResponseBytes: configuration.httpMaxResponseBytes)
+    }
+
+    /// `px.alert`'s webhook (`alerts.webhook_url`), or nil.
+    static func alerts(_ configuration: ServerConfiguration, loop: any EventLoop, logger: Logger) throws -> WebhookAlerts? {
+        guard let text = configuration.alertsWebhookURL else { return nil }
+        guard let url = HTTPClientURL(text) else { throw HTTPClientError(.invalidURL, "alerts.webhook_url: \(text)") }
+        return WebhookAlerts(url: url, client: try HTTPClient(caFile: configuration.httpCAFile), loop: loop, logger: logger)
     }
 
     /// `px.config`: the free-form `policy` section, the `PALISADE_POLICY_*` variables by their

@@ -124,6 +124,16 @@ package enum PalisadeModule {
             }
         }
         lua_setfield(L, -2, "log")
+        // px.alert(kind[, fields]): logged (warning), audited (`alert`), and sent on (a webhook).
+        vm.setFunction("alert", inTableAt: -1) { state in
+            let kind = LuaVM.string(state, at: 1) ?? "alert"
+            var fields: [JSONMember] = []
+            if px_istable(state, 2) != 0, case .object(let members)? = try? LuaBridge.value(state, at: 2) { fields = members }
+            host.logger.warning("alert: \(kind)", metadata: metadata(state, at: 2, generation: runtime.generation))
+            host.audit?.record("alert", [JSONMember("kind", .string(kind))] + fields.filter { $0.key != "kind" })
+            host.alerts?.alert(kind, fields)
+            return 0
+        }
         vm.setFunction("audit", inTableAt: -1) { state in
             let kind = LuaVM.string(state, at: 1) ?? "event"
             if let audit = host.audit {

@@ -30,6 +30,8 @@ public final class PolicyHost: Sendable {
     public let publisher: (any PolicyPublisher)?
     /// The audit stream (`server.audit`): `px.audit` and the engine's denies go there; nil: to the log.
     public let audit: (any AuditSink)?
+    /// `px.alert`'s destination besides the log and the audit stream (a webhook); nil: none.
+    public let alerts: (any PolicyAlerts)?
     private let socketServer = NIOLockedValueBox<(any GatewayRooms)?>(nil)
     /// JWKS files read for `px.jwt.verify(…, {jwks_file = …})`, by path, with when they were read.
     private let keySets = NIOLockedValueBox<[String: CachedKeySet]>([:])
@@ -45,8 +47,9 @@ public final class PolicyHost: Sendable {
         logger: Logger, config: JSONValue, store: any StateStore = MemoryStateStore(),
         rateLimiter: any RateLimiter = MemoryRateLimiter(), keyPrefix: String = "palisade", jwtSecret: String? = nil,
         directory: (any PolicyDirectory)? = nil, http: PolicyHTTP? = nil, publisher: (any PolicyPublisher)? = nil,
-        audit: (any AuditSink)? = nil
+        audit: (any AuditSink)? = nil, alerts: (any PolicyAlerts)? = nil
     ) {
+        self.alerts = alerts
         self.publisher = publisher
         self.audit = audit
         self.directory = directory

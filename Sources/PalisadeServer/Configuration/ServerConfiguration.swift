@@ -114,6 +114,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var httpMaxResponseBytes: Int = 8 << 20
     /// PEM roots for `px.http` over https; nil = the system's.
     public var httpCAFile: String? = nil
+    /// Where `px.alert` POSTs (`alerts.webhook_url`); nil = nowhere.
+    public var alertsWebhookURL: String? = nil
     /// Open WebUI's base URL as Palisade reaches it (`px.config.openwebui.url`).
     public var openWebUIURL: String? = nil
 

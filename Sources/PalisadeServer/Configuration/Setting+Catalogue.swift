@@ -301,6 +301,12 @@ extension Setting {
         ) { value, configuration in
             configuration.openWebUIURL = try value.baseURLs().first
         },
+        Setting(
+            "alerts.webhook_url", "where px.alert's alerts are POSTed as JSON (unset = log and audit stream only)",
+            default: { _ in nil }
+        ) { value, configuration in
+            configuration.alertsWebhookURL = try value.baseURLs().first
+        },
         Setting("admin.token", secret: true, "bearer token of the admin API (unset = admin API off)", default: { _ in nil }) {
             value, configuration in
             configuration.adminToken = try value.word(expected: "a token without spaces")
