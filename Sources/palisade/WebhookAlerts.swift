@@ -31,7 +31,9 @@ final class WebhookAlerts: PolicyAlerts {
 
     func alert(_ kind: String, _ fields: [JSONMember]) {
         let body = JSONWriter.string(
-            .object([JSONMember("ts", .string(UnixTime.timestamp())), JSONMember("kind", .string(kind)), JSONMember("fields", .object(fields))]))
+            .object([
+                JSONMember("ts", .string(UnixTime.timestamp())), JSONMember("kind", .string(kind)), JSONMember("fields", .object(fields)),
+            ]))
         let start = state.withLockedValue { state -> Bool in
             guard state.queue.count < Self.maxQueued else {
                 state.dropped += 1
