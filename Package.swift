@@ -112,7 +112,7 @@ let package = Package(
                 "CSQLite", "PalisadeJSON", "PalisadeSQLite", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ], swiftSettings: strict),
-        // TLS in a NIO pipeline over OpenSSL memory BIOs (client side; server side to come).
+        // TLS in a NIO pipeline over OpenSSL memory BIOs, both sides (clients, and the listener's termination).
         .target(
             name: "PalisadeTLS",
             dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
@@ -150,6 +150,7 @@ let package = Package(
                 "PalisadeGateway",
                 "PalisadeJSON",
                 "COpenSSL",
+                "PalisadeTLS",
                 "PalisadeProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

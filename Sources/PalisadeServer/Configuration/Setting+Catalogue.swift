@@ -48,6 +48,21 @@ extension Setting {
             configuration.trustedProxies = try value.networks()
         },
         Setting(
+            "server.tls_cert", "PEM certificate chain (leaf first); with server.tls_key, only TLS is served (re-read on reload)",
+            default: { _ in nil }
+        ) { value, configuration in
+            configuration.tlsCertificateFile = try value.nonEmpty(expected: "a file path")
+        },
+        Setting("server.tls_key", "PEM private key (unencrypted) of server.tls_cert", default: { _ in nil }) { value, configuration in
+            configuration.tlsKeyFile = try value.nonEmpty(expected: "a file path")
+        },
+        Setting(
+            "server.tls_handshake_timeout_s", "seconds a TLS client has to complete its handshake",
+            default: { seconds($0.tlsHandshakeTimeoutSeconds) }
+        ) { value, configuration in
+            configuration.tlsHandshakeTimeoutSeconds = try value.seconds()
+        },
+        Setting(
             "server.data_dir",
             environment: [.palisade("PALISADE_DATA_DIR")],
             "folder for SQLite data",
