@@ -297,6 +297,12 @@ let package = Package(
             name: "PalisadeHTTPClientTests", dependencies: ["PalisadeHTTPClient", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         .testTarget(name: "PalisadeGatewayTests", dependencies: ["PalisadeGateway"], swiftSettings: strict),
+        .testTarget(
+            name: "PalisadeTLSTests",
+            dependencies: [
+                "PalisadeTLS", "PalisadeTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ], swiftSettings: strict),
         // What the Redis test targets share: a real redis-server per test; no product links it.
         .target(
             name: "PalisadeRedisTestSupport",
@@ -308,7 +314,7 @@ let package = Package(
         .testTarget(
             name: "PalisadeRedisTests",
             dependencies: [
-                "PalisadeRedisTestSupport",
+                "PalisadeRedisTestSupport", "PalisadeTestSupport",
                 "PalisadeRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -336,6 +342,7 @@ let package = Package(
             name: "PalisadeServerTests",
             dependencies: [
                 "PalisadeGateway",
+                "PalisadeTLS", "PalisadeTestSupport",
                 "PalisadeJSON",
                 "PalisadeServer",
                 "PalisadeProtocol",
