@@ -69,7 +69,10 @@ class TLSServer(ProductProcess):
             (tmp_path / folder / f"10-{folder}.lua").write_text(text)
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PALISADE_SERVER_TLS_CERT": str(cert),
                        "PALISADE_SERVER_TLS_KEY": str(key), "PALISADE_LOG_LEVEL": "debug",
-                       "PALISADE_ADMIN_TOKEN": ADMIN_TOKEN, **env}
+                       "PALISADE_ADMIN_TOKEN": ADMIN_TOKEN,
+                       # OpenSSL's built-in defaults, not the system's openssl.cnf (Debian's sets its own
+                       # minimum protocol): what is refused here, the server's own settings refuse.
+                       "OPENSSL_CONF": os.devnull, **env}
         self.launch(["--port", "0", "--policies", str(tmp_path / "policies"), "--plugins", str(tmp_path / "plugins"),
                      "--data-dir", str(tmp_path / "data")], environment, tmp_path)
 
