@@ -195,6 +195,7 @@ def test_socketio_client_over_tls_verifies_the_certificate_and_exchanges_events(
     assert client.connected and client.transport() == transport
     for n in range(3):
         echo(client, {"n": n, "text": "über TLS"})
+    echo(client, "x" * 300_000)  # many TLS records each way
     # A client that trusts another certificate is refused at the handshake.
     with pytest.raises(socketio.exceptions.ConnectionError):
         clients(srv, certs["b"][0], transport)
@@ -246,6 +247,23 @@ def test_openssl_s_client_tls11_refused_tls12_and_tls13_accepted_with_alpn(tls_s
         assert done.returncode == 0, done.stderr
         assert b"Protocol  : " + version in done.stdout or b"New, " + version in done.stdout, done.stdout
         assert b"ALPN protocol: http/1.1" in done.stdout, done.stdout
+
+
+def test_renegotiation_is_refused(tls_server, certs, clients):
+    srv = tls_server()
+    bystander = clients(srv, certs["a"][0], "websocket")
+    # `R` asks s_client to renegotiate once connected; stdin stays open, so it ends only when refused.
+    client = subprocess.Popen(["openssl", "s_client", "-connect", f"{srv.host}:{srv.port}", "-tls1_2"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    client.stdin.write(b"R\n")
+    client.stdin.flush()
+    try:
+        assert client.wait(timeout=10) != 0
+    finally:
+        client.kill()
+    err = client.stderr.read()
+    assert b"RENEGOTIATING" in err and b"no renegotiation" in err, err
+    echo(bystander, "unaffected")
 
 
 # -- failures close one connection ----------------------------------------------------------------
