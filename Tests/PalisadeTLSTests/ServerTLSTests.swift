@@ -51,12 +51,15 @@ struct ServerTLSTests {
         let pair = try certificates.make("a")
         try await withLoopback { loopback in
             let context = try TLSContext.server(certificateFile: pair.certificate, keyFile: pair.key)
-            let server = try await loopback.echoServer(context, handshakeTimeout: .milliseconds(300))
-            defer { server.close(promise: nil) }
-            let silent = try await loopback.plainConnection(to: server, sending: [])
+            // A short deadline for the silent peer only: a loaded machine may take that long to handshake.
+            let impatient = try await loopback.echoServer(context, handshakeTimeout: .milliseconds(300))
+            defer { impatient.close(promise: nil) }
+            let silent = try await loopback.plainConnection(to: impatient, sending: [])
             #expect(silent >= 0.25 && silent < 3, "closed after \(silent) s")
+            let server = try await loopback.echoServer(context)
+            defer { server.close(promise: nil) }
             let garbled = try await loopback.plainConnection(to: server, sending: Array("GET / HTTP/1.1\r\n\r\n".utf8))
-            #expect(garbled < 0.25, "closed after \(garbled) s")
+            #expect(garbled < 5, "closed after \(garbled) s")  // at once, not at the 10 s deadline
             #expect(try await loopback.roundTrip("still serving", to: server, caFile: pair.certificate).echo == "still serving")
         }
     }

@@ -122,7 +122,10 @@ def clients():
         client.echoed = []
         client.on("echoed", client.echoed.append)
         made.append(client)
-        client.connect(srv.url, socketio_path=SIO_PATH, transports=[transport], wait_timeout=10)
+        try:
+            client.connect(srv.url, socketio_path=SIO_PATH, transports=[transport], wait_timeout=10)
+        except socketio.exceptions.ConnectionError as error:
+            raise socketio.exceptions.ConnectionError(f"{error}; server log:\n{srv.log_tail(20)}") from error
         return client
 
     yield connect
@@ -177,13 +180,20 @@ def closed_within(sock: socket.socket, seconds: float) -> float | None:
     return None
 
 
+def eventually(condition, seconds: float = 5) -> bool:
+    """Whether `condition()` holds within `seconds` (the server's log is read by another thread)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def echo(client: socketio.Client, data) -> None:
     """`data` comes back through the ack and as an `echoed` event."""
     assert client.call("echo", data, timeout=5) == data
-    deadline = time.monotonic() + 5
-    while data not in client.echoed and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert data in client.echoed
+    assert eventually(lambda: data in client.echoed)
 
 
 # -- clients --------------------------------------------------------------------------------------
@@ -279,9 +289,8 @@ def test_garbage_and_plain_http_close_only_that_connection(tls_server, certs, cl
     assert srv.proc.poll() is None
     echo(bystander, "still here")
     assert requests.get(f"{srv.url}/healthz", verify=str(certs["a"][0]), timeout=5).json()["status"] == "ok"
-    log = srv.log_text()
-    assert "TLS connection closed" in log
-    assert certs["a"][1].read_text().splitlines()[1] not in log  # no key material, ever
+    assert eventually(lambda: "TLS connection closed" in srv.log_text()), srv.log_tail()
+    assert certs["a"][1].read_text().splitlines()[1] not in srv.log_text()  # no key material, ever
 
 
 @pytest.mark.parametrize("first_bytes", [b"", b"\x16\x03\x01\x02\x00\x01"], ids=["silent", "half-hello"])
@@ -292,21 +301,12 @@ def test_a_stalled_handshake_is_closed_after_the_deadline(tls_server, certs, fir
         waited = closed_within(raw, 6)
     # Well before the 10 s request timeout: the handshake deadline closed it.
     assert waited is not None and 0.8 <= waited < 4, waited
-    assert "handshake not completed within 1.0 s" in srv.log_text()
+    assert eventually(lambda: "handshake not completed within 1.0 s" in srv.log_text()), srv.log_tail()
     # A prompt client is still served.
     assert requests.get(f"{srv.url}/healthz", verify=str(certs["a"][0]), timeout=5).ok
 
 
 # -- reload ---------------------------------------------------------------------------------------
-
-def wait_for_certificate(srv: TLSServer, cert: Path, seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if served_certificate(srv) == der(cert):
-            return True
-        time.sleep(0.1)
-    return False
-
 
 def test_sighup_swaps_the_certificate_and_keeps_live_connections(tls_server, certs, clients):
     srv = tls_server()
@@ -335,7 +335,7 @@ def test_sighup_swaps_the_certificate_and_keeps_live_connections(tls_server, cer
     talker.start()
     install(certs["b"], certs["served"])
     srv.proc.send_signal(signal.SIGHUP)
-    assert wait_for_certificate(srv, certs["b"][0]), srv.log_tail()
+    assert eventually(lambda: served_certificate(srv) == der(certs["b"][0]), 10), srv.log_tail()
     time.sleep(0.5)
     stop.set()
     talker.join(10)
@@ -355,11 +355,8 @@ def test_a_bad_file_on_reload_keeps_the_old_certificate(tls_server, certs, clien
     live = clients(srv, certs["a"][0], "websocket")
     certs["served"][0].write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
     srv.proc.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 10
-    while "TLS reload failed" not in srv.log_text() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    log = srv.log_text()
-    assert "TLS reload failed" in log and str(certs["served"][0]) in log, srv.log_tail()
+    assert eventually(lambda: "TLS reload failed" in srv.log_text()), srv.log_tail()
+    assert str(certs["served"][0]) in srv.log_text()
     assert served_certificate(srv) == der(certs["a"][0])
     echo(live, "unaffected")
     echo(clients(srv, certs["a"][0], "polling"), "new, old certificate")
