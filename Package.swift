@@ -113,7 +113,7 @@ let package = Package(
                 "CSQLite", "PalisadeJSON", "PalisadeSQLite", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ], swiftSettings: strict),
-        // TLS in a NIO pipeline over OpenSSL memory BIOs (client side; server side to come).
+        // TLS in a NIO pipeline over OpenSSL memory BIOs, both sides (clients, and the listener's termination).
         .target(
             name: "PalisadeTLS",
             dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
@@ -151,6 +151,7 @@ let package = Package(
                 "PalisadeGateway",
                 "PalisadeJSON",
                 "COpenSSL",
+                "PalisadeTLS",
                 "PalisadeProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -297,6 +298,12 @@ let package = Package(
             name: "PalisadeHTTPClientTests", dependencies: ["PalisadeHTTPClient", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         .testTarget(name: "PalisadeGatewayTests", dependencies: ["PalisadeGateway"], swiftSettings: strict),
+        .testTarget(
+            name: "PalisadeTLSTests",
+            dependencies: [
+                "PalisadeTLS", "PalisadeTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ], swiftSettings: strict),
         // What the Redis test targets share: a real redis-server per test; no product links it.
         .target(
             name: "PalisadeRedisTestSupport",
@@ -308,7 +315,7 @@ let package = Package(
         .testTarget(
             name: "PalisadeRedisTests",
             dependencies: [
-                "PalisadeRedisTestSupport",
+                "PalisadeRedisTestSupport", "PalisadeTestSupport",
                 "PalisadeRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -336,6 +343,7 @@ let package = Package(
             name: "PalisadeServerTests",
             dependencies: [
                 "PalisadeGateway",
+                "PalisadeTLS", "PalisadeTestSupport",
                 "PalisadeJSON",
                 "PalisadeServer",
                 "PalisadeProtocol",

@@ -21,3 +21,9 @@ static inline const char *palisade_param_rsa_n(void) { return OSSL_PKEY_PARAM_RS
 static inline const char *palisade_param_rsa_e(void) { return OSSL_PKEY_PARAM_RSA_E; }
 static inline const char *palisade_param_group_name(void) { return OSSL_PKEY_PARAM_GROUP_NAME; }
 static inline const char *palisade_param_public_key(void) { return OSSL_PKEY_PARAM_PUB_KEY; }
+
+/* Server-side SSL_OP_* bits (SSL_OP_BIT does not import into Swift): no compression (CRIME), no
+   renegotiation, the server's cipher order. */
+static inline uint64_t palisade_ssl_server_options(void) {
+    return SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
+}

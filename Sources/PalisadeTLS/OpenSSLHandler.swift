@@ -3,9 +3,10 @@ import NIOCore
 
 /// TLS in a NIO pipeline through OpenSSL memory BIOs: ciphertext from the socket is written into
 /// one BIO and `SSL_read` yields plaintext; plaintext from above goes through `SSL_write` and the
-/// other BIO's bytes go to the socket. Client side today (`SSL_set_connect_state`); a server side
-/// needs only `SSL_set_accept_state` and a context with a certificate. Writes before the handshake
-/// completes wait for it. Loop-confined, like every handler.
+/// other BIO's bytes go to the socket. Either side: `init(context:serverName:)` connects,
+/// `init(serverContext:handshakeTimeout:)` accepts. Writes before the handshake completes wait for
+/// it. A failure (garbage, a refused protocol, a missed deadline) is fired as a `TLSError` and closes
+/// this channel only. Loop-confined, like every handler.
 public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
@@ -16,23 +17,16 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
     private let input: OpaquePointer
     private let output: OpaquePointer
     private let tlsContext: TLSContext
+    private let handshakeTimeout: TimeAmount?
+    private var handshakeTimer: Scheduled<Void>?
     private var handshakeDone = false
     private var failed = false
     private var waiting: [(ByteBuffer, EventLoopPromise<Void>?)] = []
 
     /// `serverName` is sent as SNI (unless it is an IP address) and, when the context verifies, must
     /// match the certificate (as a DNS name, or as an IP address).
-    public init(context: TLSContext, serverName: String?) throws(TLSError) {
-        guard let ssl = SSL_new(context.context) else { throw TLSError.fromQueue("SSL_new failed") }
-        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
-            SSL_free(ssl)
-            throw TLSError.fromQueue("BIO_new failed")
-        }
-        SSL_set_bio(ssl, input, output)  // the SSL owns both BIOs from here
-        self.ssl = ssl
-        self.input = input
-        self.output = output
-        tlsContext = context
+    public convenience init(context: TLSContext, serverName: String?) throws(TLSError) {
+        try self.init(context: context, handshakeTimeout: nil)
         SSL_set_connect_state(ssl)
         if let serverName {
             if Self.isIPAddress(serverName) {
@@ -46,15 +40,52 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
+    /// The accept side, with a context from `TLSContext.server`. A peer that has not completed its
+    /// handshake `handshakeTimeout` after connecting is closed (it would hold a connection for free).
+    public convenience init(serverContext: TLSContext, handshakeTimeout: TimeAmount) throws(TLSError) {
+        try self.init(context: serverContext, handshakeTimeout: handshakeTimeout)
+        SSL_set_accept_state(ssl)
+    }
+
+    private init(context: TLSContext, handshakeTimeout: TimeAmount?) throws(TLSError) {
+        guard let ssl = SSL_new(context.context) else { throw TLSError.fromQueue("SSL_new failed") }
+        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw TLSError.fromQueue("BIO_new failed")
+        }
+        SSL_set_bio(ssl, input, output)  // the SSL owns both BIOs from here
+        self.ssl = ssl
+        self.input = input
+        self.output = output
+        tlsContext = context
+        self.handshakeTimeout = handshakeTimeout
+    }
+
     deinit { SSL_free(ssl) }
 
+    /// The protocol the handshake settled on (`TLSv1.3`), nil before it completes.
+    public var negotiatedVersion: String? {
+        handshakeDone ? String(cString: SSL_get_version(ssl)) : nil
+    }
+
     public func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { handshake(context) }
+        if context.channel.isActive { start(context) }
     }
 
     public func channelActive(context: ChannelHandlerContext) {
-        handshake(context)
+        start(context)
         context.fireChannelActive()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        if let handshakeTimeout, handshakeTimer == nil, !handshakeDone {
+            handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: handshakeTimeout) {
+                self.handshakeTimer = nil
+                let seconds = Double(handshakeTimeout.nanoseconds) / 1e9
+                self.fail(context, TLSError("handshake not completed within \(seconds) s"))
+            }
+        }
+        handshake(context)
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -91,6 +122,7 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         let result = SSL_do_handshake(ssl)
         if result == 1 {
             handshakeDone = true
+            cancelHandshakeTimer()
             sendCiphertext(context, promise: nil)
             let queued = waiting
             waiting.removeAll()
@@ -104,6 +136,8 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
             sendCiphertext(context, promise: nil)
             context.flush()
         default:
+            sendCiphertext(context, promise: nil)  // the alert, if OpenSSL wrote one
+            context.flush()
             let verify = SSL_get_verify_result(ssl)
             let reason = verify == X509_V_OK ? "" : " (\(String(cString: X509_verify_cert_error_string(Int(verify)))))"
             fail(context, TLSError.fromQueue("handshake failed\(reason)"))
@@ -177,12 +211,19 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// Writes queued behind a handshake that will never finish fail rather than leak.
     public func channelInactive(context: ChannelHandlerContext) {
+        cancelHandshakeTimer()
         failWaiting(ChannelError.ioOnClosedChannel)
         context.fireChannelInactive()
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
+        cancelHandshakeTimer()
         failWaiting(ChannelError.ioOnClosedChannel)
+    }
+
+    private func cancelHandshakeTimer() {
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
     }
 
     private func failWaiting(_ error: any Error) {

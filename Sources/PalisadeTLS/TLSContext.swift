@@ -1,12 +1,12 @@
 import COpenSSL
 
 /// An OpenSSL `SSL_CTX`: settings shared by many connections. Made once, then only read.
-/// Client mode today; a server mode (certificate and key) can be added beside `client`.
+/// `client` here; `server` (a certificate and its key) in `TLSContext+Server.swift`.
 public final class TLSContext: @unchecked Sendable {
     // @unchecked: an SSL_CTX is not changed after `init`, and OpenSSL allows concurrent SSL_new on it.
     let context: OpaquePointer
 
-    private init(_ context: OpaquePointer) { self.context = context }
+    init(_ context: OpaquePointer) { self.context = context }
 
     deinit { SSL_CTX_free(context) }
 

@@ -12,6 +12,8 @@ struct GatewayAdminBackend: AdminBackend {
     let loop: any EventLoop
     /// Tells the other instances that tokens were revoked (nil: one instance).
     var afterRevoke: (@Sendable () -> Void)? = nil
+    /// The listener's TLS, whose files a reload reads again (nil: plain HTTP).
+    var tls: TLSTermination? = nil
     /// How long a revoked token's marker is kept when the request names no `ttl_s`
     /// (Open WebUI's tokens live at most this long by default).
     static let defaultRevocationTTL = 7.0 * 24 * 3600
@@ -20,8 +22,10 @@ struct GatewayAdminBackend: AdminBackend {
         var description: String
     }
 
+    /// Policies and plugins, and the TLS certificate (whose failure is logged and keeps the old one).
     func reload() async throws -> Int {
-        try await engine.reload(on: loop)
+        await tls?.reload()
+        return try await engine.reload(on: loop)
     }
 
     func directoryGet(kind: String, id: String) async throws -> JSONValue? {

@@ -24,6 +24,7 @@ import PalisadeYjsRelay
 
 /// The product wiring: the Lua policy engine behind the Socket.IO server, loaded at
 /// start, reloaded on SIGHUP and when a file in the policies or plugins folder changes.
+/// SIGHUP (and the admin reload) also re-reads the TLS certificate and key.
 struct PolicyGateway {
     let configuration: ServerConfiguration
     /// `px.config.policy`.
@@ -37,6 +38,8 @@ struct PolicyGateway {
     static let settleDelay: UInt64 = 100_000_000
 
     func run() async throws {
+        // First: a certificate or key that cannot be used stops the start before anything else.
+        let tls = try await TLSTermination.load(configuration, logger: logger)
         let group = GatewayServer.makeEventLoopGroup(configuration)
         // Redis's connections and timers live on loops of their own, which outlive the server's:
         // they are closed after the server's loops have stopped, then these stop too.
@@ -95,16 +98,22 @@ struct PolicyGateway {
         if let control { shared?.announce(through: control) }
         var backend = GatewayAdminBackend(engine: engine, host: host, loop: loop)
         backend.afterRevoke = control.map(Self.announcer)
+        backend.tls = tls
         let admin = configuration.adminToken.map {
             AdminConfiguration(token: $0, backend: backend, socketServer: socketServer, cluster: control)
         }
         let server = GatewayServer(
             configuration: configuration, applications: [(configuration.path, socketServer)],
-            policyStatus: engine, admin: admin, group: group, redisStatus: redis.map(Self.healthOf), logger: logger)
+            policyStatus: engine, admin: admin, group: group, redisStatus: redis.map(Self.healthOf), tls: tls, logger: logger)
         await redis?.reportStart(timeout: .seconds(2), logger: logger)
         _ = try? await engine.reload(on: loop)
 
-        let hangup = ReloadSignal { Task { _ = try? await engine.reload(on: loop) } }
+        let hangup = ReloadSignal {
+            Task {
+                await tls?.reload()
+                _ = try? await engine.reload(on: loop)
+            }
+        }
         // inotify wakes the comparison at once; without it, it runs every `watchInterval`.
         let changes = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let inotify = FolderWatcher(folders: directories) { changes.continuation.yield() }

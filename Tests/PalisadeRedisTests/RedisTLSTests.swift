@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import PalisadeRedisTestSupport
+import PalisadeTestSupport
 import Testing
 
 @testable import PalisadeRedis
@@ -9,41 +10,21 @@ import Testing
 /// `openssl` CLI for this test (SAN IP 127.0.0.1).
 @Suite("Redis over TLS", .serialized)
 struct RedisTLSTests {
-    /// Runs `openssl` with `arguments` in `directory`; throws if it fails.
-    private func openssl(_ arguments: [String], in directory: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Polled, not waitUntilExit: that can hang off the main thread on Linux.
-        while process.isRunning { usleep(10_000) }
-        guard process.terminationStatus == 0 else { throw TLSTestError.openssl(arguments.joined(separator: " ")) }
-    }
-
-    enum TLSTestError: Error { case openssl(String) }
-
     private func makeCertificates() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(
-            to: directory.appendingPathComponent("san.ext"), atomically: true, encoding: .utf8)
-        try openssl(
-            [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-                "-subj", "/CN=Palisade Test CA",
-            ], in: directory)
-        try openssl(
-            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
-            in: directory)
-        try openssl(
-            [
-                "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt",
-                "-days", "2", "-extfile", "san.ext",
-            ], in: directory)
-        return directory
+        let certificates = try TestCertificates()
+        try certificates.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n", to: "san.ext")
+        try certificates.openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+            "-subj", "/CN=Palisade Test CA",
+        ])
+        try certificates.openssl([
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost",
+        ])
+        try certificates.openssl([
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt",
+            "-days", "2", "-extfile", "san.ext",
+        ])
+        return certificates.folder
     }
 
     @Test func aRedissURLConnectsVerifiesAndRefusesAnUnknownCA() async throws {

@@ -341,6 +341,20 @@ struct ConfigurationLoaderTests {
         }
     }
 
+    @Test func tlsNeedsBothACertificateAndAKey() throws {
+        let pair = try ConfigurationLoader(
+            environment: ["PALISADE_SERVER_TLS_CERT": "/etc/p/cert.pem", "PALISADE_SERVER_TLS_KEY": "/etc/p/key.pem"]
+        ).load()
+        #expect(pair.tlsCertificateFile == "/etc/p/cert.pem" && pair.tlsKeyFile == "/etc/p/key.pem")
+        #expect(pair.tlsHandshakeTimeoutSeconds == 10)
+        let noKey = try loadError(environment: ["PALISADE_SERVER_TLS_CERT": "/etc/p/cert.pem"])
+        #expect(noKey.key == "server.tls_key" && noKey.description.contains("server.tls_cert"))
+        let noCertificate = try loadError(commandLine: ["server.tls_key": "/etc/p/key.pem"])
+        #expect(noCertificate.key == "server.tls_cert")
+        let timeout = try ConfigurationLoader(environment: ["PALISADE_SERVER_TLS_HANDSHAKE_TIMEOUT_S": "2.5"]).load()
+        #expect(timeout.tlsHandshakeTimeoutSeconds == 2.5)
+    }
+
     @Test func unknownCommandLineKeyIsRefused() throws {
         let error = try loadError(commandLine: ["server.prot": "9000"])
         #expect(error.code == .unknownSetting)

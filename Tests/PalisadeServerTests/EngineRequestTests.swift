@@ -117,6 +117,12 @@ import Testing
         #expect(!policy.allows(request(origin: "http://gw.example:8080", forwardedProto: "https")))
     }
 
+    @Test func sameOriginMeansHTTPSOnATLSListener() {
+        let policy = OriginPolicy(allowed: .sameOrigin, scheme: "https")
+        #expect(policy.allows(request(origin: "https://gw.example:8080")))
+        #expect(!policy.allows(request(origin: "http://gw.example:8080")))
+    }
+
     @Test func listAllowsOnlyItsOrigins() {
         let policy = OriginPolicy(allowed: .list(["https://chat.example"]))
         #expect(policy.allows(request(origin: "https://chat.example")))

@@ -70,7 +70,20 @@ public struct ConfigurationLoader: Sendable {
         if configuration.openWebUIURL != nil, !given.contains("limits.hook_deadline_s") {
             configuration.hookDeadlineMs = ServerConfiguration.openWebUIHookDeadlineMs
         }
+        try Self.checkTLSPair(configuration)
         return configuration
+    }
+
+    /// A certificate without its key, or the reverse, is a mistake: serving plain HTTP instead would hide it.
+    private static func checkTLSPair(_ configuration: ServerConfiguration) throws {
+        let (given, missing): (String, String)
+        switch (configuration.tlsCertificateFile, configuration.tlsKeyFile) {
+        case (nil, nil), (.some, .some): return
+        case (.some, nil): (given, missing) = ("server.tls_cert", "server.tls_key")
+        case (nil, .some): (given, missing) = ("server.tls_key", "server.tls_cert")
+        }
+        throw ConfigurationError(
+            code: .invalidValue, key: missing, message: "\(given) is set but \(missing) is not: TLS needs both (or neither)")
     }
 
     /// Every setting's key path, in resolution order.

@@ -40,6 +40,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Proxies (addresses or CIDR networks) whose `Forwarded` / `X-Forwarded-For` / `X-Real-IP`
     /// name the client; from any other peer those headers are ignored.
     public var trustedProxies: [String] = []
+    /// PEM certificate chain and private key: both set = the listener speaks only TLS (https, wss).
+    public var tlsCertificateFile: String? = nil
+    public var tlsKeyFile: String? = nil
+    /// A TLS connection that has not completed its handshake this long after connecting is closed.
+    public var tlsHandshakeTimeoutSeconds: Double = 10
 
     // socketio
     /// The Engine.IO/Socket.IO path; Open WebUI's client uses `/ws/socket.io`.

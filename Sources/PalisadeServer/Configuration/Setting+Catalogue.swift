@@ -51,7 +51,22 @@ extension Setting {
             "server.audit", "where the audit stream goes: stdout or a file path (unset = audit lines go to the log)",
             default: { _ in nil }
         ) { value, configuration in
-            configuration.auditDestination = try value.word(expected: "stdout or a file path without spaces")
+            configuration.auditDestination = try value.nonEmpty(expected: "stdout or a file path")
+        },
+        Setting(
+            "server.tls_cert", "PEM certificate chain (leaf first); with server.tls_key, only TLS is served (re-read on reload)",
+            default: { _ in nil }
+        ) { value, configuration in
+            configuration.tlsCertificateFile = try value.nonEmpty(expected: "a file path")
+        },
+        Setting("server.tls_key", "PEM private key (unencrypted) of server.tls_cert", default: { _ in nil }) { value, configuration in
+            configuration.tlsKeyFile = try value.nonEmpty(expected: "a file path")
+        },
+        Setting(
+            "server.tls_handshake_timeout_s", "seconds a TLS client has to complete its handshake",
+            default: { seconds($0.tlsHandshakeTimeoutSeconds) }
+        ) { value, configuration in
+            configuration.tlsHandshakeTimeoutSeconds = try value.seconds()
         },
         Setting(
             "server.data_dir",

@@ -4,6 +4,8 @@ import PalisadeGateway
 /// Which browser origins may open sessions, and the CORS headers polling responses carry.
 struct OriginPolicy: Sendable {
     let allowed: ServerConfiguration.AllowedOrigins
+    /// This listener's own scheme: `https` when it terminates TLS.
+    var scheme = "http"
 
     /// Requests without `Origin` (non-browser clients) are always allowed; browsers send it.
     func allows(_ request: HandshakeRequest) -> Bool {
@@ -14,10 +16,10 @@ struct OriginPolicy: Sendable {
         case .list(let origins):
             return origins.contains { $0.caseInsensitiveCompare(origin) }
         case .sameOrigin:
-            // The scheme is this connection's (plain HTTP) unless a TLS-terminating proxy
-            // says otherwise; browsers cannot set X-Forwarded-Proto themselves.
+            // The scheme is this listener's unless a TLS-terminating proxy says otherwise;
+            // browsers cannot set X-Forwarded-Proto themselves.
             guard let host = request.headers.first(name: "host") else { return false }
-            let scheme = request.headers.first(name: "x-forwarded-proto")?.split(separator: ",").first.map(String.init) ?? "http"
+            let scheme = request.headers.first(name: "x-forwarded-proto")?.split(separator: ",").first.map(String.init) ?? scheme
             return origin.caseInsensitiveCompare(scheme.trimmingSpaces + "://" + host)
         }
     }

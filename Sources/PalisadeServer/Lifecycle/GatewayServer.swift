@@ -18,6 +18,7 @@ public final class GatewayServer: Sendable {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let router: HTTPRouter
+    private let tls: TLSTermination?
 
     /// The product server: Socket.IO on `configuration.path` with `policy`.
     public convenience init(configuration: ServerConfiguration, policy: any GatewayPolicy = AllowAllPolicy(), logger: Logger) {
@@ -30,16 +31,19 @@ public final class GatewayServer: Sendable {
     ///   - group: the event loops to serve on (from `makeEventLoopGroup`), when parts built
     ///     before the server need them; the server shuts them down when it stops.
     ///   - redisStatus: what `/healthz` says of Redis (`"up"` or `"down"`); nil: `"off"`.
+    ///   - tls: with it, every connection speaks TLS (`TLSTermination.load`).
     public init(
         configuration: ServerConfiguration, applications: [(path: String, application: any EngineApplication)],
         policyStatus: (any PolicyStatusReporting)? = nil, admin: AdminConfiguration? = nil,
-        group: MultiThreadedEventLoopGroup? = nil, redisStatus: (@Sendable () -> String)? = nil, logger: Logger
+        group: MultiThreadedEventLoopGroup? = nil, redisStatus: (@Sendable () -> String)? = nil,
+        tls: TLSTermination? = nil, logger: Logger
     ) {
         self.configuration = configuration
         self.logger = logger
         self.group = group ?? Self.makeEventLoopGroup(configuration)
+        self.tls = tls
         let settings = EngineSettings(configuration)
-        let origins = OriginPolicy(allowed: configuration.allowedOrigins)
+        let origins = OriginPolicy(allowed: configuration.allowedOrigins, scheme: tls == nil ? "http" : "https")
         let engines = applications.map {
             EngineServer(path: $0.path, settings: settings, origins: origins, application: $0.application, logger: logger)
         }
@@ -117,6 +121,7 @@ public final class GatewayServer: Sendable {
         let signals = TerminationSignals()
         let listener = try await start()
         let address = describe(listener.localAddress)
+        if let tls { logger.info("TLS only", metadata: ["certificate": "\(tls.certificateFile)"]) }
         logger.info("listening on \(address)")
         onListening(address)
         await signals.wait()
@@ -127,6 +132,7 @@ public final class GatewayServer: Sendable {
     /// Binds and starts serving; returns the listening channel.
     public func start() async throws -> any Channel {
         let router = router
+        let tls = tls
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = configuration.maxHeaderBytes
         limits.maxHeaderFieldSize = configuration.maxHeaderBytes
@@ -141,6 +147,7 @@ public final class GatewayServer: Sendable {
             .childChannelOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandlers(tls.makeHandlers()) }
                     try Self.configureConnection(channel, router: router, decoderLimits: decoderLimits)
                 }
             }
