@@ -14,6 +14,8 @@ struct GatewayAdminBackend: AdminBackend {
     var afterRevoke: (@Sendable () -> Void)? = nil
     /// The listener's TLS, whose files a reload reads again (nil: plain HTTP).
     var tls: TLSTermination? = nil
+    /// Where `px.config` is read from again at each reload (nil: it stays as it started).
+    var settings: PolicySettings? = nil
     /// How long a revoked token's marker is kept when the request names no `ttl_s`
     /// (Open WebUI's tokens live at most this long by default).
     static let defaultRevocationTTL = 7.0 * 24 * 3600
@@ -25,7 +27,41 @@ struct GatewayAdminBackend: AdminBackend {
     /// Policies and plugins, and the TLS certificate (whose failure is logged and keeps the old one).
     func reload() async throws -> Int {
         await tls?.reload()
+        return try await reloadPolicies()
+    }
+
+    /// Reads the policy section again (config file, environment, overrides), then builds a new
+    /// generation with it; a section that cannot be read fails the reload and keeps everything.
+    func reloadPolicies() async throws -> Int {
+        if let settings {
+            do {
+                host.replaceConfig(try settings.pxConfig())
+            } catch {
+                throw Failure(description: "the policy section could not be read: \(error)")
+            }
+        }
         return try await engine.reload(on: loop)
+    }
+
+    func policySettings() async throws -> JSONValue {
+        guard let settings else { throw Failure(description: "live settings are not available") }
+        return .object([JSONMember("policy", try settings.policySection()), JSONMember("overrides", settings.overrides())])
+    }
+
+    /// Writes `overrides` and reloads with them; when the new generation does not load, the
+    /// previous overrides and `px.config` come back and the error is thrown.
+    func replacePolicyOverrides(_ overrides: JSONValue) async throws -> Int {
+        guard let settings else { throw Failure(description: "live settings are not available") }
+        let previousOverrides = settings.overrides()
+        let previousConfig = host.config
+        try settings.writeOverrides(overrides)
+        do {
+            return try await reloadPolicies()
+        } catch {
+            try? settings.writeOverrides(previousOverrides)
+            host.replaceConfig(previousConfig)
+            throw error
+        }
     }
 
     func directoryGet(kind: String, id: String) async throws -> JSONValue? {

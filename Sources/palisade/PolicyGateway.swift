@@ -27,8 +27,8 @@ import PalisadeYjsRelay
 /// SIGHUP (and the admin reload) also re-reads the TLS certificate and key.
 struct PolicyGateway {
     let configuration: ServerConfiguration
-    /// `px.config.policy`.
-    let policySettings: JSONValue
+    /// Where `px.config.policy` comes from (read again at every reload).
+    let settings: PolicySettings
     let jwtSecret: String
     let logger: Logger
 
@@ -58,7 +58,7 @@ struct PolicyGateway {
         let cachedDirectory = CachedPolicyDirectory(directory)
         let audit = try configuration.auditDestination.map { try AuditStream(destination: $0) }
         let host = PolicyHost(
-            logger: logger, config: PolicyHTTPSetup.config(configuration, policySettings: policySettings),
+            logger: logger, config: try settings.pxConfig(),
             store: redis?.store ?? MemoryStateStore(), rateLimiter: redis?.rateLimiter ?? MemoryRateLimiter(),
             keyPrefix: configuration.redisPrefix, jwtSecret: jwtSecret,
             directory: cachedDirectory, http: try PolicyHTTPSetup.make(configuration),
@@ -99,6 +99,8 @@ struct PolicyGateway {
         var backend = GatewayAdminBackend(engine: engine, host: host, loop: loop)
         backend.afterRevoke = control.map(Self.announcer)
         backend.tls = tls
+        backend.settings = settings
+        let reloader = backend
         let admin = configuration.adminToken.map {
             AdminConfiguration(token: $0, backend: backend, socketServer: socketServer, cluster: control)
         }
@@ -110,8 +112,11 @@ struct PolicyGateway {
 
         let hangup = ReloadSignal {
             Task {
-                await tls?.reload()
-                _ = try? await engine.reload(on: loop)
+                do {
+                    _ = try await reloader.reload()
+                } catch {
+                    logger.error("reload after SIGHUP failed", metadata: ["error": "\(error)"])
+                }
             }
         }
         // inotify wakes the comparison at once; without it, it runs every `watchInterval`.
@@ -131,7 +136,7 @@ struct PolicyGateway {
                 if next != fingerprint {
                     fingerprint = next
                     logger.info("policy files changed: reloading")
-                    _ = try? await engine.reload(on: loop)
+                    _ = try? await reloader.reloadPolicies()
                 }
             }
         }

@@ -99,9 +99,9 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
-        let policySettings: JSONValue
+        let settings = PolicySettings(configuration: configuration, configFile: config, environment: ProcessInfo.processInfo.environment)
         do {
-            policySettings = try PolicySection.load(configFile: config, environment: ProcessInfo.processInfo.environment)
+            _ = try settings.pxConfig()
         } catch {
             StandardError.write("palisade: \(error)\n")
             throw ExitCode(2)
@@ -117,7 +117,7 @@ struct Serve: AsyncParsableCommand {
                     metadata: ["file": "\(configuration.dataDirectory)/\(JWTSecretFile.fileName)"])
             }
             let gateway = PolicyGateway(
-                configuration: configuration, policySettings: policySettings, jwtSecret: secret.secret, logger: logger)
+                configuration: configuration, settings: settings, jwtSecret: secret.secret, logger: logger)
             try await gateway.run()
         } catch {
             logger.critical("server failed", metadata: ["error": "\(error)"])

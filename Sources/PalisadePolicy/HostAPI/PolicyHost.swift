@@ -11,8 +11,10 @@ import PalisadeState
 /// (attached after the server is built, since it is built with the policy).
 public final class PolicyHost: Sendable {
     public let logger: Logger
-    /// `px.config`: the settings Lua may read (with the free-form `policy` section).
-    public let config: JSONValue
+    /// `px.config`: the settings Lua may read (with the free-form `policy` section). Read when a
+    /// generation is built, so a new value (`replaceConfig`) applies from the next reload on.
+    public var config: JSONValue { configBox.withLockedValue { $0 } }
+    private let configBox: NIOLockedValueBox<JSONValue>
     /// Shared state behind `px.store` (keys get `keyPrefix` + ":").
     public let store: any StateStore
     public let rateLimiter: any RateLimiter
@@ -55,12 +57,21 @@ public final class PolicyHost: Sendable {
         self.directory = directory
         self.http = http
         self.logger = logger
-        self.config = config
+        configBox = NIOLockedValueBox(config)
         self.store = store
         self.rateLimiter = rateLimiter
         self.keyPrefix = keyPrefix
         rateLimitKeyPrefix = Array("\(keyPrefix):ratelimit:".utf8)
         defaultJWTKey = jwtSecret.flatMap { try? JWTKey(secret: $0) }
+    }
+
+    /// Replaces `px.config` for the generations built from now on; answers the previous value.
+    @discardableResult
+    public func replaceConfig(_ config: JSONValue) -> JSONValue {
+        configBox.withLockedValue { current in
+            defer { current = config }
+            return current
+        }
     }
 
     /// The shared-store key for a policy's key: `{prefix}:{key}`, as in Redis.

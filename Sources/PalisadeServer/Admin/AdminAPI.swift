@@ -90,6 +90,25 @@ final class AdminAPI: Sendable {
                     return Response(status: .unprocessableEntity, body: .object(["error": .string("\(error)")]))
                 }
             }
+        case (.GET, "settings", 1):
+            return loop.makeFutureWithTask {
+                do {
+                    return Response(status: .ok, body: try await self.backend.policySettings())
+                } catch {
+                    return Self.error(.serviceUnavailable, "\(error)")
+                }
+            }
+        case (.PUT, "settings", 1):
+            guard let body, body.isObject else {
+                return loop.makeSucceededFuture(Self.error(.badRequest, "the overrides of the policy section are a JSON object"))
+            }
+            return loop.makeFutureWithTask {
+                do {
+                    return Self.ok(["generation": JSONValue(try await self.backend.replacePolicyOverrides(body))])
+                } catch {
+                    return Response(status: .unprocessableEntity, body: .object(["error": .string("\(error)")]))
+                }
+            }
         case (.GET, "bans", 1):
             let bans = server.bans.all().sorted { $0.field < $1.field }
             return loop.makeSucceededFuture(Response(status: .ok, body: .array(bans.map(\.json))))

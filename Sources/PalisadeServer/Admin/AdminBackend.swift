@@ -11,6 +11,11 @@ public protocol AdminBackend: Sendable {
     /// Writes Open WebUI's revocation keys: `auth:token:{jti}:revoked` and/or
     /// `auth:user:{id}:revoked_at`.
     func revoke(tokenID: String?, userID: String?, expiresIn: Double?) async throws
+    /// `{policy, overrides}`: the `policy` section in force and the overrides written through the API.
+    func policySettings() async throws -> JSONValue
+    /// Replaces the overrides of the `policy` section and reloads; the new generation, or the
+    /// reload's error (then nothing changed).
+    func replacePolicyOverrides(_ overrides: JSONValue) async throws -> Int
     /// The bans in the shared store (`Ban.storeKey`): every instance's and the policies' own.
     func loadBans() async throws -> [Ban]
     func saveBan(_ ban: Ban) async throws

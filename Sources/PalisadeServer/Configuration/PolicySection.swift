@@ -75,6 +75,20 @@ public enum PolicySection {
         return .object(members)
     }
 
+    /// `base` with `overrides` on top: objects merged key by key (recursively), anything else
+    /// replaced. Key order: `base`'s, then the new keys of `overrides`.
+    public static func merge(_ base: JSONValue, _ overrides: JSONValue) -> JSONValue {
+        guard case .object(var members) = base, case .object(let changes) = overrides else { return overrides }
+        for change in changes {
+            if let index = members.firstIndex(where: { $0.key == change.key }) {
+                members[index].value = merge(members[index].value, change.value)
+            } else {
+                members.append(change)
+            }
+        }
+        return .object(members)
+    }
+
     /// Environment text as JSON when it parses (`10`, `true`, `["a"]`), else as a string.
     static func parseValue(_ text: String) -> JSONValue {
         (try? JSONParser.parse(text)) ?? .string(text)
