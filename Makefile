@@ -8,7 +8,7 @@ CONFORMANCE_DIR ?= ../conformance
 # violation still fails the tests.
 RELEASE_BUILD = $(SWIFT) build -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: build release run test check-layering lint test-unit test-interop conformance bench bench-redis e2e fuzz clean
+.PHONY: build release run test check-layering lint test-unit test-interop conformance bench bench-redis e2e fuzz autobahn clean
 
 # Debug build of every target.
 build:
@@ -112,6 +112,13 @@ fuzz:
 		-Xcc -fsanitize=fuzzer-no-link,address
 	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# RFC 6455 conformance (local only, not part of `test`; AUTOBAHN.md): the Autobahn Testsuite's
+# fuzzingclient, cases 1-10, against PalisadeTestServer's raw WebSocket echo route; rewrites AUTOBAHN.md.
+autobahn:
+	scripts/install-autobahn.sh
+	$(SWIFT) build --product PalisadeTestServer
+	scripts/autobahn.sh
+
 # Remove build output and the Python virtualenv.
 clean:
-	rm -rf .build .venv .pytest_cache e2e/.artifacts
+	rm -rf .build .venv .pytest_cache e2e/.artifacts .autobahn
