@@ -8,7 +8,7 @@ CONFORMANCE_DIR ?= ../conformance
 # violation still fails the tests.
 RELEASE_BUILD = $(SWIFT) build -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: build release run test check-layering lint test-unit test-interop conformance bench bench-redis e2e attack-mix clean
+.PHONY: build release run test check-layering lint test-unit test-interop conformance bench bench-redis e2e attack-mix fuzz autobahn clean
 
 # Debug build of every target.
 build:
@@ -47,7 +47,7 @@ check-layering:
 
 # swift-format's lint with the repository's .swift-format (the toolchain ships it).
 lint:
-	$(SWIFT) format lint --strict -r Sources Tests benchmarks Package.swift
+	$(SWIFT) format lint --strict -r Sources Tests benchmarks fuzz Package.swift
 
 # Swift unit and integration tests only (XCTest and Swift Testing).
 test-unit:
@@ -108,6 +108,25 @@ bench-redis:
 	$(RELEASE_BUILD) --product palisade-bench
 	benchmarks/redis-fanout.sh
 
+# Coverage-guided fuzzing (local only, not part of `test`; FUZZING.md): one libFuzzer binary with
+# AddressSanitizer, built apart in .build/fuzz (PALISADE_FUZZ adds its target to the manifest), then
+# scripts/fuzz.sh runs each target FUZZ_SECONDS from its seeds in fuzz/corpus/<target>/. Crashes go to
+# fuzz/artifacts/<target>/ (ignored); `make fuzz FUZZ_TARGETS=json FUZZ_SECONDS=600` runs one longer.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= http-head websocket-frames engineio socketio json yjs jwt lua-bridge
+fuzz:
+	PALISADE_FUZZ=1 $(SWIFT) build -c release --build-path .build/fuzz --product palisade-fuzz \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing \
+		-Xcc -fsanitize=fuzzer-no-link,address
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# RFC 6455 conformance (local only, not part of `test`; AUTOBAHN.md): the Autobahn Testsuite's
+# fuzzingclient, cases 1-10, against PalisadeTestServer's raw WebSocket echo route; rewrites AUTOBAHN.md.
+autobahn:
+	scripts/install-autobahn.sh
+	$(SWIFT) build --product PalisadeTestServer
+	scripts/autobahn.sh
+
 # Remove build output and the Python virtualenv.
 clean:
-	rm -rf .build .venv .pytest_cache e2e/.artifacts
+	rm -rf .build .venv .pytest_cache e2e/.artifacts .autobahn

@@ -356,3 +356,19 @@ let package = Package(
         ),
     ]
 )
+
+// `make fuzz` only (PALISADE_FUZZ set): the libFuzzer targets over the codecs (FUZZING.md). They need
+// `-sanitize=fuzzer` and testable imports, so the normal build never sees them.
+if Context.environment["PALISADE_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "palisade-fuzz",
+            dependencies: [
+                "CLua", "CPalisadeShims", "PalisadeGateway", "PalisadeJSON", "PalisadeJWT", "PalisadePolicy", "PalisadeProtocol",
+                "PalisadeServer", "PalisadeYjs", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "fuzz/Sources",
+            swiftSettings: strict
+        ))
+}

@@ -73,7 +73,9 @@ struct PalisadeTestServer: AsyncParsableCommand {
             let up = try await redisAdapter.waitUntilUp(timeout: .milliseconds(Int64(redisWait * 1000))).get()
             if !up { logger.warning("redis is not up; serving with local rooms until it is") }
         }
-        var mounts: [(path: String, application: any EngineApplication)] = [("/engine.io", EchoApplication())]
+        var mounts: [(path: String, application: any EngineApplication)] = [
+            ("/engine.io", EchoApplication()), ("/autobahn", RawWebSocketEchoApplication()),
+        ]
         mounts.append((path, socketServer))
         if path != "/socket.io" { mounts.append(("/socket.io", socketServer)) }
 

@@ -11,8 +11,8 @@ import pytest
 import requests
 import websocket
 
-from wire import (SIO_PATH, parse_open, polling_handshake, polling_url, read_until_closed,
-                  websocket_url, ws_connect, ws_recv)
+from wire import (SIO_PATH, polling_handshake, polling_url, read_until_closed, ws_recv,
+                  ws_socketio_connect)
 
 
 @pytest.fixture
@@ -96,12 +96,7 @@ def test_invalid_engineio_polling_body_closes_the_session(server, healthy):
 
 
 def _connected_raw_websocket(srv) -> websocket.WebSocket:
-    ws = ws_connect(websocket_url(srv))
-    parse_open(ws_recv(ws))
-    ws.send("40")
-    assert ws_recv(ws).startswith("40{")
-    assert ws_recv(ws) == '42["auth",{}]'
-    return ws
+    return ws_socketio_connect(srv)
 
 
 def _assert_closes_with(srv, healthy, send, codes):

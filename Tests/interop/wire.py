@@ -70,6 +70,17 @@ def ws_connect(url: str, origin: str | None = None, timeout: float = 5.0, **kw) 
     return websocket.create_connection(url, timeout=timeout, **kw)
 
 
+def ws_socketio_connect(srv) -> websocket.WebSocket:
+    """A raw WebSocket to the test server with Socket.IO connected to the main namespace (its
+    ``auth`` event read)."""
+    ws = ws_connect(websocket_url(srv))
+    parse_open(ws_recv(ws))
+    ws.send("40")
+    assert ws_recv(ws).startswith("40{")
+    assert ws_recv(ws) == '42["auth",{}]'
+    return ws
+
+
 def ws_recv(ws: websocket.WebSocket, timeout: float = 5.0):
     """Next data frame (str for text, bytes for binary); raises on close/timeout."""
     ws.settimeout(timeout)

@@ -9,12 +9,19 @@ public protocol EngineApplication: Sendable {
 
     /// Called on the session's loop right after it opens; the returned handler receives its messages.
     func sessionOpened(_ session: EngineSession) -> any EngineSessionHandler
+
+    /// True makes the mount a plain WebSocket echo without Engine.IO: every upgrade is accepted and
+    /// each whole message goes back as it came, through the product's WebSocket handling. Only the
+    /// test server's Autobahn route sets it (RFC 6455 conformance, `make autobahn`).
+    var echoesRawWebSocket: Bool { get }
 }
 
 extension EngineApplication {
     public func authorizeHandshake(_ request: HandshakeRequest, on loop: any EventLoop) -> EventLoopFuture<EngineRequestError?> {
         loop.makeSucceededFuture(nil)
     }
+
+    public var echoesRawWebSocket: Bool { false }
 }
 
 /// Receives one session's messages, on the session's loop.

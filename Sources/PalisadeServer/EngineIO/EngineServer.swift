@@ -121,6 +121,7 @@ public final class EngineServer: Sendable {
     /// Decides a WebSocket upgrade on this path: headers to accept, nil to refuse
     /// (the HTTP handler then answers the request with the error).
     func shouldUpgrade(_ request: HandshakeRequest, on loop: any EventLoop) -> EventLoopFuture<HTTPHeaders?> {
+        if application.echoesRawWebSocket { return loop.makeSucceededFuture(HTTPHeaders()) }
         switch classify(request) {
         case .failure:
             return loop.makeSucceededFuture(nil)

@@ -8,6 +8,8 @@ import PalisadeProtocol
 /// and hands them to the session on its loop; reports the connection closing or backing up.
 /// The only handler of a WebSocket's pipeline: framing, fragments and protocol errors are
 /// handled here, not in NIO's decoder, aggregator and error handler.
+/// On a mount whose application `echoesRawWebSocket` (the test server's Autobahn route), whole
+/// messages go straight back to the client instead, with no session.
 final class WebSocketTransportHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -15,18 +17,26 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
     /// Read once, when the handler is added; then dropped (its headers are not small).
     private var request: HandshakeRequest?
     private var socket: WebSocketTransport?
-    private var session: SessionHandle?
+    /// Where whole messages go; nil once the socket is closing (what follows is not read).
+    private var peer: Peer?
     private var reader: WebSocketFrameReader
     /// The message being received in fragments, if any (made only then).
     private var partial: PartialMessage?
     /// The largest message, all fragments together (`--max-payload`).
     private let maxMessageBytes: Int
-    /// Most fragments one message may come in.
-    static let maxFragments = 1024
+    /// Most fragments one message may come in: one per 64 bytes of `maxMessageBytes`, at least
+    /// 1024. A message of the largest size still passes in 64-byte fragments (Autobahn's case
+    /// 9.3.1), and the work a stream of empty fragments causes stays bounded by the message limit.
+    private var maxFragments: Int { max(1024, maxMessageBytes / 64) }
     /// This connection's share of the inbound budget (`InboundBudget.counted` of what it holds).
     private var budgeted = 0
     /// The client's address, for the audit stream.
     private let ip: String
+
+    private enum Peer {
+        case session(SessionHandle)
+        case echo
+    }
 
     init(engine: EngineServer, request: HandshakeRequest, maxMessageBytes: Int) {
         self.engine = engine
@@ -41,10 +51,12 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
         self.socket = socket
         guard let request else { return }
         self.request = nil
-        if let sid = request.sid {
-            session = engine.attachWebSocket(sid: sid, socket: socket)
+        if engine.application.echoesRawWebSocket {
+            peer = .echo
+        } else if let sid = request.sid {
+            peer = engine.attachWebSocket(sid: sid, socket: socket).map { .session($0) }
         } else {
-            session = engine.openWebSocketSession(request, socket: socket)
+            peer = engine.openWebSocketSession(request, socket: socket).map { .session($0) }
         }
     }
 
@@ -52,7 +64,7 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
         var bytes = unwrapInboundIn(data)
         reader.append(&bytes)
         // Stops at the first failure: the socket is closing, and what follows is not read.
-        while session != nil {
+        while peer != nil {
             let frame: WebSocketFrameReader.Frame?
             do {
                 frame = try reader.next(allocator: context.channel.allocator)
@@ -98,7 +110,7 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
             var fragment = frame.payload
             partial.fragments += 1
             guard partial.data.readableBytes + fragment.readableBytes <= maxMessageBytes,
-                partial.fragments <= Self.maxFragments
+                partial.fragments <= maxFragments
             else {
                 return protocolError(code: .messageTooLarge)
             }
@@ -118,6 +130,7 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
 
     /// A whole message: text is an Engine.IO packet, binary a binary message.
     private func received(_ opcode: WebSocketFrameReader.Opcode, _ message: ByteBuffer) {
+        if case .echo? = peer { return echo(opcode, message) }
         guard opcode == .text else { return deliver(.message(message)) }
         do {
             deliver(try EngineCodec.decode(text: message))
@@ -129,31 +142,41 @@ final class WebSocketTransportHandler: ChannelInboundHandler {
     }
 
     private func deliver(_ packet: EnginePacket) {
-        guard let session, let socket else { return }
+        guard case .session(let session)? = peer, let socket else { return }
         session.execute { $0.webSocketReceived(packet, from: socket) }
+    }
+
+    /// The raw echo route: the message back as it came; text must be UTF-8 (1007 otherwise),
+    /// as the Engine.IO decoder requires of the session's text.
+    private func echo(_ opcode: WebSocketFrameReader.Opcode, _ message: ByteBuffer) {
+        if opcode == .text {
+            let valid = message.withUnsafeReadableBytes { String(validating: $0, as: UTF8.self) != nil }
+            guard valid else { return protocolError(code: .dataInconsistentWithMessage) }
+        }
+        socket?.write(opcode == .text ? .text(message) : .binary(message))
     }
 
     /// Malformed input: the socket closes with `code` and the session ends ("parse error").
     private func protocolError(code: WebSocketErrorCode) {
         releaseBudget()
         socket?.close(code: code)
-        if let session, let socket {
+        if case .session(let session)? = peer, let socket {
             session.execute { $0.webSocketClosed(socket) }
         }
-        session = nil
+        peer = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         releaseBudget()
-        if let session, let socket {
+        if case .session(let session)? = peer, let socket {
             session.execute { $0.webSocketClosed(socket) }
         }
-        session = nil
+        peer = nil
         context.fireChannelInactive()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable, let session, let socket {
+        if !context.channel.isWritable, case .session(let session)? = peer, let socket {
             session.execute { $0.webSocketBackedUp(socket) }
         }
         context.fireChannelWritabilityChanged()
