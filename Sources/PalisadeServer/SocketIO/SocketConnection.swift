@@ -84,7 +84,7 @@ final class SocketConnection: EngineSessionHandler {
                 }
                 guard self.accept(socket, as: identity) else {
                     socket.abandon()
-                    self.server.refusedPerUser.withLockedValue { $0 += 1 }
+                    ServerMetrics.shared.refused(cap: "connections_per_user")
                     return self.refuse(namespace: namespace, message: "too many connections for this user", data: nil)
                 }
                 self.server.audit?.record(
