@@ -209,7 +209,8 @@ let package = Package(
             dependencies: [
                 "PalisadeGateway", "PalisadeDocuments", "PalisadePolicy", "PalisadeServer", "PalisadeYjsRelay",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "benchmarks/ServerBench",
             swiftSettings: strict

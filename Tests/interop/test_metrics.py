@@ -5,15 +5,18 @@ Yjs update, a reload), and no label value names a user, a socket, an address or 
 
 from __future__ import annotations
 
+import json
 import time
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from redis_process import redis_server  # noqa: F401 (fixture)
 from stock import client, mint, stock  # noqa: F401 (fixtures)
-from test_yjs_relay import DOC, setup_directory, text_of  # noqa: F401
+from test_distributed_health import wait_health
+from test_yjs_relay import DOC, setup_directory
 from test_yjs_relay import editor  # noqa: F401 (fixture)
-from wire import polling_url
+from wire import polling_handshake, polling_url, split_payload
 
 
 def scrape(srv) -> list:
@@ -129,3 +132,43 @@ def test_cap_refusals_are_counted_by_cap(stock):
     # Every cap of the issue has its series from the start.
     caps = {labels["cap"] for name, labels, _ in after if name == "palisade_caps_refused_total"}
     assert caps == {"connections", "connections_per_ip", "connections_per_user", "rooms_per_socket", "inbound_buffer"}
+
+
+def test_a_client_that_does_not_read_is_closed_and_counted_as_a_slow_consumer(stock):
+    srv = stock(PALISADE_SOCKETIO_MAX_OUTBOUND_BYTES="65536")
+    handshake, _ = polling_handshake(srv)
+    url = polling_url(srv, sid=handshake["sid"])
+    assert requests.post(url, data="40", timeout=5).text == "ok"
+    packets: list[str] = []
+    deadline = time.monotonic() + 5
+    while not any(p.startswith("40{") for p in packets):
+        assert time.monotonic() < deadline, packets
+        packets += split_payload(requests.get(url, timeout=5).text)
+    sid = json.loads(next(p for p in packets if p.startswith("40{"))[2:])["sid"]
+    # From here on the client never polls: what the server sends it piles up past the limit.
+    for _ in range(8):
+        assert srv.admin("POST", "emit", {"room": sid, "event": "big", "data": "x" * 20000}).status_code < 300
+    after = wait_for(srv, lambda s: value(s, "palisade_connections_closed_total", reason="slow_consumer") == 1)
+    assert value(after, "palisade_connections_closed_total", reason="slow_consumer") == 1
+    assert value(after, "palisade_connections", transport="polling") == 0
+    assert sid not in label_values(after)
+
+
+def test_redis_state_latency_and_fallbacks_are_counted(stock, client, redis_server):
+    srv = stock(PALISADE_REDIS_URL=redis_server.url)
+    wait_health(srv, "up")
+    user = client(srv).connect(mint("metrics-redis-user"))
+    assert user.attempt("heartbeat", {}) == "ok"
+    up = scrape(srv)
+    assert value(up, "palisade_redis_up") == 1
+    assert value(up, "palisade_redis_duration_seconds_count", store="state") >= 1  # the revocation lookups
+    assert value(up, "palisade_redis_duration_seconds_count", store="ratelimit") >= 1
+    assert value(up, "palisade_redis_fallbacks_total") == 0
+
+    redis_server.stop()
+    wait_health(srv, "down")
+    assert client(srv).connect(mint("metrics-redis-user-2")).attempt("heartbeat", {}) == "ok"
+    down = scrape(srv)
+    assert value(down, "palisade_redis_up") == 0
+    assert value(down, "palisade_redis_fallbacks_total", store="state") >= 1
+    assert value(down, "palisade_redis_fallbacks_total", store="ratelimit") >= 1
