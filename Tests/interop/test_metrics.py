@@ -172,3 +172,14 @@ def test_redis_state_latency_and_fallbacks_are_counted(stock, client, redis_serv
     assert value(down, "palisade_redis_up") == 0
     assert value(down, "palisade_redis_fallbacks_total", store="state") >= 1
     assert value(down, "palisade_redis_fallbacks_total", store="ratelimit") >= 1
+
+
+def test_ban_refusals_are_counted_by_kind_never_by_address(stock):
+    srv = stock(PALISADE_SERVER_TRUSTED_PROXIES="127.0.0.1/32")
+    assert srv.admin("POST", "bans", {"kind": "ip", "value": "10.7.7.7", "duration_s": 600}).status_code == 201
+    refused = requests.get(polling_url(srv), headers={"X-Forwarded-For": "10.7.7.7"}, timeout=5)
+    assert refused.status_code == 403
+    after = scrape(srv)
+    assert value(after, "palisade_bans_refused_total", kind="ip") == 1
+    assert value(after, "palisade_bans_refused_total", kind="user") == 0
+    assert not any("10.7.7.7" in v for v in label_values(after))

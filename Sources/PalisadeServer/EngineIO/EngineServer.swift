@@ -69,6 +69,7 @@ public final class EngineServer: Sendable {
         if request.transport == "websocket", !request.isWebSocketUpgrade { return .failure(.badRequest) }
         guard request.query["EIO"] == "4" else { return .failure(.unsupportedProtocolVersion) }
         if let ban = bans?.ban(forIP: request.ip) {
+            ServerMetrics.shared.refused(ban: ban)
             audit?.record(
                 "ban.refused",
                 [JSONMember("ip", .string(request.ip)), JSONMember("ban", .string(ban.field)), JSONMember("reason", .string(ban.reason))])

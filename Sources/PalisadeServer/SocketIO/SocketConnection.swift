@@ -78,6 +78,7 @@ final class SocketConnection: EngineSessionHandler {
             case .success(.accept(let identity)):
                 if let userID = Socket.userID(of: identity), let ban = self.server.bans.ban(forUser: userID) {
                     socket.abandon()
+                    ServerMetrics.shared.refused(ban: ban)
                     self.server.audit?.record(
                         "ban.refused", [JSONMember("user_id", .string(userID)), JSONMember("ban", .string(ban.field))])
                     return self.refuse(namespace: namespace, message: "banned", data: nil)

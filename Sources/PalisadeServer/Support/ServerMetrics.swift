@@ -31,6 +31,8 @@ final class ServerMetrics: Sendable {
 
     /// Refusals by cap (the names of `cap.refused` in the audit stream).
     private let caps: [String: Counter]
+    /// Handshakes and CONNECTs refused for a ban, by the ban's kind (never its value).
+    private let bans: [Ban.Kind: Counter]
 
     /// Read at each scrape: what the server knows now.
     let sessions = Gauge(label: "palisade_sessions")
@@ -61,6 +63,10 @@ final class ServerMetrics: Sendable {
                 }))
         caps = Dictionary(
             uniqueKeysWithValues: Self.capNames.map { ($0, Counter(label: "palisade_caps_refused_total", dimensions: [("cap", $0)])) })
+        bans = Dictionary(
+            uniqueKeysWithValues: Ban.Kind.allCases.map {
+                ($0, Counter(label: "palisade_bans_refused_total", dimensions: [("kind", $0.rawValue)]))
+            })
     }
 
     func opened(websocket: Bool) {
@@ -91,5 +97,9 @@ final class ServerMetrics: Sendable {
 
     func refused(cap: String) {
         caps[cap]?.increment()
+    }
+
+    func refused(ban: Ban) {
+        bans[ban.kind]?.increment()
     }
 }
