@@ -38,6 +38,10 @@ FORBIDDEN = {
     "palisade-bench": {"PalisadeServer", "PalisadeGateway", "PalisadePolicy", "PalisadeYjsRelay"},
 }
 
+# Only executables pick the metrics backend (Prometheus); libraries use the swift-metrics API alone.
+for library in [name for name in FORBIDDEN if name[0].isupper()] + ["PalisadeServer"]:
+    FORBIDDEN.setdefault(library, set()).add("Prometheus")
+
 IMPORT = re.compile(r"^\s*(?:@testable\s+|@_exported\s+)?import\s+(?:(?:struct|class|enum|protocol|func|var|let|typealias)\s+)?(\w+)",
                     re.MULTILINE)
 
@@ -71,7 +75,7 @@ def main() -> int:
         for target in manifest["targets"]:
             forbidden = FORBIDDEN.get(target["name"], set())
             for dependency in target.get("dependencies", []):
-                name = (dependency.get("byName") or dependency.get("target") or [None])[0]
+                name = (dependency.get("byName") or dependency.get("target") or dependency.get("product") or [None])[0]
                 if name in forbidden:
                     breaches.append(f"Package.swift: {target['name']} must not depend on {name}")
     for line in breaches:

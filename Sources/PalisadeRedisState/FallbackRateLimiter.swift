@@ -39,11 +39,15 @@ public final class FallbackRateLimiter: RateLimiter {
         on loop: any EventLoop
     ) -> EventLoopFuture<RateLimitResult> {
         let memory = self.memory
+        let metrics = RedisMetrics.shared.rateLimit
         let fromMemory: @Sendable () -> EventLoopFuture<RateLimitResult> = {
-            memory.hit(key, limit: limit, window: window, bucket: bucket, countRefused: countRefused, on: loop)
+            metrics.fallbacks.increment()
+            return memory.hit(key, limit: limit, window: window, bucket: bucket, countRefused: countRefused, on: loop)
         }
         guard usesRedis else { return fromMemory() }
-        return redis.hit(key, limit: limit, window: window, bucket: bucket, countRefused: countRefused, on: loop).flatMapError { error in
+        return metrics.timed {
+            redis.hit(key, limit: limit, window: window, bucket: bucket, countRefused: countRefused, on: loop)
+        }.flatMapError { error in
             RedisAvailability.isOutage(error) ? fromMemory() : loop.makeFailedFuture(error)
         }
     }
@@ -52,6 +56,7 @@ public final class FallbackRateLimiter: RateLimiter {
         _ key: RateLimitKey, limit: Int, window: Double, bucket: Double?, countRefused: Bool
     ) throws(StateError) -> RateLimitResult? {
         guard !usesRedis else { return nil }
+        RedisMetrics.shared.rateLimit.fallbacks.increment()
         return try memory.hitNow(key, limit: limit, window: window, bucket: bucket, countRefused: countRefused)
     }
 }

@@ -38,7 +38,9 @@ public final class FallbackStateStore: StateStore {
     }
 
     public func getNow(_ key: String) -> String?? {
-        usesRedis ? nil : memory.getNow(key)
+        guard !usesRedis else { return nil }
+        RedisMetrics.shared.state.fallbacks.increment()
+        return memory.getNow(key)
     }
 
     public func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void> {
@@ -111,9 +113,15 @@ public final class FallbackStateStore: StateStore {
         redis: () -> EventLoopFuture<Value>,
         memory: @escaping @Sendable () -> EventLoopFuture<Value>
     ) -> EventLoopFuture<Value> {
-        guard usesRedis else { return memory() }
-        return redis().flatMapError { error in
-            RedisAvailability.isOutage(error) ? memory() : loop.makeFailedFuture(error)
+        let metrics = RedisMetrics.shared.state
+        guard usesRedis else {
+            metrics.fallbacks.increment()
+            return memory()
+        }
+        return metrics.timed(redis).flatMapError { error in
+            guard RedisAvailability.isOutage(error) else { return loop.makeFailedFuture(error) }
+            metrics.fallbacks.increment()
+            return memory()
         }
     }
 }

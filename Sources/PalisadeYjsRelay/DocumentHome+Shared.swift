@@ -115,6 +115,7 @@ extension DocumentHome {
         if let document = table.value.documents[id] { return document }
         let document = LiveDocument(id: id, stored: nil, snapshotValues: 0, logValues: [])
         table.value.documents[id] = document
+        RelayMetrics.shared.documents.increment()
         return document
     }
 

@@ -210,6 +210,7 @@ final class DocumentHome: Sendable {
             pool.runIfActive(eventLoop: loop) { (stored, StoredValues.of(stored, limits: limits)) }
         }.assumeIsolated().map { stored, values -> Void in
             table.documents[id] = LiveDocument(id: id, stored: stored, snapshotValues: values.snapshot, logValues: values.log)
+            RelayMetrics.shared.documents.increment()
         }.always { _ in table.loading.removeValue(forKey: id) }.nonisolated()
         table.loading[id] = loading
         return loading
@@ -283,6 +284,7 @@ final class DocumentHome: Sendable {
     func unloadIfIdle(_ document: LiveDocument) {
         guard document.isIdle, table.value.documents[document.id] === document else { return }
         table.value.documents.removeValue(forKey: document.id)
+        RelayMetrics.shared.documents.decrement()
     }
 
     /// Drops idle documents (after a purge deleted stored ones).

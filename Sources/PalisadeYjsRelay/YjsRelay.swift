@@ -35,6 +35,7 @@ public final class YjsRelay: Sendable {
         maxMessageBytes: Int = 8 << 20, logger: Logger
     ) {
         precondition(!loops.isEmpty, "the relay needs at least one event loop")
+        _ = RelayMetrics.shared  // the relay's families show from the first scrape
         let context = RelayContext(
             settings: settings, store: store, policy: policy, pool: pool,
             maxMessageBytes: maxMessageBytes, logger: logger)
@@ -136,6 +137,7 @@ public final class YjsRelay: Sendable {
                 return self.home(of: id).leave(id, socketID: socket.id)
             }
             self.sendState(socket, id, reply, content: .some(seed ?? .null))
+            RelayMetrics.shared.joins.increment()
             socket.broadcast(
                 to: room, YjsEvent.userJoined,
                 [
@@ -282,6 +284,10 @@ public final class YjsRelay: Sendable {
         home.append(
             id, update: update, values: values, from: socket.handle, userID: shownUserID(socket), onlyIfEmpty: initialize != nil
         ) { outcome in
+            if case .stored = outcome {
+                RelayMetrics.shared.updates.increment()
+                RelayMetrics.shared.updateBytes.increment(by: update.count)
+            }
             loop.execute {
                 let documents = bound.value
                 documents.appendsInFlight -= 1

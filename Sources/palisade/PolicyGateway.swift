@@ -30,6 +30,8 @@ struct PolicyGateway {
     /// Where `px.config.policy` comes from (read again at every reload).
     let settings: PolicySettings
     let jwtSecret: String
+    /// `/metrics`' body (`MetricsBootstrap`).
+    let metricsText: @Sendable () -> String
     let logger: Logger
 
     /// How often the folders are compared when nothing signalled a change.
@@ -106,7 +108,8 @@ struct PolicyGateway {
         }
         let server = GatewayServer(
             configuration: configuration, applications: [(configuration.path, socketServer)],
-            policyStatus: engine, admin: admin, group: group, redisStatus: redis.map(Self.healthOf), tls: tls, logger: logger)
+            policyStatus: engine, admin: admin, group: group, redisStatus: redis.map(Self.healthOf), tls: tls,
+            metricsText: metricsText, logger: logger)
         await redis?.reportStart(timeout: .seconds(2), logger: logger)
         _ = try? await engine.reload(on: loop)
 

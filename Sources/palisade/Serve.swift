@@ -107,6 +107,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(2)
         }
         LoggingBootstrap.bootstrap(configuration)
+        let metricsText = MetricsBootstrap.bootstrap()
         let logger = Logger(label: "palisade")
         logger.debug("configuration loaded", metadata: ["config_file": "\(config ?? "none")"])
         do {
@@ -117,7 +118,7 @@ struct Serve: AsyncParsableCommand {
                     metadata: ["file": "\(configuration.dataDirectory)/\(JWTSecretFile.fileName)"])
             }
             let gateway = PolicyGateway(
-                configuration: configuration, settings: settings, jwtSecret: secret.secret, logger: logger)
+                configuration: configuration, settings: settings, jwtSecret: secret.secret, metricsText: metricsText, logger: logger)
             try await gateway.run()
         } catch {
             logger.critical("server failed", metadata: ["error": "\(error)"])

@@ -459,7 +459,7 @@ def test_a_failing_handler_is_counted_and_answers_no_error(handler_client):
 def held_sockets(server) -> int:
     metrics = requests.get(server.url + "/metrics", timeout=5).text
     line = next(line for line in metrics.splitlines() if line.startswith("palisade_policy_sockets "))
-    return int(line.split()[1])
+    return int(float(line.split()[1]))  # a gauge: Prometheus text writes it as a float
 
 
 def wait_for_held_sockets(server, expected: int) -> int:

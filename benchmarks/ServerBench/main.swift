@@ -9,16 +9,19 @@
 // The Yjs relay's handlers are registered as `palisade serve` registers them (every event is
 // looked up among them), with its documents in a temporary folder removed at exit.
 // One event loop, as in `make bench`. Run from the repository root. benchmarks/server-instructions.sh
-// drives it with palisade-bench.
+// drives it with palisade-bench. Metrics go to a Prometheus registry as in `palisade serve`;
+// PALISADE_BENCH_METRICS=off leaves swift-metrics' no-op in place, to count what the backend costs.
 import Dispatch
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import PalisadeDocuments
 import PalisadePolicy
 import PalisadeServer
 import PalisadeYjsRelay
+import Prometheus
 
 let arguments = CommandLine.arguments
 guard arguments.count == 4, let seconds = Double(arguments[2]), ["empty", "stock"].contains(arguments[3]) else {
@@ -35,6 +38,9 @@ let configuration = try ConfigurationLoader(
     environment: environment, configFile: configFile
 ).load()
 let policySettings = try PolicySection.load(configFile: configFile, environment: environment)
+if environment["PALISADE_BENCH_METRICS"] != "off" {
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()))
+}
 
 let logger = {
     var logger = Logger(label: "serverbench")

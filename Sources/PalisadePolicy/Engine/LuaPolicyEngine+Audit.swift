@@ -29,6 +29,7 @@ extension LuaPolicyEngine {
     /// Records a deny or a drop in the audit stream (`policy.deny`, `policy.drop`) with the hook and
     /// the module that gave it; other answers are not decisions worth a line.
     func audit(_ answer: HookAnswer, hook: String, module: String, subject: AuditSubject?, event: String? = nil) {
+        PolicyMetrics.shared.count(answer, hook: hook, module: module)
         guard let audit = host.audit else { return }
         var fields = [JSONMember("hook", .string(hook)), JSONMember("module", .string(module))]
         if let event { fields.append(JSONMember("event", .string(event))) }

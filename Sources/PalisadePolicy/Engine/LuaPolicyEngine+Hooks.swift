@@ -95,6 +95,7 @@ extension LuaPolicyEngine {
         // One call runs every module's hook and then the handler (EventChain.swift), with
         // one conversion of the arguments.
         let ackID = handler == nil ? nil : ack.map { runtime.registerAck($0) }
+        let start = NIODeadline.now()
         let outcome = runtime.callNow(eventChain, eventSocket: socket) { state in
             runtime.pushConn(socket, on: state)
             LuaBridge.pushString(name, state)
@@ -109,6 +110,7 @@ extension LuaPolicyEngine {
         let handled = handler != nil
         switch outcome {
         case .done(let result):
+            PolicyMetrics.shared.recordDuration(of: .event, since: start)
             if let ackID { runtime.releaseAck(ackID) }
             let decision = eventDecision(result.mapError { $0 }, event: name, handled: handled, runtime: runtime, socket: socket)
             Self.answerFailedHandler(decision, result.mapError { $0 }, ack: ack)
@@ -116,6 +118,7 @@ extension LuaPolicyEngine {
         case .pending(let future):
             return .later(
                 future.assumeIsolated().map { .success($0) }.recover { .failure($0) }.map { result in
+                    PolicyMetrics.shared.recordDuration(of: .event, since: start)
                     if let ackID { runtime.releaseAck(ackID) }
                     let decision = self.eventDecision(result, event: name, handled: handled, runtime: runtime, socket: socket)
                     Self.answerFailedHandler(decision, result, ack: ack)
@@ -280,7 +283,9 @@ extension LuaPolicyEngine {
         let functions = runtime.hooks[hook] ?? []
         var promise: EventLoopPromise<HookAnswer?>?
         var finalAnswer: HookAnswer??
+        let start = NIODeadline.now()
         func conclude(_ answer: HookAnswer?) {
+            PolicyMetrics.shared.recordDuration(of: hook, since: start)
             if let promise { promise.succeed(answer) } else { finalAnswer = .some(answer) }
         }
         /// The answer of one module, or nil when the chain goes on.
@@ -337,6 +342,7 @@ extension LuaPolicyEngine {
                 "hook": "\(hook)", "kind": "\(kind)", "error": "\(error)", "generation": "\(runtime.generation)",
             ])
         hookFailureCount.withLockedValue { $0 += 1 }
+        PolicyMetrics.shared.failed((error as? HookError)?.kind)
     }
 
     /// Pushes the handshake hook's `req` table: `ip`, `origin` (or `px.null`), `path`,

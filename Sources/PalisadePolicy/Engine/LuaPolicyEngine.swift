@@ -66,6 +66,7 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
         self.settings = settings
         self.host = host
         logger = host.logger
+        _ = PolicyMetrics.shared  // the engine's families show from the first scrape
     }
 
     public var status: Status {
@@ -103,6 +104,7 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
             currentGeneration.store(state.generation, ordering: .releasing)
             return state.generation
         }
+        PolicyMetrics.shared.reloaded.increment()
         logger.info(
             "policies loaded", metadata: ["generation": "\(generation)", "modules": "\(sources.map(\.name).joined(separator: ","))"])
         host.audit?.record(
@@ -114,6 +116,7 @@ public final class LuaPolicyEngine: GatewayPolicy, PolicyStatusReporting {
     private func fail(_ message: String) throws -> Int {
         current.withLockedValue { $0.error = message }
         reloadFailureCount.withLockedValue { $0 += 1 }
+        PolicyMetrics.shared.reloadFailed.increment()
         logger.error("policy reload failed; the previous generation stays", metadata: ["error": "\(message)"])
         host.audit?.record("policy.reload_failed", [JSONMember("error", .string(message))])
         throw LuaVM.Failure(description: message)

@@ -69,6 +69,7 @@ public final class EngineServer: Sendable {
         if request.transport == "websocket", !request.isWebSocketUpgrade { return .failure(.badRequest) }
         guard request.query["EIO"] == "4" else { return .failure(.unsupportedProtocolVersion) }
         if let ban = bans?.ban(forIP: request.ip) {
+            ServerMetrics.shared.refused(ban: ban)
             audit?.record(
                 "ban.refused",
                 [JSONMember("ip", .string(request.ip)), JSONMember("ban", .string(ban.field)), JSONMember("reason", .string(ban.reason))])
@@ -177,11 +178,13 @@ public final class EngineServer: Sendable {
     /// Records a connection cap's refusal: 503 is the total, 429 one address's.
     func auditCap(_ refusal: EngineRequestError, ip: String) {
         let cap = refusal.status == .serviceUnavailable ? "connections" : "connections_per_ip"
+        ServerMetrics.shared.refused(cap: cap)
         audit?.record("cap.refused", [JSONMember("cap", .string(cap)), JSONMember("ip", .string(ip))])
     }
 
     /// Records a refusal for the inbound buffer budget.
     func auditInbound(ip: String) {
+        ServerMetrics.shared.refused(cap: "inbound_buffer")
         audit?.record("cap.refused", [JSONMember("cap", .string("inbound_buffer")), JSONMember("ip", .string(ip))])
     }
 
@@ -191,6 +194,7 @@ public final class EngineServer: Sendable {
     ) -> EngineSession {
         let session = EngineSession(id: sid, loop: loop, request: request, server: self, transport: transport)
         sessions.withLockedValue { $0[sid] = SessionHandle(session) }
+        ServerMetrics.shared.opened(websocket: session.transportName == "websocket")
         session.start(handler: application.sessionOpened(session))
         logger.debug("session opened", metadata: ["sid": "\(sid)", "transport": "\(session.transportName)", "ip": "\(request.ip)"])
         return session

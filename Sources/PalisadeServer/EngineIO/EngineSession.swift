@@ -288,6 +288,7 @@ public final class EngineSession {
     private func completeUpgrade(to socket: WebSocketTransport) {
         stopUpgradeTimers()
         transport = .websocket(socket)
+        ServerMetrics.shared.upgradedToWebSocket()
         if let promise = pendingPoll {
             // A client pauses polling before it sends `5`, so this GET came after the
             // upgrade: polling is over for this session.
@@ -412,6 +413,7 @@ public final class EngineSession {
         closingDeadline?.cancel()
         stopUpgradeTimers()
         server.remove(self)
+        ServerMetrics.shared.closed(websocket: transportName == "websocket", reason: reason)
         if let promise = pendingPoll {
             pendingPoll = nil
             promise.succeed(.payload(EngineCodec.encodePayload(frames: [pollAnswer ?? .close])))

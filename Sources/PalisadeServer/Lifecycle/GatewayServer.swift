@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -32,16 +33,19 @@ public final class GatewayServer: Sendable {
     ///     before the server need them; the server shuts them down when it stops.
     ///   - redisStatus: what `/healthz` says of Redis (`"up"` or `"down"`); nil: `"off"`.
     ///   - tls: with it, every connection speaks TLS (`TLSTermination.load`).
+    ///   - metricsText: `/metrics`' body, the metrics backend's Prometheus text (the executable's
+    ///     registry); nil: the body is empty (no backend was bootstrapped).
     public init(
         configuration: ServerConfiguration, applications: [(path: String, application: any EngineApplication)],
         policyStatus: (any PolicyStatusReporting)? = nil, admin: AdminConfiguration? = nil,
         group: MultiThreadedEventLoopGroup? = nil, redisStatus: (@Sendable () -> String)? = nil,
-        tls: TLSTermination? = nil, logger: Logger
+        tls: TLSTermination? = nil, metricsText: (@Sendable () -> String)? = nil, logger: Logger
     ) {
         self.configuration = configuration
         self.logger = logger
         self.group = group ?? Self.makeEventLoopGroup(configuration)
         self.tls = tls
+        _ = ServerMetrics.shared  // every family of the core shows from the first scrape
         let settings = EngineSettings(configuration)
         let origins = OriginPolicy(allowed: configuration.allowedOrigins, scheme: tls == nil ? "http" : "https")
         let engines = applications.map {
@@ -65,43 +69,26 @@ public final class GatewayServer: Sendable {
                 return (healthy, body)
             },
             metrics: {
-                let sessions = engines.reduce(0) { $0 + $1.sessionCount }
-                var text =
-                    "# HELP palisade_sessions Engine.IO sessions open now.\n# TYPE palisade_sessions gauge\npalisade_sessions \(sessions)\n"
-                let refusedTotal = engines.reduce(0) { $0 + $1.caps.refused.total }
-                let refusedPerIP = engines.reduce(0) { $0 + $1.caps.refused.perIP }
-                let socketServers = engines.compactMap { $0.application as? SocketServer }
-                let refusedPerUser = socketServers.reduce(0) { $0 + $1.refusedPerUser.withLockedValue { $0 } }
-                let refusedRooms = socketServers.reduce(0) { $0 + $1.refusedRooms.withLockedValue { $0 } }
-                let inbound = engines.map(\.inbound.usage)
-                text += "# HELP palisade_caps_refused_total Connections refused for a cap, by cap.\n"
-                text += "# TYPE palisade_caps_refused_total counter\n"
-                text += "palisade_caps_refused_total{cap=\"connections\"} \(refusedTotal)\n"
-                text += "palisade_caps_refused_total{cap=\"connections_per_ip\"} \(refusedPerIP)\n"
-                text += "palisade_caps_refused_total{cap=\"connections_per_user\"} \(refusedPerUser)\n"
-                text += "palisade_caps_refused_total{cap=\"rooms_per_socket\"} \(refusedRooms)\n"
-                text += "palisade_caps_refused_total{cap=\"inbound_buffer\"} \(inbound.reduce(0) { $0 + $1.refused })\n"
-                text += "# HELP palisade_inbound_buffer_bytes Bytes of incoming messages not yet whole, counted against the budget.\n"
-                text += "# TYPE palisade_inbound_buffer_bytes gauge\n"
-                text += "palisade_inbound_buffer_bytes \(inbound.reduce(0) { $0 + $1.used })\n"
-                if let policyStatus {
-                    text += "# HELP palisade_policy_generation Policy generation in force.\n# TYPE palisade_policy_generation gauge\n"
-                    text += "palisade_policy_generation \(policyStatus.policyGeneration)\n"
-                    text += "# HELP palisade_policy_error 1 when the last reload failed.\n# TYPE palisade_policy_error gauge\n"
-                    text += "palisade_policy_error \(policyStatus.policyError == nil ? 0 : 1)\n"
-                    text +=
-                        "# HELP palisade_hook_failures_total Hook calls that failed and counted as a deny.\n# TYPE palisade_hook_failures_total counter\n"
-                    text += "palisade_hook_failures_total \(policyStatus.hookFailures)\n"
-                    text +=
-                        "# HELP palisade_policy_reload_failures_total Reloads refused.\n# TYPE palisade_policy_reload_failures_total counter\n"
-                    text += "palisade_policy_reload_failures_total \(policyStatus.reloadFailures)\n"
-                    text +=
-                        "# HELP palisade_policy_sockets Sockets the policy keeps a conn table for.\n# TYPE palisade_policy_sockets gauge\n"
-                    text += "palisade_policy_sockets \(policyStatus.heldSockets)\n"
-                }
-                return text
+                Self.refreshGauges(engines: engines, policyStatus: policyStatus, redisStatus: redisStatus)
+                return metricsText?() ?? ""
             }
         )
+    }
+
+    /// Sets the gauges that are read rather than counted, just before a scrape renders them.
+    private static func refreshGauges(
+        engines: [EngineServer], policyStatus: (any PolicyStatusReporting)?, redisStatus: (@Sendable () -> String)?
+    ) {
+        let metrics = ServerMetrics.shared
+        metrics.sessions.record(engines.reduce(0) { $0 + $1.sessionCount })
+        metrics.inboundBytes.record(engines.reduce(0) { $0 + $1.inbound.usage.used })
+        // Made here, not once: a server without a policy engine or Redis shows none of these.
+        if let policyStatus {
+            Gauge(label: "palisade_policy_generation").record(policyStatus.policyGeneration)
+            Gauge(label: "palisade_policy_error").record(policyStatus.policyError == nil ? 0 : 1)
+            Gauge(label: "palisade_policy_sockets").record(policyStatus.heldSockets)
+        }
+        if let redis = redisStatus?() { Gauge(label: "palisade_redis_up").record(redis == "up" ? 1 : 0) }
     }
 
     /// The event loops `configuration.eventLoopThreads` asks for (0: one per core).

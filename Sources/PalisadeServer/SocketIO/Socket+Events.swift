@@ -36,6 +36,7 @@ extension Socket {
             guard let packet = events.next() else { break }
             handled += 1
             guard let (name, arguments) = packet.eventNameAndArguments else { continue }
+            ServerMetrics.shared.received(event: name)
             let args = Array(arguments)
             // A built-in handler takes its events; the policy may handle the others itself,
             // in the call that decides them (one Lua call and one conversion of the arguments).

@@ -27,6 +27,10 @@ public final class Socket: GatewaySocket {
             }
         }
         set {
+            if isConnected, (storedIdentity == nil) != (newValue == nil) {
+                ServerMetrics.shared.socket(authenticated: newValue != nil, by: 1)
+                ServerMetrics.shared.socket(authenticated: storedIdentity != nil, by: -1)
+            }
             userID = Self.userID(of: newValue)
             // A socket that signs in later (`user-join`) as a banned user goes, as at CONNECT.
             if isConnected, let userID, server.bans.ban(forUser: userID) != nil {
@@ -146,6 +150,7 @@ public final class Socket: GatewaySocket {
 
     func sendPacket(_ packet: SocketPacket) {
         guard isConnected else { return }
+        if packet.kind == .event || packet.kind == .binaryEvent { ServerMetrics.shared.eventsOut.increment() }
         var frames = SocketPacketEncoder.frames(packet)
         guard frames.count == 1 else { return connection.session.send(frames) }
         // Moved out of the array: the buffer has one owner when the WebSocket header is
@@ -155,6 +160,7 @@ public final class Socket: GatewaySocket {
 
     func sendFrames(_ frames: PreparedFrames) {
         guard isConnected else { return }
+        ServerMetrics.shared.eventsOut.increment()
         connection.session.send(frames)
     }
 
@@ -166,7 +172,7 @@ public final class Socket: GatewaySocket {
     public func join(_ room: String) -> EventLoopFuture<Bool> {
         let loop = self.loop
         if server.maxRoomsPerSocket > 0, joinedRooms.count >= server.maxRoomsPerSocket, !joinedRooms.contains(room) {
-            server.refusedRooms.withLockedValue { $0 += 1 }
+            ServerMetrics.shared.refused(cap: "rooms_per_socket")
             server.audit?.record(
                 "cap.refused",
                 [JSONMember("cap", .string("rooms_per_socket")), JSONMember("sid", .string(id)), JSONMember("ip", .string(ip))])
@@ -209,6 +215,7 @@ public final class Socket: GatewaySocket {
         guard server.registry.add(socketHandle, userID: userID, maxPerUser: server.maxConnectionsPerUser) else { return false }
         self.identity = identity
         isConnected = true
+        ServerMetrics.shared.socket(authenticated: !isAnonymous, by: 1)
         connectedAt = UnixTime.now()
         if identity?["jti"]?.stringValue == nil {
             authTokenID = auth["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
@@ -267,6 +274,7 @@ public final class Socket: GatewaySocket {
         armExpiry(at: nil)
         server.disconnectHandler?(self, reason)
         isConnected = false
+        ServerMetrics.shared.socket(authenticated: !isAnonymous, by: -1)
         server.registry.remove(id)
         server.rooms.leaveAll(socketID: id, rooms: joinedRooms, namespace: namespace)
         joinedRooms.removeAll()

@@ -78,13 +78,14 @@ final class SocketConnection: EngineSessionHandler {
             case .success(.accept(let identity)):
                 if let userID = Socket.userID(of: identity), let ban = self.server.bans.ban(forUser: userID) {
                     socket.abandon()
+                    ServerMetrics.shared.refused(ban: ban)
                     self.server.audit?.record(
                         "ban.refused", [JSONMember("user_id", .string(userID)), JSONMember("ban", .string(ban.field))])
                     return self.refuse(namespace: namespace, message: "banned", data: nil)
                 }
                 guard self.accept(socket, as: identity) else {
                     socket.abandon()
-                    self.server.refusedPerUser.withLockedValue { $0 += 1 }
+                    ServerMetrics.shared.refused(cap: "connections_per_user")
                     return self.refuse(namespace: namespace, message: "too many connections for this user", data: nil)
                 }
                 self.server.audit?.record(

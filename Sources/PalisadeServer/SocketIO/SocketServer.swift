@@ -18,8 +18,6 @@ public final class SocketServer: EngineApplication, GatewayRooms {
     let ackTimeout: TimeAmount
     /// Sockets one user may have connected at once (0: no cap).
     let maxConnectionsPerUser: Int
-    /// CONNECTs refused for that cap since start.
-    let refusedPerUser = NIOLockedValueBox(0)
     /// The audit stream (`server.audit`), nil: none.
     public let audit: (any AuditSink)?
     /// Addresses, networks and users refused at the handshake and at CONNECT.
@@ -28,8 +26,6 @@ public final class SocketServer: EngineApplication, GatewayRooms {
     public let transports: TransportSwitch
     /// Rooms one socket may be in at once besides its own (0: no cap).
     let maxRoomsPerSocket: Int
-    /// Joins refused for that cap since start.
-    let refusedRooms = NIOLockedValueBox(0)
     private let namespaces: Set<String>
     private let handlers: NameTable<EventHandler>
     let connectHandler: ConnectHandler?
