@@ -111,3 +111,18 @@ def test_a_ban_on_one_instance_holds_on_the_other(stock, redis_server):
     assert wait_until(lambda: not live.connected, timeout=3), "the other instance kept the banned session"
     assert first.admin("DELETE", "bans/ip/10.6.0.1").status_code == 200
     assert wait_until(lambda: handshake_from(second, "10.6.0.1").status_code == 200, timeout=3)
+
+
+def test_transports_turned_off_and_on_while_running(stock, client):
+    """`PUT /admin/v1/transports`: polling off refuses polling handshakes (and the requests of
+    polling sessions), WebSocket clients go on; one transport always stays on."""
+    srv = stock()
+    ws = client(srv).connect(mint("u1"))
+    assert srv.admin("GET", "transports").json() == {"polling": True, "websocket": True}
+    assert srv.admin("PUT", "transports", {"polling": False, "websocket": True}).json() == {"polling": False, "websocket": True}
+    assert requests.get(polling_url(srv), timeout=5).status_code == 400
+    assert ws.attempt("heartbeat", {}) == "ok"
+    assert srv.admin("PUT", "transports", {"polling": False, "websocket": False}).status_code == 400
+    assert srv.admin("PUT", "transports", {"polling": "yes"}).status_code == 400
+    assert srv.admin("PUT", "transports", {"polling": True, "websocket": True}).status_code == 200
+    assert requests.get(polling_url(srv), timeout=5).status_code == 200

@@ -489,3 +489,25 @@ def test_the_policy_forgets_refused_and_disconnected_sockets(tmp_path):
         assert wait_for_held_sockets(server, 0) == 0
     finally:
         server.stop()
+
+
+def test_a_handler_that_fails_still_answers_the_clients_ack(tmp_path):
+    """A plugin handler that errors or overruns its deadline before calling `ack` leaves no
+    client waiting: the ack is answered with nothing. One that acked first is not answered twice."""
+    (tmp_path / "plugins").mkdir(exist_ok=True)
+    write(tmp_path / "plugins" / "50-failing.lua",
+          "return { events = {\n"
+          "  fails = function(conn, payload, ack) error('handler bug') end,\n"
+          "  spins = function(conn, payload, ack) while true do end end,\n"
+          "  acks_then_fails = function(conn, payload, ack) ack('first'); error('after') end,\n"
+          "} }\n")
+    server = start(tmp_path)
+    try:
+        sio, _ = client(server)
+        assert sio.call("fails", {}, timeout=5) is None
+        assert sio.call("spins", {}, timeout=5) is None
+        assert sio.call("acks_then_fails", {}, timeout=5) == "first"
+        assert sio.connected
+        sio.disconnect()
+    finally:
+        server.stop()

@@ -110,14 +110,26 @@ extension LuaPolicyEngine {
         switch outcome {
         case .done(let result):
             if let ackID { runtime.releaseAck(ackID) }
-            return .now(eventDecision(result.mapError { $0 }, event: name, handled: handled, runtime: runtime, socket: socket))
+            let decision = eventDecision(result.mapError { $0 }, event: name, handled: handled, runtime: runtime, socket: socket)
+            Self.answerFailedHandler(decision, result.mapError { $0 }, ack: ack)
+            return .now(decision)
         case .pending(let future):
             return .later(
                 future.assumeIsolated().map { .success($0) }.recover { .failure($0) }.map { result in
                     if let ackID { runtime.releaseAck(ackID) }
-                    return self.eventDecision(result, event: name, handled: handled, runtime: runtime, socket: socket)
+                    let decision = self.eventDecision(result, event: name, handled: handled, runtime: runtime, socket: socket)
+                    Self.answerFailedHandler(decision, result, ack: ack)
+                    return decision
                 }.nonisolated())
         }
+    }
+
+    /// A handler that failed (an error, its deadline, its memory) before answering the client's
+    /// ack: the ack is answered with nothing, so the client does not wait for ever. An ack the
+    /// handler answered already is not sent again (`Ack` sends once).
+    private static func answerFailedHandler(_ decision: EventDecision, _ result: Result<[JSONValue], any Error>, ack: Ack?) {
+        guard decision == .handled, case .failure = result else { return }
+        ack?([])
     }
 
     /// The event chain's answer as a decision. A failed module is reported and denies; a
@@ -248,6 +260,7 @@ extension LuaPolicyEngine {
             if let ackID { runtime.releaseAck(ackID) }
             if case .failure(let error) = result {
                 self.report(error, hook: "events.\(name)", runtime: runtime)
+                ack?([])  // not left waiting (Ack sends once)
             }
         }
         switch outcome {

@@ -111,6 +111,17 @@ final class AdminAPI: Sendable {
                     return Response(status: .unprocessableEntity, body: .object(["error": .string("\(error)")]))
                 }
             }
+        case (.GET, "transports", 1):
+            return loop.makeSucceededFuture(Response(status: .ok, body: server.transports.json))
+        case (.PUT, "transports", 1):
+            guard case .bool(let polling)? = body?["polling"], case .bool(let websocket)? = body?["websocket"] else {
+                return loop.makeSucceededFuture(Self.error(.badRequest, "transports needs {polling: bool, websocket: bool}"))
+            }
+            guard server.transports.set(polling: polling, websocket: websocket) else {
+                return loop.makeSucceededFuture(Self.error(.badRequest, "one transport must stay on"))
+            }
+            logger.notice("transports changed", metadata: ["polling": "\(polling)", "websocket": "\(websocket)"])
+            return loop.makeSucceededFuture(Response(status: .ok, body: server.transports.json))
         case (.GET, "bans", 1):
             let bans = server.bans.all().sorted { $0.field < $1.field }
             return loop.makeSucceededFuture(Response(status: .ok, body: .array(bans.map(\.json))))

@@ -25,6 +25,8 @@ public final class EngineServer: Sendable {
     let audit: (any AuditSink)?
     /// The application's bans, when it is a `SocketServer`.
     let bans: BanList?
+    /// The transports on now: the application's switch, or fixed by the settings.
+    let transports: TransportSwitch
 
     init(path: String, settings: EngineSettings, origins: OriginPolicy, application: any EngineApplication, logger: Logger) {
         self.path = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
@@ -36,6 +38,9 @@ public final class EngineServer: Sendable {
         inbound = InboundBudget(limit: settings.maxInboundBufferBytes)
         audit = (application as? SocketServer)?.audit
         bans = (application as? SocketServer)?.bans
+        transports =
+            (application as? SocketServer)?.transports
+            ?? TransportSwitch(polling: settings.allowsPolling, websocket: settings.allowsWebSocket)
     }
 
     /// True when `requestPath` is this mount (with or without the trailing slash).
@@ -53,10 +58,7 @@ public final class EngineServer: Sendable {
 
     /// The synchronous checks, in the reference's order (§1.9 of the protocol notes).
     func classify(_ request: HandshakeRequest) -> Result<RequestKind, EngineRequestError> {
-        switch request.transport {
-        case "polling" where settings.allowsPolling, "websocket" where settings.allowsWebSocket: break
-        default: return .failure(.unknownTransport)
-        }
+        guard transports.allows(request.transport) else { return .failure(.unknownTransport) }
         if !origins.allows(request) { return .failure(.forbidden) }
         if let sid = request.sid {
             guard let handle = sessions.withLockedValue({ $0[sid] }) else { return .failure(.unknownSession) }
@@ -103,7 +105,7 @@ public final class EngineServer: Sendable {
                     return .error(refusal)
                 }
                 let session = self.openSession(request, on: loop, transport: .polling)
-                let open = EnginePacket(.open, .text(self.settings.openPayload(sid: session.id, upgrades: self.settings.allowsWebSocket)))
+                let open = EnginePacket(.open, .text(self.settings.openPayload(sid: session.id, upgrades: self.transports.websocket)))
                 return .payload(EngineCodec.encodePayload([open]))
             }
         }

@@ -228,7 +228,7 @@ public final class EngineSession {
     func attachProbe(_ socket: WebSocketTransport) {
         var onPolling = false
         if case .polling = transport { onPolling = true }
-        perform(upgrade.arrived(socket, canUpgrade: state == .open && onPolling && settings.allowsWebSocket))
+        perform(upgrade.arrived(socket, canUpgrade: state == .open && onPolling && server.transports.websocket))
     }
 
     /// Does what the upgrade's state machine answered.

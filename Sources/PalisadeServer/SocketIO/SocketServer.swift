@@ -24,6 +24,8 @@ public final class SocketServer: EngineApplication, GatewayRooms {
     public let audit: (any AuditSink)?
     /// Addresses, networks and users refused at the handshake and at CONNECT.
     public let bans = BanList()
+    /// The Engine.IO transports on now (starts as `socketio.transports` says).
+    public let transports: TransportSwitch
     /// Rooms one socket may be in at once besides its own (0: no cap).
     let maxRoomsPerSocket: Int
     /// Joins refused for that cap since start.
@@ -62,6 +64,8 @@ public final class SocketServer: EngineApplication, GatewayRooms {
         ackTimeout = .milliseconds(Int64(configuration.ackTimeoutMs))
         maxConnectionsPerUser = configuration.maxConnectionsPerUser
         maxRoomsPerSocket = configuration.maxRoomsPerSocket
+        transports = TransportSwitch(
+            polling: configuration.transports.allowsPolling, websocket: configuration.transports.allowsWebSocket)
     }
 
     func hasNamespace(_ namespace: String) -> Bool { namespaces.contains(namespace) }
