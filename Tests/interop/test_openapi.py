@@ -100,6 +100,7 @@ def test_every_admin_endpoint_answers_401_and_does_nothing_without_the_right_tok
     assert srv.admin("GET", "bans").json() == []
     assert srv.admin("GET", "directory/user/u1").json() == {"id": "u1", "role": "user"}
     assert srv.admin("GET", "settings").json()["overrides"] == {}
+    assert srv.admin("GET", "transports").json() == {"polling": True, "websocket": True}
     assert requests.get(f"{srv.url}/healthz", timeout=5).json()["generation"] == 1
     assert [s["sid"] for s in srv.admin("GET", "sessions").json()] == [c.sid]
 
