@@ -136,3 +136,15 @@ def test_status_escapes_control_characters_that_clients_chose(stock, client):
     assert "\x1b" not in run.stdout and "event=\\u{1b}[2Jevil" in run.stdout
     assert json.loads(status("--url", srv.url, "--token", ADMIN_TOKEN, "--json").stdout)["refusals"]["recent"][0]["event"] \
         == "\x1b[2Jevil"
+
+
+def test_without_an_audit_stream_px_audit_still_goes_to_the_log_and_refusals_are_kept(stock, client):
+    # The refusal log sits in front of the audit sink even when `server.audit` is not set.
+    srv = stock({"auth": {"anonymous_per_ip": 1}})
+    client(srv).connect()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client(srv).connect()
+    line = srv.wait_log("audit: auth.anonymous_cap")
+    assert "127.0.0.1" in line
+    assert not any("audit: auth.refused" in l or "audit: policy.deny" in l for l in srv.stderr_lines)
+    assert {"policy.deny", "auth.refused"} <= {r["audit"] for r in srv.admin("GET", "refusals").json()}
