@@ -6,6 +6,6 @@ struct Palisade: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "palisade",
         abstract: "A Socket.IO gateway whose security decisions are Lua policies.",
-        subcommands: [Serve.self, Check.self, Token.self]
+        subcommands: [Serve.self, Check.self, Token.self, Status.self]
     )
 }

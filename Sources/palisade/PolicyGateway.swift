@@ -58,7 +58,10 @@ struct PolicyGateway {
             directory = try await SQLiteDirectoryStore.open(dataDirectory: configuration.dataDirectory)
         }
         let cachedDirectory = CachedPolicyDirectory(directory)
-        let audit = try configuration.auditDestination.map { try AuditStream(destination: $0) }
+        // Refusals are kept for `GET /admin/v1/refusals`; every record goes on to `server.audit`.
+        let stream: any AuditSink =
+            try configuration.auditDestination.map { try AuditStream(destination: $0) } ?? LogAuditSink(logger: logger)
+        let audit = RefusalLog(forwardingTo: stream)
         let host = PolicyHost(
             logger: logger, config: try settings.pxConfig(),
             store: redis?.store ?? MemoryStateStore(), rateLimiter: redis?.rateLimiter ?? MemoryRateLimiter(),
@@ -104,7 +107,7 @@ struct PolicyGateway {
         backend.settings = settings
         let reloader = backend
         let admin = configuration.adminToken.map {
-            AdminConfiguration(token: $0, backend: backend, socketServer: socketServer, cluster: control)
+            AdminConfiguration(token: $0, backend: backend, socketServer: socketServer, cluster: control, refusals: audit)
         }
         let server = GatewayServer(
             configuration: configuration, applications: [(configuration.path, socketServer)],

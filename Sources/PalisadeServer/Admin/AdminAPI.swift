@@ -16,6 +16,7 @@ final class AdminAPI: Sendable {
     let backend: any AdminBackend
     let server: SocketServer
     private let cluster: (any AdminCluster)?
+    private let refusals: RefusalLog?
     private let logger: Logger
 
     init(_ configuration: AdminConfiguration, logger: Logger) {
@@ -23,6 +24,7 @@ final class AdminAPI: Sendable {
         backend = configuration.backend
         server = configuration.socketServer
         cluster = configuration.cluster
+        refusals = configuration.refusals
         self.logger = logger
     }
 
@@ -127,6 +129,8 @@ final class AdminAPI: Sendable {
             return ban(body, on: loop)
         case (.DELETE, "bans", 3):
             return liftBan(kind: parts[1], value: parts[2], on: loop)
+        case (.GET, "refusals", 1):
+            return loop.makeSucceededFuture(recentRefusals(limit: query["limit"]))
         case (_, "directory", 3):
             return directory(method, kind: parts[1], id: parts[2], body: body, on: loop)
         default:
@@ -161,6 +165,9 @@ final class AdminAPI: Sendable {
         }
     }
 
+    /// The longest `ttl_s` of a revocation: the shared store's longest TTL (about 31 years).
+    static let maxRevocationTTL = 1_000_000_000
+
     /// `{jti}`, `{token}` or `{user_id}`: writes the keys, then closes the matching live sessions.
     private func revoke(_ body: JSONValue?, on loop: any EventLoop) -> EventLoopFuture<Response> {
         let tokenID = body?["jti"]?.stringValue ?? body?["token"]?.stringValue.flatMap(SocketInfo.unverifiedTokenID)
@@ -168,7 +175,16 @@ final class AdminAPI: Sendable {
         guard tokenID != nil || userID != nil else {
             return loop.makeSucceededFuture(Self.error(.badRequest, "revoke needs {jti}, {token} (with a jti claim) or {user_id}"))
         }
-        let ttl = body?["ttl_s"]?.intValue.map(Double.init)
+        let ttl: Double?
+        if let value = body?["ttl_s"] {
+            guard let seconds = value.intValue, (1...Self.maxRevocationTTL).contains(seconds) else {
+                return loop.makeSucceededFuture(
+                    Self.error(.badRequest, "ttl_s is a whole number of seconds, 1 to \(Self.maxRevocationTTL)"))
+            }
+            ttl = Double(seconds)
+        } else {
+            ttl = nil
+        }
         return loop.makeFutureWithTask {
             try await self.backend.revoke(tokenID: tokenID, userID: userID, expiresIn: ttl)
         }.flatMap {
@@ -178,9 +194,16 @@ final class AdminAPI: Sendable {
                 }, on: loop)
         }.map { count in
             Self.ok(["revoked": .bool(true), "disconnected": JSONValue(count)])
-        }.flatMapErrorThrowing { error in
-            Self.error(.internalServerError, "\(error)")
+        }.recover { error in
+            Self.error(.serviceUnavailable, "the revocation could not be stored: \(error)")
         }
+    }
+
+    /// `GET /admin/v1/refusals[?limit=N]`: this instance's most recent refusals, newest first.
+    private func recentRefusals(limit text: String?) -> Response {
+        let limit = text.map { Int($0) } ?? RefusalLog.defaultCapacity
+        guard let limit, limit >= 0 else { return Self.error(.badRequest, "limit is a number of refusals, 0 or more") }
+        return Response(status: .ok, body: .array(refusals?.recent(limit: limit) ?? []))
     }
 
     /// Constant-time comparison of the bearer token with the configured one.

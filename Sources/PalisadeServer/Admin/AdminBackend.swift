@@ -30,11 +30,17 @@ public struct AdminConfiguration: Sendable {
     public var socketServer: SocketServer
     /// The other instances, when there are any: session listing and closing span them.
     public var cluster: (any AdminCluster)?
+    /// The most recent refusals, for `GET /admin/v1/refusals` (nil: it answers an empty list).
+    public var refusals: RefusalLog?
 
-    public init(token: String, backend: any AdminBackend, socketServer: SocketServer, cluster: (any AdminCluster)? = nil) {
+    public init(
+        token: String, backend: any AdminBackend, socketServer: SocketServer, cluster: (any AdminCluster)? = nil,
+        refusals: RefusalLog? = nil
+    ) {
         self.token = token
         self.backend = backend
         self.socketServer = socketServer
         self.cluster = cluster
+        self.refusals = refusals
     }
 }

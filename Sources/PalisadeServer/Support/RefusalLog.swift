@@ -1,0 +1,44 @@
+import NIOConcurrencyHelpers
+import PalisadeGateway
+import PalisadeJSON
+
+/// The most recent refusals (`auth.refused`, `policy.deny`, `cap.refused`, `ban.refused`) in a
+/// ring of `capacity` entries, for `GET /admin/v1/refusals` and `palisade status`. Every record
+/// is passed on to `next` (the `server.audit` stream, when there is one) unchanged.
+public final class RefusalLog: AuditSink {
+    /// The kinds kept: what an operator looks at to find who is being turned away.
+    public static let kinds: Set<String> = ["auth.refused", "policy.deny", "cap.refused", "ban.refused"]
+    /// 100 lines are enough to see a pattern and cost a few kilobytes, whatever the refusal rate.
+    public static let defaultCapacity = 100
+    private let next: (any AuditSink)?
+    private let capacity: Int
+    private let ring: NIOLockedValueBox<(entries: [JSONValue], start: Int)>
+
+    public init(forwardingTo next: (any AuditSink)?, capacity: Int = RefusalLog.defaultCapacity) {
+        self.next = next
+        self.capacity = max(1, capacity)
+        ring = NIOLockedValueBox(([], 0))
+    }
+
+    public func record(_ kind: String, _ fields: [JSONMember]) {
+        next?.record(kind, fields)
+        guard Self.kinds.contains(kind) else { return }
+        let entry = JSONValue.object(
+            [JSONMember("ts", .string(UnixTime.timestamp())), JSONMember("audit", .string(kind))] + fields)
+        ring.withLockedValue { ring in
+            if ring.entries.count < capacity {
+                ring.entries.append(entry)
+            } else {
+                ring.entries[ring.start] = entry
+                ring.start = (ring.start + 1) % capacity
+            }
+        }
+    }
+
+    /// The kept refusals, newest first, at most `limit` of them.
+    public func recent(limit: Int = .max) -> [JSONValue] {
+        let (entries, start) = ring.withLockedValue { ($0.entries, $0.start) }
+        let ordered = entries[start...] + entries[..<start]
+        return Array(ordered.reversed().prefix(max(0, limit)))
+    }
+}
