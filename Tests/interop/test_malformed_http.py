@@ -165,7 +165,9 @@ def test_fragments_out_of_order_close_with_1002(server, healthy, frames):
 def test_fragments_over_max_payload_together_are_closed_with_1009(server_factory, healthy):
     srv = server_factory("--max-payload", "1000")
     # each fragment is within the limit; the message is not
-    _assert_closes_with(srv, healthy, lambda ws: _send_fragments(ws, [b'42["message","'] + [b"x" * 400] * 3 + [b'"]']), (1009,))
+    # None: the close frame lost to a reset while the client still sends (1 run in 30 or so); a
+    # message the server took would leave the connection open, and the wait for the close fails.
+    _assert_closes_with(srv, healthy, lambda ws: _send_fragments(ws, [b'42["message","'] + [b"x" * 400] * 3 + [b'"]']), (None, 1009))
 
 
 @pytest.mark.parametrize("raw", [

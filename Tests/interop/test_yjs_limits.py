@@ -150,7 +150,8 @@ def polling_editor(srv, client, user_id: str) -> Editor:
 
 
 def test_a_document_near_the_largest_size_can_be_joined(stock, editor, client):
-    srv = setup_directory(stock())  # 4 MiB documents: half of the 8 MiB a client may be sent at once
+    # 4 MiB documents (the default is Open WebUI's 2 MiB): half of the 8 MiB a client may be sent at once
+    srv = setup_directory(stock(PALISADE_YJS_MAX_DOCUMENT_BYTES=str(4 << 20)))
     ann = editor(srv, "ann")
     ann.join()
     for chars in ("a", "b", "c", "d"):

@@ -198,7 +198,7 @@ def test_two_editors_converge_with_concurrent_edits(stock, editor):
     srv = setup_directory(stock())
     ann, bob = editor(srv, "ann"), editor(srv, "bob")
     first = ann.join()
-    assert first == {"document_id": DOC, "state": [0, 0], "sessions": [ann.sid]}
+    assert first == {"document_id": DOC, "state": [0, 0], "sessions": [ann.sid], "content": None}
     bob.join()
     rng = random.Random(1)
     for round_ in range(5):
@@ -306,9 +306,9 @@ def test_user_without_grant_gets_neither_state_nor_updates_in(stock, editor):
 def test_seeding_rule_read_only_joiner_of_an_empty_document_is_not_told_to_seed(stock, editor):
     srv = setup_directory(stock())
     rita = editor(srv, "rita")
-    assert rita.join() == {"document_id": DOC, "state": [0, 0], "sessions": []}
+    assert rita.join() == {"document_id": DOC, "state": [0, 0], "sessions": [], "content": None}
     ann = editor(srv, "ann")
-    assert ann.join() == {"document_id": DOC, "state": [0, 0], "sessions": [ann.sid]}
+    assert ann.join() == {"document_id": DOC, "state": [0, 0], "sessions": [ann.sid], "content": None}
     bob = editor(srv, "bob")
     assert bob.join()["sessions"] == sorted([ann.sid, bob.sid])
     # the owner may write without any grant
