@@ -29,6 +29,12 @@ struct Status: AsyncParsableCommand {
         help: ArgumentHelp("Config file (YAML or JSON), the one serve reads: its admin.token and server port apply.", valueName: "file"))
     var config: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "PEM roots to check an https gateway's certificate with (default: http.ca_file of the configuration, else the system's).",
+            valueName: "file"))
+    var caFile: String?
+
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
@@ -47,14 +53,16 @@ struct Status: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
-        let base = url ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(configuration.port)"
+        // A listener with TLS (server.tls_cert) speaks only https.
+        let scheme = configuration.tlsCertificateFile == nil ? "http" : "https"
+        let base = url ?? "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(configuration.port)"
         guard let adminToken = token ?? configuration.adminToken else {
             StandardError.write("palisade: status: no admin token (--token, PALISADE_ADMIN_TOKEN or admin.token)\n")
             throw ExitCode(2)
         }
         let report: StatusReport
         do {
-            let fetcher = try StatusFetcher(base: base, token: adminToken)
+            let fetcher = try StatusFetcher(base: base, token: adminToken, caFile: caFile ?? configuration.httpCAFile)
             report = StatusReport(
                 url: base,
                 sessions: try await fetcher.json("/admin/v1/sessions").arrayValue ?? [],
@@ -80,11 +88,11 @@ struct StatusFetcher {
     let token: String
     let client: HTTPClient
 
-    init(base: String, token: String) throws {
+    init(base: String, token: String, caFile: String? = nil) throws {
         guard HTTPClientURL(base) != nil else { throw Failure(description: "\(base) is not an http:// or https:// URL") }
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.token = token
-        client = try HTTPClient()
+        client = try HTTPClient(caFile: caFile)
     }
 
     func text(_ path: String, admin: Bool = true, accepting statuses: Set<Int> = [200]) async throws -> String {

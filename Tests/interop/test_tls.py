@@ -8,6 +8,7 @@ client trusts.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -407,3 +408,25 @@ def test_unusable_files_are_startup_errors_naming_the_file(tmp_path, certs):
         assert done.returncode == 1, (cert, key, done.stderr)
         assert str(named) in done.stderr, done.stderr
         assert "listening on" not in done.stderr
+
+
+def test_palisade_status_reaches_a_tls_listener_with_its_ca_file(tls_server, certs):
+    """`palisade status --ca-file` checks a self-signed listener's certificate with the file given;
+    without it, the system's roots refuse the certificate."""
+    from test_status import status
+
+    srv = tls_server()
+    ca = str(certs["a"][0])
+    ok = status("--url", srv.url, "--token", ADMIN_TOKEN, "--ca-file", ca, "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["url"] == srv.url
+    refused = status("--url", srv.url, "--token", ADMIN_TOKEN, "--json")
+    assert refused.returncode != 0
+
+
+def test_the_admin_token_scheme_is_case_insensitive(tls_server, certs):
+    srv = tls_server()
+    for scheme in ("Bearer", "bearer", "BEARER"):
+        r = requests.get(f"{srv.url}/admin/v1/bans", headers={"Authorization": f"{scheme} {ADMIN_TOKEN}"},
+                         verify=str(certs["a"][0]), timeout=5)
+        assert r.status_code == 200, (scheme, r.status_code)

@@ -208,8 +208,11 @@ final class AdminAPI: Sendable {
 
     /// Constant-time comparison of the bearer token with the configured one.
     private func isAuthorized(_ request: HandshakeRequest) -> Bool {
-        guard let header = request.headers.first(name: "authorization"), header.hasPrefix("Bearer ") else { return false }
-        let offered = Array(header.utf8.dropFirst("Bearer ".utf8.count))
+        // RFC 9110 §11.1: the scheme's name is case-insensitive.
+        guard let header = request.headers.first(name: "authorization"), header.utf8.count > 7,
+            header.prefix(7).lowercased() == "bearer "
+        else { return false }
+        let offered = Array(header.utf8.dropFirst(7))
         var difference = UInt8(offered.count == token.count ? 0 : 1)
         for index in 0..<max(offered.count, token.count) {
             let a = index < offered.count ? offered[index] : 0
