@@ -18,9 +18,8 @@
 --                   data}; acks true/false. `last_read_at` is handed to `px.audit`
 --                   ("chat.last_read_at"); the gateway owns no chat database.
 --
--- Presence is computed from the whole session pool (entries seen within
--- SESSION_POOL_TIMEOUT whose `chat_ids` hold the chat), as Open WebUI does, under its
--- presence lock.
+-- Presence is computed from the session pool entries of the chat's sockets (seen within
+-- SESSION_POOL_TIMEOUT, `chat_ids` holding the chat), under Open WebUI's presence lock.
 
 local px = require "palisade"
 local helpers = require "00-helpers"
@@ -81,22 +80,32 @@ local function is_saved_chat_id(chat_id)
     and not chat_id:match("^local:") and not chat_id:match("^channel:")
 end
 
--- The users present in a chat, from the whole session pool, sorted by id.
+-- The sockets of this gateway (every instance) in a chat's room: a px.store hash per chat,
+-- sid -> "1", kept beside the session pool so a presence reads the chat's sockets, not the
+-- whole pool (Open WebUI scans the whole pool; past 10 000 sessions px.store.hgetall refuses).
+local function chat_sessions_key(chat_id) return "palisade:chat:" .. chat_id .. ":sessions" end
+
+-- The users present in a chat (the session pool entries of its sockets that were seen
+-- within PRESENCE_WINDOW_S and still list the chat), sorted by id.
 local function presence(chat_id)
-  local pool, err = px.store.hgetall("session_pool")
-  if not pool then
-    px.log.warn("chat presence skipped: the session pool could not be read", { chat_id = chat_id, error = err })
+  local key = chat_sessions_key(chat_id)
+  local sids, err = px.store.hgetall(key)
+  if not sids then
+    px.log.warn("chat presence skipped: the chat's sessions could not be read", { chat_id = chat_id, error = err })
     return nil
   end
-  local now, people = px.now(), {}
-  for _, text in pairs(pool) do
-    local entry = px.json.decode(text)
-    if type(entry) == "table" and type(entry.chat_ids) == "table" and now - (tonumber(entry.last_seen_at) or 0) <= PRESENCE_WINDOW_S then
+  local now, people, gone = px.now(), {}, {}
+  for sid in pairs(sids) do
+    local entry = px.json.decode(px.store.hget("session_pool", sid) or "null")
+    if type(entry) ~= "table" then
+      gone[#gone + 1] = sid -- reaped or disconnected without a word (its instance died)
+    elseif type(entry.chat_ids) == "table" and now - (tonumber(entry.last_seen_at) or 0) <= PRESENCE_WINDOW_S then
       for _, id in ipairs(entry.chat_ids) do
         if id == chat_id and entry.id ~= nil then people[tostring(entry.id)] = entry.name or "" end
       end
     end
   end
+  if #gone > 0 then px.store.hdel(key, table.unpack(gone)) end
   local list = {}
   for id, name in pairs(people) do list[#list + 1] = { id = id, name = name } end
   table.sort(list, function(a, b) return a.id < b.id end)
@@ -131,6 +140,11 @@ local function set_chat(conn, chat_id, present)
   if present then kept[#kept + 1] = chat_id end
   conn.data.chat_ids = kept
   users.refresh_session_pool(conn)
+  if present then
+    px.store.hset(chat_sessions_key(chat_id), conn.id, "1")
+  else
+    px.store.hdel(chat_sessions_key(chat_id), conn.id)
+  end
 end
 
 M.events["events:chat"] = function(conn, payload, ack)
@@ -165,7 +179,10 @@ M.events["events:chat"] = function(conn, payload, ack)
 end
 
 function M.disconnect(conn, reason)
-  for _, chat_id in ipairs(conn.data.chat_ids or {}) do publish_presence(chat_id) end
+  for _, chat_id in ipairs(conn.data.chat_ids or {}) do
+    px.store.hdel(chat_sessions_key(chat_id), conn.id)
+    publish_presence(chat_id)
+  end
 end
 
 function M.selftest()

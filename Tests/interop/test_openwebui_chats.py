@@ -115,3 +115,23 @@ def test_presence_takes_turns_with_open_webuis_lock(stock, client, openwebui, re
     assert chat(ann, "leave") is True and chat(ann, "join") is True
     assert presence_reaches(ann, ["ann"])
     assert backend.get(f"open-webui:chat:{CHAT}:presence:lock") is None, "Palisade released its lock"
+
+
+def test_presence_reads_the_chats_sockets_not_the_whole_session_pool(stock, client, openwebui, redis_server):
+    """A session pool of more than 10 000 entries (px.store.hgetall's bound, which the presence
+    once read whole) still gives presences: they come from the chat's own sockets."""
+    import redis
+
+    backend = redis.Redis.from_url(redis_server.url)
+    pipe = backend.pipeline()
+    for index in range(10_050):
+        pipe.hset("open-webui:session_pool", f"other-{index}", json.dumps({"id": f"x{index}", "chat_ids": []}))
+    pipe.execute()
+    srv = served(stock, openwebui, PALISADE_REDIS_URL=redis_server.url)
+    ann = client(srv, events=("events",)).connect(mint("ann"))
+    bob = client(srv, events=("events",)).connect(mint("bob"))
+    assert chat(ann, "join") is True and chat(bob, "join") is True
+    assert presence_reaches(ann, ["ann", "bob"])
+    bob.sio.disconnect()
+    assert presence_reaches(ann, ["ann"])
+    assert backend.hkeys(f"open-webui:palisade:chat:{CHAT}:sessions") == [ann.sid.encode()]
