@@ -150,11 +150,12 @@ local function deliver(lease, state, recipients, event)
     targets[#targets + 1] = { sid = member.sid, sequence = member.out }
   end
   save(lease, state)
+  -- One view for every recipient; only the sequence number differs.
+  local payload = view(state)
+  for name, value in pairs(event) do
+    if payload[name] == nil then payload[name] = value end
+  end
   for _, target in ipairs(targets) do
-    local payload = view(state)
-    for name, value in pairs(event) do
-      if payload[name] == nil then payload[name] = value end
-    end
     payload.sequence = target.sequence
     px.emit(target.sid, "encryption:event", payload)
   end

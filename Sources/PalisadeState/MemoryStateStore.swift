@@ -88,8 +88,8 @@ public final class MemoryStateStore: StateStore {
     public func set(_ key: String, to value: String, ttl: Double?, on loop: any EventLoop) -> EventLoopFuture<Void> {
         let key = ByteKey(key)
         return loop.makeCompletedFuture(withResultOf: {
-            let expiresAt = try expiry(ttl, key: key, value: value)
             let now = clock.milliseconds()
+            let expiresAt = try expiry(ttl, key: key, value: value, now: now)
             try shard(key).withLockedValue { try $0.set(key, value, expiresAt: expiresAt, now: now) }
         })
     }
@@ -186,8 +186,8 @@ extension MemoryStateStore {
     public func setIfAbsent(_ key: String, to value: String, ttl: Double, on loop: any EventLoop) -> EventLoopFuture<Bool> {
         let key = ByteKey(key)
         return loop.makeCompletedFuture(withResultOf: {
-            let expiresAt = try expiry(ttl, key: key, value: value)
             let now = clock.milliseconds()
+            let expiresAt = try expiry(ttl, key: key, value: value, now: now)
             return try shard(key).withLockedValue { shard in
                 guard !shard.contains(key, now: now) else { return false }
                 try shard.set(key, value, expiresAt: expiresAt, now: now)
@@ -203,8 +203,8 @@ extension MemoryStateStore {
     ) -> EventLoopFuture<Bool> {
         let (guardKey, key) = (ByteKey(guardKey), ByteKey(key))
         return loop.makeCompletedFuture(withResultOf: {
-            let expiresAt = try value.map { try expiry(ttl, key: key, value: $0) } ?? nil
             let now = clock.milliseconds()
+            let expiresAt = try value.map { try expiry(ttl, key: key, value: $0, now: now) } ?? nil
             func held(_ shard: inout StoreShard) -> Bool { (try? shard.get(guardKey, now: now)) == expected }
             func write(_ shard: inout StoreShard) throws {
                 if let value {
@@ -233,12 +233,12 @@ extension MemoryStateStore {
 
     /// The deadline for a write of `value` under `key` that lives `ttl` seconds (nil: none),
     /// after the checks `set` makes.
-    private func expiry(_ ttl: Double?, key: ByteKey, value: String) throws -> Int64? {
+    private func expiry(_ ttl: Double?, key: ByteKey, value: String, now: Int64) throws -> Int64? {
         let ttlMs = try ttl.map { try Seconds.milliseconds($0, "ttl") }
         let cost = StoreShard.cost(key, value)
         guard cost <= maxEntryBytes else {
             throw StateError(.entryTooLarge, "key and value take \(cost) bytes, the limit is \(maxEntryBytes)")
         }
-        return ttlMs.map { clock.milliseconds() + $0 }
+        return ttlMs.map { now + $0 }
     }
 }

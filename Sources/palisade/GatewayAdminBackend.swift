@@ -49,17 +49,16 @@ struct GatewayAdminBackend: AdminBackend {
     }
 
     /// Writes `overrides` and reloads with them; when the new generation does not load, the
-    /// previous overrides and `px.config` come back and the error is thrown.
+    /// previous overrides come back (the next reload reads them into `px.config` again) and the
+    /// error is thrown.
     func replacePolicyOverrides(_ overrides: JSONValue) async throws -> Int {
         guard let settings else { throw Failure(description: "live settings are not available") }
         let previousOverrides = settings.overrides()
-        let previousConfig = host.config
         try settings.writeOverrides(overrides)
         do {
             return try await reloadPolicies()
         } catch {
             try? settings.writeOverrides(previousOverrides)
-            host.replaceConfig(previousConfig)
             throw error
         }
     }

@@ -20,7 +20,8 @@ final class WebhookAlerts: PolicyAlerts {
     private let client: HTTPClient
     private let loop: any EventLoop
     private let logger: Logger
-    private let state = NIOLockedValueBox((queue: [[UInt8]](), sending: false, sent: 0, dropped: 0))
+    /// The alerts waiting, oldest first (a ring: taking the oldest moves nothing).
+    private let state = NIOLockedValueBox((queue: CircularBuffer<[UInt8]>(), sending: false, sent: 0, dropped: 0))
 
     init(url: HTTPClientURL, client: HTTPClient, loop: any EventLoop, logger: Logger) {
         self.url = url

@@ -36,6 +36,7 @@ def test_settings_the_policies_refuse_change_nothing(stock):
     r = srv.admin("PUT", "settings", {"autoban": {"ban_s": -1}})  # 07-autoban's selftest refuses it
     assert r.status_code == 422, r.text
     assert srv.admin("GET", "settings").json()["overrides"] == {"autoban": {"ban_s": 60}}
+    assert srv.admin("POST", "reload").status_code == 200, "the refused overrides stayed in force"
     assert srv.admin("PUT", "settings", [1, 2]).status_code == 400
     assert requests.put(f"{srv.url}/admin/v1/settings", json={}, timeout=5).status_code == 401
     assert requests.get(f"{srv.url}/admin/v1/settings", timeout=5).status_code == 401

@@ -298,15 +298,11 @@ extension LuaPolicyEngine {
                 self.report(error, hook: "\(module).\(hook.rawValue)", runtime: runtime)
                 answer = .deny(reason: AccessDecision.policyFailureReason, status: nil)
             }
-            if stopAt(answer) {
-                self.audit(answer, hook: hook.rawValue, module: module, subject: subject)
-                return answer
-            }
-            if case .deny = answer {
-                self.audit(answer, hook: hook.rawValue, module: module, subject: subject)
-                return answer
-            }
-            return nil
+            var final = stopAt(answer)
+            if case .deny = answer { final = true }
+            guard final else { return nil }
+            self.audit(answer, hook: hook.rawValue, module: module, subject: subject)
+            return answer
         }
         // Calls that finish at once are taken in this loop; one that waits resumes it.
         func run(from start: Int) {

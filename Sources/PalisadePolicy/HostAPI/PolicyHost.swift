@@ -65,13 +65,9 @@ public final class PolicyHost: Sendable {
         defaultJWTKey = jwtSecret.flatMap { try? JWTKey(secret: $0) }
     }
 
-    /// Replaces `px.config` for the generations built from now on; answers the previous value.
-    @discardableResult
-    public func replaceConfig(_ config: JSONValue) -> JSONValue {
-        configBox.withLockedValue { current in
-            defer { current = config }
-            return current
-        }
+    /// Replaces `px.config` for the generations built from now on.
+    public func replaceConfig(_ config: JSONValue) {
+        configBox.withLockedValue { $0 = config }
     }
 
     /// The shared-store key for a policy's key: `{prefix}:{key}`, as in Redis.

@@ -36,11 +36,11 @@ public final class EngineServer: Sendable {
         self.logger = logger
         caps = ConnectionCaps(maxTotal: settings.maxConnections, maxPerIP: settings.maxConnectionsPerIP)
         inbound = InboundBudget(limit: settings.maxInboundBufferBytes)
-        audit = (application as? SocketServer)?.audit
-        bans = (application as? SocketServer)?.bans
+        let socketServer = application as? SocketServer
+        audit = socketServer?.audit
+        bans = socketServer?.bans
         transports =
-            (application as? SocketServer)?.transports
-            ?? TransportSwitch(polling: settings.allowsPolling, websocket: settings.allowsWebSocket)
+            socketServer?.transports ?? TransportSwitch(polling: settings.allowsPolling, websocket: settings.allowsWebSocket)
     }
 
     /// True when `requestPath` is this mount (with or without the trailing slash).

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOCore
 import PalisadeGateway
 import PalisadeJSON
 
@@ -12,12 +13,13 @@ public final class RefusalLog: AuditSink {
     public static let defaultCapacity = 100
     private let next: (any AuditSink)?
     private let capacity: Int
-    private let ring: NIOLockedValueBox<(entries: [JSONValue], start: Int)>
+    /// Oldest first.
+    private let ring: NIOLockedValueBox<CircularBuffer<JSONValue>>
 
     public init(forwardingTo next: (any AuditSink)?, capacity: Int = RefusalLog.defaultCapacity) {
         self.next = next
         self.capacity = max(1, capacity)
-        ring = NIOLockedValueBox(([], 0))
+        ring = NIOLockedValueBox(CircularBuffer(initialCapacity: self.capacity))
     }
 
     public func record(_ kind: String, _ fields: [JSONMember]) {
@@ -26,19 +28,13 @@ public final class RefusalLog: AuditSink {
         let entry = JSONValue.object(
             [JSONMember("ts", .string(UnixTime.timestamp())), JSONMember("audit", .string(kind))] + fields)
         ring.withLockedValue { ring in
-            if ring.entries.count < capacity {
-                ring.entries.append(entry)
-            } else {
-                ring.entries[ring.start] = entry
-                ring.start = (ring.start + 1) % capacity
-            }
+            if ring.count == capacity { ring.removeFirst() }
+            ring.append(entry)
         }
     }
 
     /// The kept refusals, newest first, at most `limit` of them.
     public func recent(limit: Int = .max) -> [JSONValue] {
-        let (entries, start) = ring.withLockedValue { ($0.entries, $0.start) }
-        let ordered = entries[start...] + entries[..<start]
-        return Array(ordered.reversed().prefix(max(0, limit)))
+        Array(ring.withLockedValue { $0 }.reversed().prefix(max(0, limit)))
     }
 }
