@@ -39,11 +39,11 @@ struct LockBehaviourTests {
         try await RedisFixture.with { fixture async throws in
             let (store, loop) = (kind.makeStore(fixture), fixture.callerLoop)
             _ = try await store.setIfAbsent("lock", to: "mine", ttl: 10, on: loop).get()
-            #expect(try await store.writeIfHeld(guardKey: "lock", expected: "mine", key: "state", value: "v1", ttl: 0.1, on: loop).get())
+            #expect(try await store.writeIfHeld(guardKey: "lock", expected: "mine", key: "state", value: "v1", ttl: 1, on: loop).get())
             #expect(try await store.get("state", on: loop).get() == "v1")
             #expect(try await !store.writeIfHeld(guardKey: "lock", expected: "theirs", key: "state", value: "v2", ttl: nil, on: loop).get())
             #expect(try await store.get("state", on: loop).get() == "v1", "a wrong token changes nothing")
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(1_200))
             #expect(try await store.get("state", on: loop).get() == nil, "the write's TTL applies")
             _ = try await store.writeIfHeld(guardKey: "lock", expected: "mine", key: "state", value: "v3", ttl: nil, on: loop).get()
             #expect(try await store.writeIfHeld(guardKey: "lock", expected: "mine", key: "state", value: nil, ttl: nil, on: loop).get())
