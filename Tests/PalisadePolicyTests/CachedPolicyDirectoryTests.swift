@@ -61,11 +61,11 @@ final class CountingDirectory: PolicyDirectory {
 
     @Test func recordsExpireAndTheCacheIsBounded() throws {
         let base = CountingDirectory()
-        let cache = CachedPolicyDirectory(base, lifetime: .milliseconds(50), capacity: 3)
+        let cache = CachedPolicyDirectory(base, lifetime: .milliseconds(500), capacity: 3)
         _ = try cache.get(kind: "user", id: "u1", on: loop).wait()
         base.records.withLockedValue { $0["user/u1"] = .string("changed elsewhere") }
         #expect(try cache.get(kind: "user", id: "u1", on: loop).wait() == nil, "within the lifetime: the cached answer")
-        try loop.scheduleTask(in: .milliseconds(100)) {}.futureResult.wait()
+        try loop.scheduleTask(in: .milliseconds(600)) {}.futureResult.wait()
         #expect(try cache.get(kind: "user", id: "u1", on: loop).wait() == .string("changed elsewhere"))
         for id in ["a", "b", "c", "d", "e"] { _ = try cache.get(kind: "user", id: id, on: loop).wait() }
         let readsBefore = base.reads.withLockedValue { $0 }

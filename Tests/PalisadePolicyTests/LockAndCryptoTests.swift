@@ -43,7 +43,6 @@ import Testing
 
     @Test func acquireWaitsForARelease() throws {
         let store = MemoryStateStore()
-        _ = try store.setIfAbsent("palisade:busy", to: "someone", ttl: 0.12, on: harness.loop).wait()
         let runtime = try harness.runtime(
             [
                 (
@@ -57,10 +56,11 @@ import Testing
                     end }
                     """
                 )
-            ], store: store)
+            ], limits: HookLimits(instructions: 1_000_000, deadline: .seconds(5)), store: store)
+        _ = try store.setIfAbsent("palisade:busy", to: "someone", ttl: 0.3, on: harness.loop).wait()
         let started = NIODeadline.now()
         #expect(try harness.call(runtime, .selftest, []) == [.null, .string("busy"), .bool(true)])
-        #expect(NIODeadline.now() - started >= .milliseconds(100), "it waited for the other holder's TTL")
+        #expect(NIODeadline.now() - started >= .milliseconds(250), "it waited for the other holder's TTL")
     }
 
     @Test func digestsEncodingsAndIds() throws {
