@@ -64,6 +64,9 @@ def test_connects_events_denies_and_rate_limits_move_their_families(stock, clien
     assert value(after, "palisade_sessions") == 2
     # The connects ran the authenticate hook: its latency histogram counted them.
     assert value(after, "palisade_hook_duration_seconds_count", hook="authenticate") >= 2
+    # Both were let in (the signed-in one and the anonymous one): allows have no module.
+    assert value(after, "palisade_policy_decisions_total", hook="authenticate", outcome="allow") == 2
+    assert value(after, "palisade_policy_decisions_total", hook="handshake", outcome="allow") == 2
 
     # An event refused by 10-auth (the anonymous socket), then events past 30-ratelimit's limit.
     assert anonymous.attempt("heartbeat", {}) == "not authenticated"
@@ -75,6 +78,8 @@ def test_connects_events_denies_and_rate_limits_move_their_families(stock, clien
     assert value(after, "palisade_events_received_total", event="other") == 1
     assert value(after, "palisade_policy_decisions_total", hook="event", module="10-auth", outcome="deny") == 1
     assert value(after, "palisade_policy_decisions_total", hook="event", module="30-ratelimit", outcome="deny") >= 1
+    allowed = value(after, "palisade_policy_decisions_total", hook="event", outcome="allow")
+    assert allowed == answers.count("ok") == 2, "the heartbeats let through (the unknown event came past the limit)"
     assert value(after, "palisade_hook_duration_seconds_count", hook="event") >= 6
     # The refusals went out as `error` events, the allowed heartbeats' acks as acks.
     assert value(after, "palisade_events_sent_total") >= value(before, "palisade_events_sent_total") + 3

@@ -10,6 +10,7 @@ import PalisadeJSON
 extension LuaPolicyEngine {
     public func handshake(_ request: HandshakeRequest, on loop: any EventLoop) -> EventLoopFuture<HandshakeDecision> {
         guard let runtime = runtime(on: loop), runtime.hasHook(.handshake) else {
+            PolicyMetrics.shared.allowed(.handshake)
             return loop.makeSucceededFuture(.allow)
         }
         return chain(
@@ -20,6 +21,7 @@ extension LuaPolicyEngine {
             }, stopAt: { if case .deny = $0 { return true } else { return false } }
         ).map { answer in
             if case .deny(let reason, let status, _)? = answer { return .deny(reason: reason, status: status) }
+            PolicyMetrics.shared.allowed(.handshake)
             return .allow
         }
     }
@@ -44,12 +46,17 @@ extension LuaPolicyEngine {
         ).assumeIsolated().map { answer -> ConnectDecision in
             switch answer {
             case .table(let identity)?:
-                if identity["anonymous"] == .bool(true) { return .accept(identity: nil) }
+                if identity["anonymous"] == .bool(true) {
+                    PolicyMetrics.shared.allowed(.authenticate)
+                    return .accept(identity: nil)
+                }
                 runtime.setUser(identity, of: socket.id)
+                PolicyMetrics.shared.allowed(.authenticate)
                 return .accept(identity: identity)
             case .deny(let reason, _, let details)?:
                 return .refuse(message: reason, data: details.isEmpty ? nil : .object(details))
             default:
+                PolicyMetrics.shared.count(.deny(reason: "unauthorized", status: nil), hook: HookName.authenticate.rawValue, module: "")
                 return .refuse(message: "unauthorized", data: nil)
             }
         }.nonisolated()
@@ -152,7 +159,9 @@ extension LuaPolicyEngine {
             switch answer {
             case .deny(let reason, _, let details): return .deny(reason: reason, details: details)
             case .drop: return .drop
-            default: return handled ? .handled : .allow
+            default:
+                PolicyMetrics.shared.allowed(.event)
+                return handled ? .handled : .allow
             }
         case .failure(let error):
             let failure = (error as? HookError).map { runtime.eventChainFailure(of: $0) } ?? .hook(module: "event_chain")
@@ -190,7 +199,12 @@ extension LuaPolicyEngine {
             }
         ).assumeIsolated().map { answer -> AccessDecision in
             if case .deny(let reason, _, _)? = answer { return .deny(reason: reason) }
-            return allowed ? .allow : .deny(reason: "not allowed")
+            guard allowed else {
+                PolicyMetrics.shared.count(.deny(reason: "not allowed", status: nil), hook: HookName.authorize.rawValue, module: "")
+                return .deny(reason: "not allowed")
+            }
+            PolicyMetrics.shared.allowed(.authorize)
+            return .allow
         }.nonisolated()
     }
 

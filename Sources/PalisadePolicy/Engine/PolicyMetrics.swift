@@ -16,6 +16,9 @@ final class PolicyMetrics: Sendable {
     private let durations: [Metrics.Timer]
     let reloaded = Counter(label: "palisade_policy_reloads_total", dimensions: [("result", "ok")])
     let reloadFailed = Counter(label: "palisade_policy_reloads_total", dimensions: [("result", "failed")])
+    /// Allows by hook: no one module gives those (every module let the call pass), so their
+    /// `module` label is empty, which Prometheus reads as no label.
+    private let allows: [Counter]
     /// Denies and drops by hook, module and outcome, made on a module's first such answer.
     /// Module names come from the policy folders, so the set stays small.
     private let decisions = NIOLockedValueBox<[DecisionKey: Counter]>([:])
@@ -33,6 +36,14 @@ final class PolicyMetrics: Sendable {
             .memory: Counter(label: "palisade_hook_budget_overruns_total", dimensions: [("budget", "memory")]),
         ]
         durations = HookName.allCases.map { Metrics.Timer(label: "palisade_hook_duration_seconds", dimensions: [("hook", $0.rawValue)]) }
+        allows = HookName.allCases.map {
+            Counter(label: "palisade_policy_decisions_total", dimensions: [("hook", $0.rawValue), ("module", ""), ("outcome", "allow")])
+        }
+    }
+
+    /// Counts a call of `hook` that the policy let through.
+    func allowed(_ hook: HookName) {
+        allows[hook.index].increment()
     }
 
     func failed(_ kind: HookError.Kind?) {
