@@ -85,9 +85,11 @@ extension RedisClient {
                     status.state == .closed
                     ? RedisError(.closed, "the Redis client is closed")
                     : RedisError(.notConnected, "Redis is \(status.state.rawValue)\(reason)")
+                RedisClientMetrics.shared.failed(error)
                 return reconnector.eventLoop.makeFailedFuture(error)
             }
             let promise = reconnector.eventLoop.makePromise(of: RedisValue.self)
+            RedisClientMetrics.shared.record(promise.futureResult, since: .now())
             connection.commandHandler.send(command, promise: promise, timeout: timeout)
             return promise.futureResult
         }

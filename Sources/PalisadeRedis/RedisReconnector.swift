@@ -91,6 +91,7 @@ final class RedisReconnector {
         let error = delegate?.failure(of: connection) ?? RedisError(.connectionClosed, "connection closed")
         delegate?.linkDown(connection)
         if closed { return finishClose() }
+        RedisClientMetrics.shared.linksLost.increment()
         logger.warning("redis down", metadata: ["redis.url": "\(configuration.url)", "redis.error": "\(error)"])
         update {
             $0.state = .down

@@ -169,6 +169,9 @@ def test_redis_state_latency_and_fallbacks_are_counted(stock, client, redis_serv
     assert value(up, "palisade_redis_duration_seconds_count", store="state") >= 1  # the revocation lookups
     assert value(up, "palisade_redis_duration_seconds_count", store="ratelimit") >= 1
     assert value(up, "palisade_redis_fallbacks_total") == 0
+    assert value(up, "palisade_redis_command_duration_seconds_count") >= 2  # every command of every store
+    assert value(up, "palisade_redis_command_errors_total") == 0
+    assert value(up, "palisade_redis_links_lost_total") == 0
 
     redis_server.stop()
     wait_health(srv, "down")
@@ -177,6 +180,8 @@ def test_redis_state_latency_and_fallbacks_are_counted(stock, client, redis_serv
     assert value(down, "palisade_redis_up") == 0
     assert value(down, "palisade_redis_fallbacks_total", store="state") >= 1
     assert value(down, "palisade_redis_fallbacks_total", store="ratelimit") >= 1
+    assert value(down, "palisade_redis_links_lost_total") >= 1
+    assert value(down, "palisade_redis_command_errors_total", code="notConnected") >= 1
 
 
 def test_ban_refusals_are_counted_by_kind_never_by_address(stock):
