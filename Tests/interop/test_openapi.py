@@ -1,7 +1,8 @@
 """The admin API against its OpenAPI document (docs/openapi.yaml, issue 20 item 5): schemathesis
 generates requests for every operation from the document and checks that no answer is a 5xx,
-that every status is one the document lists for that operation, and that every body has the
-listed content type and schema. And every admin endpoint in the document answers 401, and does
+that every status is one the document lists for that operation, that every body has the
+listed content type and schema, and that a method the document does not list for a path is 405
+with an `Allow` that names the listed ones. And every admin endpoint in the document answers 401, and does
 nothing, without the token or with a wrong one."""
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ SPEC = REPO_ROOT / "docs" / "openapi.yaml"
 # Per operation: enough to reach every documented answer, short enough for `make test`
 # (under a minute on the CI machine). SCHEMATHESIS_EXAMPLES raises it for a longer hunt.
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "50"))
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
+          "unsupported_method,allow_header_conformance")
 
 
 def admin_operations() -> list[tuple[str, str]]:
@@ -120,3 +122,18 @@ def test_the_document_is_a_valid_openapi_3_1_document():
     schema = openapi.from_path(str(SPEC))
     assert schema.specification.version.startswith("3.1")
     assert len(list(schema.get_all_operations())) >= 19
+
+
+def test_a_known_path_with_another_method_is_405_with_allow_and_an_unknown_path_404(stock):
+    srv = stock()
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    cases = {("POST", "sessions"): "GET", ("PUT", "bans"): "GET, POST", ("PATCH", "directory/user/u1"): "GET, PUT, DELETE",
+             ("GET", "reload"): "POST", ("DELETE", "settings"): "GET, PUT"}
+    for (method, path), allow in cases.items():
+        answer = requests.request(method, f"{srv.url}/admin/v1/{path}", headers=headers, timeout=5)
+        assert answer.status_code == 405, (method, path, answer.text)
+        assert answer.headers["Allow"] == allow
+        assert answer.json()["error"] == f"use {allow}"
+    unknown = requests.get(f"{srv.url}/admin/v1/nothing-here", headers=headers, timeout=5)
+    assert unknown.status_code == 404 and "Allow" not in unknown.headers
+    assert requests.post(f"{srv.url}/admin/v1/sessions", timeout=5).status_code == 401, "the token comes first"

@@ -9,6 +9,8 @@ final class AdminAPI: Sendable {
     struct Response: Sendable {
         var status: HTTPResponseStatus
         var body: JSONValue
+        /// The methods the path answers, sent as `Allow` with a 405.
+        var allow: [HTTPMethod] = []
     }
 
     static let prefix = "/admin/v1/"
@@ -131,10 +133,31 @@ final class AdminAPI: Sendable {
             return liftBan(kind: parts[1], value: parts[2], on: loop)
         case (.GET, "refusals", 1):
             return loop.makeSucceededFuture(recentRefusals(limit: query["limit"]))
-        case (_, "directory", 3):
+        case (.GET, "directory", 3), (.PUT, "directory", 3), (.DELETE, "directory", 3):
             return directory(method, kind: parts[1], id: parts[2], body: body, on: loop)
         default:
-            return loop.makeSucceededFuture(Self.error(.notFound, "no such admin endpoint"))
+            guard let allowed = Self.methods(of: parts) else {
+                return loop.makeSucceededFuture(Self.error(.notFound, "no such admin endpoint"))
+            }
+            let names = allowed.map(\.rawValue).joined(separator: ", ")
+            var response = Self.error(.methodNotAllowed, "use \(names)")
+            response.allow = allowed
+            return loop.makeSucceededFuture(response)
+        }
+    }
+
+    /// The methods a known path answers (`route`'s cases, by path): a path the API has, asked
+    /// with another method, is 405 with these in `Allow`; nil for a path it does not have.
+    private static func methods(of parts: [String]) -> [HTTPMethod]? {
+        switch (parts.first ?? "", parts.count) {
+        case ("sessions", 1), ("refusals", 1): return [.GET]
+        case ("sessions", 2), ("bans", 3): return [.DELETE]
+        case ("users", 3) where parts[2] == "sessions": return [.DELETE]
+        case ("revoke", 1), ("emit", 1), ("reload", 1): return [.POST]
+        case ("settings", 1), ("transports", 1): return [.GET, .PUT]
+        case ("bans", 1): return [.GET, .POST]
+        case ("directory", 3): return [.GET, .PUT, .DELETE]
+        default: return nil
         }
     }
 
@@ -153,11 +176,9 @@ final class AdminAPI: Sendable {
                     guard let body, body.isObject else { return Self.error(.badRequest, "a record is a JSON object") }
                     try await self.backend.directoryPut(kind: kind, id: id, record: body)
                     return Response(status: .ok, body: body)
-                case .DELETE:
+                default:  // DELETE: `route` passes no other method
                     let existed = try await self.backend.directoryDelete(kind: kind, id: id)
                     return existed ? Self.ok(["deleted": .bool(true)]) : Self.error(.notFound, "no such record")
-                default:
-                    return Self.error(.methodNotAllowed, "use GET, PUT or DELETE")
                 }
             } catch {
                 return Self.error(.badRequest, "\(error)")

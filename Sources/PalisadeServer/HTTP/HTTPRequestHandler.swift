@@ -118,6 +118,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             write(
                 status: .ok, headers: headers, body: ByteBuffer(string: router.metrics()), keepAlive: keepAlive, version: head.version,
                 context: context)
+        case (_, "/healthz"), (_, "/metrics"):
+            headers.add(name: "Content-Type", value: "text/plain; charset=UTF-8")
+            headers.add(name: "Allow", value: request.path == "/healthz" ? "GET, HEAD" : "GET")
+            write(
+                status: .methodNotAllowed, headers: headers, body: ByteBuffer(string: "Method Not Allowed\n"), keepAlive: keepAlive,
+                version: head.version, context: context)
         default:
             headers.add(name: "Content-Type", value: "text/plain; charset=UTF-8")
             write(
@@ -138,6 +144,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             headers.add(name: "Cache-Control", value: "no-store")
             switch result {
             case .success(let response):
+                if !response.allow.isEmpty { headers.add(name: "Allow", value: response.allow.map(\.rawValue).joined(separator: ", ")) }
                 var buffer = ByteBuffer()
                 JSONWriter.write(response.body, into: &buffer)
                 self.write(
