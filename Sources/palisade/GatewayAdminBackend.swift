@@ -24,10 +24,18 @@ struct GatewayAdminBackend: AdminBackend {
         var description: String
     }
 
-    /// Policies and plugins, and the TLS certificate (whose failure is logged and keeps the old one).
+    /// The TLS certificate, then policies and plugins. A certificate that cannot be used keeps
+    /// the old one; the policies are reloaded all the same, and the reload fails naming both.
     func reload() async throws -> Int {
-        await tls?.reload()
-        return try await reloadPolicies()
+        var tlsFailure: (any Error)?
+        do { try await tls?.reload() } catch { tlsFailure = error }
+        let generation = try await reloadPolicies()
+        if let tlsFailure {
+            throw Failure(
+                description: "policies reloaded (generation \(generation)), but the TLS certificate was not, "
+                    + "and the old one stays in force: \(tlsFailure)")
+        }
+        return generation
     }
 
     /// Reads the policy section again (config file, environment, overrides), then builds a new

@@ -373,6 +373,18 @@ def test_admin_reload_swaps_the_certificate(tls_server, certs):
     assert served_certificate(srv) == der(certs["b"][0])
 
 
+def test_admin_reload_with_a_bad_certificate_fails_and_says_so(tls_server, certs):
+    srv = tls_server()
+    certs["served"][0].write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    answer = requests.post(f"{srv.url}/admin/v1/reload", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                           verify=str(certs["a"][0]), timeout=10)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert "TLS certificate was not" in error and "old one stays in force" in error and str(certs["served"][0]) in error
+    assert "generation 2" in error, "the policies were reloaded all the same"
+    assert served_certificate(srv) == der(certs["a"][0])
+
+
 # -- start-up errors ------------------------------------------------------------------------------
 
 def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:

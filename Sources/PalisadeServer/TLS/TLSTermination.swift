@@ -46,17 +46,16 @@ public final class TLSTermination: Sendable {
     }
 
     /// Reads the files again and, if they make a context, accepts new connections with it.
-    /// Returns whether it did; on failure the error is logged and the old context stays.
-    @discardableResult
-    public func reload() async -> Bool {
+    /// On failure the error is logged, the old context stays, and the error is thrown.
+    /// - Throws: `TLSError` naming the file that cannot be read or used.
+    public func reload() async throws {
         do {
             let context = try await Self.read(certificateFile: certificateFile, keyFile: keyFile)
             current.withLockedValue { $0 = context }
             logger.info("TLS certificate reloaded", metadata: ["file": "\(certificateFile)"])
-            return true
         } catch {
             logger.error("TLS reload failed: keeping the certificate in force", metadata: ["error": "\(error)"])
-            return false
+            throw error
         }
     }
 
