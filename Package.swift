@@ -79,7 +79,9 @@ let package = Package(
         .target(name: "PalisadeYjs", swiftSettings: strict),
         // SQLite plumbing the directory and the documents share: opening a file in WAL mode, prepared
         // statements, failures, the data directory.
-        .target(name: "PalisadeSQLite", dependencies: ["CSQLite"], swiftSettings: strict),
+        .target(
+            name: "PalisadeSQLite", dependencies: ["CSQLite", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strict),
         // Durable Yjs documents (snapshot + update log): the DocumentStore protocol, SQLite and memory backends.
         .target(
             name: "PalisadeDocuments",

@@ -1,5 +1,4 @@
 import CSQLite
-import NIOConcurrencyHelpers
 import PalisadeJSON
 import PalisadeSQLite
 
@@ -14,18 +13,12 @@ import PalisadeSQLite
 /// The directory's SQLite database: one connection, its four prepared statements, blocking calls.
 ///
 /// Every method blocks on SQLite and the disk, so `SQLiteDirectoryStore` calls them on its own
-/// thread, never on an event loop.
-///
-/// `@unchecked Sendable`: the handle and statements are only touched under `lock`, so calls
-/// are serialised even if they come from more than one thread (the connection is opened with
-/// `SQLITE_OPEN_NOMUTEX`; this lock is the only one).
-final class SQLiteConnection: @unchecked Sendable {
-    private let lock = NIOLock()
+/// thread, never on an event loop. `SQLiteHandle` serialises them.
+final class SQLiteConnection: Sendable {
     private let path: String
-    private var database: OpaquePointer?
-    private var statements: Statements?
+    private let handle: SQLiteHandle<Statements>
 
-    private struct Statements {
+    private struct Statements: SQLiteStatementSet {
         let get: SQLiteStatement
         let put: SQLiteStatement
         let delete: SQLiteStatement
@@ -36,25 +29,16 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    /// Opens (creating) the database at `path`, switches it to WAL with `synchronous=NORMAL`
+    /// Opens (creating) the database at `path` (`SQLiteDatabase.open`: WAL, `synchronous=NORMAL`)
     /// and creates the table. Any failure is `cannotOpen`, naming the path.
-    ///
-    /// WAL lets readers (a backup, `sqlite3` at a shell) run while the gateway writes;
-    /// `synchronous=NORMAL` is durable against a crash of the process, and may lose the last
-    /// commits (never consistency) on power loss, a fair trade for records the app can re-send.
     init(path: String, busyTimeoutMilliseconds: Int32) throws(DirectoryError) {
         self.path = path
         do throws(SQLiteFailure) {
-            let opened = try SQLiteDatabase.open(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, prepare: Self.prepare)
-            database = opened.database
-            statements = opened.prepared
+            handle = SQLiteHandle(
+                try SQLiteDatabase.open(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, prepare: Self.prepare))
         } catch {
             throw DirectoryError(.cannotOpen, "cannot open \(path): \(error.description)")
         }
-    }
-
-    deinit {
-        close()
     }
 
     func get(kind: String, id: String) throws(DirectoryError) -> JSONValue? {
@@ -112,23 +96,13 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Finalizes the statements and closes the database (checkpointing the WAL into the file).
     /// Later calls fail with `closed`.
     func close() {
-        lock.withLock {
-            statements?.finalize()
-            statements = nil
-            if let database { sqlite3_close_v2(database) }
-            database = nil
-        }
+        handle.close()
     }
 
     private func withStatements<Result>(
         _ body: (OpaquePointer, Statements) throws(DirectoryError) -> Result
     ) throws(DirectoryError) -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let database, let statements else {
-            throw DirectoryError(.closed, "the directory store is closed")
-        }
-        return try body(database, statements)
+        try handle.withOpen(orThrow: DirectoryError(.closed, "the directory store is closed"), body)
     }
 
     private func step(_ statement: SQLiteStatement, database: OpaquePointer) throws(DirectoryError) -> Bool {

@@ -5,26 +5,20 @@ import PalisadeSQLite
 /// The documents' SQLite database: one connection, its prepared statements, blocking calls.
 ///
 /// Every method blocks on SQLite and the disk, so `SQLiteDocumentStore` calls them on its own
-/// thread, never on an event loop.
-///
-/// `@unchecked Sendable`: the handle and statements are only touched under `lock`, so calls
-/// are serialised even if they come from more than one thread (the connection is opened with
-/// `SQLITE_OPEN_NOMUTEX`; this lock is the only one).
-final class DocumentDatabase: @unchecked Sendable {
+/// thread, never on an event loop. `SQLiteHandle` serialises them.
+final class DocumentDatabase: Sendable {
     /// The schema this code writes, kept in `PRAGMA user_version`. A file with a higher number
     /// comes from a newer Palisade and is refused rather than misread.
     static let schemaVersion: Int64 = 1
 
-    private let lock = NIOLock()
     private let path: String
-    private var database: OpaquePointer?
-    private var statements: Statements?
+    private let handle: SQLiteHandle<Statements>
     /// Write transactions committed so far (appends, compactions, deletions, purges).
     private let commits = NIOLockedValueBox(0)
     /// The longest BLOB SQLite accepts on this connection (`SQLITE_LIMIT_LENGTH`).
     let maxBlobBytes: Int
 
-    private struct Statements {
+    private struct Statements: SQLiteStatementSet {
         let begin: SQLiteStatement
         let beginRead: SQLiteStatement
         let commit: SQLiteStatement
@@ -62,16 +56,11 @@ final class DocumentDatabase: @unchecked Sendable {
             let opened = try SQLiteDatabase.open(
                 path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, maxLength: maxBlobBytes,
                 prepare: Self.prepare)
-            database = opened.database
-            statements = opened.prepared
+            handle = SQLiteHandle(opened)
             self.maxBlobBytes = Int(sqlite3_limit(opened.database, SQLITE_LIMIT_LENGTH, -1))
         } catch {
             throw DocumentStoreError(.cannotOpen, "cannot open \(path): \(error.description)")
         }
-    }
-
-    deinit {
-        close()
     }
 
     /// Write transactions committed since the database was opened.
@@ -245,21 +234,13 @@ final class DocumentDatabase: @unchecked Sendable {
     /// Finalizes the statements and closes the database (checkpointing the WAL into the file).
     /// Later calls fail with `closed`.
     func close() {
-        lock.withLock {
-            statements?.finalize()
-            statements = nil
-            if let database { sqlite3_close_v2(database) }
-            database = nil
-        }
+        handle.close()
     }
 
     private func withStatements<Result>(
         _ body: (OpaquePointer, Statements) throws(DocumentStoreError) -> Result
     ) throws(DocumentStoreError) -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let database, let statements else { throw DocumentStoreError.closed }
-        return try body(database, statements)
+        try handle.withOpen(orThrow: DocumentStoreError.closed, body)
     }
 
     /// `BEGIN IMMEDIATE` (takes the write lock up front, so a busy file fails here and not at
