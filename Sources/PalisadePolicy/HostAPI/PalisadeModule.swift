@@ -127,37 +127,40 @@ package enum PalisadeModule {
         // px.alert(kind[, fields]): logged (warning), audited (`alert`), and sent on (a webhook).
         vm.setFunction("alert", inTableAt: -1) { state in
             let kind = LuaVM.string(state, at: 1) ?? "alert"
-            var fields: [JSONMember] = []
-            if px_istable(state, 2) != 0, case .object(let members)? = try? LuaBridge.value(state, at: 2) { fields = members }
-            host.logger.warning("alert: \(kind)", metadata: metadata(state, at: 2, generation: runtime.generation))
+            let fields = fields(state, at: 2)
+            var logged = Logger.Metadata(logging: fields)
+            logged["generation"] = "\(runtime.generation)"
+            host.logger.warning("alert: \(kind)", metadata: logged)
             host.audit?.record("alert", [JSONMember("kind", .string(kind))] + fields.filter { $0.key != "kind" })
             host.alerts?.alert(kind, fields)
             return 0
         }
         vm.setFunction("audit", inTableAt: -1) { state in
             let kind = LuaVM.string(state, at: 1) ?? "event"
+            let fields =
+                [JSONMember("generation", .number("\(runtime.generation)"))]
+                + fields(state, at: 2).filter { $0.key != "audit" && $0.key != "ts" && $0.key != "generation" }
             if let audit = host.audit {
-                var fields = [JSONMember("generation", .number("\(runtime.generation)"))]
-                if px_istable(state, 2) != 0, case .object(let members)? = try? LuaBridge.value(state, at: 2) {
-                    fields += members.filter { $0.key != "audit" && $0.key != "ts" }
-                }
-                audit.record(kind, fields)
+                audit.recordFromPolicy(kind, fields)
                 return 0
             }
-            var fields = metadata(state, at: 2, generation: runtime.generation)
-            fields["audit"] = "\(kind)"
-            host.logger.notice("audit: \(kind)", metadata: fields)
+            var logged = Logger.Metadata(logging: fields)
+            logged["audit"] = "\(kind)"
+            host.logger.notice("audit: \(kind)", metadata: logged)
             return 0
         }
     }
 
     private static func metadata(_ L: OpaquePointer, at index: Int32, generation: Int) -> Logger.Metadata {
-        var metadata: Logger.Metadata = ["generation": "\(generation)"]
-        guard px_istable(L, index) != 0, case .object(let members)? = try? LuaBridge.value(L, at: index) else { return metadata }
-        for member in members {
-            metadata[member.key] = "\(member.value.stringValue ?? JSONWriter.string(member.value))"
-        }
+        var metadata = Logger.Metadata(logging: fields(L, at: index))
+        metadata["generation"] = "\(generation)"
         return metadata
+    }
+
+    /// The table at `index` as members ([] when it is not a table).
+    private static func fields(_ L: OpaquePointer, at index: Int32) -> [JSONMember] {
+        guard px_istable(L, index) != 0, case .object(let members)? = try? LuaBridge.value(L, at: index) else { return [] }
+        return members
     }
 
     /// `px.directory.get(kind, id)` → record table | nil (nil too when no directory is configured);

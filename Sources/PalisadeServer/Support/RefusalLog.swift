@@ -22,6 +22,11 @@ public final class RefusalLog: AuditSink {
         ring = NIOLockedValueBox(CircularBuffer(initialCapacity: self.capacity))
     }
 
+    /// A policy's record is not a refusal of the core's: it goes on to `next` only.
+    public func recordFromPolicy(_ kind: String, _ fields: [JSONMember]) {
+        next?.recordFromPolicy(kind, fields)
+    }
+
     public func record(_ kind: String, _ fields: [JSONMember]) {
         next?.record(kind, fields)
         guard Self.kinds.contains(kind) else { return }
