@@ -15,6 +15,8 @@ final class RedisPubSubHandler: ChannelInboundHandler {
     private(set) var failure: RedisError?
     /// Subscriptions the server reports (channels plus patterns), from the last confirmation.
     private(set) var serverCount = 0
+    /// Reads from the connection so far: a link that delivers is alive without a fence.
+    private(set) var reads = 0
 
     init(limits: RedisReplyReader.Limits, onMessage: @escaping @Sendable (RedisPubSubMessage) -> Void) {
         reader = RedisReplyReader(limits: limits)
@@ -48,6 +50,7 @@ final class RedisPubSubHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        reads &+= 1
         reader.feed(unwrapInboundIn(data))
         do throws(RedisError) {
             while let reply = try reader.next() { try handle(reply) }

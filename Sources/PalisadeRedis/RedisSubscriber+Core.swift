@@ -21,12 +21,17 @@ extension RedisSubscriber {
         private var handlers: [ObjectIdentifier: RedisPubSubHandler] = [:]
         private var serial = 0
         private let fenceTimeout: TimeAmount
+        /// How often an idle link is fenced to prove it alive (nil: never).
+        private let livenessInterval: TimeAmount?
+        private var liveness: Scheduled<Void>?
 
         init(
-            configuration: RedisConfiguration, eventLoop: any EventLoop, statusBox: NIOLockedValueBox<RedisStatus>, logger: Logger,
+            configuration: RedisConfiguration, livenessInterval: TimeAmount?, eventLoop: any EventLoop,
+            statusBox: NIOLockedValueBox<RedisStatus>, logger: Logger,
             onMessage: @escaping @Sendable (RedisPubSubMessage) -> Void, onResubscribed: (@Sendable () -> Void)?
         ) {
             self.configuration = configuration
+            self.livenessInterval = livenessInterval
             fenceTimeout = configuration.commandTimeout ?? configuration.connectTimeout
             self.onMessage = onMessage
             self.onResubscribed = onResubscribed
@@ -103,11 +108,31 @@ extension RedisSubscriber {
         }
 
         func linkUp(_ connection: RedisConnection) {
+            if let pubsub = handlers[ObjectIdentifier(connection)] { checkLiveness(of: pubsub) }
             onResubscribed?()
         }
 
+        /// Every `livenessInterval` while `pubsub` is the live handler: a link that read nothing
+        /// since the last look is fenced, and an unanswered fence closes its connection (`fence`),
+        /// which ends this. A link that delivers is alive without one.
+        private func checkLiveness(of pubsub: RedisPubSubHandler, readsBefore: Int = -1) {
+            guard let livenessInterval else { return }
+            liveness = reconnector.eventLoop.assumeIsolated().scheduleTask(in: livenessInterval) {
+                guard self.handler === pubsub else { return }
+                let reads = pubsub.reads
+                guard reads == readsBefore else { return self.checkLiveness(of: pubsub, readsBefore: reads) }
+                self.fence(pubsub).assumeIsolated().whenSuccess {
+                    if self.handler === pubsub { self.checkLiveness(of: pubsub, readsBefore: pubsub.reads) }
+                }
+            }
+        }
+
         func linkDown(_ connection: RedisConnection) {
-            if handler === handlers[ObjectIdentifier(connection)] { handler = nil }
+            if handler === handlers[ObjectIdentifier(connection)] {
+                handler = nil
+                liveness?.cancel()
+                liveness = nil
+            }
             handlers[ObjectIdentifier(connection)] = nil
         }
 

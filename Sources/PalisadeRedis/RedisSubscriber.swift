@@ -11,6 +11,10 @@ import NIOCore
 /// fence python-socketio 5.16 / Open WebUI 0.12.4 wait for before a connect or a room join proceeds.
 /// While down they fail fast with `.notConnected`, but the change to the set is kept and applied on
 /// reconnect. Messages reach `onMessage` on `eventLoop`, in the order Redis sent them.
+///
+/// A subscriber only reads, so a connection that died without a FIN or RST (a partition, a host
+/// gone, a NAT that forgot it) would look idle for ever: every `pingInterval` it fences, and a
+/// fence unanswered within the command timeout closes the connection, which reconnects.
 public final class RedisSubscriber: Sendable {
     public let eventLoop: any EventLoop
     private let core: NIOLoopBoundBox<Core>
@@ -24,12 +28,14 @@ public final class RedisSubscriber: Sendable {
         let statusBox = NIOLockedValueBox(RedisStatus())
         self.statusBox = statusBox
         var configuration = configuration
-        // Subscribe mode has no command replies to time out; a fence waits at most the command timeout.
+        // Subscribe mode answers PING in its own form: the subscriber fences every ping interval
+        // instead of the reconnector's PING (a fence waits at most the command timeout).
+        let livenessInterval = configuration.pingInterval
         configuration.pingInterval = nil
         core = NIOLoopBoundBox.makeBoxSendingValue(
             Core(
-                configuration: configuration, eventLoop: eventLoop, statusBox: statusBox, logger: logger,
-                onMessage: onMessage, onResubscribed: onResubscribed),
+                configuration: configuration, livenessInterval: livenessInterval, eventLoop: eventLoop, statusBox: statusBox,
+                logger: logger, onMessage: onMessage, onResubscribed: onResubscribed),
             eventLoop: eventLoop
         )
         let core = self.core

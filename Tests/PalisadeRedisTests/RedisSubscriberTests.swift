@@ -49,6 +49,32 @@ struct RedisSubscriberTests {
         }
     }
 
+    /// A link that stops answering without closing (the server frozen here by DEBUG SLEEP, as a
+    /// partition would leave it) is found by the subscriber's periodic fence and replaced.
+    @Test func aLinkThatStopsAnsweringIsReplaced() async throws {
+        let server = try RedisServerProcess(arguments: ["--enable-debug-command", "yes"])
+        defer { server.stopAndRemove() }
+        try await withLoop { loop in
+            let inbox = Inbox()
+            var configuration = try RedisConfiguration.test(server.url)
+            configuration.commandTimeout = .milliseconds(500)
+            let client = RedisClient(configuration: try .test(server.url), eventLoop: loop)
+            let subscriber = RedisSubscriber(configuration: configuration, eventLoop: loop) { inbox.append($0) }
+            try await client.waitUntilUp(timeout: .seconds(30)).get()
+            #expect(await eventually { subscriber.state == .up })
+            try await subscriber.subscribe(["room"]).get()
+            #expect(subscriber.status.connections == 1)
+
+            let sleeping = client.send(RedisCommand("DEBUG", "SLEEP", 3))
+            #expect(await eventually(10) { subscriber.status.connections >= 2 && subscriber.state == .up }, "reconnected")
+            #expect(try await sleeping.get() == .simpleString("OK"))
+            #expect(try await client.send("PUBLISH", "room", "after").get() == .integer(1), "subscribed again")
+            #expect(await eventually { inbox.payloads(on: "room") == ["after"] })
+            try await subscriber.close().get()
+            try await client.close().get()
+        }
+    }
+
     @Test func messagesArriveInPublishOrder() async throws {
         let server = try RedisServerProcess()
         defer { server.stopAndRemove() }
