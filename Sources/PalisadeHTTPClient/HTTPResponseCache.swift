@@ -2,8 +2,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 /// The responses of `px.http` calls that asked to be cached, each for the seconds its caller
-/// chose, shared by every loop. Bounded in entries and bytes: when either is full, the
-/// entries that expire first go. The key is the caller's (method, URL and the headers that
+/// chose, shared by every loop. Bounded in entries and bytes: when either is full, the expired
+/// entries go, then those that expire first, down to seven eighths of the bounds, so a full
+/// cache sorts once per eighth of its size and not at every new entry. The key is the caller's (method, URL and the headers that
 /// decide the answer, such as `Authorization`), kept in memory only.
 public final class HTTPResponseCache: Sendable {
     private struct Entry {
@@ -65,13 +66,16 @@ public final class HTTPResponseCache: Sendable {
 
     public var count: Int { state.withLockedValue { $0.entries.count } }
 
-    /// Drops expired entries, then the soonest to expire, until `size` more bytes and one more entry fit.
+    /// Drops expired entries, then the soonest to expire, until `size` more bytes and one more
+    /// entry fit within seven eighths of the bounds.
     private static func evict(_ state: inout State, toFit size: Int, now: NIODeadline, _ cache: HTTPResponseCache) {
         for (key, entry) in state.entries where entry.expires <= now { state.remove(key) }
-        guard state.entries.count >= cache.maxEntries || state.bytes + size > cache.maxBytes else { return }
+        let (entryTarget, byteTarget) = (max(1, cache.maxEntries - cache.maxEntries / 8), cache.maxBytes - cache.maxBytes / 8)
+        func fits() -> Bool { state.entries.count < entryTarget && state.bytes + size <= byteTarget }
+        guard !fits() else { return }
         for (key, _) in state.entries.sorted(by: { $0.value.expires < $1.value.expires }) {
             state.remove(key)
-            if state.entries.count < cache.maxEntries && state.bytes + size <= cache.maxBytes { return }
+            if fits() { return }
         }
     }
 }

@@ -80,6 +80,20 @@ import Testing
         #expect(cache.count == 2 && cache.get("soon", now: now) == nil && cache.get("late", now: now) != nil)
     }
 
+    /// A full cache makes room for an eighth of its size at once, so it does not sort its
+    /// entries again at every new one.
+    @Test func aFullCacheMakesRoomForAnEighthAtOnce() {
+        let cache = HTTPResponseCache(maxEntries: 80)
+        let now = NIODeadline.now()
+        for index in 0..<80 { cache.put("k\(index)", url: "u", response, for: .seconds(Int64(100 + index)), now: now) }
+        #expect(cache.count == 80)
+        cache.put("new", url: "u", response, for: .seconds(1_000), now: now)
+        #expect(cache.count == 70, "eleven went, the soonest to expire, so that with the new one it holds seven eighths")
+        #expect(cache.get("k10", now: now) == nil && cache.get("k11", now: now) != nil && cache.get("new", now: now) != nil)
+        for index in 0..<9 { cache.put("more\(index)", url: "u", response, for: .seconds(1_000), now: now) }
+        #expect(cache.count == 79, "no eviction until it is full again")
+    }
+
     @Test func theByteBudgetHolds() {
         let big = HTTPClientResponse(status: 200, headers: [], body: Array(repeating: 1, count: 1000))
         let cache = HTTPResponseCache(maxBytes: 4000)
