@@ -138,7 +138,7 @@ public struct SocketPacketDecoder: Sendable {
     /// referenced once (`used` has bit N set once it is): clients send one attachment per
     /// buffer, and a packet naming one 1 MB attachment a hundred times would otherwise become a
     /// hundred copies wherever its arguments are converted (a Lua policy's arguments are).
-    static func replacePlaceholders(
+    package static func replacePlaceholders(
         in value: JSONValue, with attachments: [ByteBuffer],
         used: inout UInt16
     ) throws(SocketDecodingError) -> JSONValue {

@@ -64,7 +64,7 @@ public enum SocketPacketEncoder {
     }
 
     /// Replaces each `.binary` with `{"_placeholder":true,"num":N}` and collects the bytes.
-    static func extractBinary(from value: JSONValue, into attachments: inout [ByteBuffer]) -> JSONValue {
+    package static func extractBinary(from value: JSONValue, into attachments: inout [ByteBuffer]) -> JSONValue {
         switch value {
         case .binary(let bytes):
             attachments.append(bytes)
