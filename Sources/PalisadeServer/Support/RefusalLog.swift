@@ -3,6 +3,10 @@ import NIOCore
 import PalisadeGateway
 import PalisadeJSON
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The most recent refusals (`auth.refused`, `policy.deny`, `cap.refused`, `ban.refused`) in a
 /// ring of `capacity` entries, for `GET /admin/v1/refusals` and `palisade status`. Every record
 /// is passed on to `next` (the `server.audit` stream, when there is one) unchanged.
@@ -14,7 +18,19 @@ public final class RefusalLog: AuditSink {
     private let next: (any AuditSink)?
     private let capacity: Int
     /// Oldest first.
-    private let ring: NIOLockedValueBox<CircularBuffer<JSONValue>>
+    private let ring: NIOLockedValueBox<CircularBuffer<Entry>>
+
+    /// A refusal as recorded; its JSON is built only when it is read, so a flood of refusals
+    /// costs a clock read and an append each.
+    private struct Entry {
+        var time: timespec
+        var kind: String
+        var fields: [JSONMember]
+
+        var json: JSONValue {
+            .object([JSONMember("ts", .string(UnixTime.timestamp(of: time))), JSONMember("audit", .string(kind))] + fields)
+        }
+    }
 
     public init(forwardingTo next: (any AuditSink)?, capacity: Int = RefusalLog.defaultCapacity) {
         self.next = next
@@ -30,8 +46,7 @@ public final class RefusalLog: AuditSink {
     public func record(_ kind: String, _ fields: [JSONMember]) {
         next?.record(kind, fields)
         guard Self.kinds.contains(kind) else { return }
-        let entry = JSONValue.object(
-            [JSONMember("ts", .string(UnixTime.timestamp())), JSONMember("audit", .string(kind))] + fields)
+        let entry = Entry(time: UnixTime.wallClock(), kind: kind, fields: fields)
         ring.withLockedValue { ring in
             if ring.count == capacity { ring.removeFirst() }
             ring.append(entry)
@@ -40,6 +55,6 @@ public final class RefusalLog: AuditSink {
 
     /// The kept refusals, newest first, at most `limit` of them.
     public func recent(limit: Int = .max) -> [JSONValue] {
-        Array(ring.withLockedValue { $0 }.reversed().prefix(max(0, limit)))
+        ring.withLockedValue { $0 }.reversed().prefix(max(0, limit)).map(\.json)
     }
 }

@@ -10,10 +10,20 @@ public enum UnixTime {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
-    /// `2025-01-31T12:34:56.789Z`, from the wall clock without Foundation's formatters.
-    public static func timestamp() -> String {
+    /// The wall clock, to format later with `timestamp(of:)`.
+    public static func wallClock() -> timespec {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
+        return now
+    }
+
+    /// `2025-01-31T12:34:56.789Z`, from the wall clock without Foundation's formatters.
+    public static func timestamp() -> String {
+        timestamp(of: wallClock())
+    }
+
+    /// `time` as `2025-01-31T12:34:56.789Z`.
+    public static func timestamp(of now: timespec) -> String {
         var seconds = now.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
