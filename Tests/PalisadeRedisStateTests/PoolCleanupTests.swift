@@ -124,7 +124,8 @@ struct PoolCleanupTests {
             #expect(await eventually(10) { runs.count >= 2 }, "and ran again later")
             let times = runs.times
             let gap = times[1] - times[0]
-            #expect(gap >= .milliseconds(950) && gap <= .milliseconds(2_600), "retried after \(gap.nanoseconds / 1_000_000) ms")
+            // The upper bound leaves a loaded machine 1.5 s of slack past the TTL.
+            #expect(gap >= .milliseconds(950) && gap <= .milliseconds(3_500), "retried after \(gap.nanoseconds / 1_000_000) ms")
             schedule.stop()
         }
     }
