@@ -76,7 +76,7 @@ struct FallbackTests {
             let sleeper = try fixture.makeClient()
             try await sleeper.waitUntilUp(timeout: .seconds(30)).get()
             let sleeping = sleeper.send("DEBUG", "SLEEP", 8)
-            try await Task.sleep(for: .milliseconds(500))  // the server is asleep now (for 8 s)
+            try await Task.sleep(for: .milliseconds(1_000))  // the server is asleep now (for 8 s)
 
             let started = NIODeadline.now()
             async let increment = store.incr("n", on: loop).get()
