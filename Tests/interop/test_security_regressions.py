@@ -17,6 +17,7 @@ import requests
 import websocket
 
 from stock import Client, client, mint, stock  # noqa: F401 (fixtures)
+from waiting import eventually
 from wire import wait_ws_closed, websocket_url, ws_connect, ws_recv
 
 
@@ -138,8 +139,7 @@ def test_a_socket_closing_during_its_document_join_leaves_nothing_behind(stock, 
     (state,) = joiner.next("ydoc:document:state")
     assert state["sessions"] == [joiner.sid], "the document lists editors that are gone"
     joiner.sio.disconnect()
-    time.sleep(0.3)
-    assert metric(srv, "palisade_policy_sockets") == 0
+    assert eventually(lambda: metric(srv, "palisade_policy_sockets") == 0)
 
 
 def rss_bytes(pid: int) -> int:

@@ -22,6 +22,7 @@ from pycrdt import Doc, Text
 
 from conftest import REPO_ROOT
 from stock import Client, StockServer, _env, client, mint, stock  # noqa: F401 (fixtures)
+from waiting import eventually
 from wire import websocket_url, ws_connect, ws_recv, ws_recv_skipping_pings
 
 EVENTS = ("ydoc:document:state", "ydoc:document:update", "ydoc:user:joined", "ydoc:user:left",
@@ -566,8 +567,7 @@ def test_content_snapshots_are_debounced_last_writer_wins_and_need_write_access(
     bob.send(data={"content": from_bob})  # a content refresh: no `update` key
     time.sleep(0.15)
     assert content_record(srv) is None, "the snapshot must wait for its debounce (0.5 s)"
-    time.sleep(1.0)
-    record = content_record(srv)
+    record = eventually(lambda: content_record(srv))
     assert record is not None, "no document_content record after the debounce"
     assert record["content"] == from_bob and record["user_id"] == "bob" and record["document_id"] == DOC, record
     assert "updated_at" in record, record
