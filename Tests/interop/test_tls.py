@@ -71,6 +71,9 @@ class TLSServer(ProductProcess):
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PALISADE_SERVER_TLS_CERT": str(cert),
                        "PALISADE_SERVER_TLS_KEY": str(key), "PALISADE_LOG_LEVEL": "debug",
                        "PALISADE_ADMIN_TOKEN": ADMIN_TOKEN,
+                       # The echo plugin's deadline is not what these tests are about: a debug build
+                       # starved of CPU can take longer than the default 0.25 s, and the event is refused.
+                       "PALISADE_LIMITS_HOOK_DEADLINE_S": "5",
                        # OpenSSL's built-in defaults, not the system's openssl.cnf (Debian's sets its own
                        # minimum protocol): what is refused here, the server's own settings refuse.
                        "OPENSSL_CONF": os.devnull, **env}
