@@ -89,7 +89,6 @@ extension RedisClient {
                 return reconnector.eventLoop.makeFailedFuture(error)
             }
             let promise = reconnector.eventLoop.makePromise(of: RedisValue.self)
-            RedisClientMetrics.shared.record(promise.futureResult, since: .now())
             connection.commandHandler.send(command, promise: promise, timeout: timeout)
             return promise.futureResult
         }

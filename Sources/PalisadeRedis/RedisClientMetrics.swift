@@ -24,17 +24,14 @@ final class RedisClientMetrics: Sendable {
             })
     }
 
-    /// Records how `reply` ends, from `start`.
-    func record(_ reply: EventLoopFuture<RedisValue>, since start: NIODeadline) {
-        reply.whenComplete { [self] result in
-            duration.recordNanoseconds((NIODeadline.now() - start).nanoseconds)
-            if case .failure(let error) = result { failed(error) }
-        }
+    /// Records a command that got its reply, or failed after it was sent, `sentAt`.
+    func finished(sentAt: NIODeadline, failure: RedisError?) {
+        duration.recordNanoseconds((NIODeadline.now() - sentAt).nanoseconds)
+        if let failure { failed(failure) }
     }
 
-    /// Counts a command that failed before it was sent, or without a reply.
-    func failed(_ error: any Error) {
-        let code = (error as? RedisError)?.code ?? .connectionClosed
-        failures[code]?.increment()
+    /// Counts a command that failed: before it was sent, or after.
+    func failed(_ error: RedisError) {
+        failures[error.code]?.increment()
     }
 }

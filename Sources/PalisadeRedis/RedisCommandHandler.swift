@@ -12,6 +12,7 @@ final class RedisCommandHandler: ChannelInboundHandler, RemovableChannelHandler 
     private struct Pending {
         var promise: EventLoopPromise<RedisValue>
         var name: ByteBuffer
+        var sent: NIODeadline
         var deadline: NIODeadline?
     }
 
@@ -47,14 +48,22 @@ final class RedisCommandHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     /// Queues `command`; it leaves with everything else queued in this tick. Call on the channel's loop.
     func send(_ command: RedisCommand, promise: EventLoopPromise<RedisValue>, timeout: TimeAmount? = nil) {
-        if let failure { return promise.fail(failure) }
-        guard let context else { return promise.fail(RedisError(.connectionClosed, "connection closed")) }
-        guard pending.count < maxPending else {
-            return promise.fail(RedisError(.tooManyPending, "\(maxPending) commands already in flight"))
+        let refusal: RedisError? =
+            if let failure {
+                failure
+            } else if pending.count >= maxPending {
+                RedisError(.tooManyPending, "\(maxPending) commands already in flight")
+            } else {
+                nil
+            }
+        guard let context, refusal == nil else {
+            let error = refusal ?? RedisError(.connectionClosed, "connection closed")
+            RedisClientMetrics.shared.failed(error)
+            return promise.fail(error)
         }
         command.encode(into: &outbound)
-        let limit = timeout ?? commandTimeout
-        pending.append(Pending(promise: promise, name: command.arguments[0], deadline: limit.map { .now() + $0 }))
+        let (now, limit) = (NIODeadline.now(), timeout ?? commandTimeout)
+        pending.append(Pending(promise: promise, name: command.arguments[0], sent: now, deadline: limit.map { now + $0 }))
         if let deadline = pending.last?.deadline, timerDeadline.map({ deadline < $0 }) ?? true {
             timer?.cancel()
             armTimer(deadline, context: context)
@@ -81,8 +90,11 @@ final class RedisCommandHandler: ChannelInboundHandler, RemovableChannelHandler 
                     throw RedisError(.protocolError, "a reply arrived with no command waiting for it")
                 }
                 if case .error(let message) = reply {
-                    head.promise.fail(RedisError(.server, message))
+                    let error = RedisError(.server, message)
+                    RedisClientMetrics.shared.finished(sentAt: head.sent, failure: error)
+                    head.promise.fail(error)
                 } else {
+                    RedisClientMetrics.shared.finished(sentAt: head.sent, failure: nil)
                     head.promise.succeed(reply)
                 }
             }
@@ -129,7 +141,10 @@ final class RedisCommandHandler: ChannelInboundHandler, RemovableChannelHandler 
         timerDeadline = nil
         let failed = pending
         pending.removeAll()
-        for entry in failed { entry.promise.fail(error) }
+        for entry in failed {
+            RedisClientMetrics.shared.finished(sentAt: entry.sent, failure: error)
+            entry.promise.fail(error)
+        }
         if close, let context { context.close(promise: nil) }
     }
 }

@@ -67,7 +67,7 @@ struct Status: AsyncParsableCommand {
                 url: base,
                 sessions: try await fetcher.json("/admin/v1/sessions").arrayValue ?? [],
                 health: try await fetcher.json("/healthz", admin: false, accepting: [200, 503]),
-                metrics: try await fetcher.text("/metrics"),
+                metrics: try await fetcher.text("/metrics", admin: false),
                 bans: try await fetcher.json("/admin/v1/bans").arrayValue ?? [],
                 refusals: try await fetcher.json("/admin/v1/refusals").arrayValue ?? [])
         } catch {

@@ -56,7 +56,7 @@ extension LuaPolicyEngine {
             case .deny(let reason, _, let details)?:
                 return .refuse(message: reason, data: details.isEmpty ? nil : .object(details))
             default:
-                PolicyMetrics.shared.count(.deny(reason: "unauthorized", status: nil), hook: HookName.authenticate.rawValue, module: "")
+                PolicyMetrics.shared.deniedByDefault(.authenticate)
                 return .refuse(message: "unauthorized", data: nil)
             }
         }.nonisolated()
@@ -200,7 +200,7 @@ extension LuaPolicyEngine {
         ).assumeIsolated().map { answer -> AccessDecision in
             if case .deny(let reason, _, _)? = answer { return .deny(reason: reason) }
             guard allowed else {
-                PolicyMetrics.shared.count(.deny(reason: "not allowed", status: nil), hook: HookName.authorize.rawValue, module: "")
+                PolicyMetrics.shared.deniedByDefault(.authorize)
                 return .deny(reason: "not allowed")
             }
             PolicyMetrics.shared.allowed(.authorize)

@@ -19,6 +19,8 @@ final class PolicyMetrics: Sendable {
     /// Allows by hook: no one module gives those (every module let the call pass), so their
     /// `module` label is empty, which Prometheus reads as no label.
     private let allows: [Counter]
+    /// Denies by hook that no module gave (none authenticated, none allowed), also without a module.
+    private let defaultDenies: [Counter]
     /// Denies and drops by hook, module and outcome, made on a module's first such answer.
     /// Module names come from the policy folders, so the set stays small.
     private let decisions = NIOLockedValueBox<[DecisionKey: Counter]>([:])
@@ -39,6 +41,14 @@ final class PolicyMetrics: Sendable {
         allows = HookName.allCases.map {
             Counter(label: "palisade_policy_decisions_total", dimensions: [("hook", $0.rawValue), ("module", ""), ("outcome", "allow")])
         }
+        defaultDenies = HookName.allCases.map {
+            Counter(label: "palisade_policy_decisions_total", dimensions: [("hook", $0.rawValue), ("module", ""), ("outcome", "deny")])
+        }
+    }
+
+    /// Counts a call of `hook` refused because no module allowed it.
+    func deniedByDefault(_ hook: HookName) {
+        defaultDenies[hook.index].increment()
     }
 
     /// Counts a call of `hook` that the policy let through.
