@@ -23,6 +23,7 @@ import requests
 import socketio
 
 from product import BINARY, ProductProcess
+from tls_client import TLSClient
 from wire import SIO_PATH
 
 # TLS 1.2 suites the server may pick (ECDHE + AEAD) and TLS 1.3's.
@@ -116,28 +117,22 @@ def tls_server(tmp_path, certs):
 
 @pytest.fixture
 def clients():
-    made: list[socketio.Client] = []
+    """Connected clients trusting `ca`; `TLSClient`, not `socketio.Client`, whose threads share one
+    `SSL` (tls_client.py)."""
+    made: list[TLSClient] = []
 
-    def connect(srv: TLSServer, ca: Path, transport: str) -> socketio.Client:
-        session = requests.Session()
-        session.verify = str(ca)  # python-engineio hands it to websocket-client too
-        session.trust_env = False  # else REQUESTS_CA_BUNDLE, when set, replaces `verify`
-        client = socketio.Client(reconnection=False, http_session=session)
-        client.echoed = []
-        client.on("echoed", client.echoed.append)
+    def connect(srv: TLSServer, ca: Path, transport: str) -> TLSClient:
+        client = TLSClient(ca)
         made.append(client)
         try:
-            client.connect(srv.url, socketio_path=SIO_PATH, transports=[transport], wait_timeout=10)
+            client.connect(srv.url, socketio_path=SIO_PATH, transport=transport, wait_timeout=10)
         except socketio.exceptions.ConnectionError as error:
             raise socketio.exceptions.ConnectionError(f"{error}; server log:\n{srv.log_tail(20)}") from error
         return client
 
     yield connect
     for client in made:
-        try:
-            client.disconnect()
-        except Exception:  # noqa: BLE001 - best effort
-            pass
+        client.close()
 
 
 def tls_connect(srv: TLSServer, ca: Path | None, **settings) -> ssl.SSLSocket:
@@ -194,7 +189,7 @@ def eventually(condition, seconds: float = 5) -> bool:
     return True
 
 
-def echo(client: socketio.Client, data) -> None:
+def echo(client: TLSClient, data) -> None:
     """`data` comes back through the ack and as an `echoed` event."""
     assert client.call("echo", data, timeout=5) == data
     assert eventually(lambda: data in client.echoed)
