@@ -4,8 +4,9 @@ import NIOCore
 /// The responses of `px.http` calls that asked to be cached, each for the seconds its caller
 /// chose, shared by every loop. Bounded in entries and bytes: when either is full, the expired
 /// entries go, then those that expire first, down to seven eighths of the bounds, so a full
-/// cache sorts once per eighth of its size and not at every new entry. The key is the caller's (method, URL and the headers that
-/// decide the answer, such as `Authorization`), kept in memory only.
+/// cache sorts once per eighth of its size and not at every new entry. The key is the caller's
+/// (method, URL and the headers that decide the answer, such as `Authorization`), kept in
+/// memory only.
 public final class HTTPResponseCache: Sendable {
     private struct Entry {
         var response: HTTPClientResponse

@@ -46,20 +46,18 @@ final class RedisCommandHandler: ChannelInboundHandler, RemovableChannelHandler 
         self.context = nil
     }
 
+    /// Fails a command that was never sent (counted like any failed command).
+    private func refuse(_ promise: EventLoopPromise<RedisValue>, _ error: RedisError) {
+        RedisClientMetrics.shared.failed(error)
+        promise.fail(error)
+    }
+
     /// Queues `command`; it leaves with everything else queued in this tick. Call on the channel's loop.
     func send(_ command: RedisCommand, promise: EventLoopPromise<RedisValue>, timeout: TimeAmount? = nil) {
-        let refusal: RedisError? =
-            if let failure {
-                failure
-            } else if pending.count >= maxPending {
-                RedisError(.tooManyPending, "\(maxPending) commands already in flight")
-            } else {
-                nil
-            }
-        guard let context, refusal == nil else {
-            let error = refusal ?? RedisError(.connectionClosed, "connection closed")
-            RedisClientMetrics.shared.failed(error)
-            return promise.fail(error)
+        if let failure { return refuse(promise, failure) }
+        guard let context else { return refuse(promise, RedisError(.connectionClosed, "connection closed")) }
+        guard pending.count < maxPending else {
+            return refuse(promise, RedisError(.tooManyPending, "\(maxPending) commands already in flight"))
         }
         command.encode(into: &outbound)
         let (now, limit) = (NIODeadline.now(), timeout ?? commandTimeout)

@@ -14,7 +14,8 @@ import pytest
 import socketio
 
 from stock import client, mint, stock  # noqa: F401 (fixtures)
-from test_bans import PROXY, connect_from, handshake_from, wait_until
+from test_bans import PROXY, connect_from, handshake_from
+from waiting import eventually
 
 
 class Webhook:
@@ -72,15 +73,15 @@ def test_refused_tokens_ban_the_address_and_the_webhook_hears_of_it(stock, webho
     for _ in range(4):
         c = connect_from(srv, "10.1.1.1", "not-a-token")  # anonymous, but each refused token counts
         c.disconnect()
-    assert wait_until(lambda: handshake_from(srv, "10.1.1.1").status_code == 403, timeout=3), "no automatic ban"
+    assert eventually(lambda: handshake_from(srv, "10.1.1.1").status_code == 403, timeout=3), "no automatic ban"
     (listed,) = srv.admin("GET", "bans").json()
     assert (listed["kind"], listed["value"]) == ("ip", "10.1.1.1") and listed["reason"].startswith("automatic")
-    assert wait_until(lambda: hook.bodies, timeout=5), "the webhook got nothing"
+    assert eventually(lambda: hook.bodies, timeout=5), "the webhook got nothing"
     (alert,) = hook.bodies
     assert alert["kind"] == "ban" and alert["fields"]["value"] == "10.1.1.1" and alert["fields"]["kind"] == "ip"
     assert hook.attempts == 2, "the failed delivery was not retried"
     assert bystander.connected and handshake_from(srv, "10.1.1.2").status_code == 200
-    assert wait_until(lambda: handshake_from(srv, "10.1.1.1").status_code == 200, timeout=5), "the ban did not end"
+    assert eventually(lambda: handshake_from(srv, "10.1.1.1").status_code == 200, timeout=5), "the ban did not end"
 
 
 def test_a_user_who_keeps_being_refused_is_banned(stock, client):

@@ -5,14 +5,13 @@ from forwarded addresses behind a trusted proxy (loopback)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 import socketio
 
 from redis_process import redis_server  # noqa: F401 (fixture)
 from stock import client, mint, stock  # noqa: F401 (fixtures)
+from waiting import eventually
 from wire import SIO_PATH, polling_url
 
 PROXY = {"PALISADE_SERVER_TRUSTED_PROXIES": "127.0.0.1/32"}
@@ -29,28 +28,19 @@ def connect_from(srv, ip: str, token: str | None = None) -> socketio.Client:
     return c
 
 
-def wait_until(condition, timeout=5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_an_address_ban_refuses_closes_lists_and_expires(stock):
     srv = stock(**PROXY)
     live = connect_from(srv, "10.9.9.9", mint("u1"))
     bystander = connect_from(srv, "10.9.9.10", mint("u2"))
     r = srv.admin("POST", "bans", {"kind": "ip", "value": "10.9.9.9", "duration_s": 2, "reason": "scanning"})
     assert r.status_code == 201 and r.json()["disconnected"] == 1, r.text
-    assert wait_until(lambda: not live.connected), "the banned address's live session stayed"
+    assert eventually(lambda: not live.connected), "the banned address's live session stayed"
     refused = handshake_from(srv, "10.9.9.9")
     assert refused.status_code == 403 and "banned" in refused.text
     assert handshake_from(srv, "10.9.9.10").status_code == 200 and bystander.connected
     (listed,) = srv.admin("GET", "bans").json()
     assert (listed["kind"], listed["value"], listed["reason"]) == ("ip", "10.9.9.9", "scanning")
-    assert wait_until(lambda: handshake_from(srv, "10.9.9.9").status_code == 200, timeout=5), "the ban never ended"
+    assert eventually(lambda: handshake_from(srv, "10.9.9.9").status_code == 200, timeout=5), "the ban never ended"
     assert srv.admin("GET", "bans").json() == []
 
 
@@ -107,10 +97,10 @@ def test_a_ban_on_one_instance_holds_on_the_other(stock, redis_server):
     second = stock(PALISADE_REDIS_URL=redis_server.url, **PROXY)
     live = connect_from(second, "10.6.0.1", mint("u1"))
     assert first.admin("POST", "bans", {"kind": "ip", "value": "10.6.0.1", "duration_s": 600}).status_code == 201
-    assert wait_until(lambda: handshake_from(second, "10.6.0.1").status_code == 403, timeout=3)
-    assert wait_until(lambda: not live.connected, timeout=3), "the other instance kept the banned session"
+    assert eventually(lambda: handshake_from(second, "10.6.0.1").status_code == 403, timeout=3)
+    assert eventually(lambda: not live.connected, timeout=3), "the other instance kept the banned session"
     assert first.admin("DELETE", "bans/ip/10.6.0.1").status_code == 200
-    assert wait_until(lambda: handshake_from(second, "10.6.0.1").status_code == 200, timeout=3)
+    assert eventually(lambda: handshake_from(second, "10.6.0.1").status_code == 200, timeout=3)
 
 
 def test_transports_turned_off_and_on_while_running(stock, client):

@@ -134,6 +134,9 @@ def test_a_known_path_with_another_method_is_405_with_allow_and_an_unknown_path_
         assert answer.status_code == 405, (method, path, answer.text)
         assert answer.headers["Allow"] == allow
         assert answer.json()["error"] == f"use {allow}"
+    for method, path, allow in (("POST", "healthz", "GET, HEAD"), ("TRACE", "metrics", "GET")):
+        answer = requests.request(method, f"{srv.url}/{path}", timeout=5)
+        assert answer.status_code == 405 and answer.headers["Allow"] == allow, (method, path, answer.status_code)
     unknown = requests.get(f"{srv.url}/admin/v1/nothing-here", headers=headers, timeout=5)
     assert unknown.status_code == 404 and "Allow" not in unknown.headers
     assert requests.post(f"{srv.url}/admin/v1/sessions", timeout=5).status_code == 401, "the token comes first"

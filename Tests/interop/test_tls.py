@@ -24,6 +24,7 @@ import socketio
 
 from product import BINARY, ProductProcess
 from tls_client import TLSClient
+from waiting import eventually
 from wire import SIO_PATH
 
 # TLS 1.2 suites the server may pick (ECDHE + AEAD) and TLS 1.3's.
@@ -177,16 +178,6 @@ def closed_within(sock: socket.socket, seconds: float) -> float | None:
         except ConnectionError:
             return time.monotonic() - start
     return None
-
-
-def eventually(condition, seconds: float = 5) -> bool:
-    """Whether `condition()` holds within `seconds` (the server's log is read by another thread)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def echo(client: TLSClient, data) -> None:
